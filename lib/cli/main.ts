@@ -1,0 +1,47 @@
+// The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
+// errors into printed lines and exit codes (2 = bad input, 1 = something failed).
+import { Command, CommanderError } from 'commander';
+import { HiveError, InputError } from '../errors.ts';
+import { commands } from './commands/index.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('nix-hive')
+    .description('Deploy NixOS to fleets: build once, push through store hosts, activate in order.')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+export function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+      return 0;
+    process.stderr.write(`nix-hive: ${err.message.replace(/^error: /, '')}\n`);
+    return 2;
+  }
+  if (err instanceof InputError) {
+    for (const line of err.message.split('\n')) process.stderr.write(`nix-hive: ${line}\n`);
+    return 2;
+  }
+  if (err instanceof HiveError) {
+    process.stderr.write(`nix-hive: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`nix-hive: hint: ${err.hint}\n`);
+    return 1;
+  }
+  const e = err as Error;
+  process.stderr.write(`nix-hive: internal error: ${e?.stack ?? String(err)}\n`);
+  return 1;
+}

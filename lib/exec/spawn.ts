@@ -1,0 +1,123 @@
+// The one place that spawns processes. Wraps execa: argv arrays only (never a shell), lines streamed
+// to a callback, exit codes and signals turned into a result or a typed CommandError. Injectable for tests.
+import { execa } from 'execa';
+import { HiveError } from '../errors.ts';
+
+export interface SpawnOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Text written to the child's stdin; otherwise stdin is closed (`ignore`), or `inherit`ed for interactive use. */
+  input?: string;
+  stdin?: 'ignore' | 'inherit';
+  /** Pass stdout/stderr straight through to the terminal (interactive `ssh`). */
+  inheritOutput?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Each output line as it arrives. */
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+export interface SpawnResult {
+  command: string;
+  args: string[];
+  exitCode: number;
+  /** Signal name when the process was killed. */
+  signal: string | undefined;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export type Spawner = (
+  command: string,
+  args: readonly string[],
+  options?: SpawnOptions,
+) => Promise<SpawnResult>;
+
+/** A process that exited non-zero (or was killed); the message is short, the detail carries the output. */
+export class CommandError extends HiveError {
+  readonly result: SpawnResult;
+  constructor(result: SpawnResult, what?: string) {
+    const how = result.timedOut
+      ? 'timed out'
+      : result.signal
+        ? `was killed by ${result.signal}`
+        : `exited with code ${result.exitCode}`;
+    const last = lastLines(result.stderr || result.stdout, 1)[0];
+    super('E_COMMAND', `${what ?? result.command} ${how}${last ? `: ${last}` : ''}`);
+    this.name = 'CommandError';
+    this.result = result;
+  }
+}
+
+export function lastLines(text: string, n: number): string[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.slice(-n);
+}
+
+function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) => void {
+  let rest = '';
+  return (chunk) => {
+    rest += chunk.toString();
+    let i: number;
+    while ((i = rest.indexOf('\n')) >= 0) {
+      onLine(rest.slice(0, i));
+      rest = rest.slice(i + 1);
+    }
+  };
+}
+
+/** The real spawner. Never throws for a non-zero exit: callers decide (see `checked`). */
+export const spawnProcess: Spawner = async (command, args, options = {}) => {
+  const started = performance.now();
+  const child = execa(command, [...args], {
+    env: options.env,
+    extendEnv: true,
+    cwd: options.cwd,
+    reject: false,
+    shell: false,
+    stripFinalNewline: false,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    forceKillAfterDelay: 2000,
+    ...(options.input !== undefined
+      ? { input: options.input }
+      : { stdin: options.stdin === 'inherit' ? 'inherit' : 'ignore' }),
+    ...(options.inheritOutput ? { stdout: 'inherit', stderr: 'inherit' } : {}),
+  });
+  const onLine = options.onLine;
+  if (onLine && !options.inheritOutput) {
+    child.stdout?.on(
+      'data',
+      splitLines((l) => onLine('stdout', l)),
+    );
+    child.stderr?.on(
+      'data',
+      splitLines((l) => onLine('stderr', l)),
+    );
+  }
+  const r = await child;
+  return {
+    command,
+    args: [...args],
+    exitCode: typeof r.exitCode === 'number' ? r.exitCode : r.isTerminated ? 128 : 1,
+    signal: r.signal ?? undefined,
+    timedOut: Boolean(r.timedOut),
+    stdout: typeof r.stdout === 'string' ? r.stdout : '',
+    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    durationMs: performance.now() - started,
+  };
+};
+
+/** Spawn and throw a CommandError unless the process exited 0. */
+export async function checked(
+  spawn: Spawner,
+  command: string,
+  args: readonly string[],
+  options?: SpawnOptions & { what?: string },
+): Promise<SpawnResult> {
+  const r = await spawn(command, args, options);
+  if (r.exitCode !== 0 || r.signal || r.timedOut) throw new CommandError(r, options?.what);
+  return r;
+}

@@ -1,0 +1,3 @@
+// The public API of nix-hive, importable from a hive.config.ts as `import { defineHive } from 'nix-hive'`.
+export type * from './inventory/types.ts';
+export { HiveError, InputError } from './errors.ts';
