@@ -1,0 +1,46 @@
+# nix-hive task runner. Recipes pass arguments as separate words (quote-safe): `just deploy portico '*'`.
+set positional-arguments
+
+# List the recipes.
+default:
+    @just --list
+
+# Deploy: `just deploy portico '*'` (options first: `just deploy -c example --goal test '*'`).
+deploy *args:
+    npx zx tasks/deploy.mjs "$@"
+
+# Build the selected systems and print the resolved inventory as JSON.
+build *args:
+    npx zx tasks/build.mjs "$@"
+
+# Print the generated ssh_config.
+ssh-config *args:
+    npx zx tasks/ssh-config.mjs "$@"
+
+# Open a shell on an instance, or run one command: `just ssh www-2 -- uptime`.
+ssh *args:
+    npx zx tasks/ssh.mjs "$@"
+
+# Copy files, instance names on either side: `just scp www-1:/var/log/x .`.
+scp *args:
+    npx zx tasks/scp.mjs "$@"
+
+# Run a command across the fleet: `just run @web -- systemctl status caddy`.
+run *args:
+    npx zx tasks/run.mjs "$@"
+
+# Bring up a local demo fleet (root) and deploy example/ to it.
+demo *args:
+    npx zx tasks/demo.mjs "$@"
+
+# Tear the demo fleet down.
+demo-down:
+    npx zx tasks/demo-down.mjs
+
+# All tests: type check, format check, unit tests, fleet tests (root).
+test:
+    npm test
+
+# Benchmarks (root): uplink bytes, wall time, connections, planning at scale.
+bench *args:
+    npm run bench -- "$@"
