@@ -1,0 +1,19 @@
+// Shared glue for the thin zx task scripts: load the TypeScript core through tsx and run one
+// nix-hive command with the script's own arguments, exactly as the bin would.
+import { register } from 'tsx/esm/api';
+import { fileURLToPath } from 'node:url';
+
+register();
+
+/** The arguments given after the task script's path (`npx zx tasks/deploy.mjs portico '*'`). */
+export function scriptArgs(scriptUrl) {
+  const script = fileURLToPath(scriptUrl);
+  const i = process.argv.findIndex((a) => a === script || a.endsWith(script.split('/').slice(-2).join('/')));
+  return i >= 0 ? process.argv.slice(i + 1) : process.argv.slice(2);
+}
+
+/** Run `nix-hive <command> …args` and set the exit code. */
+export async function runCommand(command, scriptUrl) {
+  const { main } = await import('../lib/cli/main.ts');
+  process.exitCode = await main([command, ...scriptArgs(scriptUrl)]);
+}
