@@ -1,0 +1,45 @@
+// What the step executors share during one deploy: the hive, the plan, the built paths, and the
+// injected means to run things locally (Spawner) and on instances (RemoteRunner over the ssh session).
+import type { Spawner, SpawnResult } from '../exec/spawn.ts';
+import type { ResolvedHive } from '../inventory/types.ts';
+import type { Plan } from '../plan/types.ts';
+import type { BuiltSystem } from '../nix/build.ts';
+
+export interface RemoteRunOptions {
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  signal?: AbortSignal;
+  /** Run as root: through sudo when the instance's user is not root. */
+  root?: boolean;
+  timeoutMs?: number;
+}
+
+/** Runs an argv on an instance (quoted once by the host layer) and returns the result, never throws for exit codes. */
+export type RemoteRunner = (
+  instance: string,
+  argv: string[],
+  options?: RemoteRunOptions,
+) => Promise<SpawnResult>;
+
+export interface DeployContext {
+  hive: ResolvedHive;
+  plan: Plan;
+  spawn: Spawner;
+  remote: RemoteRunner;
+  /** NIX_SSHOPTS for `nix copy --to ssh://<instance>`: makes nix's ssh use the generated config. */
+  nixSshOpts: string;
+  /** Extra environment for local nix commands (e.g. NIX_CONFIG in tests). */
+  nixEnv: Record<string, string | undefined>;
+  gcrootDir: string;
+  /** Filled by the build step. */
+  built: Map<string, BuiltSystem>;
+  /** `name:base64` public key of the hive's signing key, when signing. */
+  publicKey: string | undefined;
+  /** Push directly when a dependent is not wired to substitute from its store. */
+  allowDirect: boolean;
+}
+
+export function outPathOf(ctx: DeployContext, system: string): string {
+  const b = ctx.built.get(system);
+  if (!b) throw new Error(`no build result for system ${system}`);
+  return b.outPath;
+}

@@ -1,0 +1,181 @@
+// The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
+// Called by the CLI, the zx task and the bin alike.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
+import type { ResolvedHive } from '../inventory/types.ts';
+import { publicKeyArgv } from '../nix/argv.ts';
+import type { Goal } from '../nix/goal.ts';
+import { planDeploy } from '../plan/plan.ts';
+import { describeStep } from '../plan/render.ts';
+import type { Plan, Step } from '../plan/types.ts';
+import { destinationName } from '../plan/types.ts';
+import type { DeployReport, EventSink, InstanceReport, StepSummary } from '../progress/events.ts';
+import type { DeployContext, RemoteRunner } from './context.ts';
+import { runDag } from './run-dag.ts';
+import { Semaphore } from './semaphore.ts';
+import { createStepExecutor } from './steps.ts';
+
+export interface DeployOptions {
+  goal: Goal;
+  skip: { build: boolean; copy: boolean; activate: boolean };
+  allowDirect: boolean;
+  /** Concurrency per phase (copies, activations). */
+  parallel: number;
+  /** How many instances may substitute from one store host at once. */
+  storeFanout: number;
+  emit: EventSink;
+  signal?: AbortSignal;
+  spawn?: Spawner;
+  nixEnv?: Record<string, string | undefined>;
+  runId?: string;
+  /** Opens the transport to instances; defaults to the generated ssh session. */
+  connect?: (hive: ResolvedHive, spawn: Spawner) => Promise<Transport>;
+}
+
+export interface Transport {
+  remote: RemoteRunner;
+  nixSshOpts: string;
+  close(): Promise<void>;
+}
+
+export function newRunId(now = new Date()): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+export async function hivePublicKey(
+  spawn: Spawner,
+  keyFile: string,
+  env?: Record<string, string | undefined>,
+): Promise<string> {
+  const secret = await readFile(keyFile, 'utf8');
+  const argv = publicKeyArgv();
+  const r = await checked(spawn, argv.command, argv.args, {
+    input: secret,
+    env,
+    what: 'nix key convert-secret-to-public',
+  });
+  return r.stdout.trim();
+}
+
+function stepTarget(step: Step): string | undefined {
+  if (step.kind === 'copy') return destinationName(step.to);
+  if (step.kind === 'activate') return step.instance;
+  return undefined;
+}
+
+function blame(step: Step): string {
+  switch (step.kind) {
+    case 'build':
+      return `build ${step.system}`;
+    case 'sign':
+      return `sign ${step.system}`;
+    case 'copy':
+      return `store ${destinationName(step.to)}`;
+    case 'activate':
+      return step.instance;
+  }
+}
+
+export async function deploy(
+  hive: ResolvedHive,
+  targets: string[],
+  options: DeployOptions,
+): Promise<DeployReport> {
+  const started = performance.now();
+  const spawn = options.spawn ?? spawnProcess;
+  const signal = options.signal ?? new AbortController().signal;
+  const runId = options.runId ?? newRunId();
+  const logDir = path.join(hive.root, '.hive', 'logs', runId);
+  const plan = planDeploy(hive, targets, { goal: options.goal, skip: options.skip });
+  options.emit({ kind: 'plan', runId, plan, logDir });
+
+  const nixEnv = options.nixEnv ?? {};
+  const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
+  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
+  const connect = options.connect ?? (await import('./transport.ts')).sshTransport;
+  const transport = needsHosts ? await connect(hive, spawn) : undefined;
+  try {
+    const ctx: DeployContext = {
+      hive,
+      plan,
+      spawn,
+      remote: transport?.remote ?? (() => Promise.reject(new Error('no transport'))),
+      nixSshOpts: transport?.nixSshOpts ?? '',
+      nixEnv,
+      gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
+      built: new Map(),
+      publicKey,
+      allowDirect: options.allowDirect,
+    };
+    const copies = new Semaphore(options.parallel);
+    const activations = new Semaphore(options.parallel);
+    const fanout = new Map<string, Semaphore>();
+    const fanoutOf = (store: string) => {
+      let s = fanout.get(store);
+      if (!s) fanout.set(store, (s = new Semaphore(options.storeFanout)));
+      return s;
+    };
+    const results = await runDag({
+      steps: plan.steps,
+      execute: createStepExecutor(ctx),
+      limits: (step) => {
+        if (step.kind === 'copy')
+          return step.from ? [copies, fanoutOf(destinationName(step.from))] : [copies];
+        if (step.kind === 'activate') return [activations];
+        return [];
+      },
+      label: describeStep,
+      target: stepTarget,
+      blame,
+      emit: options.emit,
+      signal,
+    });
+    const report = buildReport(hive, plan, results, {
+      runId,
+      logDir,
+      interrupted: signal.aborted,
+      durationMs: performance.now() - started,
+      systems: Object.fromEntries(plan.systems.map((s) => [s, { outPath: ctx.built.get(s)?.outPath }])),
+    });
+    options.emit({ kind: 'report', report });
+    return report;
+  } finally {
+    await transport?.close();
+  }
+}
+
+/** Per instance: the first of its steps (build, sign, copy, activate) that did not succeed decides. */
+export function buildReport(
+  hive: ResolvedHive,
+  plan: Plan,
+  results: Map<string, StepSummary>,
+  extra: Pick<DeployReport, 'runId' | 'logDir' | 'interrupted' | 'durationMs' | 'systems'>,
+): DeployReport {
+  const instances: InstanceReport[] = plan.targets.map((name) => {
+    const system = hive.instances[name]!.system;
+    const ids = [`build:${system}`, `sign:${system}`, `copy:${system}>${name}`, `activate:${name}`];
+    const mine = ids.map((id) => results.get(id)).filter((r): r is StepSummary => r !== undefined);
+    const bad = mine.find((r) => r.outcome !== 'ok');
+    const durationMs = mine.filter((r) => r.target === name).reduce((t, r) => t + r.durationMs, 0);
+    return {
+      instance: name,
+      system,
+      outcome: bad ? bad.outcome : 'ok',
+      step: bad?.id,
+      reason: bad?.reason,
+      durationMs,
+    };
+  });
+  const steps = [...results.values()];
+  return {
+    ...extra,
+    goal: plan.goal,
+    ok: steps.every((s) => s.outcome === 'ok'),
+    instances,
+    steps,
+  };
+}

@@ -1,0 +1,107 @@
+// Runs a plan's DAG: each step starts when its deps succeeded, under its concurrency limits; a failed
+// step skips everything behind it with the root cause as the reason; an abort stops new work.
+import type { Step } from '../plan/types.ts';
+import type { EventSink, Outcome, StepSummary } from '../progress/events.ts';
+import { withAll, type Semaphore } from './semaphore.ts';
+
+export interface StepIO {
+  log(stream: 'stdout' | 'stderr', line: string): void;
+  signal: AbortSignal;
+}
+
+export interface DagOptions {
+  steps: Step[];
+  execute(step: Step, io: StepIO): Promise<void>;
+  limits(step: Step): Semaphore[];
+  label(step: Step): string;
+  /** The instance or store URI a step works on (for logs and the summary). */
+  target(step: Step): string | undefined;
+  /** How a dependent names this step when it is skipped because the step failed (`store portico`). */
+  blame(step: Step): string;
+  emit: EventSink;
+  signal: AbortSignal;
+  tailLines?: number;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function runDag(options: DagOptions): Promise<Map<string, StepSummary>> {
+  const { steps, emit, signal } = options;
+  const tailLines = options.tailLines ?? 20;
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const results = new Map<string, StepSummary>();
+  const pending = new Map<string, Promise<StepSummary>>();
+
+  const finish = (
+    step: Step,
+    outcome: Outcome,
+    reason: string | undefined,
+    durationMs: number,
+    tail: string[],
+  ) => {
+    const summary: StepSummary = {
+      id: step.id,
+      kind: step.kind,
+      label: options.label(step),
+      target: options.target(step),
+      outcome,
+      reason,
+      durationMs,
+    };
+    results.set(step.id, summary);
+    emit({
+      kind: 'step-end',
+      step: step.id,
+      stepKind: step.kind,
+      label: summary.label,
+      target: summary.target,
+      outcome,
+      reason,
+      durationMs,
+      tail,
+    });
+    return summary;
+  };
+
+  const runStep = async (step: Step): Promise<StepSummary> => {
+    const deps = await Promise.all(step.deps.map((d) => pending.get(d)).filter((p) => p !== undefined));
+    const bad = deps.find((d) => d.outcome !== 'ok');
+    if (bad) {
+      const badStep = byId.get(bad.id)!;
+      if (bad.outcome === 'interrupted') return finish(step, 'interrupted', bad.reason, 0, []);
+      const reason =
+        bad.outcome === 'failed' ? `${options.blame(badStep)} failed: ${bad.reason}` : bad.reason;
+      return finish(step, 'skipped', reason, 0, []);
+    }
+    if (signal.aborted) return finish(step, 'interrupted', 'interrupted before it started', 0, []);
+    return withAll(options.limits(step), async () => {
+      if (signal.aborted) return finish(step, 'interrupted', 'interrupted before it started', 0, []);
+      const started = performance.now();
+      const tail: string[] = [];
+      const target = options.target(step);
+      emit({ kind: 'step-start', step: step.id, stepKind: step.kind, label: options.label(step), target });
+      const io: StepIO = {
+        signal,
+        log: (stream, line) => {
+          tail.push(line);
+          if (tail.length > tailLines) tail.shift();
+          emit({ kind: 'step-log', step: step.id, target, stream, line });
+        },
+      };
+      try {
+        await options.execute(step, io);
+        return finish(step, 'ok', undefined, performance.now() - started, []);
+      } catch (err) {
+        const outcome: Outcome = signal.aborted ? 'interrupted' : 'failed';
+        return finish(step, outcome, messageOf(err), performance.now() - started, tail);
+      }
+    });
+  };
+
+  // Steps are topologically ordered, so every dep's promise exists before its dependents ask for it.
+  for (const step of steps) pending.set(step.id, runStep(step));
+  await Promise.all(pending.values());
+  return results;
+}

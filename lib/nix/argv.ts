@@ -1,0 +1,102 @@
+// Pure argv builders for every nix command nix-hive runs. Tests assert these arrays exactly.
+// `nix` subcommands get `--extra-experimental-features nix-command` so they work on Nix 2.8 through
+// current Nix and Lix; the stable `nix-build`/`nix-store`/`nix-env` are preferred where they suffice.
+import type { Goal } from './goal.ts';
+import { setsProfile } from './goal.ts';
+
+export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command'] as const;
+export const SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+
+export interface Argv {
+  command: string;
+  args: string[];
+}
+
+/** One nix-build call for a group of systems that share a search path. */
+export function nixBuildArgv(opts: {
+  expressionFile: string;
+  specFile: string;
+  searchPath: Array<[string, string]>;
+  attrs: string[];
+}): Argv {
+  const args = [opts.expressionFile, '--argstr', 'specFile', opts.specFile];
+  for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
+  for (const attr of opts.attrs) args.push('-A', attr);
+  args.push('--no-out-link');
+  return { command: 'nix-build', args };
+}
+
+/** Register an indirect GC root for a built path, so `nix-collect-garbage` keeps it between runs. */
+export function addRootArgv(outPath: string, root: string): Argv {
+  return { command: 'nix-store', args: ['--realise', outPath, '--add-root', root, '--indirect'] };
+}
+
+/** The derivations that produced the given outputs, one line each, in order. */
+export function deriverArgv(outPaths: string[]): Argv {
+  return { command: 'nix-store', args: ['--query', '--deriver', ...outPaths] };
+}
+
+export function checkValidityArgv(paths: string[]): Argv {
+  return { command: 'nix-store', args: ['--check-validity', ...paths] };
+}
+
+/** Sign a whole closure with the hive's secret key. */
+export function signArgv(keyFile: string, outPath: string): Argv {
+  return {
+    command: 'nix',
+    args: [...NIX_FEATURES, 'store', 'sign', '--recursive', '--key-file', keyFile, outPath],
+  };
+}
+
+/** The public key line of a secret key (the key is read from stdin). */
+export function publicKeyArgv(): Argv {
+  return { command: 'nix', args: [...NIX_FEATURES, 'key', 'convert-secret-to-public'] };
+}
+
+export function generateKeyArgv(name: string, secretFile: string, publicFile: string): Argv {
+  return { command: 'nix-store', args: ['--generate-binary-cache-key', name, secretFile, publicFile] };
+}
+
+/**
+ * Copy a closure to a store. With `substitute`, the destination first tries its own substituters
+ * (its store host), so only what they lack crosses the deployer's uplink.
+ */
+export function copyArgv(storeUri: string, outPath: string, substitute: boolean): Argv {
+  const args = [...NIX_FEATURES, 'copy', '--to', storeUri];
+  if (substitute) args.push('--substitute-on-destination');
+  args.push(outPath);
+  return { command: 'nix', args };
+}
+
+/** The ssh store URI for an instance: the name resolves through the generated ssh_config. */
+export function instanceStoreUri(instance: string): string {
+  return `ssh://${instance}`;
+}
+
+// ---- commands run on the target host (as argv; the host layer quotes them once) ----
+
+/** Point the system profile at the new system (goals that set the profile only). */
+export function setProfileArgv(outPath: string): string[] {
+  return ['nix-env', '-p', SYSTEM_PROFILE, '--set', outPath];
+}
+
+export function switchArgv(outPath: string, goal: Goal): string[] {
+  return [`${outPath}/bin/switch-to-configuration`, goal];
+}
+
+/** The remote commands of one activation, in order. */
+export function activationArgvs(outPath: string, goal: Goal): string[][] {
+  return setsProfile(goal)
+    ? [setProfileArgv(outPath), switchArgv(outPath, goal)]
+    : [switchArgv(outPath, goal)];
+}
+
+/** Nix's settings as JSON on a host (`show-config` works from 2.4 on, and as an alias on newer Nix/Lix). */
+export function showConfigArgv(): string[] {
+  return ['nix', ...NIX_FEATURES, 'show-config', '--json'];
+}
+
+/** Does `store` hold `path`? Run on a dependent to ask its substituter. */
+export function pathInfoArgv(store: string, path: string): string[] {
+  return ['nix', ...NIX_FEATURES, 'path-info', '--store', store, path];
+}

@@ -1,0 +1,154 @@
+// The pure planner: inventory + targets + options → a DAG of build, sign, copy and activate steps.
+// Each system is built once; each closure goes once to each store a target uses (store-of-a-store
+// first); an instance's copy waits for its store's copy; activation waits for its own copy and for
+// the activation of any targeted instance it depends on (its store or via, transitively).
+import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
+import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
+
+export const stepId = {
+  build: (system: string) => `build:${system}`,
+  sign: (system: string) => `sign:${system}`,
+  copy: (system: string, to: Destination) => `copy:${system}>${to.kind === 'instance' ? to.name : to.uri}`,
+  activate: (instance: string) => `activate:${instance}`,
+};
+
+function storeDestination(store: StoreRef): Destination {
+  return store.kind === 'instance' ? { kind: 'instance', name: store.name } : { kind: 'uri', uri: store.uri };
+}
+
+function instanceOf(hive: ResolvedHive, name: string): ResolvedInstance {
+  const i = hive.instances[name];
+  if (!i) throw new Error(`plan: unknown instance ${name}`);
+  return i;
+}
+
+export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanOptions): Plan {
+  const systems: string[] = [];
+  const seenSystems = new Set<string>();
+  for (const t of targets) {
+    const s = instanceOf(hive, t).system;
+    if (!seenSystems.has(s)) {
+      seenSystems.add(s);
+      systems.push(s);
+    }
+  }
+
+  const builds: Step[] = [];
+  const signs: Step[] = [];
+  const ready = new Map<string, string>(); // system → id of the step after which its closure is final
+  for (const s of systems) {
+    builds.push({ id: stepId.build(s), kind: 'build', system: s, deps: [] });
+    ready.set(s, stepId.build(s));
+    if (hive.signingKey) {
+      signs.push({ id: stepId.sign(s), kind: 'sign', system: s, deps: [stepId.build(s)] });
+      ready.set(s, stepId.sign(s));
+    }
+  }
+
+  const copies: CopyStep[] = [];
+  const copyIds = new Set<string>();
+  // Iterative (no recursion limit on long store chains): push the chain, then emit store-first.
+  const ensureCopy = (system: string, to: Destination): string => {
+    const chain: Array<{ to: Destination; from: Destination | undefined }> = [];
+    let cur: Destination | undefined = to;
+    while (cur && !copyIds.has(stepId.copy(system, cur))) {
+      const store: StoreRef | undefined =
+        cur.kind === 'instance' ? instanceOf(hive, cur.name).store : undefined;
+      const from: Destination | undefined = store ? storeDestination(store) : undefined;
+      chain.push({ to: cur, from });
+      copyIds.add(stepId.copy(system, cur));
+      cur = from;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const { to: dest, from } = chain[i]!;
+      const deps = [ready.get(system)!];
+      if (from) deps.push(stepId.copy(system, from));
+      copies.push({ id: stepId.copy(system, dest), kind: 'copy', system, to: dest, from, deps });
+    }
+    return stepId.copy(system, to);
+  };
+
+  const targetSet = new Set(targets);
+  const activations: ActivateStep[] = [];
+  if (!options.skip.activate) {
+    for (const t of targets) {
+      const inst = instanceOf(hive, t);
+      const deps = [
+        options.skip.copy ? ready.get(inst.system)! : ensureCopy(inst.system, { kind: 'instance', name: t }),
+      ];
+      for (const up of upstreamTargets(hive, inst, targetSet)) deps.push(stepId.activate(up));
+      activations.push({
+        id: stepId.activate(t),
+        kind: 'activate',
+        instance: t,
+        system: inst.system,
+        goal: options.goal,
+        deps,
+      });
+    }
+  } else if (!options.skip.copy) {
+    for (const t of targets) ensureCopy(instanceOf(hive, t).system, { kind: 'instance', name: t });
+  }
+
+  return {
+    goal: options.goal,
+    targets: [...targets],
+    systems,
+    skip: { ...options.skip },
+    steps: [...builds, ...signs, ...copies, ...orderActivations(activations)],
+  };
+}
+
+/**
+ * The nearest targeted instances this one depends on: walking its store and via chains, the first
+ * instance on each chain that is itself a target (the rest are ordered through that one).
+ */
+export function upstreamTargets(hive: ResolvedHive, inst: ResolvedInstance, targets: Set<string>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([inst.name]);
+  const walk = (start: string | undefined, next: (i: ResolvedInstance) => string | undefined) => {
+    let name = start;
+    while (name !== undefined && !seen.has(name)) {
+      seen.add(name);
+      if (targets.has(name)) {
+        if (!out.includes(name)) out.push(name);
+        return;
+      }
+      const i = hive.instances[name];
+      if (!i) return;
+      name = next(i);
+    }
+  };
+  walk(inst.store?.kind === 'instance' ? inst.store.name : undefined, (i) =>
+    i.store?.kind === 'instance' ? i.store.name : undefined,
+  );
+  walk(inst.via, (i) => i.via);
+  return out;
+}
+
+/** Activations in dependency order, keeping target order otherwise (depth-first, iterative). */
+function orderActivations(steps: ActivateStep[]): ActivateStep[] {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const done = new Set<string>();
+  const out: ActivateStep[] = [];
+  for (const root of steps) {
+    const stack: Array<{ step: ActivateStep; i: number }> = [{ step: root, i: 0 }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (done.has(top.step.id)) {
+        stack.pop();
+        continue;
+      }
+      const dep = top.step.deps[top.i++];
+      if (dep === undefined) {
+        done.add(top.step.id);
+        out.push(top.step);
+        stack.pop();
+      } else {
+        const d = byId.get(dep);
+        if (d && !done.has(d.id) && !stack.some((f) => f.step.id === d.id)) stack.push({ step: d, i: 0 });
+      }
+    }
+  }
+  return out;
+}

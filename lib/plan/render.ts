@@ -1,0 +1,48 @@
+// Renders a plan as text (for `deploy --dry-run`) or as a JSON-ready object (`--json`).
+import type { Plan, Step } from './types.ts';
+import { destinationName } from './types.ts';
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'build':
+      return `build ${step.system}`;
+    case 'sign':
+      return `sign ${step.system} (whole closure)`;
+    case 'copy':
+      return step.from
+        ? `copy ${step.system} → ${destinationName(step.to)} (substitutes from ${destinationName(step.from)})`
+        : `copy ${step.system} → ${destinationName(step.to)}`;
+    case 'activate':
+      return `activate ${step.instance} (${step.goal})`;
+  }
+}
+
+export function renderPlanText(plan: Plan): string {
+  const off = Object.entries(plan.skip)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
+  const lines = [
+    `plan: goal ${plan.goal}, ${plan.targets.length} instance(s), ${plan.systems.length} system(s), ${plan.steps.length} step(s)` +
+      (off.length ? `, skipping ${off.join(', ')}` : ''),
+    `targets: ${plan.targets.join(' ')}`,
+  ];
+  const index = new Map(plan.steps.map((s, i) => [s.id, i + 1]));
+  const width = String(plan.steps.length).length;
+  for (const [i, s] of plan.steps.entries()) {
+    const after = s.deps.map((d) => index.get(d)).filter((n): n is number => n !== undefined);
+    lines.push(
+      `${String(i + 1).padStart(width)}. ${describeStep(s)}${after.length ? `  [after ${after.join(', ')}]` : ''}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function planToJson(plan: Plan): unknown {
+  return {
+    goal: plan.goal,
+    targets: plan.targets,
+    systems: plan.systems,
+    skip: plan.skip,
+    steps: plan.steps,
+  };
+}

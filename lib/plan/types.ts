@@ -1,0 +1,60 @@
+// The plan is data: a DAG of steps that the runner executes and `deploy --dry-run` prints.
+import type { Goal } from '../nix/goal.ts';
+
+/** Where a copy goes: an instance of the hive (over ssh) or a plain Nix store URI. */
+export type Destination = { kind: 'instance'; name: string } | { kind: 'uri'; uri: string };
+
+interface StepBase {
+  /** Stable id, e.g. `build:www`, `copy:www>portico`, `activate:www-1`. */
+  id: string;
+  /** Ids of the steps that must succeed first. */
+  deps: string[];
+}
+
+export interface BuildStep extends StepBase {
+  kind: 'build';
+  system: string;
+}
+
+export interface SignStep extends StepBase {
+  kind: 'sign';
+  system: string;
+}
+
+export interface CopyStep extends StepBase {
+  kind: 'copy';
+  system: string;
+  to: Destination;
+  /** The store the destination substitutes from (it must already hold the closure). */
+  from: Destination | undefined;
+}
+
+export interface ActivateStep extends StepBase {
+  kind: 'activate';
+  instance: string;
+  system: string;
+  goal: Goal;
+}
+
+export type Step = BuildStep | SignStep | CopyStep | ActivateStep;
+export type StepKind = Step['kind'];
+
+export interface PlanOptions {
+  goal: Goal;
+  /** Steps the user turned off with `--no` (they are left out of the plan, or reuse cached results). */
+  skip: { build: boolean; copy: boolean; activate: boolean };
+}
+
+export interface Plan {
+  goal: Goal;
+  targets: string[];
+  /** Distinct systems of the targets, in first-target order: each is built once. */
+  systems: string[];
+  skip: PlanOptions['skip'];
+  /** Topologically ordered: every step comes after its deps. */
+  steps: Step[];
+}
+
+export function destinationName(d: Destination): string {
+  return d.kind === 'instance' ? d.name : d.uri;
+}
