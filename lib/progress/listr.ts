@@ -1,0 +1,113 @@
+// The TTY view: listr2 with one row per phase (build, sign, copy, activate). Each row's title counts
+// its steps, grouped per store (copies) or per system (activations), so 1,000 hosts stay readable;
+// its output bar shows the steps running now. Fed by events; returns a promise that ends with the run.
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { StepKind } from '../plan/types.ts';
+import { destinationName } from '../plan/types.ts';
+import type { HiveEvent } from './events.ts';
+
+interface Phase {
+  kind: StepKind;
+  total: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  running: Map<string, string>;
+  groups: Map<string, { total: number; done: number; failed: number }>;
+  groupOf: Map<string, string>;
+  task?: ListrTaskWrapper<unknown, never, never>;
+  finish?: (failed: number) => void;
+}
+
+const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
+
+export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<void> } {
+  const phases = new Map<StepKind, Phase>();
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const title = (p: Phase) => {
+    const groups = [...p.groups.entries()]
+      .map(([g, c]) => `${g} ${c.done}/${c.total}${c.failed ? ` (${c.failed} failed)` : ''}`)
+      .slice(0, 6)
+      .join(' · ');
+    const more = p.groups.size > 6 ? ` · +${p.groups.size - 6} groups` : '';
+    return `${p.kind} ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}${p.skipped ? `, ${p.skipped} skipped` : ''}${groups ? `  ${groups}${more}` : ''}`;
+  };
+  const refresh = (p: Phase) => {
+    if (!p.task) return;
+    p.task.title = title(p);
+    p.task.output = [...p.running.values()].slice(-5).join('\n');
+  };
+
+  const sink = (e: HiveEvent) => {
+    if (e.kind === 'plan') {
+      for (const kind of PHASES) {
+        const steps = e.plan.steps.filter((s) => s.kind === kind);
+        if (steps.length === 0) continue;
+        const p: Phase = {
+          kind,
+          total: steps.length,
+          done: 0,
+          failed: 0,
+          skipped: 0,
+          running: new Map(),
+          groups: new Map(),
+          groupOf: new Map(),
+        };
+        for (const s of steps) {
+          const g =
+            s.kind === 'copy'
+              ? s.from
+                ? `via ${destinationName(s.from)}`
+                : 'direct'
+              : s.kind === 'activate'
+                ? s.system
+                : s.system;
+          p.groupOf.set(s.id, g);
+          const c = p.groups.get(g) ?? { total: 0, done: 0, failed: 0 };
+          c.total++;
+          p.groups.set(g, c);
+        }
+        phases.set(kind, p);
+      }
+      const list = new Listr(
+        [...phases.values()].map((p) => ({
+          title: title(p),
+          task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) =>
+            new Promise<void>((resolve, reject) => {
+              p.task = task;
+              p.finish = (failed) => (failed ? reject(new Error(`${failed} failed`)) : resolve());
+              if (p.done >= p.total) p.finish(p.failed);
+            }),
+        })),
+        { concurrent: true, exitOnError: false },
+      );
+      list.run().then(resolveDone, resolveDone);
+      return;
+    }
+    if (e.kind === 'step-start') {
+      const p = phases.get(e.stepKind);
+      if (!p) return;
+      p.running.set(e.step, e.label);
+      refresh(p);
+    } else if (e.kind === 'step-end') {
+      const p = phases.get(e.stepKind);
+      if (!p) return;
+      p.running.delete(e.step);
+      p.done++;
+      if (e.outcome === 'failed' || e.outcome === 'interrupted') p.failed++;
+      if (e.outcome === 'skipped') p.skipped++;
+      const g = p.groups.get(p.groupOf.get(e.step) ?? '');
+      if (g) {
+        g.done++;
+        if (e.outcome !== 'ok') g.failed++;
+      }
+      refresh(p);
+      if (p.done >= p.total) p.finish?.(p.failed + p.skipped);
+    } else if (e.kind === 'report') {
+      for (const p of phases.values()) if (p.done < p.total) p.finish?.(p.total - p.done);
+    }
+  };
+  return { sink, done };
+}

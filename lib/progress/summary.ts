@@ -1,0 +1,52 @@
+// Renders the end-of-deploy summary: a table (instance, system, outcome, time, reason), the counts,
+// and the last lines of each failed step. Pure text; the CLI decides where it goes.
+import type { DeployReport, HiveEvent } from './events.ts';
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+export function renderSummary(report: DeployReport, failedTails: Map<string, string[]>): string {
+  const rows = [['INSTANCE', 'SYSTEM', 'OUTCOME', 'TIME', 'REASON']];
+  for (const i of report.instances) {
+    rows.push([i.instance, i.system, i.outcome, formatDuration(i.durationMs), i.reason ?? '']);
+  }
+  const count = (o: string) => report.instances.filter((i) => i.outcome === o).length;
+  const lines = table(rows);
+  const parts = [`${count('ok')} ok`, `${count('failed')} failed`, `${count('skipped')} skipped`];
+  if (report.interrupted || count('interrupted')) parts.push(`${count('interrupted')} interrupted`);
+  lines.push(
+    '',
+    `${parts.join(', ')} in ${formatDuration(report.durationMs)} (goal ${report.goal}; logs in ${report.logDir})`,
+  );
+  for (const [step, tail] of failedTails) {
+    if (tail.length === 0) continue;
+    lines.push('', `--- last ${tail.length} lines of ${step} ---`, ...tail);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Collects the tails of failed steps from the event stream, for the summary. */
+export function collectFailedTails(): { sink: (e: HiveEvent) => void; tails: Map<string, string[]> } {
+  const tails = new Map<string, string[]>();
+  return {
+    tails,
+    sink: (e) => {
+      if (e.kind === 'step-end' && e.outcome === 'failed') tails.set(e.step, e.tail);
+    },
+  };
+}
