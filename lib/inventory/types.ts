@@ -1,5 +1,7 @@
 // The inventory's two shapes: what the user writes (HiveConfig, mirrors schema/hive.schema.json)
 // and what every later layer reads (ResolvedHive: defaults applied, paths absolute, names checked).
+// Precedence for every instance field: the instance's own value > `defaults` > built-in (user root,
+// port 22, no via, no store, no tags, no host keys). `ssh` options merge key by key, instance keys winning.
 
 /** ssh_config options: `{ IdentityFile: '~/.ssh/deploy', ServerAliveInterval: 15 }`. */
 export type SshOptions = Record<string, string | number | boolean>;
@@ -14,7 +16,8 @@ export interface SystemConfig {
 }
 
 export interface InstanceConfig {
-  system: string;
+  /** Required unless `defaults.system` is set. */
+  system?: string;
   address: string;
   user?: string;
   port?: number;

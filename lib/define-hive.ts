@@ -1,0 +1,6 @@
+// `defineHive()`: the identity function that gives a hive.config.ts editor completion and type errors.
+import type { HiveConfig } from './inventory/types.ts';
+
+export function defineHive<const T extends HiveConfig>(hive: T): T {
+  return hive;
+}

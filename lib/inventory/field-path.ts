@@ -1,0 +1,28 @@
+// Field paths in messages: `instances.www-1.store`, `systems.web.modules[0]`, `instances["odd name"]`.
+
+const PLAIN = /^[A-Za-z0-9_-]+$/;
+
+/** Appends a key or index to a path. */
+export function fieldPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  if (PLAIN.test(key)) return base ? `${base}.${key}` : key;
+  return `${base}[${JSON.stringify(key)}]`;
+}
+
+/** Turns a JSON pointer (`/instances/www-1/port`) into a field path, using the data to tell indices from keys. */
+export function pointerToPath(pointer: string, data: unknown): string {
+  if (!pointer) return '';
+  let path = '';
+  let node: unknown = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      path = fieldPath(path, Number(key));
+      node = node[Number(key)];
+    } else {
+      path = fieldPath(path, key);
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    }
+  }
+  return path;
+}

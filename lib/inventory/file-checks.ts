@@ -1,0 +1,52 @@
+// The checks that read the disk: module files exist, and the signing key is a readable Nix secret key.
+// Run by loadHive; resolveHive stays pure unless asked.
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import type { Problem } from '../errors.ts';
+import type { ResolvedHive } from './types.ts';
+import { fieldPath } from './field-path.ts';
+
+type Dict = Record<string, unknown>;
+const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function fileProblems(config: Dict, hive: ResolvedHive): Problem[] {
+  const problems: Problem[] = [];
+  const systems = isDict(config.systems) ? config.systems : {};
+  for (const [name, raw] of Object.entries(systems)) {
+    const resolved = hive.systems[name];
+    if (!isDict(raw) || !Array.isArray(raw.modules) || !resolved) continue;
+    raw.modules.forEach((m: unknown, i: number) => {
+      if (typeof m !== 'string' || m === '') return;
+      const file = resolved.modules[i]!;
+      const problem = fileProblem(file);
+      if (problem)
+        problems.push({
+          path: fieldPath(fieldPath(fieldPath('systems', name), 'modules'), i),
+          message: `${problem}: ${file}`,
+        });
+    });
+  }
+  if (hive.signingKey !== undefined) {
+    const problem = fileProblem(hive.signingKey) ?? keyProblem(hive.signingKey);
+    if (problem) problems.push({ path: 'signingKey', message: `${problem}: ${hive.signingKey}` });
+  }
+  return problems;
+}
+
+function fileProblem(file: string): string | undefined {
+  try {
+    if (!statSync(file).isFile()) return 'not a file';
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : 'file not readable';
+  }
+}
+
+/** A Nix secret key file holds one line `name:base64`; the key itself is never echoed. */
+function keyProblem(file: string): string | undefined {
+  const text = readFileSync(file, 'utf8').trim();
+  return /^[^:\s]+:[A-Za-z0-9+/]+=*$/.test(text)
+    ? undefined
+    : 'not a Nix secret key (expected "name:base64…")';
+}

@@ -1,0 +1,42 @@
+// Where the config is: `-c` names a file or a folder (its hive.config.ts); the default is ./hive.config.ts.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigLoadError } from './config-load-error.ts';
+
+/** Config file names looked for in a folder, in order. */
+export const CONFIG_NAMES = [
+  'hive.config.ts',
+  'hive.config.mts',
+  'hive.config.mjs',
+  'hive.config.js',
+  'hive.config.json',
+  'hive.config.yaml',
+  'hive.config.yml',
+];
+
+/** How a path is shown in messages: relative to the working folder when inside it. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export function findConfig(configPathOrDir: string | undefined, cwd = process.cwd()): string {
+  const given = path.resolve(cwd, configPathOrDir ?? '.');
+  let stat;
+  try {
+    stat = statSync(given);
+  } catch {
+    throw new ConfigLoadError(displayPath(given), 'config file not found');
+  }
+  if (stat.isFile()) return given;
+  if (!stat.isDirectory()) throw new ConfigLoadError(displayPath(given), 'not a file or folder');
+  for (const name of CONFIG_NAMES) {
+    const file = path.join(given, name);
+    try {
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // try the next name
+    }
+  }
+  throw new ConfigLoadError(displayPath(given), 'no hive.config.ts in this folder');
+}

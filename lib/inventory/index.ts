@@ -1,0 +1,22 @@
+// The inventory layer's entry: load a hive.config.ts, check it in three layers, resolve it, select targets.
+import type { ResolvedHive } from './types.ts';
+import { findConfig } from './find-config.ts';
+import { loadConfigFile } from './load-config.ts';
+import { resolveHive } from './resolve.ts';
+
+export type * from './types.ts';
+export { resolveHive, analyzeHive, BUILT_IN, type ResolveOptions } from './resolve.ts';
+export { selectTargets } from './select.ts';
+export { findConfig, CONFIG_NAMES } from './find-config.ts';
+export { ConfigLoadError } from './config-load-error.ts';
+export { parseStore } from './store-ref.ts';
+
+/**
+ * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);
+ * the default is ./hive.config.ts. Throws InputError with every problem; starts no process.
+ */
+export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
+  const file = findConfig(configPathOrDir);
+  const config = await loadConfigFile(file);
+  return resolveHive(config as never, file, { checkFiles: true });
+}

@@ -1,0 +1,142 @@
+// Layer two of inventory checking: ajv validates the authored config against schema/hive.schema.json,
+// and each ajv error becomes one `path: message` problem (with "did you mean" for unknown keys).
+import { readFileSync } from 'node:fs';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Problem } from '../errors.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { fieldPath, pointerToPath } from './field-path.ts';
+
+export const HIVE_SCHEMA_URL = new URL('../../schema/hive.schema.json', import.meta.url);
+
+/** What each pattern in the schema means, in words; a unit test checks every schema pattern is listed. */
+export const PATTERN_MESSAGES: Record<string, string> = {
+  '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$':
+    'must start with a letter, digit or "_" and contain only letters, digits, ".", "_" and "-" (at most 63)',
+  '^[A-Za-z0-9_][A-Za-z0-9_.+-]*$':
+    'must start with a letter, digit or "_" and contain only letters, digits, ".", "_", "+" and "-"',
+  '^[^\\s]+$': 'must not contain spaces or line breaks',
+  '^[a-z0-9_]+-[a-z0-9_]+$': 'must be a Nix platform such as "x86_64-linux"',
+  '^[A-Za-z0-9_.:%\\[\\]][A-Za-z0-9_.:%\\[\\]-]*$':
+    'must be a host name or IP address (no spaces, "@", quotes or leading "-")',
+  '^[a-z_][a-z0-9_.-]{0,31}$': 'must be a Unix user name (lower case, starting with a letter or "_")',
+  '^[^\\s-][^\\s]*$': 'must be an instance name or a Nix store URI (no spaces, no leading "-")',
+  '^(ssh-[a-z0-9]+|ecdsa-sha2-nistp[0-9]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+=*( [^\\r\\n]*)?$':
+    'must be a public key line such as "ssh-ed25519 AAAA…"',
+  '^[A-Za-z][A-Za-z0-9]*$': 'must be an ssh_config keyword such as "IdentityFile"',
+  '^[^\\r\\n]*$': 'must not contain line breaks',
+};
+
+let validator: ValidateFunction | undefined;
+
+export function hiveSchema(): Record<string, unknown> {
+  return JSON.parse(readFileSync(HIVE_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+}
+
+function validate(): ValidateFunction {
+  if (!validator) {
+    const Ajv = AjvModule.default;
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    validator = ajv.compile(hiveSchema());
+  }
+  return validator;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+};
+
+function typeWords(type: unknown): string {
+  const types = Array.isArray(type) ? type : [type];
+  return types.map((t) => TYPE_WORDS[String(t)] ?? String(t)).join(' or ');
+}
+
+function toProblem(e: ErrorObject, data: unknown): Problem | undefined {
+  const at = pointerToPath(e.instancePath, data);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(p.additionalProperty);
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const hint = didYouMean(key, known) || ` (expected one of: ${known.join(', ')})`;
+      return { path: fieldPath(at, key), message: `unknown key${hint}` };
+    }
+    case 'required':
+      return { path: fieldPath(at, String(p.missingProperty)), message: 'required field missing' };
+    case 'type':
+      return { path: at, message: `must be ${typeWords(p.type)}, got ${describe(e.data)}` };
+    case 'propertyNames': {
+      const name = String(p.propertyName);
+      return { path: fieldPath(at, name), message: `invalid name "${name}": ${patternMessage(e)}` };
+    }
+    case 'pattern':
+      // A property-name error is reported once, by its `propertyNames` error.
+      if ((e as ErrorObject & { propertyName?: string }).propertyName !== undefined) return undefined;
+      return { path: at, message: `invalid value ${describe(e.data)}: ${patternMessage(e)}` };
+    case 'minimum':
+    case 'maximum': {
+      const s = e.parentSchema as { minimum?: number; maximum?: number };
+      return { path: at, message: `must be between ${s.minimum} and ${s.maximum}, got ${describe(e.data)}` };
+    }
+    case 'minLength':
+      return { path: at, message: 'must not be empty' };
+    case 'minItems':
+      return { path: at, message: `must list at least ${String(p.limit)} item${p.limit === 1 ? '' : 's'}` };
+    case 'uniqueItems': {
+      const list = e.data as unknown[];
+      return { path: at, message: `duplicate item ${describe(list[Number(p.j)])}` };
+    }
+    default:
+      return { path: at, message: e.message ?? `invalid (${e.keyword})` };
+  }
+}
+
+function patternMessage(e: ErrorObject): string {
+  // For propertyNames, the pattern lives in the `propertyNames` subschema (through a $ref for names).
+  const pattern =
+    e.keyword === 'pattern'
+      ? String((e.params as { pattern: string }).pattern)
+      : propertyNamePattern(e.schema as Record<string, unknown>);
+  return PATTERN_MESSAGES[pattern] ?? `must match ${pattern}`;
+}
+
+function propertyNamePattern(schema: Record<string, unknown>): string {
+  if (typeof schema.pattern === 'string') return schema.pattern;
+  const ref = schema.$ref;
+  if (typeof ref === 'string') {
+    const def = ref.replace('#/definitions/', '');
+    const defs = hiveSchema().definitions as Record<string, { pattern?: string }>;
+    return defs[def]?.pattern ?? '';
+  }
+  return '';
+}
+
+/** Every schema problem in the authored config; empty when it conforms. */
+export function schemaProblems(config: unknown): Problem[] {
+  const v = validate();
+  if (v(config)) return [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const e of v.errors ?? []) {
+    const p = toProblem(e, config);
+    if (!p) continue;
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(p);
+  }
+  return problems;
+}

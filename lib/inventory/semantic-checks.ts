@@ -1,0 +1,143 @@
+// Layer three of inventory checking: what a schema cannot say. Unknown system/via/store names (with
+// "did you mean"), store URIs, cycles in `via` and `store`, ssh options nix-hive sets itself, the signing key.
+// Linear in the number of instances; suggestions are computed only for problems.
+import type { Problem } from '../errors.ts';
+import type { ResolvedHive } from './types.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { fieldPath } from './field-path.ts';
+import { isValidName } from './names.ts';
+import { parseStore } from './store-ref.ts';
+
+type Dict = Record<string, unknown>;
+const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** ssh options that nix-hive derives from instance fields; setting them in `ssh` would conflict. */
+const RESERVED_SSH: Record<string, string> = {
+  hostname: 'address',
+  user: 'user',
+  port: 'port',
+  proxyjump: 'via',
+};
+
+export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
+  const problems: Problem[] = [];
+  const defaults = isDict(config.defaults) ? config.defaults : {};
+  const rawInstances = isDict(config.instances) ? config.instances : {};
+  const systemNames = Object.keys(hive.systems);
+  const instanceNames = () => Object.keys(hive.instances);
+
+  // Defaults are checked once, at their own path, not once per instance.
+  const defaultSystem = defaults.system;
+  if (typeof defaultSystem === 'string' && isValidName(defaultSystem) && !(defaultSystem in hive.systems))
+    problems.push(unknown('defaults.system', 'system', defaultSystem, systemNames));
+  for (const key of ['via', 'store'] as const) {
+    const v = defaults[key];
+    if (typeof v !== 'string') continue;
+    const ref = key === 'store' ? parseStore(v) : { ok: true as const, ref: { kind: 'instance', name: v } };
+    if (!ref.ok) problems.push({ path: `defaults.${key}`, message: ref.message });
+    else if (ref.ref.kind === 'instance' && isValidName(ref.ref.name) && !(ref.ref.name in hive.instances))
+      problems.push(unknown(`defaults.${key}`, 'instance', ref.ref.name, instanceNames()));
+  }
+  problems.push(...reservedSsh('defaults', defaults.ssh));
+
+  let needsSigning = false;
+  for (const [name, raw] of Object.entries(rawInstances)) {
+    if (!isDict(raw)) continue;
+    const at = fieldPath('instances', name);
+    const inst = hive.instances[name];
+    if (!inst) continue;
+    if (raw.system === undefined && defaultSystem === undefined)
+      problems.push({
+        path: fieldPath(at, 'system'),
+        message: 'required field missing (or set defaults.system)',
+      });
+    else if (typeof raw.system === 'string' && isValidName(raw.system) && !(raw.system in hive.systems))
+      problems.push(unknown(fieldPath(at, 'system'), 'system', raw.system, systemNames));
+    if (typeof raw.via === 'string' && isValidName(raw.via) && !(raw.via in hive.instances))
+      problems.push(unknown(fieldPath(at, 'via'), 'instance', raw.via, instanceNames()));
+    if (typeof raw.store === 'string') {
+      const parsed = parseStore(raw.store);
+      if (!parsed.ok) problems.push({ path: fieldPath(at, 'store'), message: parsed.message });
+      else if (parsed.ref.kind === 'instance' && !(parsed.ref.name in hive.instances))
+        problems.push(unknown(fieldPath(at, 'store'), 'instance', parsed.ref.name, instanceNames()));
+    }
+    if (inst.store) needsSigning = true;
+    problems.push(...reservedSsh(at, raw.ssh));
+  }
+
+  problems.push(...cycles(hive, 'via', (n) => hive.instances[n]?.via));
+  problems.push(
+    ...cycles(hive, 'store', (n) => {
+      const s = hive.instances[n]?.store;
+      return s?.kind === 'instance' ? s.name : undefined;
+    }),
+  );
+
+  if (needsSigning && config.signingKey === undefined)
+    problems.push({
+      path: 'signingKey',
+      message:
+        'required field missing: instances use a store, so pushed paths must be signed ' +
+        '(create a key with: nix-store --generate-binary-cache-key <name> hive.sec hive.pub)',
+    });
+  return problems;
+}
+
+function unknown(
+  path: string,
+  what: 'system' | 'instance',
+  name: string,
+  candidates: Iterable<string>,
+): Problem {
+  return { path, message: `unknown ${what} "${name}"${didYouMean(name, candidates)}` };
+}
+
+function reservedSsh(at: string, ssh: unknown): Problem[] {
+  if (!isDict(ssh)) return [];
+  const out: Problem[] = [];
+  for (const key of Object.keys(ssh)) {
+    const field = RESERVED_SSH[key.toLowerCase()];
+    if (field)
+      out.push({
+        path: fieldPath(fieldPath(at, 'ssh'), key),
+        message: `set by nix-hive from "${field}"; use ${fieldPath(at, field)} instead`,
+      });
+  }
+  return out;
+}
+
+/**
+ * Cycles in a graph where each instance has at most one outgoing edge (`via` or `store`): one walk per
+ * instance with three colours, so linear. Each cycle is reported once, at its alphabetically first member.
+ */
+function cycles(
+  hive: ResolvedHive,
+  field: 'via' | 'store',
+  next: (name: string) => string | undefined,
+): Problem[] {
+  const state = new Map<string, 1 | 2>(); // 1 = on the current walk, 2 = done
+  const out: Problem[] = [];
+  for (const start of Object.keys(hive.instances)) {
+    if (state.has(start)) continue;
+    const walk: string[] = [];
+    let n: string | undefined = start;
+    while (n !== undefined && n in hive.instances && !state.has(n)) {
+      state.set(n, 1);
+      walk.push(n);
+      n = next(n);
+    }
+    if (n !== undefined && state.get(n) === 1) {
+      const loop = walk.slice(walk.indexOf(n));
+      const first = loop.reduce((a, b) => (b < a ? b : a));
+      const i = loop.indexOf(first);
+      const ordered = [...loop.slice(i), ...loop.slice(0, i), first];
+      const message =
+        loop.length === 1
+          ? `"${first}" cannot be its own ${field === 'via' ? 'jump host' : 'store'}`
+          : `cycle: ${ordered.join(' → ')}`;
+      out.push({ path: fieldPath(fieldPath('instances', first), field), message });
+    }
+    for (const w of walk) state.set(w, 2);
+  }
+  return out;
+}
