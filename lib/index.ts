@@ -1,5 +1,5 @@
 // The public API of nix-hive, importable from a hive.config.ts as `import { defineHive } from 'nix-hive'`.
 export type * from './inventory/types.ts';
 export { HiveError, InputError } from './errors.ts';
-export { defineHive } from './define-hive.ts';
+export { defineHive } from './inventory/define-hive.ts';
 export { loadHive, resolveHive, selectTargets } from './inventory/index.ts';

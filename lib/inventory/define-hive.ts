@@ -1,5 +1,5 @@
 // `defineHive()`: the identity function that gives a hive.config.ts editor completion and type errors.
-import type { HiveConfig } from './inventory/types.ts';
+import type { HiveConfig } from './types.ts';
 
 export function defineHive<const T extends HiveConfig>(hive: T): T {
   return hive;
