@@ -105,8 +105,8 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
  */
 export function upstreamTargets(hive: ResolvedHive, inst: ResolvedInstance, targets: Set<string>): string[] {
   const out: string[] = [];
-  const seen = new Set<string>([inst.name]);
   const walk = (start: string | undefined, next: (i: ResolvedInstance) => string | undefined) => {
+    const seen = new Set<string>([inst.name]); // cycles are rejected by the inventory; this is a guard
     let name = start;
     while (name !== undefined && !seen.has(name)) {
       seen.add(name);

@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  activationArgvs,
+  addRootArgv,
+  copyArgv,
+  nixBuildArgv,
+  pathInfoArgv,
+  showConfigArgv,
+  signArgv,
+} from '../../../lib/nix/argv.ts';
+import { GOALS, changesRunningSystem, isGoal, isPreview, setsProfile } from '../../../lib/nix/goal.ts';
+import { buildSpec, groupBySearchPath } from '../../../lib/nix/build.ts';
+import { seedHive } from '../../helpers/hive.ts';
+
+const SYS = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-www';
+
+test('activation argv for every goal', () => {
+  assert.deepEqual(activationArgvs(SYS, 'switch'), [
+    ['nix-env', '-p', '/nix/var/nix/profiles/system', '--set', SYS],
+    [`${SYS}/bin/switch-to-configuration`, 'switch'],
+  ]);
+  assert.deepEqual(activationArgvs(SYS, 'boot'), [
+    ['nix-env', '-p', '/nix/var/nix/profiles/system', '--set', SYS],
+    [`${SYS}/bin/switch-to-configuration`, 'boot'],
+  ]);
+  assert.deepEqual(activationArgvs(SYS, 'test'), [[`${SYS}/bin/switch-to-configuration`, 'test']]);
+  assert.deepEqual(activationArgvs(SYS, 'dry-activate'), [
+    [`${SYS}/bin/switch-to-configuration`, 'dry-activate'],
+  ]);
+});
+
+test('goal predicates', () => {
+  assert.deepEqual(GOALS.filter(setsProfile), ['switch', 'boot']);
+  assert.deepEqual(GOALS.filter(changesRunningSystem), ['switch', 'test']);
+  assert.deepEqual(GOALS.filter(isPreview), ['dry-activate']);
+  assert.ok(isGoal('boot'));
+  assert.ok(!isGoal('reboot'));
+});
+
+test('nix-build: one call, search path in order, one -A per system, spec passed as a file', () => {
+  assert.deepEqual(
+    nixBuildArgv({
+      expressionFile: '/lib/hive.nix',
+      specFile: '/tmp/spec.json',
+      searchPath: [
+        ['nixpkgs', '/pinned/nixpkgs'],
+        ['nixpkgs', '/hive/nixpkgs'],
+        ['secrets', 'https://example.org/s.tar.gz'],
+      ],
+      attrs: ['www', 'portico'],
+    }),
+    {
+      command: 'nix-build',
+      args: [
+        '/lib/hive.nix',
+        '--argstr',
+        'specFile',
+        '/tmp/spec.json',
+        '-I',
+        'nixpkgs=/pinned/nixpkgs',
+        '-I',
+        'nixpkgs=/hive/nixpkgs',
+        '-I',
+        'secrets=https://example.org/s.tar.gz',
+        '-A',
+        'www',
+        '-A',
+        'portico',
+        '--no-out-link',
+      ],
+    },
+  );
+});
+
+test('systems sharing a search path are built by one call', () => {
+  const h = seedHive();
+  const groups = groupBySearchPath(Object.values(h.systems));
+  assert.equal(groups.length, 1);
+  h.systems.www!.paths = [
+    ['nixpkgs', '/other'],
+    ['nixpkgs', '/nixpkgs'],
+  ];
+  assert.equal(groupBySearchPath(Object.values(h.systems)).length, 2);
+  assert.deepEqual(buildSpec([h.systems.portico!]), {
+    systems: { portico: { system: 'x86_64-linux', modules: ['/hive/portico.nix'] } },
+  });
+});
+
+test('sign, copy, root and query argv', () => {
+  assert.deepEqual(signArgv('/k/hive.sec', SYS), {
+    command: 'nix',
+    args: [
+      '--extra-experimental-features',
+      'nix-command',
+      'store',
+      'sign',
+      '--recursive',
+      '--key-file',
+      '/k/hive.sec',
+      SYS,
+    ],
+  });
+  assert.deepEqual(copyArgv('ssh://www-1', SYS, true), {
+    command: 'nix',
+    args: [
+      '--extra-experimental-features',
+      'nix-command',
+      'copy',
+      '--to',
+      'ssh://www-1',
+      '--substitute-on-destination',
+      SYS,
+    ],
+  });
+  assert.deepEqual(copyArgv('s3://cache', SYS, false).args.slice(2), ['copy', '--to', 's3://cache', SYS]);
+  assert.deepEqual(addRootArgv(SYS, '/hive/.hive/gcroots/www'), {
+    command: 'nix-store',
+    args: ['--realise', SYS, '--add-root', '/hive/.hive/gcroots/www', '--indirect'],
+  });
+  assert.deepEqual(showConfigArgv(), [
+    'nix',
+    '--extra-experimental-features',
+    'nix-command',
+    'show-config',
+    '--json',
+  ]);
+  assert.deepEqual(pathInfoArgv('ssh://root@10.1.0.1', SYS), [
+    'nix',
+    '--extra-experimental-features',
+    'nix-command',
+    'path-info',
+    '--store',
+    'ssh://root@10.1.0.1',
+    SYS,
+  ]);
+});
