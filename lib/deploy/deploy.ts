@@ -25,7 +25,10 @@ export interface DeployOptions {
   /** How many instances may substitute from one store host at once. */
   storeFanout: number;
   emit: EventSink;
+  /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
+  /** Kill running steps (second Ctrl-C, or the grace period ran out). */
+  killSignal?: AbortSignal;
   spawn?: Spawner;
   nixEnv?: Record<string, string | undefined>;
   runId?: string;
@@ -133,6 +136,7 @@ export async function deploy(
       blame,
       emit: options.emit,
       signal,
+      killSignal: options.killSignal,
     });
     const report = buildReport(hive, plan, results, {
       runId,

@@ -19,7 +19,10 @@ export interface DagOptions {
   /** How a dependent names this step when it is skipped because the step failed (`store portico`). */
   blame(step: Step): string;
   emit: EventSink;
+  /** Aborted: start no new step (running ones go on). */
   signal: AbortSignal;
+  /** Aborted: running steps are killed (handed to each step as `io.signal`). */
+  killSignal?: AbortSignal;
   tailLines?: number;
 }
 
@@ -83,7 +86,7 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
       const target = options.target(step);
       emit({ kind: 'step-start', step: step.id, stepKind: step.kind, label: options.label(step), target });
       const io: StepIO = {
-        signal,
+        signal: options.killSignal ?? signal,
         log: (stream, line) => {
           tail.push(line);
           if (tail.length > tailLines) tail.shift();
@@ -94,7 +97,7 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
         await options.execute(step, io);
         return finish(step, 'ok', undefined, performance.now() - started, []);
       } catch (err) {
-        const outcome: Outcome = signal.aborted ? 'interrupted' : 'failed';
+        const outcome: Outcome = (options.killSignal ?? signal).aborted ? 'interrupted' : 'failed';
         return finish(step, outcome, messageOf(err), performance.now() - started, tail);
       }
     });

@@ -1,0 +1,136 @@
+// `nix-hive deploy [patterns…]` and `nix-hive plan [patterns…]`: build once, push through store hosts,
+// activate in order. Chooses the renderer (listr2 on a TTY, plain lines, JSON lines) and exit code.
+import type { Command } from 'commander';
+import { InputError } from '../../errors.ts';
+import { deploy } from '../../deploy/deploy.ts';
+import { logWriter } from '../../deploy/logs.ts';
+import { GOALS, isGoal, type Goal } from '../../nix/goal.ts';
+import { planDeploy } from '../../plan/plan.ts';
+import { planToJson, renderPlanText } from '../../plan/render.ts';
+import { teeSinks, type EventSink } from '../../progress/events.ts';
+import { jsonRenderer } from '../../progress/json.ts';
+import { listrRenderer } from '../../progress/listr.ts';
+import { plainRenderer } from '../../progress/plain.ts';
+import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
+import { didYouMean } from '../../inventory/did-you-mean.ts';
+import {
+  addConfigOption,
+  addSkipOption,
+  loadSelection,
+  skips,
+  type ConfigOptions,
+  type SkipOptions,
+} from '../options.ts';
+import { interruptSignals } from '../interrupt.ts';
+
+interface DeployFlags extends ConfigOptions, SkipOptions {
+  goal: string;
+  dryRun?: boolean;
+  json?: boolean;
+  parallel: string;
+  storeFanout: string;
+  allowDirect?: boolean;
+  verbose?: boolean;
+}
+
+export function parseGoal(value: string): Goal {
+  if (isGoal(value)) return value;
+  throw new InputError([
+    {
+      path: '--goal',
+      message: `unknown goal "${value}"${didYouMean(value, GOALS)} (expected ${GOALS.join(', ')})`,
+    },
+  ]);
+}
+
+export function parseCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InputError([{ path: flag, message: `must be a whole number ≥ 1, got "${value}"` }]);
+  }
+  return n;
+}
+
+function addDeployOptions(cmd: Command): Command {
+  addConfigOption(cmd);
+  addSkipOption(cmd);
+  return cmd
+    .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
+    .option('--json', 'one JSON event per line on stdout, then the report')
+    .option('--parallel <n>', 'how many copies / activations run at once', '10')
+    .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
+    .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
+    .option('-v, --verbose', 'print every output line (plain mode)');
+}
+
+async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
+  const goal = parseGoal(flags.goal);
+  const { hive, targets } = await loadSelection(flags, patterns);
+  const plan = planDeploy(hive, targets, {
+    goal,
+    skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
+  });
+  process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
+}
+
+async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> {
+  if (flags.dryRun) return runPlan(patterns, flags);
+  const goal = parseGoal(flags.goal);
+  const parallel = parseCount('--parallel', flags.parallel);
+  const storeFanout = parseCount('--store-fanout', flags.storeFanout);
+  const { hive, targets } = await loadSelection(flags, patterns);
+
+  const logs = logWriter();
+  const tails = collectFailedTails();
+  let view: EventSink;
+  let viewDone: Promise<void> = Promise.resolve();
+  if (flags.json) {
+    view = jsonRenderer((l) => process.stdout.write(l + '\n'));
+  } else if (process.stderr.isTTY && !flags.verbose) {
+    const l = listrRenderer();
+    view = l.sink;
+    viewDone = l.done;
+  } else {
+    view = plainRenderer((l) => process.stderr.write(l + '\n'), { verbose: flags.verbose });
+  }
+  const emit = teeSinks(logs.sink, tails.sink, view);
+  const interrupt = interruptSignals((text) => emit({ kind: 'message', level: 'warn', text }));
+  try {
+    const report = await deploy(hive, targets, {
+      goal,
+      skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
+      allowDirect: Boolean(flags.allowDirect),
+      parallel,
+      storeFanout,
+      emit,
+      signal: interrupt.stop,
+      killSignal: interrupt.kill,
+    });
+    await viewDone;
+    if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
+    process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
+  } finally {
+    interrupt.dispose();
+    await logs.close();
+  }
+}
+
+export function registerDeploy(program: Command): void {
+  addDeployOptions(
+    program
+      .command('deploy')
+      .description('build the selected systems once, push them through their store hosts, activate in order')
+      .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
+  )
+    .option('--dry-run', 'print the plan and stop (text, or JSON with --json)')
+    .action((patterns: string[], flags: DeployFlags) => runDeploy(patterns, flags));
+
+  addDeployOptions(
+    program
+      .command('plan')
+      .description(
+        'print the deploy plan (the DAG of build, sign, copy and activate steps) without running it',
+      )
+      .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
+  ).action((patterns: string[], flags: DeployFlags) => runPlan(patterns, flags));
+}
