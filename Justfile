@@ -9,6 +9,14 @@ default:
 deploy *args:
     npx zx tasks/deploy.mjs "$@"
 
+# Print the deploy plan without running it.
+plan *args:
+    npx zx tasks/plan.mjs "$@"
+
+# Write a signing key pair and print the line instances must trust.
+keygen *args:
+    npx zx tasks/keygen.mjs "$@"
+
 # Build the selected systems and print the resolved inventory as JSON.
 build *args:
     npx zx tasks/build.mjs "$@"
