@@ -1,0 +1,304 @@
+// The real test fleet: N hosts as root, each a netns + private mount namespace running a real sshd and
+// its own Nix store, on a public bridge the deployer reaches and an internal one only jump hosts reach.
+import { copyFile, mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { disposeSync, type Leftovers } from './dispose.ts';
+import { hostKnownHostsConfig } from './host-config.ts';
+import { hostNixConf, knownHosts, sshdConfig } from './host-files.ts';
+import { HostProcesses, hostLayout } from './host.ts';
+import { writeFleetJson } from './inventory-json.ts';
+import { generateKey } from './keys.ts';
+import { hostNetns, MAX_HOSTS, newRunNames, type RunNames } from './names.ts';
+import * as net from './net.ts';
+import { writeSshConfig } from './ssh-config.ts';
+
+export { writeSshConfig, sshConfigText, type SshConfigOptions } from './ssh-config.ts';
+export { fleetJson, STUB_NIXPKGS, type FleetJson } from './inventory-json.ts';
+
+export interface HostSpec {
+  name: string;
+  network: 'public' | 'internal' | 'both';
+  /** Extra nix.conf lines (they come last, so they override the defaults). */
+  nixConf?: string;
+  /** Mount a tmpfs of this size (e.g. '8m') as the host's /nix instead of its folder (disk-full tests). */
+  nixSize?: string;
+}
+
+export interface FleetOptions {
+  hosts: HostSpec[];
+  /** Shape what the deployer sends into the fleet to this rate (tc tbf on the uplink). */
+  shapeUplinkMbit?: number;
+  /** Parent of the run's folder (default /tmp). Must not be under /nix, /etc/nix, /run or /root. */
+  baseDir?: string;
+  /**
+   * Keep the fleet up after this process exits (the demo): daemons in their own sessions, no exit hooks,
+   * and `<dir>/leftovers.json` records what `disposeRecorded` must end later.
+   */
+  persist?: boolean;
+}
+
+export interface FleetHost {
+  name: string;
+  netns: string;
+  network: HostSpec['network'];
+  publicAddress?: string;
+  internalAddress?: string;
+  /** The address others use: public if it has one, else internal. */
+  address: string;
+  /** `ssh-ed25519 AAAA…` (no comment). */
+  hostKey: string;
+  /** Per-host folder on the deployer: nix/, etc-nix/, run/, root/, sshd/. */
+  dir: string;
+  /** Runs argv inside the host's net+mount namespaces via nsenter (no ssh), with a clean root environment. */
+  exec(
+    argv: string[],
+    opts?: { input?: string },
+  ): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  stopSshd(): Promise<void>;
+  startSshd(): Promise<void>;
+  freezeSshd(): Promise<void>;
+  thawSshd(): Promise<void>;
+  sshdLog(): Promise<string>;
+  /** Accepted TCP connections counted from its sshd log, optionally only those from one address. */
+  connections(fromAddress?: string): Promise<number>;
+}
+
+export interface Fleet {
+  runId: string;
+  dir: string;
+  hosts: Record<string, FleetHost>;
+  /** Private key the deployer uses (authorized on every host, also each host's /root/.ssh/id_ed25519). */
+  clientKey: string;
+  /** known_hosts pinning every host key at each of its addresses. */
+  knownHosts: string;
+  /** A ready ssh_config (see writeSshConfig) for the harness's own tests. */
+  sshConfig: string;
+  /** The root namespace's address on the public bridge. */
+  deployerAddress: string;
+  /** The deployer-side interface (root namespace end of the public bridge). */
+  uplink: string;
+  uplinkBytes(): Promise<{ tx: number; rx: number }>;
+  /** Bytes hosts put on (tx) and took off (rx) the internal network, summed over every internal leg. */
+  internalBytes(): Promise<{ tx: number; rx: number }>;
+  /** Environment for the deployer's nix commands: local store, no substituters, no sandbox. */
+  nixEnv(): Record<string, string>;
+  writeInventoryJson(path: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Throws unless running as root; fleet tests must fail loudly, never skip. */
+export function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return;
+  throw new Error(
+    'fleet tests need root (they create network namespaces, bridges and mount namespaces and run sshd); ' +
+      'run them as root, e.g. `sudo npm run test:fleet` or `.ci/run` on a CI machine',
+  );
+}
+
+const HIDDEN = ['/nix', '/etc/nix', '/run', '/root'];
+const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+/** Fleets of this process still up; the exit hooks end them. */
+const live = new Set<Leftovers>();
+let hooked = false;
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const l of live) disposeSync(l);
+  });
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => {
+      for (const l of live) disposeSync(l);
+      process.exit(code);
+    });
+  }
+}
+
+function checkOptions(options: FleetOptions, base: string): void {
+  if (options.hosts.length === 0) throw new Error('fleet: no hosts');
+  if (options.hosts.length > MAX_HOSTS) throw new Error(`fleet: at most ${MAX_HOSTS} hosts`);
+  const seen = new Set<string>();
+  for (const h of options.hosts) {
+    if (!HOST_NAME.test(h.name)) throw new Error(`fleet: bad host name ${JSON.stringify(h.name)}`);
+    if (seen.has(h.name)) throw new Error(`fleet: duplicate host ${h.name}`);
+    seen.add(h.name);
+  }
+  for (const hidden of HIDDEN) {
+    if (base === hidden || base.startsWith(`${hidden}/`)) {
+      throw new Error(`fleet: baseDir ${base} is under ${hidden}, which each host mounts over`);
+    }
+  }
+}
+
+export async function startFleet(options: FleetOptions): Promise<Fleet> {
+  requireRoot();
+  const base = (options.baseDir ?? '/tmp').replace(/\/+$/, '') || '/';
+  checkOptions(options, base);
+  const names = await newRunNames();
+  const dir = `${base}/nh-${names.runId}`;
+  const leftovers: Leftovers = {
+    pids: new Set(),
+    netns: [...options.hosts.map((h) => hostNetns(names.runId, h.name)), names.switchNetns],
+    uplink: names.uplink,
+    dir,
+  };
+  const record = (): void => {
+    if (options.persist) writeFileSync(`${dir}/leftovers.json`, JSON.stringify(leftoversJson(leftovers)));
+  };
+  if (!options.persist) {
+    hookExit();
+    live.add(leftovers);
+  }
+  let disposed: Promise<void> | undefined;
+  const dispose = (): Promise<void> =>
+    (disposed ??= Promise.resolve().then(() => {
+      disposeSync(leftovers);
+      live.delete(leftovers);
+    }));
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    record();
+    return await build(options, names, dir, leftovers, record, dispose);
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+async function build(
+  options: FleetOptions,
+  names: RunNames,
+  dir: string,
+  leftovers: Leftovers,
+  record: () => void,
+  dispose: () => Promise<void>,
+): Promise<Fleet> {
+  // Mount points for the per-host folders must exist on the shared root filesystem.
+  for (const p of ['/nix', '/etc/nix']) if (!existsSync(p)) mkdirSync(p, { recursive: true, mode: 0o755 });
+  const clientKey = `${dir}/client_ed25519`;
+  const clientPub = await generateKey(clientKey, `nix-hive-fleet-${names.runId}`);
+  await net.createSwitch(names);
+
+  const prepared = [];
+  for (const [index, spec] of options.hosts.entries()) {
+    const netns = hostNetns(names.runId, spec.name);
+    const layout = hostLayout(`${dir}/hosts/${spec.name}`);
+    for (const d of [
+      layout.nix,
+      layout.etcNix,
+      `${layout.run}/sshd`,
+      `${layout.root}/.ssh`,
+      layout.sshdDir,
+    ]) {
+      await mkdir(d, { recursive: true, mode: 0o755 });
+    }
+    await chmod(layout.root, 0o700);
+    await chmod(`${layout.root}/.ssh`, 0o700);
+    const hostKey = await generateKey(layout.hostKey, spec.name);
+    await writeFile(layout.sshdConfig, sshdConfig(layout.hostKey));
+    await writeFile(`${layout.etcNix}/nix.conf`, hostNixConf(spec.nixConf));
+    await writeFile(`${layout.root}/.ssh/authorized_keys`, `${clientPub}\n`, { mode: 0o600 });
+    await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);
+    await chmod(`${layout.root}/.ssh/id_ed25519`, 0o600);
+    const addresses = await net.createHostNet(names, netns, index, spec.network);
+    prepared.push({ spec, netns, layout, hostKey, addresses });
+  }
+  if (options.shapeUplinkMbit) await net.shapeUplink(names, options.shapeUplinkMbit);
+
+  const known = knownHosts(
+    prepared.map((p) => ({
+      name: p.spec.name,
+      hostKey: p.hostKey,
+      addresses: [p.addresses.publicAddress, p.addresses.internalAddress].filter((a): a is string => !!a),
+    })),
+  );
+  const knownHostsPath = `${dir}/known_hosts`;
+  await writeFile(knownHostsPath, known);
+  for (const p of prepared) {
+    await writeFile(`${p.layout.root}/.ssh/known_hosts`, known);
+    await writeFile(`${p.layout.root}/.ssh/config`, hostKnownHostsConfig());
+  }
+
+  const hosts: Record<string, FleetHost> = {};
+  await Promise.all(
+    prepared.map(async (p) => {
+      const procs = new HostProcesses(
+        p.spec.name,
+        p.netns,
+        p.layout,
+        (pid) => {
+          leftovers.pids.add(pid);
+          record();
+        },
+        options.persist,
+      );
+      await procs.startHolder(p.spec.nixSize);
+      await procs.startSshd();
+      const address = p.addresses.publicAddress ?? p.addresses.internalAddress!;
+      hosts[p.spec.name] = {
+        name: p.spec.name,
+        netns: p.netns,
+        network: p.spec.network,
+        ...p.addresses,
+        address,
+        hostKey: p.hostKey,
+        dir: p.layout.dir,
+        exec: (argv, opts) => procs.nsenter(argv, false, opts?.input),
+        stopSshd: () => procs.stopSshd(),
+        startSshd: () => procs.startSshd(),
+        freezeSshd: async () => procs.freezeSshd(),
+        thawSshd: async () => procs.thawSshd(),
+        sshdLog: () => procs.sshdLog(),
+        connections: (from) => procs.connections(from),
+      };
+    }),
+  );
+  // Keep the caller's host order.
+  const ordered: Record<string, FleetHost> = {};
+  for (const h of options.hosts) ordered[h.name] = hosts[h.name]!;
+
+  const fleet: Fleet = {
+    runId: names.runId,
+    dir,
+    hosts: ordered,
+    clientKey,
+    knownHosts: knownHostsPath,
+    sshConfig: `${dir}/ssh_config`,
+    deployerAddress: names.deployerAddress,
+    uplink: names.uplink,
+    uplinkBytes: () => net.uplinkBytes(names),
+    internalBytes: () => net.internalBytes(names),
+    nixEnv: () => ({
+      NIX_CONFIG: 'substituters =\nsandbox = false\nconnect-timeout = 5\n',
+      NIX_REMOTE: 'local',
+    }),
+    writeInventoryJson: (path) => writeFleetJson(fleet, path),
+    dispose,
+  };
+  await writeSshConfig({ hosts: ordered, clientKey, knownHosts: knownHostsPath }, fleet.sshConfig);
+  return fleet;
+}
+
+interface LeftoversJson {
+  pids: number[];
+  netns: string[];
+  uplink: string;
+  dir: string;
+}
+
+function leftoversJson(l: Leftovers): LeftoversJson {
+  return { pids: [...l.pids], netns: l.netns, uplink: l.uplink, dir: l.dir };
+}
+
+/** Tears down a fleet started with `persist` from another process, using `<dir>/leftovers.json`. */
+export async function disposeRecorded(fleetDir: string): Promise<void> {
+  const j = JSON.parse(await readFile(`${fleetDir}/leftovers.json`, 'utf8')) as LeftoversJson;
+  if (j.dir !== fleetDir) throw new Error(`fleet: ${fleetDir}/leftovers.json describes ${j.dir}`);
+  disposeSync({ pids: new Set(j.pids), netns: j.netns, uplink: j.uplink, dir: j.dir });
+}

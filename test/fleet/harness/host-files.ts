@@ -1,0 +1,56 @@
+// Text of the files each host gets: its sshd_config, its nix.conf, and the known_hosts lines that pin
+// every host's key at each of its addresses.
+
+export interface KnownHost {
+  name: string;
+  addresses: string[];
+  hostKey: string;
+}
+
+/** sshd_config for one host: pubkey-only root login, no PAM, VERBOSE log so accepted connections are countable. */
+export function sshdConfig(hostKeyPath: string): string {
+  return [
+    '# written by the nix-hive test fleet',
+    'Port 22',
+    'AddressFamily inet',
+    `HostKey ${hostKeyPath}`,
+    'PidFile /run/sshd.pid',
+    'LogLevel VERBOSE',
+    'UsePAM no',
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'AuthenticationMethods publickey',
+    'AuthorizedKeysFile /root/.ssh/authorized_keys',
+    'StrictModes yes',
+    'UseDNS no',
+    'PrintMotd no',
+    'PrintLastLog no',
+    'X11Forwarding no',
+    'AllowTcpForwarding yes',
+    'PermitUserEnvironment no',
+    'MaxStartups 200:30:400',
+    'MaxSessions 100',
+    'ClientAliveInterval 0',
+    'Subsystem sftp /usr/lib/openssh/sftp-server',
+    '',
+  ].join('\n');
+}
+
+/** nix.conf for a host: no sandbox, no substituters unless `extra` says otherwise (later lines win). */
+export function hostNixConf(extra: string | undefined): string {
+  const lines = [
+    '# written by the nix-hive test fleet',
+    'sandbox = false',
+    'substituters =',
+    'connect-timeout = 5',
+  ];
+  if (extra) lines.push(extra.trimEnd());
+  return `${lines.join('\n')}\n`;
+}
+
+/** known_hosts lines: `addr1,addr2 ssh-ed25519 AAAA…` for each host. */
+export function knownHosts(hosts: KnownHost[]): string {
+  return hosts.map((h) => `${h.addresses.join(',')} ${h.hostKey}\n`).join('');
+}

@@ -1,0 +1,172 @@
+// One fleet host: a holder process in the host's netns and its own mount and UTS namespaces (per-host folders
+// bind-mounted over /nix, /etc/nix, /run and /root), a real sshd started inside it, and exec via nsenter.
+import { readFile, readlink } from 'node:fs/promises';
+import { alive, daemon, HOST_ENV, must, run, waitFor, type RunResult } from './proc.ts';
+
+export interface HostLayout {
+  /** Per-host folder on the deployer. */
+  dir: string;
+  nix: string;
+  etcNix: string;
+  run: string;
+  root: string;
+  sshdDir: string;
+  sshdConfig: string;
+  sshdLog: string;
+  hostKey: string;
+}
+
+export function hostLayout(dir: string): HostLayout {
+  return {
+    dir,
+    nix: `${dir}/nix`,
+    etcNix: `${dir}/etc-nix`,
+    run: `${dir}/run`,
+    root: `${dir}/root`,
+    sshdDir: `${dir}/sshd`,
+    sshdConfig: `${dir}/sshd/sshd_config`,
+    sshdLog: `${dir}/sshd/sshd.log`,
+    hostKey: `${dir}/sshd/ssh_host_ed25519_key`,
+  };
+}
+
+/** Where each per-host folder is mounted inside the host. */
+const MOUNTS: Array<[keyof HostLayout, string]> = [
+  ['nix', '/nix'],
+  ['etcNix', '/etc/nix'],
+  ['run', '/run'],
+  ['root', '/root'],
+];
+
+/** The processes of one host the harness started; `onPid` records them for dispose. */
+export class HostProcesses {
+  holderPid = 0;
+  sshdPid = 0;
+  constructor(
+    readonly name: string,
+    readonly netns: string,
+    readonly layout: HostLayout,
+    private readonly onPid: (pid: number) => void,
+    private readonly detached = false,
+  ) {}
+
+  /** Starts the holder (`sleep infinity` in the netns and private mount + UTS namespaces) and mounts the folders. */
+  async startHolder(nixSize: string | undefined): Promise<void> {
+    const holder = daemon(
+      [
+        'nsenter',
+        `--net=/run/netns/${this.netns}`,
+        'unshare',
+        '-m',
+        '-u',
+        '--propagation',
+        'private',
+        'sleep',
+        'infinity',
+      ],
+      HOST_ENV,
+      this.detached,
+    );
+    const pid = holder.pid!;
+    this.onPid(pid);
+    this.holderPid = pid;
+    const ownMnt = await readlink('/proc/self/ns/mnt');
+    const ownUts = await readlink('/proc/self/ns/uts');
+    await waitFor(`the holder of ${this.name} to enter its namespaces`, async () => {
+      if (!alive(pid)) throw new Error(`fleet: the holder process of ${this.name} exited`);
+      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+      const mnt = await readlink(`/proc/${pid}/ns/mnt`).catch(() => ownMnt);
+      const uts = await readlink(`/proc/${pid}/ns/uts`).catch(() => ownUts);
+      // Never mount or set a hostname before the holder is in namespaces of its own.
+      return comm === 'sleep' && mnt !== ownMnt && uts !== ownUts;
+    });
+    await this.nsenter(['hostname', this.name], true);
+    for (const [key, target] of MOUNTS) {
+      if (key === 'nix' && nixSize) {
+        await this.nsenter(
+          ['mount', '-t', 'tmpfs', '-o', `size=${nixSize},mode=0755`, 'tmpfs', target],
+          true,
+        );
+      } else {
+        await this.nsenter(['mount', '--bind', this.layout[key], target], true);
+      }
+    }
+  }
+
+  /** Runs argv inside the host's mount and net namespaces. */
+  nsenter(argv: string[], checked = false, input?: string): Promise<RunResult> {
+    const full = ['nsenter', '-t', String(this.holderPid), '-m', '-u', '-n', '--', ...argv];
+    return checked ? must(full, { env: HOST_ENV, input }) : run(full, { env: HOST_ENV, input });
+  }
+
+  private async listeningCount(): Promise<number> {
+    const log = await readFile(this.layout.sshdLog, 'utf8').catch(() => '');
+    return log.split('\n').filter((l) => l.includes('Server listening on')).length;
+  }
+
+  async startSshd(): Promise<void> {
+    if (this.sshdPid && alive(this.sshdPid)) return;
+    const before = await this.listeningCount();
+    const sshd = daemon(
+      [
+        'nsenter',
+        '-t',
+        String(this.holderPid),
+        '-m',
+        '-u',
+        '-n',
+        '--',
+        '/usr/sbin/sshd',
+        '-D',
+        '-f',
+        this.layout.sshdConfig,
+        '-E',
+        this.layout.sshdLog,
+      ],
+      HOST_ENV,
+      this.detached,
+    );
+    const pid = sshd.pid!;
+    this.onPid(pid);
+    this.sshdPid = pid;
+    await waitFor(`sshd of ${this.name} to listen`, async () => {
+      if (!alive(pid)) {
+        const log = await readFile(this.layout.sshdLog, 'utf8').catch(() => '');
+        throw new Error(`fleet: sshd of ${this.name} exited:\n${log.split('\n').slice(-5).join('\n')}`);
+      }
+      return (await this.listeningCount()) > before;
+    });
+  }
+
+  async stopSshd(): Promise<void> {
+    const pid = this.sshdPid;
+    if (!pid || !alive(pid)) return;
+    process.kill(pid, 'SIGCONT');
+    process.kill(pid, 'SIGTERM');
+    await waitFor(`sshd of ${this.name} to stop`, () => !alive(pid), 5000).catch(() => {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    this.sshdPid = 0;
+  }
+
+  freezeSshd(): void {
+    if (this.sshdPid) process.kill(this.sshdPid, 'SIGSTOP');
+  }
+
+  thawSshd(): void {
+    if (this.sshdPid) process.kill(this.sshdPid, 'SIGCONT');
+  }
+
+  sshdLog(): Promise<string> {
+    return readFile(this.layout.sshdLog, 'utf8').catch(() => '');
+  }
+
+  /** Accepted TCP connections in the sshd log (`Connection from <addr> port …`), optionally from one address. */
+  async connections(fromAddress?: string): Promise<number> {
+    let n = 0;
+    for (const m of (await this.sshdLog()).matchAll(/Connection from (\S+) port \d+ on /g)) {
+      if (fromAddress === undefined || m[1] === fromAddress) n++;
+    }
+    return n;
+  }
+}
