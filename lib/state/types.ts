@@ -1,0 +1,44 @@
+// The shape of `hive.state`: a versioned JSON cache of what earlier runs built and did. A cache,
+// never the truth: every use checks the real store or host first.
+
+export const STATE_VERSION = 2;
+
+export type StepName = 'build' | 'copy' | 'activate';
+export type StepOutcome = 'ok' | 'failed' | 'skipped' | 'interrupted';
+
+export interface SystemState {
+  outPath: string;
+  drvPath: string | undefined;
+  /** Hash of the system's inputs as far as we can know them (config entry, search path, module files). */
+  fingerprint: string;
+  builtAt: string;
+}
+
+export interface StepRecord {
+  outcome: StepOutcome;
+  /** The system path the step was about. */
+  path: string | undefined;
+  reason?: string;
+  at: string;
+}
+
+export interface InstanceState {
+  system: string;
+  /** The system path of the last deploy attempt. */
+  target: string | undefined;
+  outcome: StepOutcome;
+  reason?: string;
+  steps: Partial<Record<StepName, StepRecord>>;
+  runId: string;
+  at: string;
+}
+
+export interface HiveState {
+  version: typeof STATE_VERSION;
+  systems: Record<string, SystemState>;
+  instances: Record<string, InstanceState>;
+}
+
+export function emptyState(): HiveState {
+  return { version: STATE_VERSION, systems: {}, instances: {} };
+}
