@@ -26,7 +26,7 @@ export function editDistance(a: string, b: string, max = Infinity): number {
 /** The closest candidate, if it is close enough to be a plausible typo; ties go to the first in sorted order. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
-  const limit = Math.max(1, Math.floor(word.length / 3));
+  const limit = Math.max(1, Math.round(word.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const c of candidates) {

@@ -2,6 +2,11 @@
 
 const PLAIN = /^[A-Za-z0-9_-]+$/;
 
+/** A user-given string inside a message: JSON-quoted, so quotes and line breaks can never split the line. */
+export function quote(value: string): string {
+  return JSON.stringify(value);
+}
+
 /** Appends a key or index to a path. */
 export function fieldPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;

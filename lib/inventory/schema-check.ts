@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { fieldPath, pointerToPath } from './field-path.ts';
+import { fieldPath, pointerToPath, quote } from './field-path.ts';
 
 export const HIVE_SCHEMA_URL = new URL('../../schema/hive.schema.json', import.meta.url);
 
@@ -44,7 +44,7 @@ function validate(): ValidateFunction {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
+  if (typeof value === 'string') return quote(value.length > 60 ? value.slice(0, 60) + '…' : value);
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
@@ -72,6 +72,7 @@ function toProblem(e: ErrorObject, data: unknown): Problem | undefined {
       const key = String(p.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const hint = didYouMean(key, known) || ` (expected one of: ${known.join(', ')})`;
+      if (!/^[\x21-\x7e]+$/.test(key)) return { path: at, message: `unknown key ${quote(key)}${hint}` };
       return { path: fieldPath(at, key), message: `unknown key${hint}` };
     }
     case 'required':
@@ -80,7 +81,7 @@ function toProblem(e: ErrorObject, data: unknown): Problem | undefined {
       return { path: at, message: `must be ${typeWords(p.type)}, got ${describe(e.data)}` };
     case 'propertyNames': {
       const name = String(p.propertyName);
-      return { path: fieldPath(at, name), message: `invalid name "${name}": ${patternMessage(e)}` };
+      return { path: fieldPath(at, name), message: `invalid name ${quote(name)}: ${patternMessage(e)}` };
     }
     case 'pattern':
       // A property-name error is reported once, by its `propertyNames` error.

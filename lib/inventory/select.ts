@@ -4,6 +4,7 @@ import { InputError, type Problem } from '../errors.ts';
 import type { ResolvedHive, ResolvedInstance } from './types.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { globToRegExp, hasGlob } from './glob.ts';
+import { quote } from './field-path.ts';
 
 type Matcher = (word: string) => boolean;
 
@@ -32,14 +33,14 @@ export function selectTargets(hive: ResolvedHive, patterns: string[]): string[] 
     const tagsOnly = body.startsWith('@');
     const pattern = tagsOnly ? body.slice(1) : body;
     if (pattern === '') {
-      problems.push({ path: 'targets', message: `empty pattern "${raw}"` });
+      problems.push({ path: 'targets', message: `empty pattern ${quote(raw)}` });
       continue;
     }
     let m: Matcher;
     try {
       m = matcher(pattern);
     } catch (e) {
-      problems.push({ path: 'targets', message: `invalid pattern "${raw}": ${(e as Error).message}` });
+      problems.push({ path: 'targets', message: `invalid pattern ${quote(raw)}: ${(e as Error).message}` });
       continue;
     }
     if (!exclude) includes++;
@@ -56,7 +57,7 @@ export function selectTargets(hive: ResolvedHive, patterns: string[]): string[] 
     if (!any)
       problems.push({
         path: 'targets',
-        message: `"${raw}" matches no ${describe(tagsOnly)}${suggest(hive, pattern, tagsOnly)}`,
+        message: `${quote(raw)} matches no ${describe(tagsOnly)}${suggest(hive, pattern, tagsOnly)}`,
       });
   }
   if (problems.length > 0) throw new InputError(problems);

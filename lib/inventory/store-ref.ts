@@ -2,6 +2,7 @@
 import type { StoreRef } from './types.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { isValidName } from './names.ts';
+import { quote } from './field-path.ts';
 
 /** Store URI schemes Nix understands, and whether the part after `scheme://` must name a host. */
 const SCHEMES: Record<string, 'host' | 'path' | 'any'> = {
@@ -29,7 +30,7 @@ export function looksLikeUri(value: string): boolean {
 export function parseStore(value: string): ParsedStore {
   if (!looksLikeUri(value)) {
     if (isValidName(value)) return { ok: true, ref: { kind: 'instance', name: value } };
-    return { ok: false, message: `"${value}" is neither an instance name nor a Nix store URI` };
+    return { ok: false, message: `${quote(value)} is neither an instance name nor a Nix store URI` };
   }
   return checkUri(value);
 }
@@ -38,30 +39,32 @@ function checkUri(uri: string): ParsedStore {
   const bare = uri.split('?')[0]!;
   if (BARE.has(bare)) return settings(uri);
   if (uri.startsWith('/'))
-    return { ok: false, message: `malformed store URI "${uri}": use "local?root=${uri}"` };
+    return { ok: false, message: `malformed store URI ${quote(uri)}: use "local?root=${uri}"` };
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(uri);
-  if (!m) return { ok: false, message: `malformed store URI "${uri}"` };
+  if (!m) return { ok: false, message: `malformed store URI ${quote(uri)}` };
   const scheme = m[1]!;
   const rest = m[2]!;
   const kind = SCHEMES[scheme];
   if (!kind) {
     return {
       ok: false,
-      message: `malformed store URI "${uri}": unknown scheme "${scheme}"${didYouMean(scheme, Object.keys(SCHEMES))}`,
+      message: `malformed store URI ${quote(uri)}: unknown scheme "${scheme}"${didYouMean(scheme, Object.keys(SCHEMES))}`,
     };
   }
   if (kind === 'path' && !rest.startsWith('/'))
-    return { ok: false, message: `malformed store URI "${uri}": ${scheme}:// needs an absolute path` };
+    return { ok: false, message: `malformed store URI ${quote(uri)}: ${scheme}:// needs an absolute path` };
   if (kind === 'host') {
+    if (rest === '' || rest.startsWith('?'))
+      return { ok: false, message: `malformed store URI ${quote(uri)}: no host` };
     let url: URL;
     try {
       url = new URL(uri.replace(/^[^:]+/, 'http'));
     } catch {
-      return { ok: false, message: `malformed store URI "${uri}"` };
+      return { ok: false, message: `malformed store URI ${quote(uri)}` };
     }
-    if (!url.hostname) return { ok: false, message: `malformed store URI "${uri}": no host` };
+    if (!url.hostname) return { ok: false, message: `malformed store URI ${quote(uri)}: no host` };
     if (url.hostname.startsWith('-') || url.username.startsWith('-'))
-      return { ok: false, message: `malformed store URI "${uri}": host may not start with "-"` };
+      return { ok: false, message: `malformed store URI ${quote(uri)}: host may not start with "-"` };
   }
   return settings(uri);
 }
@@ -71,7 +74,7 @@ function settings(uri: string): ParsedStore {
   if (q >= 0) {
     for (const pair of uri.slice(q + 1).split('&')) {
       if (!/^[A-Za-z0-9_-]+=[^&]*$/.test(pair))
-        return { ok: false, message: `malformed store URI "${uri}": bad setting "${pair}"` };
+        return { ok: false, message: `malformed store URI ${quote(uri)}: bad setting ${quote(pair)}` };
     }
   }
   return { ok: true, ref: { kind: 'uri', uri } };
