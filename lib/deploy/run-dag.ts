@@ -1,5 +1,6 @@
 // Runs a plan's DAG: each step starts when its deps succeeded, under its concurrency limits; a failed
 // step skips everything behind it with the root cause as the reason; an abort stops new work.
+import { HiveError } from '../errors.ts';
 import type { Step } from '../plan/types.ts';
 import type { EventSink, Outcome, StepSummary } from '../progress/events.ts';
 import { withAll, type Semaphore } from './semaphore.ts';
@@ -27,6 +28,7 @@ export interface DagOptions {
 }
 
 function messageOf(err: unknown): string {
+  if (err instanceof HiveError && err.hint) return `${err.message} (hint: ${err.hint})`;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -3,11 +3,13 @@
 import { checked, CommandError } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
 import { buildSystems } from '../nix/build.ts';
+import { setsProfile } from '../nix/goal.ts';
 import {
   activationArgvs,
   copyArgv,
   instanceStoreUri,
   pathInfoArgv,
+  profileTargetArgv,
   showConfigArgv,
   signArgv,
 } from '../nix/argv.ts';
@@ -141,7 +143,12 @@ async function preflight(
 
 async function activate(ctx: DeployContext, step: ActivateStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
-  for (const argv of activationArgvs(outPath, step.goal)) {
+  let profileTarget: string | undefined;
+  if (setsProfile(step.goal)) {
+    const r = await ctx.remote(step.instance, profileTargetArgv(), { signal: io.signal });
+    profileTarget = r.exitCode === 0 ? r.stdout.trim() : undefined;
+  }
+  for (const argv of activationArgvs(outPath, step.goal, profileTarget)) {
     const r = await ctx.remote(step.instance, argv, { onLine: io.log, signal: io.signal, root: true });
     if (r.exitCode !== 0) throw new CommandError(r, `${argv[0]!.split('/').pop()} on ${step.instance}`);
   }

@@ -84,11 +84,15 @@ export function switchArgv(outPath: string, goal: Goal): string[] {
   return [`${outPath}/bin/switch-to-configuration`, goal];
 }
 
-/** The remote commands of one activation, in order. */
-export function activationArgvs(outPath: string, goal: Goal): string[][] {
-  return setsProfile(goal)
-    ? [setProfileArgv(outPath), switchArgv(outPath, goal)]
-    : [switchArgv(outPath, goal)];
+/** The remote commands of one activation, in order (the profile is set only when it points elsewhere). */
+export function activationArgvs(outPath: string, goal: Goal, profileTarget?: string): string[][] {
+  const setProfile = setsProfile(goal) && profileTarget !== outPath;
+  return setProfile ? [setProfileArgv(outPath), switchArgv(outPath, goal)] : [switchArgv(outPath, goal)];
+}
+
+/** Where the system profile points now (empty output when there is none yet). */
+export function profileTargetArgv(): string[] {
+  return ['readlink', '-f', SYSTEM_PROFILE];
 }
 
 /** Nix's settings as JSON on a host (`show-config` works from 2.4 on, and as an alias on newer Nix/Lix). */

@@ -135,3 +135,8 @@ test('sign, copy, root and query argv', () => {
     SYS,
   ]);
 });
+
+test('the profile is set only when it points elsewhere', () => {
+  assert.deepEqual(activationArgvs(SYS, 'switch', SYS), [[`${SYS}/bin/switch-to-configuration`, 'switch']]);
+  assert.equal(activationArgvs(SYS, 'boot', '/nix/store/other').length, 2);
+});
