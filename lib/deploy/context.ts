@@ -4,6 +4,8 @@ import type { Spawner, SpawnResult } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Plan } from '../plan/types.ts';
 import type { BuiltSystem } from '../nix/build.ts';
+import type { StateFile } from '../state/store.ts';
+import type { StateRecorder } from '../state/record.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -36,6 +38,11 @@ export interface DeployContext {
   publicKey: string | undefined;
   /** Push directly when a dependent is not wired to substitute from its store. */
   allowDirect: boolean;
+  /** The cache of earlier runs, when one is used. */
+  state: StateFile | undefined;
+  recorder: StateRecorder | undefined;
+  /** A message for the user (not tied to one step). */
+  say(text: string): void;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

@@ -15,6 +15,8 @@ import type { DeployContext, RemoteRunner } from './context.ts';
 import { runDag } from './run-dag.ts';
 import { Semaphore } from './semaphore.ts';
 import { createStepExecutor } from './steps.ts';
+import type { StateFile } from '../state/store.ts';
+import { StateRecorder } from '../state/record.ts';
 
 export interface DeployOptions {
   goal: Goal;
@@ -32,6 +34,8 @@ export interface DeployOptions {
   spawn?: Spawner;
   nixEnv?: Record<string, string | undefined>;
   runId?: string;
+  /** hive.state, opened by the caller; updated after every step and saved atomically. */
+  state?: StateFile;
   /** Opens the transport to instances; defaults to the generated ssh session. */
   connect?: (hive: ResolvedHive, spawn: Spawner) => Promise<Transport>;
 }
@@ -97,6 +101,11 @@ export async function deploy(
   options.emit({ kind: 'plan', runId, plan, logDir });
 
   const nixEnv = options.nixEnv ?? {};
+  const recorder = options.state ? new StateRecorder(options.state, runId) : undefined;
+  const say = (text: string) => options.emit({ kind: 'message', level: 'info', text });
+  const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
+  const targetSet = new Set(plan.targets);
+  for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
   const connect = options.connect ?? (await import('./transport.ts')).sshTransport;
@@ -113,6 +122,18 @@ export async function deploy(
       built: new Map(),
       publicKey,
       allowDirect: options.allowDirect,
+      state: options.state,
+      recorder,
+      say,
+    };
+    const emit: EventSink = (e) => {
+      if (e.kind === 'step-end' && recorder) {
+        const step = stepsById.get(e.step)!;
+        const path =
+          step.kind === 'copy' || step.kind === 'activate' ? ctx.built.get(step.system)?.outPath : undefined;
+        recorder.stepEnded({ step, outcome: e.outcome, reason: e.reason, path }, (n) => targetSet.has(n));
+      }
+      options.emit(e);
     };
     const copies = new Semaphore(options.parallel);
     const activations = new Semaphore(options.parallel);
@@ -134,7 +155,7 @@ export async function deploy(
       label: describeStep,
       target: stepTarget,
       blame,
-      emit: options.emit,
+      emit,
       signal,
       killSignal: options.killSignal,
     });
@@ -145,10 +166,18 @@ export async function deploy(
       durationMs: performance.now() - started,
       systems: Object.fromEntries(plan.systems.map((s) => [s, { outPath: ctx.built.get(s)?.outPath }])),
     });
+    for (const i of report.instances) {
+      if (i.outcome === 'ok') recorder?.succeeded(i.instance);
+      else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
+    }
     options.emit({ kind: 'report', report });
     return report;
   } finally {
-    await transport?.close();
+    try {
+      await transport?.close();
+    } finally {
+      await options.state?.flush();
+    }
   }
 }
 

@@ -2,7 +2,6 @@
 // substituter preflight for instances behind a store), activate. Throws on failure.
 import { checked, CommandError } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
-import { buildSystems } from '../nix/build.ts';
 import { setsProfile } from '../nix/goal.ts';
 import {
   activationArgvs,
@@ -16,23 +15,15 @@ import {
 import type { ActivateStep, CopyStep, Destination, SignStep, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { StepIO } from './run-dag.ts';
+import { buildPhase } from './build-phase.ts';
+import { stateSaysReceived } from '../state/record.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 
 export function createStepExecutor(ctx: DeployContext): (step: Step, io: StepIO) => Promise<void> {
   let buildAll: Promise<void> | undefined;
   const buildSystemsOnce = (io: StepIO) => {
-    buildAll ??= (async () => {
-      const systems = ctx.plan.steps.filter((s) => s.kind === 'build').map((s) => s.system);
-      const built = await buildSystems(ctx.hive, systems, {
-        spawn: ctx.spawn,
-        gcrootDir: ctx.gcrootDir,
-        onLine: io.log,
-        signal: io.signal,
-        env: ctx.nixEnv,
-      });
-      for (const [name, b] of Object.entries(built)) ctx.built.set(name, b);
-    })();
-    return buildAll;
+    const systems = ctx.plan.steps.filter((s) => s.kind === 'build').map((s) => s.system);
+    return (buildAll ??= buildPhase(ctx, systems, io));
   };
 
   return async (step, io) => {
@@ -68,6 +59,15 @@ function storeUri(d: Destination): string {
 
 async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
+  if (ctx.plan.skip.copy) {
+    if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
+      io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
+      return;
+    }
+    ctx.say(
+      `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
+    );
+  }
   if (step.to.kind === 'instance' && step.from) {
     const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
     if (!wired.ok) {

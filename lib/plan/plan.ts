@@ -68,26 +68,24 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     return stepId.copy(system, to);
   };
 
+  // With `--no copy` the copy steps stay in the plan: the runner skips each one that hive.state
+  // says is done, and copies anyway (saying why) where it cannot tell.
   const targetSet = new Set(targets);
   const activations: ActivateStep[] = [];
-  if (!options.skip.activate) {
-    for (const t of targets) {
-      const inst = instanceOf(hive, t);
-      const deps = [
-        options.skip.copy ? ready.get(inst.system)! : ensureCopy(inst.system, { kind: 'instance', name: t }),
-      ];
-      for (const up of upstreamTargets(hive, inst, targetSet)) deps.push(stepId.activate(up));
-      activations.push({
-        id: stepId.activate(t),
-        kind: 'activate',
-        instance: t,
-        system: inst.system,
-        goal: options.goal,
-        deps,
-      });
-    }
-  } else if (!options.skip.copy) {
-    for (const t of targets) ensureCopy(instanceOf(hive, t).system, { kind: 'instance', name: t });
+  for (const t of targets) {
+    const inst = instanceOf(hive, t);
+    const copied = ensureCopy(inst.system, { kind: 'instance', name: t });
+    if (options.skip.activate) continue;
+    const deps = [copied];
+    for (const up of upstreamTargets(hive, inst, targetSet)) deps.push(stepId.activate(up));
+    activations.push({
+      id: stepId.activate(t),
+      kind: 'activate',
+      instance: t,
+      system: inst.system,
+      goal: options.goal,
+      deps,
+    });
   }
 
   return {

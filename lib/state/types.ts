@@ -29,6 +29,8 @@ export interface InstanceState {
   outcome: StepOutcome;
   reason?: string;
   steps: Partial<Record<StepName, StepRecord>>;
+  /** System paths this instance received by a successful copy, newest first (a store receives several). */
+  received?: string[];
   runId: string;
   at: string;
 }

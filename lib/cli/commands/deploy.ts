@@ -1,7 +1,11 @@
 // `nix-hive deploy [patterns…]` and `nix-hive plan [patterns…]`: build once, push through store hosts,
 // activate in order. Chooses the renderer (listr2 on a TTY, plain lines, JSON lines) and exit code.
 import type { Command } from 'commander';
-import { InputError } from '../../errors.ts';
+import path from 'node:path';
+import { InputError, inputError } from '../../errors.ts';
+import type { ResolvedHive } from '../../inventory/types.ts';
+import { StateFile } from '../../state/store.ts';
+import { failedInstances } from '../../state/record.ts';
 import { deploy } from '../../deploy/deploy.ts';
 import { logWriter } from '../../deploy/logs.ts';
 import { GOALS, isGoal, type Goal } from '../../nix/goal.ts';
@@ -31,6 +35,9 @@ interface DeployFlags extends ConfigOptions, SkipOptions {
   storeFanout: string;
   allowDirect?: boolean;
   verbose?: boolean;
+  /** A path, or false for `--no-state`. */
+  state?: string | false;
+  failed?: boolean;
 }
 
 export function parseGoal(value: string): Goal {
@@ -60,7 +67,13 @@ function addDeployOptions(cmd: Command): Command {
     .option('--parallel <n>', 'how many copies / activations run at once', '10')
     .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
-    .option('-v, --verbose', 'print every output line (plain mode)');
+    .option('-v, --verbose', 'print every output line (plain mode)')
+    .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
+    .option('--no-state', 'neither read nor write hive.state')
+    .option(
+      '--failed',
+      'target the instances whose last deploy failed, was skipped or interrupted (from hive.state)',
+    );
 }
 
 async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
@@ -78,7 +91,15 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   const goal = parseGoal(flags.goal);
   const parallel = parseCount('--parallel', flags.parallel);
   const storeFanout = parseCount('--store-fanout', flags.storeFanout);
-  const { hive, targets } = await loadSelection(flags, patterns);
+  const { hive, targets, state } = await selectWithState(flags, patterns);
+  if (targets.length === 0) {
+    process.stderr.write(
+      flags.failed
+        ? 'nix-hive: hive.state records no failed instance; nothing to deploy\n'
+        : 'nix-hive: the hive has no instances\n',
+    );
+    return;
+  }
 
   const logs = logWriter();
   const tails = collectFailedTails();
@@ -105,6 +126,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
       emit,
       signal: interrupt.stop,
       killSignal: interrupt.kill,
+      state,
     });
     await viewDone;
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
@@ -113,6 +135,27 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
     interrupt.dispose();
     await logs.close();
   }
+}
+
+/** The state file's path: `--state`, or hive.state beside the config; undefined for `--no-state`. */
+export function statePath(flags: { state?: string | false }, hive: ResolvedHive): string | undefined {
+  if (flags.state === false) return undefined;
+  return typeof flags.state === 'string' ? path.resolve(flags.state) : path.join(hive.root, 'hive.state');
+}
+
+/** Loads the hive, opens the state, and picks the targets (`--failed` narrows to what failed last). */
+async function selectWithState(
+  flags: DeployFlags,
+  patterns: string[],
+): Promise<{ hive: ResolvedHive; targets: string[]; state: StateFile | undefined }> {
+  if (flags.failed && flags.state === false)
+    throw inputError('--failed', 'needs hive.state; drop --no-state');
+  const { hive, targets } = await loadSelection(flags, flags.failed && patterns.length === 0 ? [] : patterns);
+  const file = statePath(flags, hive);
+  const state = file ? await StateFile.open(file) : undefined;
+  if (!flags.failed || !state) return { hive, targets, state };
+  const failed = new Set(failedInstances(state).filter((n) => hive.instances[n]));
+  return { hive, targets: targets.filter((t) => failed.has(t)), state };
 }
 
 export function registerDeploy(program: Command): void {

@@ -115,7 +115,7 @@ test('transitive upstream: the nearest targeted instance on each chain', () => {
   assert.deepEqual(upstreamTargets(h, h.instances.leaf!, new Set(['leaf', 'hop', 'bastion'])), ['hop']);
 });
 
-test('--no activate is push only; --no copy activates what the hosts already have', () => {
+test('--no activate is push only; --no copy keeps the copies for the runner to check against state', () => {
   const push = planDeploy(
     seedHive(),
     ['www-1'],
@@ -127,7 +127,14 @@ test('--no activate is push only; --no copy activates what the hosts already hav
     ['www-1'],
     opts({ skip: { build: false, copy: true, activate: false } }),
   );
-  assert.deepEqual(ids(act), ['build:www', 'sign:www', 'activate:www-1']);
+  assert.deepEqual(ids(act), [
+    'build:www',
+    'sign:www',
+    'copy:www>portico',
+    'copy:www>www-1',
+    'activate:www-1',
+  ]);
+  assert.deepEqual(act.skip, { build: false, copy: true, activate: false });
 });
 
 test('the goal is carried to every activation', () => {

@@ -1,0 +1,64 @@
+// The build phase of a deploy: all systems in one batched nix-build, or, with `--no build`, the
+// results hive.state remembers, but only while their inputs' fingerprint matches and the path is
+// still valid in the local store (state is a cache, never the truth). Says why it builds anyway.
+import { checked } from '../exec/spawn.ts';
+import { buildSystems, type BuiltSystem } from '../nix/build.ts';
+import { checkValidityArgv } from '../nix/argv.ts';
+import { systemFingerprint } from '../state/fingerprint.ts';
+import type { StepIO } from './run-dag.ts';
+import type { DeployContext } from './context.ts';
+
+/** Which cached results may be reused, and why each other system must be built. */
+export async function reusableBuilds(
+  ctx: DeployContext,
+  systems: string[],
+  fingerprints: Map<string, string>,
+): Promise<{ reuse: Map<string, BuiltSystem>; why: Map<string, string> }> {
+  const reuse = new Map<string, BuiltSystem>();
+  const why = new Map<string, string>();
+  const candidates: Array<[string, BuiltSystem]> = [];
+  for (const s of systems) {
+    const cached = ctx.state?.state.systems[s];
+    if (!cached) why.set(s, 'hive.state has no result for it');
+    else if (cached.fingerprint !== fingerprints.get(s))
+      why.set(s, 'its modules, search path or config changed since the cached build');
+    else candidates.push([s, { outPath: cached.outPath, drvPath: cached.drvPath }]);
+  }
+  if (candidates.length > 0) {
+    const argv = checkValidityArgv(candidates.map(([, b]) => b.outPath));
+    const r = await checked(ctx.spawn, argv.command, [...argv.args, '--print-invalid'], { env: ctx.nixEnv });
+    const invalid = new Set(r.stdout.split('\n').filter(Boolean));
+    for (const [s, b] of candidates) {
+      if (invalid.has(b.outPath)) why.set(s, `the cached ${b.outPath} is no longer in the local store`);
+      else reuse.set(s, b);
+    }
+  }
+  return { reuse, why };
+}
+
+export async function buildPhase(ctx: DeployContext, systems: string[], io: StepIO): Promise<void> {
+  const fingerprints = new Map<string, string>();
+  for (const s of systems) fingerprints.set(s, await systemFingerprint(ctx.hive.systems[s]!));
+  let toBuild = systems;
+  if (ctx.plan.skip.build) {
+    const { reuse, why } = await reusableBuilds(ctx, systems, fingerprints);
+    for (const [s, b] of reuse) {
+      ctx.built.set(s, b);
+      io.log('stderr', `nix-hive: reusing ${s} from hive.state: ${b.outPath}`);
+    }
+    for (const [s, reason] of why) ctx.say(`--no build: building ${s} anyway: ${reason}`);
+    toBuild = systems.filter((s) => !reuse.has(s));
+  }
+  if (toBuild.length === 0) return;
+  const built = await buildSystems(ctx.hive, toBuild, {
+    spawn: ctx.spawn,
+    gcrootDir: ctx.gcrootDir,
+    onLine: io.log,
+    signal: io.signal,
+    env: ctx.nixEnv,
+  });
+  for (const [name, b] of Object.entries(built)) {
+    ctx.built.set(name, b);
+    ctx.recorder?.recordBuild(name, b.outPath, b.drvPath, fingerprints.get(name)!);
+  }
+}
