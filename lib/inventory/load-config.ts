@@ -1,5 +1,6 @@
 // Imports the config module: TypeScript/JavaScript through tsx (with `nix-hive` resolving to this
-// package), JSON and YAML parsed as data. Any failure becomes one ConfigLoadError line, never a stack.
+// package, and .ts loaded as ESM: see nix-hive-hook.mjs), JSON and YAML parsed as data. Any failure
+// becomes one ConfigLoadError line, never a stack.
 import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
@@ -33,7 +34,12 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     try {
       return ext === '.json' ? JSON.parse(text) : YAML.parse(text);
     } catch (e) {
-      throw new ConfigLoadError(shown, `cannot parse: ${firstLine((e as Error).message)}`, e);
+      // Node's JSON messages quote the whole text; keep only the reason.
+      const reason = firstLine((e as Error).message).replace(
+        /, ".*" is not valid JSON$/,
+        ' (not valid JSON)',
+      );
+      throw new ConfigLoadError(shown, `cannot parse: ${reason}`, e);
     }
   }
   registerNixHiveHook();
@@ -77,7 +83,8 @@ function explain(e: unknown, file: string): string {
   const lines = e.message.split('\n');
   // esbuild (tsx) transform errors: "<file>:3:10: ERROR: Expected ..."
   const esbuild = lines.map((l) => /:(\d+):(\d+): ERROR: (.*)$/.exec(l)).find(Boolean);
-  if (esbuild) return `syntax error at line ${esbuild[1]}, column ${esbuild[2]}: ${esbuild[3]}`;
+  // esbuild counts columns from 0; editors from 1.
+  if (esbuild) return `syntax error at line ${esbuild[1]}, column ${Number(esbuild[2]) + 1}: ${esbuild[3]}`;
   if (e.name === 'SyntaxError') return `syntax error: ${firstLine(e.message)}`;
   const where = lineIn(e.stack ?? '', file);
   const code = (e as NodeJS.ErrnoException).code;

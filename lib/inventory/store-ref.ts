@@ -24,7 +24,7 @@ const BARE = new Set(['daemon', 'local', 'auto', 'dummy']);
 export type ParsedStore = { ok: true; ref: StoreRef } | { ok: false; message: string };
 
 export function looksLikeUri(value: string): boolean {
-  return value.includes('://') || value.includes('?') || BARE.has(value) || value.startsWith('/');
+  return value.includes(':') || value.includes('?') || BARE.has(value) || value.startsWith('/');
 }
 
 export function parseStore(value: string): ParsedStore {

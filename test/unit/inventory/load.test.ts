@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadHive } from '../../../lib/inventory/index.ts';
+import { ConfigLoadError } from '../../../lib/inventory/config-load-error.ts';
+import { problemLinesAsync } from './fixtures.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
+const fixture = (p: string) => path.join(FIXTURES, p);
+const WEB_NIX = fixture('valid/modules/web.nix');
+const KEY = fixture('valid/keys/hive.sec');
+
+/** A temp folder outside the repository holding `files`. */
+function tempHive(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-load-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+test('-c accepts a file or a folder; relative paths resolve against the config folder', async () => {
+  for (const arg of [fixture('valid'), fixture('valid/hive.config.ts')]) {
+    const h = await loadHive(arg);
+    assert.equal(h.configFile, fixture('valid/hive.config.ts'));
+    assert.equal(h.root, fixture('valid'));
+    assert.deepEqual(h.systems.web!.modules, [WEB_NIX]);
+    assert.deepEqual(h.systems.web!.paths, [['nixpkgs', fixture('valid/nixpkgs')]]);
+    assert.equal(h.signingKey, KEY);
+    assert.equal(h.instances['web-1']!.ssh.IdentityFile, fixture('valid/keys/client'));
+  }
+});
+
+test('the default is ./hive.config.ts in the working folder', async () => {
+  const before = process.cwd();
+  process.chdir(fixture('valid'));
+  try {
+    assert.equal((await loadHive(undefined)).configFile, fixture('valid/hive.config.ts'));
+  } finally {
+    process.chdir(before);
+  }
+});
+
+test("import { defineHive } from 'nix-hive' works from a config outside the repository", async () => {
+  const dir = tempHive({
+    'hive.config.ts': [
+      "import { defineHive } from 'nix-hive';",
+      'const modules: string[] = [' + JSON.stringify(WEB_NIX) + '];',
+      'export default defineHive({ systems: { web: { modules } }, instances: { a: { system: "web", address: "a" } } });',
+    ].join('\n'),
+  });
+  const h = await loadHive(dir);
+  assert.equal(h.instances.a!.system, 'web');
+  assert.ok(!dir.startsWith(path.resolve(FIXTURES, '../../..')));
+});
+
+test('a plain default export, a function, top-level await, YAML and JSON configs all load', async () => {
+  assert.deepEqual(Object.keys((await loadHive(fixture('plain'))).instances), ['web-1']);
+  const dir = tempHive({
+    'fn.ts': `export default async () => ({ systems: { web: { modules: [${JSON.stringify(WEB_NIX)}] } } });`,
+    'tla.ts': `const m = await Promise.resolve(${JSON.stringify(WEB_NIX)});\nexport default { systems: { s: { modules: [m] } } };`,
+  });
+  assert.deepEqual(Object.keys((await loadHive(path.join(dir, 'fn.ts'))).systems), ['web']);
+  assert.deepEqual(Object.keys((await loadHive(path.join(dir, 'tla.ts'))).systems), ['s']);
+  assert.equal((await loadHive(fixture('yaml'))).instances['web-1']!.port, 2222);
+  assert.deepEqual((await loadHive(fixture('json'))).instances['web-1']!.tags, ['json']);
+});
+
+test('load failures are one ConfigLoadError line naming the file', async () => {
+  const dir = tempHive({
+    'syntax.ts': 'export default {\n  systems: { a: { modules: [ } },\n};\n',
+    'throws.ts': 'const x = 1;\nthrow new Error("boom");\nexport default {};\n',
+    'import.ts': "import x from './nope.ts';\nexport default x;\n",
+    'named.ts': 'export const hive = {};\n',
+    'bad.yaml': 'systems: [\n',
+    'bad.json': '{ "systems": }',
+    'empty/readme': '',
+  });
+  const cases: Array<[string, string]> = [
+    ['syntax.ts', 'cannot load: syntax error at line 2, column 30: Unexpected "}"'],
+    ['throws.ts', 'cannot load: Error: boom (line 2)'],
+    ['import.ts', `cannot load: Cannot find module '${dir}/nope.ts'`],
+    ['named.ts', 'has no default export (export default defineHive({…}))'],
+    [
+      'bad.yaml',
+      'cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+    ],
+    ['bad.json', "cannot parse: Unexpected token '}' (not valid JSON)"],
+    ['missing.ts', 'config file not found'],
+    ['empty', 'no hive.config.ts in this folder'],
+  ];
+  for (const [file, message] of cases) {
+    const target = path.join(dir, file);
+    await assert.rejects(loadHive(target), (e: unknown) => {
+      assert.ok(e instanceof ConfigLoadError, file);
+      assert.equal(e.code, 'E_CONFIG_LOAD');
+      assert.equal(e.message, `${target}: ${message}`);
+      return true;
+    });
+  }
+});
+
+test('module files and the signing key are checked on disk', async () => {
+  const dir = tempHive({
+    'keys/bad.sec': 'not a key\n',
+    'hive.config.ts': `export default {
+      signingKey: process.env.KEY,
+      systems: { web: { modules: [${JSON.stringify(WEB_NIX)}, './missing.nix', './keys'] } },
+      instances: { a: { system: 'web', address: 'a' }, b: { system: 'web', address: 'b', store: 'a' } },
+    };`,
+  });
+  const lines = async (key: string | undefined) => {
+    if (key === undefined) delete process.env.KEY;
+    else process.env.KEY = key;
+    return problemLinesAsync(() => loadHive(dir));
+  };
+  const modules = [
+    `systems.web.modules[1]: file not found: ${dir}/missing.nix`,
+    `systems.web.modules[2]: not a file: ${dir}/keys`,
+  ];
+  assert.deepEqual(await lines('./keys/nope.sec'), [
+    ...modules,
+    `signingKey: file not found: ${dir}/keys/nope.sec`,
+  ]);
+  assert.deepEqual(await lines('./keys/bad.sec'), [
+    ...modules,
+    `signingKey: not a Nix secret key (expected "name:base64…"): ${dir}/keys/bad.sec`,
+  ]);
+  assert.equal((await lines(KEY)).length, 2);
+  if (process.getuid?.() !== 0) {
+    chmodSync(path.join(dir, 'keys/bad.sec'), 0o000);
+    assert.deepEqual(
+      (await lines('./keys/bad.sec')).at(-1),
+      `signingKey: file not readable: ${dir}/keys/bad.sec`,
+    );
+  }
+  delete process.env.KEY;
+});
