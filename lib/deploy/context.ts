@@ -23,6 +23,9 @@ export type RemoteRunner = (
 ) => Promise<SpawnResult>;
 
 export interface DeployContext {
+  runId: string;
+  /** How long one activation may take before it counts as failed. */
+  activationTimeoutMs: number;
   hive: ResolvedHive;
   plan: Plan;
   spawn: Spawner;

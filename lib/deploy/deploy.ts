@@ -34,6 +34,8 @@ export interface DeployOptions {
   spawn?: Spawner;
   nixEnv?: Record<string, string | undefined>;
   runId?: string;
+  /** How long one activation may take (default 10 minutes). */
+  activationTimeoutMs?: number;
   /** hive.state, opened by the caller; updated after every step and saved atomically. */
   state?: StateFile;
   /** Opens the transport to instances; defaults to the generated ssh session. */
@@ -112,6 +114,8 @@ export async function deploy(
   const transport = needsHosts ? await connect(hive, spawn) : undefined;
   try {
     const ctx: DeployContext = {
+      runId,
+      activationTimeoutMs: options.activationTimeoutMs ?? 600_000,
       hive,
       plan,
       spawn,
