@@ -1,0 +1,116 @@
+// `nix-hive build --no build` prints one JSON document on stdout that schema/build-output.schema.json
+// describes; the example works on a clean checkout and takes the fleet's data from NIX_HIVE_FLEET.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import AjvModule from 'ajv';
+import { buildOutput, systemsFor } from '../../../lib/cli/commands/build.ts';
+import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { baseConfig, CONFIG_FILE } from './fixtures.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
+const run = promisify(execFile);
+const Ajv = AjvModule.default;
+const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+  JSON.parse(readFileSync(path.join(ROOT, 'schema/build-output.schema.json'), 'utf8')),
+);
+
+function assertValid(doc: unknown) {
+  assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+}
+
+test('the example prints the resolved inventory on stdout, nothing on stderr', async () => {
+  const env = { ...process.env };
+  delete env.NIX_HIVE_FLEET;
+  const { stdout, stderr } = await run(process.execPath, [BIN, 'build', '--no', 'build', '-c', 'example'], {
+    cwd: ROOT,
+    env,
+  });
+  assert.equal(stderr, '');
+  const doc = JSON.parse(stdout);
+  assertValid(doc);
+  assert.deepEqual(doc.targets, ['portico', 'storage', 'www-1', 'www-2', 'www-3']);
+  assert.deepEqual(Object.keys(doc.systems), ['portico', 'www', 'storage']);
+  assert.equal(doc.systems.www.outPath, null);
+  assert.deepEqual(doc.systems.www.paths, [['nixpkgs', 'channel:nixos-24.11']]);
+  assert.equal(doc.signingKey, path.join(ROOT, 'example/keys/hive.sec'));
+  assert.deepEqual(doc.instances['www-2'], {
+    name: 'www-2',
+    system: 'www',
+    address: '10.0.0.12',
+    user: 'root',
+    port: 22,
+    via: 'portico',
+    store: { kind: 'instance', name: 'portico' },
+    tags: ['web'],
+    hostKeys: [],
+    ssh: {},
+  });
+  assert.equal(doc.instances.portico.via, null);
+  assert.equal(doc.instances.portico.store, null);
+});
+
+test('the www modules trust the example public key', () => {
+  const pub = readFileSync(path.join(ROOT, 'example/keys/hive.pub'), 'utf8').trim();
+  const module = readFileSync(path.join(ROOT, 'example/modules/behind-portico.nix'), 'utf8');
+  assert.ok(module.includes(`trusted-public-keys = [ "${pub}" ]`));
+  assert.match(module, /substituters = \[ "ssh:\/\/nix-ssh@portico/);
+});
+
+test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, client and signing key from it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-fleet-'));
+  const hostKey = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${n}`;
+  const hosts = Object.fromEntries(
+    ['portico', 'www-1', 'www-2', 'www-3', 'storage'].map((name, i) => [
+      name,
+      { address: `10.99.0.${10 + i}`, hostKey: hostKey(i) },
+    ]),
+  );
+  writeFileSync(path.join(dir, 'hive.sec'), readFileSync(path.join(ROOT, 'example/keys/hive.sec')));
+  const fleet = {
+    nixpkgs: '/srv/stub-nixpkgs',
+    clientKey: path.join(dir, 'client'),
+    signingKey: path.join(dir, 'hive.sec'),
+    hosts,
+  };
+  writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify(fleet));
+  const { stdout } = await run(process.execPath, [BIN, 'build', '--no', 'build', '-c', 'example', '@web'], {
+    cwd: ROOT,
+    env: { ...process.env, NIX_HIVE_FLEET: path.join(dir, 'fleet.json') },
+  });
+  const doc = JSON.parse(stdout);
+  assertValid(doc);
+  assert.deepEqual(doc.targets, ['www-1', 'www-2', 'www-3']);
+  assert.equal(doc.instances['www-3'].address, '10.99.0.13');
+  assert.deepEqual(doc.instances['www-3'].hostKeys, [hostKey(3)]);
+  assert.deepEqual(doc.instances['www-3'].ssh, { IdentityFile: fleet.clientKey });
+  assert.deepEqual(doc.systems.storage.paths, [['nixpkgs', '/srv/stub-nixpkgs']]);
+  assert.equal(doc.signingKey, fleet.signingKey);
+});
+
+test('built systems carry their out and drv paths; only the selected systems are built', () => {
+  const hive = resolveHive(baseConfig(), CONFIG_FILE);
+  assert.deepEqual(systemsFor(hive, ['www-2'], ['www-2']), ['www']);
+  assert.deepEqual(systemsFor(hive, ['portico', 'www-1', 'www-2'], []), ['portico', 'www']);
+  const doc = buildOutput(hive, ['www-2'], {
+    www: { outPath: '/nix/store/aaaa-nixos-system-www', drvPath: '/nix/store/bbbb-nixos-system-www.drv' },
+  });
+  assertValid(JSON.parse(JSON.stringify(doc)));
+  assert.deepEqual(doc.systems.www, {
+    ...hive.systems.www,
+    outPath: '/nix/store/aaaa-nixos-system-www',
+    drvPath: '/nix/store/bbbb-nixos-system-www.drv',
+  });
+  assert.equal((doc.systems.portico as { outPath: unknown }).outPath, null);
+  const withUri = resolveHive(
+    { ...baseConfig(), instances: { c: { system: 'www', address: 'c', store: 's3://bucket' } } },
+    CONFIG_FILE,
+  );
+  assertValid(JSON.parse(JSON.stringify(buildOutput(withUri, ['c'], {}))));
+});
