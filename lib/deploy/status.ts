@@ -1,0 +1,68 @@
+// `status`: asks each instance, in parallel, where /run/current-system and its system profile point,
+// and compares with what hive.state says it should run. The hosts are the truth; state only names
+// the expectation.
+import type { ResolvedHive } from '../inventory/types.ts';
+import { SYSTEM_PROFILE } from '../nix/argv.ts';
+import type { HiveState } from '../state/types.ts';
+import type { RemoteRunner } from './context.ts';
+import { Semaphore } from './semaphore.ts';
+
+export type Sync = 'in-sync' | 'drifted' | 'unreachable' | 'unknown';
+
+export interface InstanceStatus {
+  instance: string;
+  system: string;
+  status: Sync;
+  /** What the instance should run: the system's last build, else the instance's last deployed path. */
+  expected: string | undefined;
+  current: string | undefined;
+  profile: string | undefined;
+  detail: string | undefined;
+}
+
+/** Two lines: where /run/current-system and the system profile resolve to (empty when missing). */
+export function currentSystemArgv(): string[] {
+  return ['sh', '-c', 'for p in "$@"; do readlink -e "$p" || echo; done', 'sh', '/run/current-system', SYSTEM_PROFILE];
+}
+
+export function expectedPath(state: HiveState, hive: ResolvedHive, instance: string): string | undefined {
+  const system = hive.instances[instance]!.system;
+  return state.systems[system]?.outPath ?? state.instances[instance]?.target;
+}
+
+export function compareStatus(
+  expected: string | undefined,
+  current: string | undefined,
+  profile: string | undefined,
+): { status: Sync; detail: string | undefined } {
+  if (!expected) return { status: 'unknown', detail: 'hive.state has no build or deploy for it' };
+  const off: string[] = [];
+  if (current !== expected) off.push(`/run/current-system is ${current || '(none)'}`);
+  if (profile !== expected) off.push(`the system profile is ${profile || '(none)'}`);
+  return off.length ? { status: 'drifted', detail: `${off.join('; ')}; expected ${expected}` } : { status: 'in-sync', detail: undefined };
+}
+
+export async function fleetStatus(
+  hive: ResolvedHive,
+  targets: string[],
+  options: { remote: RemoteRunner; state: HiveState; parallel: number; timeoutMs?: number },
+): Promise<InstanceStatus[]> {
+  const sem = new Semaphore(options.parallel);
+  return Promise.all(
+    targets.map((instance) =>
+      sem.with(async (): Promise<InstanceStatus> => {
+        const system = hive.instances[instance]!.system;
+        const expected = expectedPath(options.state, hive, instance);
+        const r = await options.remote(instance, currentSystemArgv(), { timeoutMs: options.timeoutMs });
+        if (r.exitCode === 255 || r.timedOut) {
+          const why = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `ssh exited with ${r.exitCode}`;
+          return { instance, system, status: 'unreachable', expected, current: undefined, profile: undefined, detail: why };
+        }
+        const lines = r.stdout.split('\n');
+        const current = lines[0]?.trim() || undefined;
+        const profile = lines[1]?.trim() || undefined;
+        return { instance, system, expected, current, profile, ...compareStatus(expected, current, profile) };
+      }),
+    ),
+  );
+}
