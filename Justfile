@@ -21,6 +21,10 @@ keygen *args:
 build *args:
     npx zx tasks/build.mjs "$@"
 
+# Which instances run what they should: `just status @web`.
+status *args:
+    npx zx tasks/status.mjs "$@"
+
 # Print the generated ssh_config.
 ssh-config *args:
     npx zx tasks/ssh-config.mjs "$@"
