@@ -1,0 +1,479 @@
+// The bad-input catalogue: broken configs and arguments fed through the real CLI. Each must exit 2, print
+// exactly one `nix-hive: <path>: <message>` line per problem on stderr (nothing on stdout), and start no
+// nix or ssh process: a PATH shim of nix, nix-build, nix-store, nix-instantiate, nix-env, ssh and scp
+// records any call in a marker file, which must stay empty.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
+const MODULE = path.join(ROOT, 'test/fixtures/configs/valid/modules/web.nix');
+const KEY = path.join(ROOT, 'test/fixtures/configs/valid/keys/hive.sec');
+const NAME_RULE =
+  'must start with a letter, digit or "_" and contain only letters, digits, ".", "_" and "-" (at most 63)';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-catalogue-'));
+const shimDir = path.join(work, 'shim');
+const marker = path.join(work, 'marker');
+mkdirSync(shimDir);
+for (const tool of [
+  'nix',
+  'nix-build',
+  'nix-store',
+  'nix-instantiate',
+  'nix-env',
+  'nix-copy-closure',
+  'ssh',
+  'scp',
+]) {
+  const file = path.join(shimDir, tool);
+  writeFileSync(file, `#!/bin/sh\necho "${tool} $*" >> '${marker}'\nexit 1\n`);
+  chmodSync(file, 0o755);
+}
+
+type Json = Record<string, unknown>;
+
+/** A valid hive: portico the jump box and store, www-1 behind it. */
+function base(): Json {
+  return {
+    signingKey: KEY,
+    systems: { web: { modules: [MODULE] }, gate: { modules: [MODULE] } },
+    instances: {
+      portico: { system: 'gate', address: '203.0.113.10' },
+      'www-1': { system: 'web', address: '10.0.0.11', via: 'portico', store: 'portico', tags: ['web'] },
+    },
+  };
+}
+
+/** The base hive with `edit` applied, as a hive.config.ts. */
+function hive(edit: (h: Json & { instances: Record<string, Json>; systems: Record<string, Json> }) => void) {
+  const h = base() as Json & { instances: Record<string, Json>; systems: Record<string, Json> };
+  edit(h);
+  return { 'hive.config.ts': `export default ${JSON.stringify(h, null, 2)};\n` };
+}
+
+interface Case {
+  name: string;
+  files?: Record<string, string>;
+  args?: string[];
+  /** Expected stderr lines without the `nix-hive: ` prefix; `$DIR` is the case's folder. */
+  expect: string[];
+}
+
+const www = (h: { instances: Record<string, Json> }) => h.instances['www-1']!;
+
+const cases: Case[] = [
+  // --- references and did-you-mean
+  {
+    name: 'store typo',
+    files: hive((h) => (www(h).store = 'portco')),
+    expect: ['instances.www-1.store: unknown instance "portco" (did you mean "portico"?)'],
+  },
+  {
+    name: 'system typo',
+    files: hive((h) => (www(h).system = 'wbe')),
+    expect: ['instances.www-1.system: unknown system "wbe" (did you mean "web"?)'],
+  },
+  {
+    name: 'via unknown',
+    files: hive((h) => (www(h).via = 'bastion')),
+    expect: ['instances.www-1.via: unknown instance "bastion"'],
+  },
+  {
+    name: 'defaults.via unknown',
+    files: hive((h) => (h.defaults = { via: 'portco' })),
+    expect: ['defaults.via: unknown instance "portco" (did you mean "portico"?)'],
+  },
+  {
+    name: 'system missing',
+    files: hive((h) => delete www(h).system),
+    expect: ['instances.www-1.system: required field missing (or set defaults.system)'],
+  },
+  // --- unknown keys
+  {
+    name: 'adress typo',
+    files: hive((h) => {
+      www(h).adress = www(h).address;
+      delete www(h).address;
+    }),
+    expect: [
+      'instances.www-1.address: required field missing',
+      'instances.www-1.adress: unknown key (did you mean "address"?)',
+    ],
+  },
+  {
+    name: 'top-level typo',
+    files: hive((h) => (h.instance = {})),
+    expect: ['instance: unknown key (did you mean "instances"?)'],
+  },
+  {
+    name: 'system key typo',
+    files: hive((h) => (h.systems.web!.sytem = 'x86_64-linux')),
+    expect: ['systems.web.sytem: unknown key (did you mean "system"?)'],
+  },
+  // --- cycles
+  {
+    name: 'via cycle',
+    files: hive((h) => (h.instances.portico!.via = 'www-1')),
+    expect: ['instances.portico.via: cycle: portico → www-1 → portico'],
+  },
+  {
+    name: 'store cycle',
+    files: hive((h) => (h.instances.portico!.store = 'www-1')),
+    expect: ['instances.portico.store: cycle: portico → www-1 → portico'],
+  },
+  {
+    name: 'own jump host',
+    files: hive((h) => (www(h).via = 'www-1')),
+    expect: ['instances.www-1.via: "www-1" cannot be its own jump host'],
+  },
+  // --- files
+  {
+    name: 'module missing',
+    files: hive((h) => (h.systems.web!.modules = ['./nope.nix'])),
+    expect: ['systems.web.modules[0]: file not found: $DIR/nope.nix'],
+  },
+  {
+    name: 'no modules',
+    files: hive((h) => (h.systems.web!.modules = [])),
+    expect: ['systems.web.modules: must list at least 1 item'],
+  },
+  {
+    name: 'signing key missing',
+    files: hive((h) => (h.signingKey = './keys/hive.sec')),
+    expect: ['signingKey: file not found: $DIR/keys/hive.sec'],
+  },
+  {
+    name: 'signing key not a key',
+    files: { ...hive((h) => (h.signingKey = './hive.pub')), 'hive.pub': 'ssh-ed25519 AAAA\n' },
+    expect: ['signingKey: not a Nix secret key (expected "name:base64…"): $DIR/hive.pub'],
+  },
+  {
+    name: 'signing key absent',
+    files: hive((h) => delete h.signingKey),
+    expect: [
+      'signingKey: required field missing: instances use a store, so pushed paths must be signed (create a key with: nix-store --generate-binary-cache-key <name> hive.sec hive.pub)',
+    ],
+  },
+  // --- names and hostile strings
+  {
+    name: 'instance name with leading dash',
+    files: hive((h) => (h.instances['-oProxyCommand=sh'] = { system: 'web', address: 'x' })),
+    expect: [`instances["-oProxyCommand=sh"]: invalid name "-oProxyCommand=sh": ${NAME_RULE}`],
+  },
+  {
+    name: 'system name with a space',
+    files: hive((h) => (h.systems['my web'] = { modules: [MODULE] })),
+    expect: [`systems["my web"]: invalid name "my web": ${NAME_RULE}`],
+  },
+  {
+    name: 'system name with a slash',
+    files: hive((h) => (h.systems['../x'] = { modules: [MODULE] })),
+    expect: [`systems["../x"]: invalid name "../x": ${NAME_RULE}`],
+  },
+  {
+    name: 'tag with leading dash',
+    files: hive((h) => (www(h).tags = ['-web'])),
+    expect: [`instances.www-1.tags[0]: invalid value "-web": ${NAME_RULE}`],
+  },
+  {
+    name: 'address with leading dash',
+    files: hive((h) => (www(h).address = '-oProxyCommand=touch /tmp/pwned')),
+    expect: [
+      'instances.www-1.address: invalid value "-oProxyCommand=touch /tmp/pwned": must be a host name or IP address (no spaces, "@", quotes or leading "-")',
+    ],
+  },
+  {
+    name: 'address with shell metacharacters',
+    files: hive((h) => (www(h).address = 'x;reboot')),
+    expect: [
+      'instances.www-1.address: invalid value "x;reboot": must be a host name or IP address (no spaces, "@", quotes or leading "-")',
+    ],
+  },
+  {
+    name: 'user with quote',
+    files: hive((h) => (www(h).user = "root'")),
+    expect: [
+      'instances.www-1.user: invalid value "root\'": must be a Unix user name (lower case, starting with a letter or "_")',
+    ],
+  },
+  {
+    name: 'ssh value with a line break',
+    files: hive((h) => (www(h).ssh = { IdentityFile: '/k\nProxyCommand sh' })),
+    expect: [
+      'instances.www-1.ssh.IdentityFile: invalid value "/k\\nProxyCommand sh": must not contain line breaks',
+    ],
+  },
+  {
+    name: 'ssh option nix-hive sets',
+    files: hive((h) => (www(h).ssh = { Port: 2222 })),
+    expect: ['instances.www-1.ssh.Port: set by nix-hive from "port"; use instances.www-1.port instead'],
+  },
+  {
+    name: 'host key malformed',
+    files: hive((h) => (www(h).hostKeys = ['AAAAC3Nza'])),
+    expect: [
+      'instances.www-1.hostKeys[0]: invalid value "AAAAC3Nza": must be a public key line such as "ssh-ed25519 AAAA…"',
+    ],
+  },
+  {
+    name: 'search path with a space',
+    files: hive((h) => (h.paths = { nixpkgs: '/a b' })),
+    expect: ['paths.nixpkgs: invalid value "/a b": must not contain spaces or line breaks'],
+  },
+  // --- types and ranges
+  {
+    name: 'port out of range',
+    files: hive((h) => (www(h).port = 70000)),
+    expect: ['instances.www-1.port: must be between 1 and 65535, got 70000'],
+  },
+  {
+    name: 'port as a string',
+    files: hive((h) => (www(h).port = '22')),
+    expect: ['instances.www-1.port: must be an integer, got "22"'],
+  },
+  {
+    name: 'tags as a string',
+    files: hive((h) => (www(h).tags = 'web')),
+    expect: ['instances.www-1.tags: must be a list, got "web"'],
+  },
+  {
+    name: 'duplicate tag',
+    files: hive((h) => (www(h).tags = ['web', 'web'])),
+    expect: ['instances.www-1.tags: duplicate item "web"'],
+  },
+  // --- store URIs
+  {
+    name: 'store scheme typo',
+    files: hive((h) => (www(h).store = 'htps://cache.example.org')),
+    expect: [
+      'instances.www-1.store: malformed store URI "htps://cache.example.org": unknown scheme "htps" (did you mean "https"?)',
+    ],
+  },
+  {
+    name: 'store file URI relative',
+    files: hive((h) => (www(h).store = 'file://cache')),
+    expect: ['instances.www-1.store: malformed store URI "file://cache": file:// needs an absolute path'],
+  },
+  {
+    name: 'store URI without host',
+    files: hive((h) => (www(h).store = 'ssh-ng://')),
+    expect: ['instances.www-1.store: malformed store URI "ssh-ng://": no host'],
+  },
+  // --- several at once
+  {
+    name: 'every problem at once',
+    files: hive((h) => {
+      www(h).store = 'portco';
+      www(h).port = 0;
+      h.instances.portico!.via = 'nowhere';
+    }),
+    expect: [
+      'instances.www-1.port: must be between 1 and 65535, got 0',
+      'instances.portico.via: unknown instance "nowhere"',
+      'instances.www-1.store: unknown instance "portco" (did you mean "portico"?)',
+    ],
+  },
+  // --- the config file itself
+  {
+    name: 'no systems',
+    files: { 'hive.config.ts': 'export default { instances: {} };\n' },
+    expect: ['systems: required field missing'],
+  },
+  {
+    name: 'exports a list',
+    files: { 'hive.config.ts': 'export default [];\n' },
+    expect: ['config: must export a hive object (export default defineHive({…})), got a list'],
+  },
+  {
+    name: 'syntax error',
+    files: { 'hive.config.ts': 'export default {\n  systems: {,\n};\n' },
+    expect: [
+      'hive.config.ts: cannot load: syntax error at line 2, column 13: Expected identifier but found ","',
+    ],
+  },
+  {
+    name: 'config throws',
+    files: {
+      'hive.config.ts': 'const fleet = undefined as any;\nexport default { systems: fleet.systems };\n',
+    },
+    expect: [
+      "hive.config.ts: cannot load: TypeError: Cannot read properties of undefined (reading 'systems') (line 2)",
+    ],
+  },
+  {
+    name: 'no default export',
+    files: { 'hive.config.ts': 'export const hive = { systems: {} };\n' },
+    expect: ['hive.config.ts: has no default export (export default defineHive({…}))'],
+  },
+  {
+    name: 'config file missing',
+    files: {},
+    args: ['build', '-c', 'nope.ts'],
+    expect: ['nope.ts: config file not found'],
+  },
+  {
+    name: 'folder without a config',
+    files: { 'sub/readme': '' },
+    args: ['build', '-c', 'sub'],
+    expect: ['sub: no hive.config.ts in this folder'],
+  },
+  {
+    name: 'yaml parse error',
+    files: { 'hive.config.yaml': 'systems: [\n' },
+    expect: [
+      'hive.config.yaml: cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+    ],
+  },
+  {
+    name: 'json wrong type',
+    files: { 'hive.config.json': '{ "systems": [] }' },
+    expect: ['systems: must be an object, got a list'],
+  },
+  // --- arguments
+  {
+    name: 'unknown step',
+    files: hive(() => {}),
+    args: ['build', '--no', 'bild'],
+    expect: ['--no: unknown step "bild" (did you mean "build"?)'],
+  },
+  {
+    name: 'unknown step word',
+    files: hive(() => {}),
+    args: ['build', '--no', 'build,deploy'],
+    expect: ['--no: unknown step "deploy"; expected a comma list of build, copy, activate'],
+  },
+  {
+    name: 'pattern matches nothing',
+    files: hive(() => {}),
+    args: ['build', 'portco'],
+    expect: ['targets: "portco" matches no instance, system or tag (did you mean "portico"?)'],
+  },
+  {
+    name: 'tag matches nothing',
+    files: hive(() => {}),
+    args: ['build', '@db'],
+    expect: ['targets: "@db" matches no tag'],
+  },
+  {
+    name: 'unclosed glob',
+    files: hive(() => {}),
+    args: ['build', 'www-[1'],
+    expect: ['targets: invalid pattern "www-[1": unclosed "["'],
+  },
+  {
+    name: 'everything excluded',
+    files: hive(() => {}),
+    args: ['build', '!*'],
+    expect: ['targets: no instance left after excluding !*'],
+  },
+  {
+    name: 'pattern with leading dash',
+    files: hive(() => {}),
+    args: ['build', '--', '-oProxyCommand=x'],
+    expect: ['targets: "-oProxyCommand=x" matches no instance, system or tag'],
+  },
+  {
+    name: 'pattern with a line break',
+    files: hive(() => {}),
+    args: ['build', 'www\n-1'],
+    expect: ['targets: "www\\n-1" matches no instance, system or tag (did you mean "www-1"?)'],
+  },
+  {
+    name: 'unknown option',
+    files: hive(() => {}),
+    args: ['build', '--frobnicate'],
+    expect: ["unknown option '--frobnicate'"],
+  },
+  {
+    name: '-c without a value',
+    files: hive(() => {}),
+    args: ['build', '-c'],
+    expect: ["option '-c, --config <path>' argument missing"],
+  },
+];
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(cwd: string, args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, PATH: `${shimDir}:${process.env.PATH}` };
+    delete env.NIX_HIVE_FLEET;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function setUp(c: Case, i: number): string {
+  const dir = path.join(work, `case-${i}`);
+  mkdirSync(dir);
+  for (const [name, text] of Object.entries(c.files ?? {})) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+function defaultArgs(c: Case): string[] {
+  if (c.args) return c.args;
+  const file = Object.keys(c.files ?? {}).find((f) => f.startsWith('hive.config.'));
+  // The build step is left on: if validation let anything through, nix-build would hit the shim.
+  return file && file !== 'hive.config.ts' ? ['build', '-c', file] : ['build'];
+}
+
+test(`the catalogue has at least 30 distinct cases (${cases.length})`, () => {
+  assert.ok(cases.length >= 30);
+  assert.equal(new Set(cases.map((c) => c.name)).size, cases.length);
+});
+
+test('every bad input exits 2 with one line per problem and starts no process', async () => {
+  const results = new Array<Result>(cases.length);
+  const dirs = cases.map(setUp);
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const i = next++;
+      results[i] = await runCli(dirs[i]!, defaultArgs(cases[i]!));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, Math.max(4, os.cpus().length)) }, worker));
+  const failures: string[] = [];
+  cases.forEach((c, i) => {
+    const r = results[i]!;
+    const expected = c.expect.map((l) => `nix-hive: ${l.replaceAll('$DIR', dirs[i]!)}`);
+    const got = r.stderr.split('\n').filter((l) => l !== '');
+    if (r.code !== 2 || r.stdout !== '' || JSON.stringify(got) !== JSON.stringify(expected))
+      failures.push(
+        `${c.name}: exit ${r.code}\n  expected: ${JSON.stringify(expected)}\n  got:      ${JSON.stringify(got)}\n  stdout: ${r.stdout.slice(0, 200)}`,
+      );
+  });
+  assert.deepEqual(failures, []);
+  assert.equal(
+    existsSync(marker) ? readFileSync(marker, 'utf8') : '',
+    '',
+    'no nix or ssh process was started',
+  );
+});
+
+test('control: the shim does catch a real build attempt', async () => {
+  const dir = path.join(work, 'control');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'hive.config.ts'), hive(() => {})['hive.config.ts']);
+  const r = await runCli(dir, ['build', 'www-1']);
+  assert.notEqual(r.code, 0);
+  assert.match(readFileSync(marker, 'utf8'), /^nix/m);
+});
