@@ -406,7 +406,7 @@ interface Result {
 
 function runCli(cwd: string, args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, PATH: `${shimDir}:${process.env.PATH}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shimDir}:${process.env.PATH}` };
     delete env.NIX_HIVE_FLEET;
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
