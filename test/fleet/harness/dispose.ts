@@ -9,6 +9,8 @@ export interface Leftovers {
   /** netns names the run created (hosts and switch). */
   netns: string[];
   uplink: string;
+  /** The internal subnet (an `unreachable` route for it may exist in the root namespace). */
+  internalSubnet?: string;
   /** The run's folder (deleted last). */
   dir: string;
   /** Keep the folder (the demo keeps nothing else, but a failed run may be inspected). */
@@ -120,6 +122,9 @@ export function disposeSync(l: Leftovers): void {
     if (existsSync(`/run/netns/${ns}`)) quiet(['ip', 'netns', 'delete', ns]);
   }
   if (existsSync(`/sys/class/net/${l.uplink}`)) quiet(['ip', 'link', 'delete', l.uplink]);
+  if (l.internalSubnet && quiet(['ip', 'route', 'show', 'type', 'unreachable', l.internalSubnet]).trim()) {
+    quiet(['ip', 'route', 'delete', 'unreachable', l.internalSubnet]);
+  }
   if (!l.keepDir && existsSync(l.dir)) {
     // Store paths are read-only: make everything writable before removing it.
     quiet(['chmod', '-R', 'u+w', l.dir]);

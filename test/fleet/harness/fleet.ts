@@ -8,6 +8,7 @@ import { hostNixConf, knownHosts, sshdConfig } from './host-files.ts';
 import { HostProcesses, hostLayout } from './host.ts';
 import { writeFleetJson } from './inventory-json.ts';
 import { generateKey } from './keys.ts';
+import { waitFor } from './proc.ts';
 import { hostNetns, MAX_HOSTS, newRunNames, type RunNames } from './names.ts';
 import * as net from './net.ts';
 import { writeSshConfig } from './ssh-config.ts';
@@ -18,10 +19,21 @@ export { fleetJson, STUB_NIXPKGS, type FleetJson } from './inventory-json.ts';
 export interface HostSpec {
   name: string;
   network: 'public' | 'internal' | 'both';
-  /** Extra nix.conf lines (they come last, so they override the defaults). */
-  nixConf?: string;
+  /**
+   * Extra nix.conf lines (they come last, so they override the defaults). A function gets every host's
+   * addresses and key first, e.g. `(h) => \`substituters = ssh://root@${h.portico!.internalAddress}\``.
+   */
+  nixConf?: string | ((hosts: Record<string, HostAddressBook>) => string);
   /** Mount a tmpfs of this size (e.g. '8m') as the host's /nix instead of its folder (disk-full tests). */
   nixSize?: string;
+}
+
+/** What a host's nix.conf function may know about the others. */
+export interface HostAddressBook {
+  address: string;
+  publicAddress?: string;
+  internalAddress?: string;
+  hostKey: string;
 }
 
 export interface FleetOptions {
@@ -61,6 +73,8 @@ export interface FleetHost {
   sshdLog(): Promise<string>;
   /** Accepted TCP connections counted from its sshd log, optionally only those from one address. */
   connections(fromAddress?: string): Promise<number>;
+  /** Rewrites its /etc/nix/nix.conf: the harness defaults followed by `extra` lines. */
+  writeNixConf(extra?: string): Promise<void>;
 }
 
 export interface Fleet {
@@ -146,6 +160,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     pids: new Set(),
     netns: [...options.hosts.map((h) => hostNetns(names.runId, h.name)), names.switchNetns],
     uplink: names.uplink,
+    internalSubnet: `${names.internalPrefix}.0/24`,
     dir,
   };
   const record = (): void => {
@@ -157,9 +172,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   }
   let disposed: Promise<void> | undefined;
   const dispose = (): Promise<void> =>
-    (disposed ??= Promise.resolve().then(() => {
+    (disposed ??= Promise.resolve().then(async () => {
       disposeSync(leftovers);
       live.delete(leftovers);
+      // Our own children linger as zombies until the event loop reaps them: wait for that.
+      await waitFor('the fleet processes to be reaped', () =>
+        [...leftovers.pids].every((pid) => !existsSync(`/proc/${pid}`)),
+      ).catch(() => {});
     }));
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -202,7 +221,6 @@ async function build(
     await chmod(`${layout.root}/.ssh`, 0o700);
     const hostKey = await generateKey(layout.hostKey, spec.name);
     await writeFile(layout.sshdConfig, sshdConfig(layout.hostKey));
-    await writeFile(`${layout.etcNix}/nix.conf`, hostNixConf(spec.nixConf));
     await writeFile(`${layout.root}/.ssh/authorized_keys`, `${clientPub}\n`, { mode: 0o600 });
     await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);
     await chmod(`${layout.root}/.ssh/id_ed25519`, 0o600);
@@ -210,6 +228,22 @@ async function build(
     prepared.push({ spec, netns, layout, hostKey, addresses });
   }
   if (options.shapeUplinkMbit) await net.shapeUplink(names, options.shapeUplinkMbit);
+  if (prepared.some((p) => p.spec.network === 'internal')) {
+    const jump = prepared.find((p) => p.spec.network === 'both');
+    await net.routeInternal(names, jump?.addresses.publicAddress);
+  }
+  const book: Record<string, HostAddressBook> = {};
+  for (const p of prepared) {
+    book[p.spec.name] = {
+      ...p.addresses,
+      address: p.addresses.publicAddress ?? p.addresses.internalAddress!,
+      hostKey: p.hostKey,
+    };
+  }
+  for (const p of prepared) {
+    const extra = typeof p.spec.nixConf === 'function' ? p.spec.nixConf(book) : p.spec.nixConf;
+    await writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra));
+  }
 
   const known = knownHosts(
     prepared.map((p) => ({
@@ -256,6 +290,7 @@ async function build(
         thawSshd: async () => procs.thawSshd(),
         sshdLog: () => procs.sshdLog(),
         connections: (from) => procs.connections(from),
+        writeNixConf: (extra) => writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra)),
       };
     }),
   );
@@ -289,16 +324,32 @@ interface LeftoversJson {
   pids: number[];
   netns: string[];
   uplink: string;
+  internalSubnet?: string;
   dir: string;
 }
 
 function leftoversJson(l: Leftovers): LeftoversJson {
-  return { pids: [...l.pids], netns: l.netns, uplink: l.uplink, dir: l.dir };
+  return {
+    pids: [...l.pids],
+    netns: l.netns,
+    uplink: l.uplink,
+    internalSubnet: l.internalSubnet,
+    dir: l.dir,
+  };
 }
 
 /** Tears down a fleet started with `persist` from another process, using `<dir>/leftovers.json`. */
 export async function disposeRecorded(fleetDir: string): Promise<void> {
   const j = JSON.parse(await readFile(`${fleetDir}/leftovers.json`, 'utf8')) as LeftoversJson;
   if (j.dir !== fleetDir) throw new Error(`fleet: ${fleetDir}/leftovers.json describes ${j.dir}`);
-  disposeSync({ pids: new Set(j.pids), netns: j.netns, uplink: j.uplink, dir: j.dir });
+  // Recorded pids may have been reused since; the netns and folder checks find the real leftovers.
+  disposeSync({
+    pids: new Set(),
+    netns: j.netns,
+    uplink: j.uplink,
+    internalSubnet: j.internalSubnet,
+    dir: j.dir,
+  });
 }
+
+export { buildStubSystem, deployerEnv, nixRun, sshRun } from './nix-tools.ts';

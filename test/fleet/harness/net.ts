@@ -75,6 +75,23 @@ export async function createHostNet(
   return out;
 }
 
+/**
+ * Keeps the deployer's packets for the internal subnet inside the run: route them to the jump host (which
+ * does not forward, so they die there) or, without a jump host, mark the subnet unreachable. Either way
+ * nothing for those addresses leaves through the machine's real default route.
+ */
+export async function routeInternal(n: RunNames, jumpPublicAddress: string | undefined): Promise<void> {
+  const subnet = `${n.internalPrefix}.0/24`;
+  if (jumpPublicAddress)
+    await must(['ip', 'route', 'add', subnet, 'via', jumpPublicAddress, 'dev', n.uplink]);
+  else await must(['ip', 'route', 'add', 'unreachable', subnet]);
+}
+
+/** Removes the route `routeInternal` added (the `via` one also goes away with the uplink). */
+export async function unrouteInternal(n: RunNames): Promise<void> {
+  await run(['ip', 'route', 'del', `${n.internalPrefix}.0/24`]);
+}
+
 /** Shapes what the deployer sends into the fleet with a token bucket (netem is not available). */
 export async function shapeUplink(n: RunNames, mbit: number): Promise<void> {
   const bytesPerSec = (mbit * 1_000_000) / 8;
