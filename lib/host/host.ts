@@ -1,0 +1,110 @@
+// A Host is one instance reached over the run's ssh session: a handful of verbs (run a command, check it is
+// reachable, read its current system, open an interactive shell). It never prints; ssh failures become SshError.
+import type { SpawnOptions, SpawnResult, Spawner } from '../exec/spawn.ts';
+import type { ResolvedInstance } from '../inventory/types.ts';
+import { quoteArgv } from '../ssh/quote.ts';
+import { SshError, sshFailure } from '../ssh/failure.ts';
+import type { SshSession } from '../ssh/session.ts';
+
+export interface HostRunOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Text for the remote command's stdin; without it stdin is /dev/null (never the terminal). */
+  input?: string;
+  /** Run as root: through `sudo -n --` when the instance's user is not root. */
+  root?: boolean;
+}
+
+export interface CurrentSystem {
+  /** Store path behind /run/current-system, or null. */
+  current: string | null;
+  /** Store path behind /nix/var/nix/profiles/system, or null. */
+  profile: string | null;
+}
+
+/** The argv as root: unchanged for root, else through non-interactive sudo. */
+export function asRoot(user: string, argv: readonly string[]): string[] {
+  return user === 'root' ? [...argv] : ['sudo', '-n', '--', ...argv];
+}
+
+export class Host {
+  readonly name: string;
+  readonly instance: ResolvedInstance;
+  private readonly session: SshSession;
+  private readonly spawn: Spawner;
+
+  constructor(instance: ResolvedInstance, session: SshSession, spawn: Spawner = session.spawn) {
+    this.name = instance.name;
+    this.instance = instance;
+    this.session = session;
+    this.spawn = spawn;
+  }
+
+  /** The full ssh argv for a remote command (pure): the command quoted once, no tty. */
+  sshArgv(argv: readonly string[], opts: { root?: boolean } = {}): string[] {
+    const command = opts.root ? asRoot(this.instance.user, argv) : [...argv];
+    return [...this.session.configArgs, '-T', '--', this.name, quoteArgv(command)];
+  }
+
+  /**
+   * Runs an argv on the host. Resolves with the result whatever the remote exit code; throws SshError when
+   * ssh itself failed (unreachable, host key mismatch, timeout…), and when the connection cannot be opened.
+   */
+  async run(argv: readonly string[], opts: HostRunOptions = {}): Promise<SpawnResult> {
+    await this.session.connect(this.name, { signal: opts.signal });
+    const spawnOpts: SpawnOptions = {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      onLine: opts.onLine,
+      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    };
+    const r = await this.spawn('ssh', this.sshArgv(argv, opts), spawnOpts);
+    const failure = sshFailure(r, { instance: this.instance, connectTimeout: this.session.connectTimeout });
+    if (failure) throw failure;
+    return r;
+  }
+
+  /** Reachable and able to run a command: resolves `true`, or throws SshError. */
+  async check(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<true> {
+    const r = await this.run(['true'], opts);
+    if (r.exitCode !== 0) {
+      throw new SshError('unreachable', this.name, `${this.name} cannot run commands (exit ${r.exitCode})`, {
+        result: r,
+      });
+    }
+    return true;
+  }
+
+  /** The store paths behind /run/current-system and the system profile (null when absent). */
+  async currentSystem(opts: { signal?: AbortSignal } = {}): Promise<CurrentSystem> {
+    const read = async (link: string) => {
+      const r = await this.run(['readlink', '-e', '--', link], opts);
+      const out = r.stdout.trim();
+      return r.exitCode === 0 && out !== '' ? out : null;
+    };
+    const [current, profile] = await Promise.all([
+      read('/run/current-system'),
+      read('/nix/var/nix/profiles/system'),
+    ]);
+    return { current, profile };
+  }
+
+  /**
+   * Interactive: a login shell when `argv` is empty, else the command; the terminal is passed through and ssh's
+   * exit code is returned. `tty` forces a terminal for a command (`ssh -t`).
+   */
+  async interactive(argv: readonly string[] = [], opts: { tty?: boolean } = {}): Promise<number> {
+    const args = [...this.session.configArgs, ...(opts.tty ? ['-t'] : []), '--', this.name];
+    if (argv.length > 0) args.push(quoteArgv(argv));
+    const r = await this.spawn('ssh', args, { stdin: 'inherit', inheritOutput: true });
+    return r.exitCode;
+  }
+}
+
+/** One Host per instance of the session's hive. */
+export function hostsOf(session: SshSession, spawn?: Spawner): Map<string, Host> {
+  return new Map(
+    Object.values(session.hive.instances).map((inst) => [inst.name, new Host(inst, session, spawn)]),
+  );
+}

@@ -1,0 +1,109 @@
+// Turns ssh's own failures (exit 255 with ssh's messages) into a typed SshError that says what went wrong:
+// host key mismatch (with the pinned fingerprint), unknown key, timeout, refused, unreachable, auth, dropped.
+import { HiveError } from '../errors.ts';
+import type { SpawnResult } from '../exec/spawn.ts';
+import type { ResolvedInstance } from '../inventory/types.ts';
+import { fingerprint, parsePublicKey } from './host-keys.ts';
+
+export type SshFailureKind =
+  | 'host-key-mismatch'
+  | 'host-key-unknown'
+  | 'timeout'
+  | 'refused'
+  | 'unreachable'
+  | 'auth'
+  | 'connection-lost';
+
+export class SshError extends HiveError {
+  readonly kind: SshFailureKind;
+  readonly instance: string;
+  /** The ssh process that failed, when there was one. */
+  readonly result: SpawnResult | undefined;
+  constructor(
+    kind: SshFailureKind,
+    instance: string,
+    message: string,
+    options: { hint?: string; cause?: unknown; result?: SpawnResult } = {},
+  ) {
+    super('E_HOST', message, options);
+    this.name = 'SshError';
+    this.kind = kind;
+    this.instance = instance;
+    this.result = options.result;
+  }
+}
+
+export interface FailureContext {
+  instance: ResolvedInstance;
+  /** ConnectTimeout in seconds, for the message. */
+  connectTimeout: number;
+}
+
+/** An SshError when the result is ssh's own failure; null when it is the remote command's exit status. */
+export function sshFailure(result: SpawnResult, ctx: FailureContext): SshError | null {
+  if (result.exitCode !== 255 || result.timedOut || result.signal) return null;
+  const { instance: inst } = ctx;
+  const err = result.stderr;
+  const where = `${inst.name} (${inst.user}@${inst.address}:${inst.port}${inst.via ? ` via ${inst.via}` : ''})`;
+  const make = (kind: SshFailureKind, message: string, hint?: string) =>
+    new SshError(kind, inst.name, message, { hint, result });
+
+  const expected = inst.hostKeys
+    .map((line) => parsePublicKey(line))
+    .flatMap((k) => (k ? [`${fingerprint(k)} (${k.type})`] : []));
+  if (
+    /REMOTE HOST IDENTIFICATION HAS CHANGED|has changed and you have requested strict checking/.test(err) ||
+    (expected.length > 0 && /Host key verification failed|host key is known for/.test(err))
+  ) {
+    const got = /sent by the remote host is\s+(SHA256:[A-Za-z0-9+/]+)/.exec(err)?.[1];
+    return make(
+      'host-key-mismatch',
+      `host key mismatch for ${where}: expected ${expected.join(' or ') || 'a pinned key'}` +
+        `${got ? `, the host offered ${got}` : ''}; not connecting`,
+      `if ${inst.name} was reinstalled, put its new key in instances.${inst.name}.hostKeys`,
+    );
+  }
+  if (/Host key verification failed/.test(err)) {
+    return make(
+      'host-key-unknown',
+      `host key of ${where} is not known and nix-hive does not ask`,
+      `pin it in instances.${inst.name}.hostKeys, or add it to ~/.ssh/known_hosts`,
+    );
+  }
+  if (/Permission denied \(|Too many authentication failures/.test(err)) {
+    return make(
+      'auth',
+      `${where} refused authentication as ${inst.user}`,
+      `check the key (an IdentityFile in instances.${inst.name}.ssh, or your ssh agent)`,
+    );
+  }
+  if (/timed out|Connection timed out|Operation timed out/.test(err)) {
+    return make('timeout', `connection to ${where} timed out (ConnectTimeout ${ctx.connectTimeout} s)`);
+  }
+  if (/Connection refused/.test(err)) return make('refused', `connection to ${where} refused`);
+  // Through a jump host, ssh hides the jump's own messages; the jump itself was reached first, so the jump
+  // could not open a channel to the target.
+  if (/Connection closed by UNKNOWN port 65535|kex_exchange_identification|Connection closed by/.test(err)) {
+    return make(
+      'unreachable',
+      inst.via
+        ? `${inst.via} could not open a connection to ${inst.address}:${inst.port} for ${inst.name}`
+        : `${where} closed the connection before the ssh handshake`,
+    );
+  }
+  if (/Timeout, server .* not responding|Broken pipe|closed by remote host|Connection reset/.test(err)) {
+    return make('connection-lost', `connection to ${where} was lost`);
+  }
+  if (/Could not resolve hostname/.test(err)) {
+    return make('unreachable', `cannot resolve ${inst.address} for ${inst.name}`);
+  }
+  if (/No route to host|Network is unreachable/.test(err)) return make('unreachable', `no route to ${where}`);
+  if (/^ssh: |Control socket connect|mux_client|ControlPath/m.test(err)) {
+    return make('unreachable', `ssh to ${where} failed: ${lastLine(err)}`);
+  }
+  return null;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}

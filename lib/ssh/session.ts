@@ -1,0 +1,161 @@
+// One ssh session per run: the generated ssh_config and known_hosts in a private short temp folder, one
+// ControlMaster per host (jump hosts first, so connections behind a jump share its one connection), all closed at the end.
+import { mkdtemp, readdir, lstat, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ResolvedHive } from '../inventory/types.ts';
+import { spawnProcess, type Spawner } from '../exec/spawn.ts';
+import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions } from './config.ts';
+import { SshError, sshFailure } from './failure.ts';
+
+export interface SshSessionOptions extends Partial<
+  Pick<
+    SshConfigOptions,
+    'connectTimeout' | 'serverAlive' | 'controlPersist' | 'userConfig' | 'userKnownHostsFile'
+  >
+> {
+  /** Interactive use (`nix-hive ssh`): ssh may prompt (no BatchMode). */
+  interactive?: boolean;
+  spawn?: Spawner;
+  /** Where the private folder is made; default the temp dir when its path is short, else /tmp. */
+  baseDir?: string;
+}
+
+export interface SshSession {
+  readonly hive: ResolvedHive;
+  /** The private folder (mode 0700) holding ssh_config, known_hosts and the control sockets. */
+  readonly dir: string;
+  readonly configFile: string;
+  readonly knownHostsFile: string;
+  readonly connectTimeout: number;
+  readonly spawn: Spawner;
+  /** `['-F', configFile]`: put ssh options after these and before the destination. */
+  readonly configArgs: string[];
+  /** `['-F', configFile, '--', instance]`: a remote command may follow. */
+  sshArgs(instance: string): string[];
+  /** For NIX_SSHOPTS, so `nix copy --to ssh://<instance>` goes through the generated config (and its masters). */
+  readonly nixSshOpts: string;
+  /** Opens the instance's ControlMaster (its `via` chain first) unless it is up. Throws SshError. Memoized. */
+  connect(instance: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Ends every ControlMaster and removes the folder. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Unix socket paths are limited to about 104 bytes and NIX_SSHOPTS is split on whitespace. */
+function baseFolder(): string {
+  const t = tmpdir();
+  return t.length <= 40 && !/\s/.test(t) ? t : '/tmp';
+}
+
+export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions = {}): Promise<SshSession> {
+  const spawn = opts.spawn ?? spawnProcess;
+  const dir = await mkdtemp(join(opts.baseDir ?? baseFolder(), 'nh-'));
+  if (/\s/.test(dir) || dir.length > 60) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`ssh session folder ${JSON.stringify(dir)} is too long or has spaces; set TMPDIR`);
+  }
+  const configFile = join(dir, 'ssh_config');
+  const knownHostsFile = join(dir, 'known_hosts');
+  const connectTimeout = opts.connectTimeout ?? SSH_DEFAULTS.connectTimeout;
+  try {
+    const text = renderSshConfig(hive, {
+      knownHostsFile,
+      controlDir: dir,
+      userConfig: opts.userConfig === undefined ? join(homedir(), '.ssh', 'config') : opts.userConfig,
+      userKnownHostsFile: opts.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
+      connectTimeout,
+      ...(opts.serverAlive ? { serverAlive: opts.serverAlive } : {}),
+      ...(opts.controlPersist ? { controlPersist: opts.controlPersist } : {}),
+      batchMode: !opts.interactive,
+    });
+    await writeFile(configFile, text, { mode: 0o600 });
+    await writeFile(knownHostsFile, renderKnownHosts(hive), { mode: 0o600 });
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+
+  const configArgs = ['-F', configFile];
+  const connecting = new Map<string, Promise<void>>();
+  let closing: Promise<void> | undefined;
+
+  const instanceOf = (name: string) => {
+    const inst = hive.instances[name];
+    if (!inst) throw new Error(`ssh session: unknown instance ${name}`);
+    return inst;
+  };
+
+  async function openMaster(name: string, signal: AbortSignal | undefined): Promise<void> {
+    const inst = instanceOf(name);
+    if (inst.via !== undefined) {
+      try {
+        await connect(inst.via, { signal });
+      } catch (e) {
+        if (!(e instanceof SshError)) throw e;
+        throw new SshError(e.kind, name, `cannot reach ${name} through ${inst.via}: ${e.message}`, {
+          hint: e.hint,
+          cause: e,
+        });
+      }
+    }
+    const check = await spawn('ssh', [...configArgs, '-O', 'check', '--', name], { signal });
+    if (check.exitCode === 0) return;
+    const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
+      signal,
+      // ConnectTimeout covers the TCP connect and the banner; this bounds a stall during authentication.
+      timeoutMs: (connectTimeout * 3 + 10) * 1000,
+    });
+    if (r.exitCode === 0 && !r.timedOut && !r.signal) return;
+    if (r.timedOut) throw new SshError('timeout', name, `connecting to ${name} took too long`, { result: r });
+    if (r.signal)
+      throw new SshError('connection-lost', name, `connecting to ${name} was stopped`, { result: r });
+    throw (
+      sshFailure(r, { instance: inst, connectTimeout }) ??
+      new SshError('unreachable', name, `ssh to ${name} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, {
+        result: r,
+      })
+    );
+  }
+
+  function connect(name: string, o: { signal?: AbortSignal } = {}): Promise<void> {
+    if (closing) return Promise.reject(new Error('ssh session is closed'));
+    let p = connecting.get(name);
+    if (!p) {
+      p = openMaster(name, o.signal);
+      connecting.set(name, p);
+      // A failure is not remembered: a later call tries again (and fails with its own message).
+      p.catch(() => connecting.delete(name));
+    }
+    return p;
+  }
+
+  async function closeAll(): Promise<void> {
+    const sockets: string[] = [];
+    for (const entry of await readdir(dir).catch(() => [] as string[])) {
+      const path = join(dir, entry);
+      const st = await lstat(path).catch(() => undefined);
+      if (st?.isSocket()) sockets.push(path);
+    }
+    // `-F none`: only the socket matters, not any configuration.
+    await Promise.all(
+      sockets.map((s) =>
+        spawn('ssh', ['-F', 'none', '-S', s, '-O', 'exit', 'nix-hive'], { timeoutMs: 10_000 }),
+      ),
+    );
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  return {
+    hive,
+    dir,
+    configFile,
+    knownHostsFile,
+    connectTimeout,
+    spawn,
+    configArgs,
+    sshArgs: (instance) => [...configArgs, '--', instanceOf(instance).name],
+    nixSshOpts: configArgs.join(' '),
+    connect,
+    close: () => (closing ??= closeAll()),
+  };
+}

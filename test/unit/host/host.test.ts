@@ -1,0 +1,86 @@
+// Host verbs over a fake spawner: the exact ssh argv (quoted once, sudo for non-root), results, typed ssh failures.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSshSession } from '../../../lib/ssh/session.ts';
+import { SshError } from '../../../lib/ssh/failure.ts';
+import { Host, asRoot, hostsOf } from '../../../lib/host/host.ts';
+import { fixtureHive } from '../ssh/hive-fixture.ts';
+import { fakeSpawn, sshAnswers } from '../ssh/fake-spawn.ts';
+
+test('sshArgv quotes the command once, and only non-root users get sudo', async () => {
+  const { spawn } = fakeSpawn(sshAnswers());
+  const s = await openSshSession(fixtureHive(), { spawn });
+  try {
+    const hosts = hostsOf(s);
+    const portico = hosts.get('portico')!;
+    const www = hosts.get('www-1')!;
+    assert.deepEqual(portico.sshArgv(['echo', "it's $HOME"], { root: true }), [
+      '-F',
+      s.configFile,
+      '-T',
+      '--',
+      'portico',
+      `'echo' 'it'\\''s $HOME'`,
+    ]);
+    assert.deepEqual(
+      www.sshArgv(['systemctl', 'restart', 'caddy'], { root: true }).at(-1),
+      "'sudo' -n -- systemctl restart caddy",
+    );
+    assert.deepEqual(asRoot('root', ['id']), ['id']);
+  } finally {
+    await s.close();
+  }
+});
+
+test('run connects first, keeps stdin off the terminal, and returns non-zero exits as results', async () => {
+  const { spawn, calls } = fakeSpawn(sshAnswers(() => ({ exitCode: 3, stdout: 'out\n' })));
+  const s = await openSshSession(fixtureHive(), { spawn });
+  try {
+    const r = await new Host(s.hive.instances['www-1']!, s).run(['false']);
+    assert.equal(r.exitCode, 3);
+    const masters = calls.filter((c) => c.args.includes('-N')).map((c) => c.args.at(-1));
+    assert.deepEqual(masters, ['portico', 'www-1']);
+    assert.equal(calls.at(-1)!.options?.stdin, 'ignore');
+    await new Host(s.hive.instances['www-1']!, s).run(['cat'], { input: 'data' });
+    assert.equal(calls.at(-1)!.options?.input, 'data');
+  } finally {
+    await s.close();
+  }
+});
+
+test("ssh's own failure during a command is an SshError, not a result", async () => {
+  const { spawn } = fakeSpawn(
+    sshAnswers(() => ({ exitCode: 255, stderr: 'Timeout, server 10.0.0.11 not responding.\n' })),
+  );
+  const s = await openSshSession(fixtureHive(), { spawn });
+  try {
+    await assert.rejects(
+      hostsOf(s).get('www-1')!.run(['sleep', '100']),
+      (e: unknown) => e instanceof SshError && e.kind === 'connection-lost' && e.instance === 'www-1',
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('currentSystem reads both links, null when absent', async () => {
+  const { spawn } = fakeSpawn(
+    sshAnswers((call) =>
+      call.args.at(-1)!.endsWith('/run/current-system')
+        ? { stdout: '/nix/store/abc-nixos-system\n' }
+        : call.args.at(-1) === "'true'"
+          ? {}
+          : { exitCode: 1 },
+    ),
+  );
+  const s = await openSshSession(fixtureHive(), { spawn });
+  try {
+    assert.deepEqual(await hostsOf(s).get('portico')!.currentSystem(), {
+      current: '/nix/store/abc-nixos-system',
+      profile: null,
+    });
+    assert.equal(await hostsOf(s).get('portico')!.check(), true);
+  } finally {
+    await s.close();
+  }
+});
