@@ -1,0 +1,92 @@
+#!/usr/bin/env zx
+// `just demo`: bring up a local demo fleet as root (portico as jump box and store host; www-1..3 and
+// storage behind it, substituting from portico and trusting the example's demo key), write
+// example/.demo/fleet.json for example/hive.config.ts (env NIX_HIVE_FLEET), and keep it running.
+import { register } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+register();
+
+const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const demoDir = `${repo}/example/.demo`;
+const statePath = `${demoDir}/state.json`;
+
+if (process.getuid?.() !== 0) {
+  console.error('demo: the demo fleet needs root (network and mount namespaces, sshd); run `sudo just demo`');
+  process.exit(1);
+}
+
+// A fresh Debian machine may lack Nix, OpenSSH or iproute2: install what is missing.
+const needs = {
+  'nix-bin': '/usr/bin/nix-build',
+  'openssh-server': '/usr/sbin/sshd',
+  iproute2: '/usr/sbin/ip',
+};
+const missing = Object.entries(needs)
+  .filter(([, bin]) => !existsSync(bin))
+  .map(([pkg]) => pkg);
+if (missing.length > 0) {
+  console.log(`demo: installing ${missing.join(', ')} with apt-get`);
+  await $`apt-get update -q`;
+  await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${missing}`;
+}
+
+if (existsSync(statePath)) {
+  const state = JSON.parse(await readFile(statePath, 'utf8'));
+  if (existsSync(state.dir)) {
+    console.log(
+      `demo: a demo fleet is already up (run ${state.runId}, ${state.dir}); \`just demo-down\` removes it`,
+    );
+    process.exit(0);
+  }
+}
+
+const { startFleet } = await import('../test/fleet/harness/fleet.ts');
+const hivePub = (await readFile(`${repo}/example/keys/hive.pub`, 'utf8')).trim();
+const behindPortico = (h) =>
+  [
+    `substituters = ssh://root@${h.portico.internalAddress}`,
+    `trusted-public-keys = ${hivePub}`,
+    'require-sigs = true',
+  ].join('\n');
+
+const started = Date.now();
+const fleet = await startFleet({
+  persist: true,
+  hosts: [
+    { name: 'portico', network: 'both', nixConf: `trusted-public-keys = ${hivePub}` },
+    ...['www-1', 'www-2', 'www-3', 'storage'].map((name) => ({
+      name,
+      network: 'internal',
+      nixConf: behindPortico,
+    })),
+  ],
+});
+
+await mkdir(demoDir, { recursive: true });
+await fleet.writeInventoryJson(`${demoDir}/fleet.json`);
+await copyFile(fleet.sshConfig, `${demoDir}/ssh_config`);
+await writeFile(
+  statePath,
+  `${JSON.stringify({ runId: fleet.runId, dir: fleet.dir, uplink: fleet.uplink, startedAt: new Date().toISOString() }, null, 2)}\n`,
+);
+
+const rel = (p) => p.replace(`${repo}/`, '');
+console.log(
+  `demo: fleet ${fleet.runId} is up in ${((Date.now() - started) / 1000).toFixed(1)} s (state in ${rel(fleet.dir)})`,
+);
+console.log(`  deployer ${fleet.deployerAddress} on ${fleet.uplink}`);
+for (const h of Object.values(fleet.hosts)) {
+  const where = h.publicAddress ? `public ${h.publicAddress}` : `internal ${h.internalAddress}`;
+  const leg =
+    h.publicAddress && h.internalAddress ? `, internal ${h.internalAddress} (jump box, store host)` : '';
+  const via = h.publicAddress ? '' : ', reached through portico, substitutes from it';
+  console.log(`  ${h.name.padEnd(8)} ${where}${leg}${via}`);
+}
+console.log(`  wrote ${rel(demoDir)}/fleet.json (addresses, pinned host keys, stub nixpkgs, client key)`);
+console.log(`  try:  ssh -F ${rel(demoDir)}/ssh_config www-1 hostname`);
+console.log(`  use:  NIX_HIVE_FLEET=${rel(demoDir)}/fleet.json npx nix-hive build -c example`);
+console.log('demo: deploying example/ to this fleet is not wired in yet (it lands with the deploy work);');
+console.log('      for now the demo only brings the fleet up. `just demo-down` tears it down.');
