@@ -10,6 +10,7 @@ export { selectTargets } from './select.ts';
 export { findConfig, CONFIG_NAMES } from './find-config.ts';
 export { ConfigLoadError } from './config-load-error.ts';
 export { parseStore } from './store-ref.ts';
+export { mergeInstanceSources, type InstanceSource } from './merge-sources.ts';
 
 /**
  * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);

@@ -35,10 +35,10 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       return ext === '.json' ? JSON.parse(text) : YAML.parse(text);
     } catch (e) {
       // Node's JSON messages quote the whole text; keep only the reason.
-      const reason = firstLine((e as Error).message).replace(
-        /, ".*" is not valid JSON$/,
-        ' (not valid JSON)',
-      );
+      // YAML's first line ends with ":" before a code excerpt.
+      const reason = firstLine((e as Error).message)
+        .replace(/, ".*" is not valid JSON$/, ' (not valid JSON)')
+        .replace(/:$/, '');
       throw new ConfigLoadError(shown, `cannot parse: ${reason}`, e);
     }
   }

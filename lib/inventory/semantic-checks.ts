@@ -7,6 +7,7 @@ import { didYouMean } from './did-you-mean.ts';
 import { fieldPath } from './field-path.ts';
 import { isValidName } from './names.ts';
 import { parseStore } from './store-ref.ts';
+import { caseCollisions } from './merge-sources.ts';
 
 type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -65,6 +66,8 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     problems.push(...reservedSsh(at, raw.ssh));
   }
 
+  problems.push(...caseCollisions('systems', Object.keys(hive.systems)));
+  problems.push(...caseCollisions('instances', Object.keys(hive.instances)));
   problems.push(...cycles(hive, 'via', (n) => hive.instances[n]?.via));
   problems.push(
     ...cycles(hive, 'store', (n) => {

@@ -327,7 +327,22 @@ const cases: Case[] = [
     name: 'yaml parse error',
     files: { 'hive.config.yaml': 'systems: [\n' },
     expect: [
-      'hive.config.yaml: cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+      'hive.config.yaml: cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1',
+    ],
+  },
+  {
+    name: 'yaml duplicate instance',
+    files: {
+      'hive.config.yaml':
+        'systems:\n  web: { modules: [x.nix] }\ninstances:\n  a: { system: web, address: a }\n  a: { system: web, address: b }\n',
+    },
+    expect: ['hive.config.yaml: cannot parse: Map keys must be unique at line 5, column 3'],
+  },
+  {
+    name: 'names equal apart from case',
+    files: hive((h) => (h.instances['WWW-1'] = { system: 'web', address: '10.0.0.12' })),
+    expect: [
+      'instances.WWW-1: same name as "www-1" apart from case (ssh Host aliases and file names would collide)',
     ],
   },
   {

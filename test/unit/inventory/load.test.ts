@@ -87,7 +87,7 @@ test('load failures are one ConfigLoadError line naming the file', async () => {
     ['named.ts', 'has no default export (export default defineHive({…}))'],
     [
       'bad.yaml',
-      'cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+      'cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1',
     ],
     ['bad.json', "cannot parse: Unexpected token '}' (not valid JSON)"],
     ['missing.ts', 'config file not found'],

@@ -237,3 +237,18 @@ test('every problem is reported at once', () => {
   );
   assert.equal(l.length, 4, l.join('\n'));
 });
+
+test('names equal apart from case collide (ssh Host aliases, file names)', () => {
+  assert.deepEqual(
+    lines(
+      edit((c) => {
+        c.instances!['WWW-1'] = { system: 'www', address: 'x' };
+        c.systems.WWW = { modules: ['./w.nix'] };
+      }),
+    ),
+    [
+      'systems.WWW: same name as "www" apart from case (ssh Host aliases and file names would collide)',
+      'instances.WWW-1: same name as "www-1" apart from case (ssh Host aliases and file names would collide)',
+    ],
+  );
+});
