@@ -3,7 +3,7 @@
 // activation, and a dispose that leaves nothing behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -35,6 +35,14 @@ function tcpOpens(address: string, ms: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** A signing key pair made with nix-store --generate-binary-cache-key. */
@@ -226,10 +234,10 @@ describe('test fleet: 1 jump host and 3 internal hosts', () => {
   test('the stub toplevel activates: switch moves /run/current-system, dry-activate does not', async () => {
     const a = fleet.hosts.a!;
     const stc = `${system}/bin/switch-to-configuration`;
+    const deployerCurrent = readlinkOrNull('/run/current-system');
     const sw = await sshRun(fleet, 'a', [stc, 'switch']);
     assert.equal(sw.exitCode, 0, sw.stderr);
     assert.equal((await a.exec(['readlink', '/run/current-system'])).stdout.trim(), system);
-    assert.ok(!existsSync('/run/current-system') || readFileSync('/run/current-system') !== undefined);
 
     const next = await buildStubSystem(fleet, {
       networking: { hostName: 'fleet-test-a' },
@@ -269,8 +277,9 @@ describe('test fleet: 1 jump host and 3 internal hosts', () => {
       log.map((l) => l.split(' ').slice(1).join(' ')),
       [`switch ${system}`, `dry-activate ${next}`, `boot ${next}`, `test ${next}`],
     );
-    // Only a's /run saw any of it.
+    // Only a's /run saw any of it: not b's, not the deployer's.
     assert.notEqual((await fleet.hosts.b!.exec(['test', '-e', '/run/current-system'])).exitCode, 0);
+    assert.equal(readlinkOrNull('/run/current-system'), deployerCurrent);
   });
 
   test('sshd can be stopped, started, frozen and thawed', async () => {
