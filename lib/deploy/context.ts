@@ -15,7 +15,10 @@ export interface RemoteRunOptions {
   timeoutMs?: number;
 }
 
-/** Runs an argv on an instance (quoted once by the host layer) and returns the result, never throws for exit codes. */
+/**
+ * Runs an argv on an instance (quoted once by the host layer). Resolves whatever the remote exit code;
+ * rejects with an SshError when ssh itself failed (unreachable, key mismatch, connection lost).
+ */
 export type RemoteRunner = (
   instance: string,
   argv: string[],
@@ -30,6 +33,8 @@ export interface DeployContext {
   plan: Plan;
   spawn: Spawner;
   remote: RemoteRunner;
+  /** Opens an instance's ssh connection (jump hosts first) before `nix copy` uses it. */
+  connect(instance: string, signal?: AbortSignal): Promise<void>;
   /** NIX_SSHOPTS for `nix copy --to ssh://<instance>`: makes nix's ssh use the generated config. */
   nixSshOpts: string;
   /** Extra environment for local nix commands (e.g. NIX_CONFIG in tests). */

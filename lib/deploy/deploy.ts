@@ -11,7 +11,8 @@ import { describeStep } from '../plan/render.ts';
 import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { DeployReport, EventSink, InstanceReport, StepSummary } from '../progress/events.ts';
-import type { DeployContext, RemoteRunner } from './context.ts';
+import type { DeployContext } from './context.ts';
+import { sshTransport, type Transport } from './transport.ts';
 import { runDag } from './run-dag.ts';
 import { Semaphore } from './semaphore.ts';
 import { createStepExecutor } from './steps.ts';
@@ -40,12 +41,6 @@ export interface DeployOptions {
   state?: StateFile;
   /** Opens the transport to instances; defaults to the generated ssh session. */
   connect?: (hive: ResolvedHive, spawn: Spawner) => Promise<Transport>;
-}
-
-export interface Transport {
-  remote: RemoteRunner;
-  nixSshOpts: string;
-  close(): Promise<void>;
 }
 
 export function newRunId(now = new Date()): string {
@@ -110,7 +105,7 @@ export async function deploy(
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
-  const connect = options.connect ?? (await import('./transport.ts')).sshTransport;
+  const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn) : undefined;
   try {
     const ctx: DeployContext = {
@@ -120,6 +115,7 @@ export async function deploy(
       plan,
       spawn,
       remote: transport?.remote ?? (() => Promise.reject(new Error('no transport'))),
+      connect: transport?.connect ?? (() => Promise.reject(new Error('no transport'))),
       nixSshOpts: transport?.nixSshOpts ?? '',
       nixEnv,
       gcrootDir: path.join(hive.root, '.hive', 'gcroots'),

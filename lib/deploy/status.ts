@@ -22,7 +22,14 @@ export interface InstanceStatus {
 
 /** Two lines: where /run/current-system and the system profile resolve to (empty when missing). */
 export function currentSystemArgv(): string[] {
-  return ['sh', '-c', 'for p in "$@"; do readlink -e "$p" || echo; done', 'sh', '/run/current-system', SYSTEM_PROFILE];
+  return [
+    'sh',
+    '-c',
+    'for p in "$@"; do readlink -e "$p" || echo; done',
+    'sh',
+    '/run/current-system',
+    SYSTEM_PROFILE,
+  ];
 }
 
 export function expectedPath(state: HiveState, hive: ResolvedHive, instance: string): string | undefined {
@@ -39,7 +46,9 @@ export function compareStatus(
   const off: string[] = [];
   if (current !== expected) off.push(`/run/current-system is ${current || '(none)'}`);
   if (profile !== expected) off.push(`the system profile is ${profile || '(none)'}`);
-  return off.length ? { status: 'drifted', detail: `${off.join('; ')}; expected ${expected}` } : { status: 'in-sync', detail: undefined };
+  return off.length
+    ? { status: 'drifted', detail: `${off.join('; ')}; expected ${expected}` }
+    : { status: 'in-sync', detail: undefined };
 }
 
 export async function fleetStatus(
@@ -53,10 +62,20 @@ export async function fleetStatus(
       sem.with(async (): Promise<InstanceStatus> => {
         const system = hive.instances[instance]!.system;
         const expected = expectedPath(options.state, hive, instance);
-        const r = await options.remote(instance, currentSystemArgv(), { timeoutMs: options.timeoutMs });
-        if (r.exitCode === 255 || r.timedOut) {
-          const why = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `ssh exited with ${r.exitCode}`;
-          return { instance, system, status: 'unreachable', expected, current: undefined, profile: undefined, detail: why };
+        let r;
+        try {
+          r = await options.remote(instance, currentSystemArgv(), { timeoutMs: options.timeoutMs });
+        } catch (err) {
+          const detail = err instanceof Error ? err.message : String(err);
+          return {
+            instance,
+            system,
+            status: 'unreachable',
+            expected,
+            current: undefined,
+            profile: undefined,
+            detail,
+          };
         }
         const lines = r.stdout.split('\n');
         const current = lines[0]?.trim() || undefined;

@@ -2,6 +2,7 @@
 // substituter preflight for instances behind a store), activate. Throws on failure.
 import { checked, CommandError } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
+import { SshError } from '../ssh/failure.ts';
 import { setsProfile } from '../nix/goal.ts';
 import {
   hasSystemdArgv,
@@ -89,6 +90,7 @@ async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<voi
       io.log('stderr', `nix-hive: ${wired.why}; pushing directly (--allow-direct)`);
     }
   }
+  if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
   const argv = copyArgv(storeUri(step.to), outPath, step.to.kind === 'instance');
   await checked(ctx.spawn, argv.command, argv.args, {
     onLine: io.log,
@@ -175,7 +177,6 @@ async function runDetached(
 ): Promise<void> {
   const id = `${ctx.runId}-${instance}`;
   const probe = await ctx.remote(instance, hasSystemdArgv(), { signal: io.signal });
-  if (probe.exitCode === 255) throw new CommandError(probe, `ssh to ${instance}`);
   const launch = await ctx.remote(instance, launchDetachedArgv(id, command, probe.exitCode === 0), {
     signal: io.signal,
     root: true,
@@ -183,17 +184,19 @@ async function runDetached(
   if (launch.exitCode !== 0) throw new CommandError(launch, `starting the activation on ${instance}`);
   const deadline = Date.now() + ctx.activationTimeoutMs;
   let status: string | undefined;
-  let lastError: CommandError | undefined;
+  let lastError: Error | undefined;
   while (status === undefined) {
     const left = (deadline - Date.now()) / 1000;
     if (left <= 0) break;
-    const r = await ctx.remote(instance, waitDetachedArgv(id, left), { signal: io.signal, root: true });
-    if (r.exitCode === 0) status = r.stdout.trim();
-    else if (r.exitCode === 124) break;
-    else {
-      lastError = new CommandError(r, `waiting for the activation on ${instance}`);
-      if (io.signal.aborted) throw lastError;
-      io.log('stderr', `nix-hive: lost the connection while activating (${lastError.message}); reconnecting`);
+    try {
+      const r = await ctx.remote(instance, waitDetachedArgv(id, left), { signal: io.signal, root: true });
+      if (r.exitCode === 0) status = r.stdout.trim();
+      else if (r.exitCode === 124) break;
+      else throw new CommandError(r, `waiting for the activation on ${instance}`);
+    } catch (err) {
+      if (io.signal.aborted || !(err instanceof SshError || err instanceof CommandError)) throw err;
+      lastError = err;
+      io.log('stderr', `nix-hive: lost the connection while activating (${err.message}); reconnecting`);
       await new Promise((res) => setTimeout(res, 1000));
     }
   }

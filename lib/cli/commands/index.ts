@@ -1,7 +1,23 @@
 // The list of commands; each module adds one subcommand to the program.
 import type { Command } from 'commander';
 import { registerBuild } from './build.ts';
+import { registerDeploy } from './deploy.ts';
+import { registerKeygen } from './keygen.ts';
+import { registerStatus } from './status.ts';
+import { registerSshConfig } from './ssh-config.ts';
+import { registerSsh } from './ssh.ts';
+import { registerScp } from './scp.ts';
+import { registerRun } from './run.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerBuild];
+export const commands: RegisterCommand[] = [
+  registerDeploy,
+  registerBuild,
+  registerStatus,
+  registerKeygen,
+  registerSshConfig,
+  registerSsh,
+  registerScp,
+  registerRun,
+];
