@@ -18,7 +18,8 @@ import {
 } from './support/seed-fleet.ts';
 
 let seed: SeedFleet;
-const ALL = ['portico', 'www-1', 'www-2', 'www-3', 'storage'];
+// `portico '*'`: portico first, then the rest in name order.
+const ALL = ['portico', 'storage', 'www-1', 'www-2', 'www-3'];
 const WWW = ['www-1', 'www-2', 'www-3'];
 let firstReport: Record<string, any>;
 
