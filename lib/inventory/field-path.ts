@@ -1,6 +1,6 @@
 // Field paths in messages: `instances.www-1.store`, `systems.web.modules[0]`, `instances["odd name"]`.
 
-const PLAIN = /^[A-Za-z0-9_-]+$/;
+const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
 /** A user-given string inside a message: JSON-quoted, so quotes and line breaks can never split the line. */
 export function quote(value: string): string {

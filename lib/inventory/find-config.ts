@@ -38,5 +38,7 @@ export function findConfig(configPathOrDir: string | undefined, cwd = process.cw
       // try the next name
     }
   }
+  if (configPathOrDir === undefined)
+    throw new ConfigLoadError('hive.config.ts', 'config file not found (give one with -c <file or folder>)');
   throw new ConfigLoadError(displayPath(given), 'no hive.config.ts in this folder');
 }

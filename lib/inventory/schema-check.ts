@@ -130,13 +130,12 @@ export function schemaProblems(config: unknown): Problem[] {
   const v = validate();
   if (v(config)) return [];
   const problems: Problem[] = [];
+  // One problem per path: the first (e.g. "must not be empty") says enough.
   const seen = new Set<string>();
   for (const e of v.errors ?? []) {
     const p = toProblem(e, config);
-    if (!p) continue;
-    const key = `${p.path}\n${p.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (!p || seen.has(p.path)) continue;
+    seen.add(p.path);
     problems.push(p);
   }
   return problems;

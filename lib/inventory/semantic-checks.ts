@@ -12,6 +12,9 @@ import { caseCollisions } from './merge-sources.ts';
 type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
+const STORE_RE = /^[^\s-][^\s]*$/;
+
 /** ssh options that nix-hive derives from instance fields; setting them in `ssh` would conflict. */
 const RESERVED_SSH: Record<string, string> = {
   hostname: 'address',
@@ -33,7 +36,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     problems.push(unknown('defaults.system', 'system', defaultSystem, systemNames));
   for (const key of ['via', 'store'] as const) {
     const v = defaults[key];
-    if (typeof v !== 'string') continue;
+    if (typeof v !== 'string' || (key === 'store' && !STORE_RE.test(v))) continue;
     const ref = key === 'store' ? parseStore(v) : { ok: true as const, ref: { kind: 'instance', name: v } };
     if (!ref.ok) problems.push({ path: `defaults.${key}`, message: ref.message });
     else if (ref.ref.kind === 'instance' && isValidName(ref.ref.name) && !(ref.ref.name in hive.instances))
@@ -56,7 +59,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
       problems.push(unknown(fieldPath(at, 'system'), 'system', raw.system, systemNames));
     if (typeof raw.via === 'string' && isValidName(raw.via) && !(raw.via in hive.instances))
       problems.push(unknown(fieldPath(at, 'via'), 'instance', raw.via, instanceNames()));
-    if (typeof raw.store === 'string') {
+    if (typeof raw.store === 'string' && STORE_RE.test(raw.store)) {
       const parsed = parseStore(raw.store);
       if (!parsed.ok) problems.push({ path: fieldPath(at, 'store'), message: parsed.message });
       else if (parsed.ref.kind === 'instance' && !(parsed.ref.name in hive.instances))

@@ -346,6 +346,19 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'no config in the working folder',
+    files: { 'notes.txt': '' },
+    args: ['build', 'www-1'],
+    expect: ['hive.config.ts: config file not found (give one with -c <file or folder>)'],
+  },
+  {
+    name: 'store with a leading dash',
+    files: hive((h) => (www(h).store = '-x')),
+    expect: [
+      'instances.www-1.store: invalid value "-x": must be an instance name or a Nix store URI (no spaces, no leading "-")',
+    ],
+  },
+  {
     name: 'json wrong type',
     files: { 'hive.config.json': '{ "systems": [] }' },
     expect: ['systems: must be an object, got a list'],
