@@ -9,8 +9,9 @@ export { renderKnownHosts } from './host-keys.ts';
 export interface SshConfigOptions {
   /** The generated known_hosts (see renderKnownHosts). */
   knownHostsFile: string;
-  /** Folder of the ControlMaster sockets, one per instance: `<controlDir>/<instance>`. Keep it short. */
-  controlDir: string;
+  /** Folder of the ControlMaster sockets, one per instance: `<controlDir>/<instance>`. Keep it short.
+   *  `null` leaves connection sharing out (a config printed for people). */
+  controlDir: string | null;
   /** Included after the generated blocks (ssh skips a missing file); `null` leaves it out. */
   userConfig?: string | null;
   /** The user's own known_hosts, consulted after the generated one for pinned instances. */
@@ -76,9 +77,11 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
     line('ServerAliveInterval', String(o.serverAlive.interval));
     line('ServerAliveCountMax', String(o.serverAlive.countMax));
     if (o.batchMode) line('BatchMode', 'yes');
-    line('ControlMaster', 'auto');
-    line('ControlPath', pathValue(`${o.controlDir}/${inst.name}`));
-    line('ControlPersist', o.controlPersist);
+    if (o.controlDir !== null) {
+      line('ControlMaster', 'auto');
+      line('ControlPath', pathValue(`${o.controlDir}/${inst.name}`));
+      line('ControlPersist', o.controlPersist);
+    }
     out.push('');
   }
   if (o.userConfig !== null) {

@@ -35,7 +35,7 @@ export interface SshSession {
   sshArgs(instance: string): string[];
   /** For NIX_SSHOPTS, so `nix copy --to ssh://<instance>` goes through the generated config (and its masters). */
   readonly nixSshOpts: string;
-  /** Opens the instance's ControlMaster (its `via` chain first) unless it is up. Throws SshError. Memoized. */
+  /** Opens the instance's ControlMaster (its `via` chain first) unless it is up. Throws SshError. Memoized, failures too. */
   connect(instance: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Ends every ControlMaster and removes the folder. Idempotent. */
   close(): Promise<void>;
@@ -123,8 +123,9 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     if (!p) {
       p = openMaster(name, o.signal);
       connecting.set(name, p);
-      // A failure is not remembered: a later call tries again (and fails with its own message).
-      p.catch(() => connecting.delete(name));
+      // A failure is remembered for the session, so 500 hosts behind a dead jump fail at once instead of
+      // each waiting out ConnectTimeout. A master that dies later is reopened by ssh itself (ControlMaster auto).
+      p.catch(() => {});
     }
     return p;
   }

@@ -225,3 +225,26 @@ test("the user's ~/.ssh/config fills in what the generated blocks leave unset, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a config for people: no connection sharing, no BatchMode', () => {
+  const text = renderSshConfig(fixtureHive([instance('a')]), {
+    knownHostsFile: '/srv/hive/.hive/known_hosts',
+    controlDir: null,
+    batchMode: false,
+  });
+  assert.equal(
+    text.split('\n').slice(3).join('\n'),
+    `Host a
+  HostName a.example.org
+  User root
+  Port 22
+  ConnectTimeout 10
+  ServerAliveInterval 10
+  ServerAliveCountMax 3
+
+# The user's own configuration, for everything not set above.
+Host *
+  Include ~/.ssh/config
+`,
+  );
+});

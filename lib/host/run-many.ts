@@ -1,0 +1,116 @@
+// Runs one argv on many hosts, at most `parallel` at once, each with its own timeout; reports events as it goes
+// and returns one record per host (ok / failed / unreachable). Never prints; one failing host stops nothing.
+import type { Host } from './host.ts';
+import { SshError } from '../ssh/failure.ts';
+
+export type RunOutcome = 'ok' | 'failed' | 'unreachable';
+
+export interface HostRunRecord {
+  instance: string;
+  stdout: string;
+  stderr: string;
+  /** The remote exit code; null when there was none (unreachable, timed out, interrupted). */
+  code: number | null;
+  durationMs: number;
+  outcome: RunOutcome;
+  /** Why it failed, in one line, when it is not just the exit code. */
+  reason?: string;
+}
+
+export type RunEvent =
+  | { kind: 'start'; instance: string }
+  | { kind: 'line'; instance: string; stream: 'stdout' | 'stderr'; line: string }
+  | { kind: 'done'; record: HostRunRecord };
+
+export interface RunManyOptions {
+  argv: string[];
+  parallel: number;
+  /** Per host. */
+  timeoutMs?: number;
+  /** As root (sudo for non-root users). */
+  root?: boolean;
+  /** The same stdin text for every host; otherwise stdin is /dev/null. */
+  input?: string;
+  /** Stops starting hosts (the running ones finish). */
+  stop?: AbortSignal;
+  /** Kills the running commands (and starts no more). */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export async function runOnHosts(hosts: readonly Host[], opts: RunManyOptions): Promise<HostRunRecord[]> {
+  const records: HostRunRecord[] = new Array(hosts.length);
+  const emit = opts.onEvent ?? (() => {});
+  let next = 0;
+  const worker = async () => {
+    while (next < hosts.length) {
+      const i = next++;
+      const host = hosts[i]!;
+      if (opts.stop?.aborted || opts.signal?.aborted) {
+        records[i] = failed(host.name, 0, 'not started: interrupted');
+      } else {
+        emit({ kind: 'start', instance: host.name });
+        records[i] = await runOne(host, opts, emit);
+      }
+      emit({ kind: 'done', record: records[i] });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, hosts.length)) }, worker));
+  return records;
+}
+
+async function runOne(host: Host, opts: RunManyOptions, emit: (e: RunEvent) => void): Promise<HostRunRecord> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const r = await host.run(opts.argv, {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      root: opts.root,
+      input: opts.input,
+      onLine: (stream, line) => emit({ kind: 'line', instance: host.name, stream, line }),
+    });
+    const base = { instance: host.name, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed() };
+    if (r.timedOut) {
+      return {
+        ...base,
+        code: null,
+        outcome: 'failed',
+        reason: `timed out after ${(opts.timeoutMs ?? 0) / 1000} s`,
+      };
+    }
+    if (r.signal) return { ...base, code: null, outcome: 'failed', reason: `stopped (${r.signal})` };
+    return { ...base, code: r.exitCode, outcome: r.exitCode === 0 ? 'ok' : 'failed' };
+  } catch (e) {
+    if (e instanceof SshError) {
+      return {
+        instance: host.name,
+        stdout: e.result?.stdout ?? '',
+        stderr: e.result?.stderr ?? '',
+        code: null,
+        durationMs: elapsed(),
+        outcome: 'unreachable',
+        reason: e.message,
+      };
+    }
+    return failed(host.name, elapsed(), e instanceof Error ? e.message : String(e));
+  }
+}
+
+function failed(instance: string, durationMs: number, reason: string): HostRunRecord {
+  return { instance, stdout: '', stderr: '', code: null, durationMs, outcome: 'failed', reason };
+}
+
+export interface RunSummary {
+  ok: HostRunRecord[];
+  failed: HostRunRecord[];
+  unreachable: HostRunRecord[];
+  /** 0 when every host succeeded, else 1. */
+  exitCode: 0 | 1;
+}
+
+export function summarize(records: readonly HostRunRecord[]): RunSummary {
+  const by = (o: RunOutcome) => records.filter((r) => r.outcome === o);
+  const s = { ok: by('ok'), failed: by('failed'), unreachable: by('unreachable') };
+  return { ...s, exitCode: s.ok.length === records.length ? 0 : 1 };
+}
