@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,33 @@ test('built systems carry their out and drv paths; only the selected systems are
     CONFIG_FILE,
   );
   assertValid(JSON.parse(JSON.stringify(buildOutput(withUri, ['c'], {}))));
+});
+
+test('a real build of the example (stub nixpkgs): out and drv paths in the JSON, progress on stderr only', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-build-'));
+  cpSync(path.join(ROOT, 'example'), path.join(dir, 'example'), { recursive: true });
+  const hosts = Object.fromEntries(
+    ['portico', 'www-1', 'www-2', 'www-3', 'storage'].map((name, i) => [
+      name,
+      { address: `10.98.0.${10 + i}`, hostKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${i}` },
+    ]),
+  );
+  const fleet = {
+    nixpkgs: path.join(ROOT, 'test/fixtures/nixpkgs'),
+    clientKey: path.join(dir, 'client'),
+    hosts,
+  };
+  writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify(fleet));
+  const { stdout, stderr } = await run(process.execPath, [BIN, 'build', '-c', 'example', 'www-2'], {
+    cwd: dir,
+    env: { ...process.env, NIX_HIVE_FLEET: path.join(dir, 'fleet.json'), NIX_CONFIG: 'substituters =' },
+  });
+  const doc = JSON.parse(stdout);
+  assertValid(doc);
+  assert.deepEqual(doc.targets, ['www-2']);
+  assert.match(doc.systems.www.outPath, /^\/nix\/store\/[a-z0-9]{32}-nixos-system-/);
+  assert.match(doc.systems.www.drvPath, /^\/nix\/store\/[a-z0-9]{32}-.*\.drv$/);
+  assert.equal(doc.systems.portico.outPath, null, 'only the selected systems are built');
+  assert.match(stderr, /^nix-hive: building 1 system\(s\): www$/m);
+  assert.equal(readlinkSync(path.join(dir, 'example/.hive/gcroots/www')), doc.systems.www.outPath);
 });
