@@ -127,3 +127,11 @@ export async function systemLinks(fleet: Fleet, host: string): Promise<{ current
   const profile = (await h.exec(['readlink', '-f', '/nix/var/nix/profiles/system'])).stdout.trim();
   return { current, profile };
 }
+
+/** A private copy of example/ (config, modules, keys) that a test may edit. */
+export async function copyExample(fleet: Fleet): Promise<string> {
+  const dest = path.join(fleet.dir, 'hive');
+  await run(['cp', '-r', EXAMPLE, dest]);
+  await run(['rm', '-rf', path.join(dest, '.hive'), path.join(dest, '.demo'), path.join(dest, 'hive.state')]);
+  return dest;
+}
