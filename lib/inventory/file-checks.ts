@@ -4,9 +4,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import type { Problem } from '../errors.ts';
 import type { ResolvedHive } from './types.ts';
 import { fieldPath } from './field-path.ts';
-
-type Dict = Record<string, unknown>;
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isDict, type Dict } from './guards.ts';
 
 export function fileProblems(config: Dict, hive: ResolvedHive): Problem[] {
   const problems: Problem[] = [];

@@ -2,7 +2,8 @@
 import type { ResolvedHive } from './types.ts';
 import { findConfig } from './find-config.ts';
 import { loadConfigFile } from './load-config.ts';
-import { resolveHive } from './resolve.ts';
+import { InputError } from '../errors.ts';
+import { analyzeHive } from './resolve.ts';
 
 export type * from './types.ts';
 export { resolveHive, analyzeHive, BUILT_IN, type ResolveOptions } from './resolve.ts';
@@ -19,5 +20,7 @@ export { mergeInstanceSources, type InstanceSource } from './merge-sources.ts';
 export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
   const file = findConfig(configPathOrDir);
   const config = await loadConfigFile(file);
-  return resolveHive(config as never, file, { checkFiles: true });
+  const { hive, problems } = analyzeHive(config, file, { checkFiles: true });
+  if (problems.length > 0) throw new InputError(problems);
+  return hive;
 }

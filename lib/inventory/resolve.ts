@@ -16,6 +16,7 @@ import { semanticProblems } from './semantic-checks.ts';
 import { fileProblems } from './file-checks.ts';
 import { parseStore } from './store-ref.ts';
 import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } from './resolve-paths.ts';
+import { isDict, type Dict } from './guards.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
@@ -25,9 +26,6 @@ export interface ResolveOptions {
   checkFiles?: boolean;
 }
 
-type Dict = Record<string, unknown>;
-
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;

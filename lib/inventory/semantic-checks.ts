@@ -8,9 +8,7 @@ import { fieldPath } from './field-path.ts';
 import { isValidName } from './names.ts';
 import { parseStore } from './store-ref.ts';
 import { caseCollisions } from './merge-sources.ts';
-
-type Dict = Record<string, unknown>;
-const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isDict, type Dict } from './guards.ts';
 
 /** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
 const STORE_RE = /^[^\s-][^\s]*$/;
