@@ -50,10 +50,19 @@ export class HostProcesses {
     private readonly detached = false,
   ) {}
 
+  /**
+   * Unless the fleet must outlive us (the demo), the daemons get SIGKILL when this process dies, even by
+   * SIGKILL (PR_SET_PDEATHSIG survives exec), so a crashed run leaves only empty namespaces to sweep.
+   */
+  private dieWithUs(): string[] {
+    return this.detached ? [] : ['setpriv', '--pdeathsig', 'KILL', '--'];
+  }
+
   /** Starts the holder (`sleep infinity` in the netns and private mount + UTS namespaces) and mounts the folders. */
   async startHolder(nixSize: string | undefined): Promise<void> {
     const holder = daemon(
       [
+        ...this.dieWithUs(),
         'nsenter',
         `--net=/run/netns/${this.netns}`,
         'unshare',
@@ -109,6 +118,7 @@ export class HostProcesses {
     const before = await this.listeningCount();
     const sshd = daemon(
       [
+        ...this.dieWithUs(),
         'nsenter',
         '-t',
         String(this.holderPid),
