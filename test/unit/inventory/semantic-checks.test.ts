@@ -252,3 +252,18 @@ test('names equal apart from case collide (ssh Host aliases, file names)', () =>
     ],
   );
 });
+
+test('module paths and the signing key may not contain line breaks', () => {
+  assert.deepEqual(
+    lines(
+      edit((c) => {
+        c.signingKey = './k\n.sec';
+        c.systems.www!.modules = ['./www.nix\n; rm -rf /'];
+      }),
+    ),
+    [
+      'signingKey: invalid value "./k\\n.sec": must not contain line breaks',
+      'systems.www.modules[0]: invalid value "./www.nix\\n; rm -rf /": must not contain line breaks',
+    ],
+  );
+});
