@@ -94,7 +94,11 @@ export async function deploy(
   const signal = options.signal ?? new AbortController().signal;
   const runId = options.runId ?? newRunId();
   const logDir = path.join(hive.root, '.hive', 'logs', runId);
-  const plan = planDeploy(hive, targets, { goal: options.goal, skip: options.skip });
+  const plan = planDeploy(hive, targets, {
+    goal: options.goal,
+    skip: options.skip,
+    allowDirect: options.allowDirect,
+  });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
   const nixEnv = options.nixEnv ?? {};

@@ -72,6 +72,7 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
 
   const runStep = async (step: Step): Promise<StepSummary> => {
     const deps = await Promise.all(step.deps.map((d) => pending.get(d)).filter((p) => p !== undefined));
+    await Promise.all((step.after ?? []).map((d) => pending.get(d)));
     const bad = deps.find((d) => d.outcome !== 'ok');
     if (bad) {
       const badStep = byId.get(bad.id)!;

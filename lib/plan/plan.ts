@@ -62,8 +62,11 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     for (let i = chain.length - 1; i >= 0; i--) {
       const { to: dest, from } = chain[i]!;
       const deps = [ready.get(system)!];
-      if (from) deps.push(stepId.copy(system, from));
-      copies.push({ id: stepId.copy(system, dest), kind: 'copy', system, to: dest, from, deps });
+      const step: CopyStep = { id: stepId.copy(system, dest), kind: 'copy', system, to: dest, from, deps };
+      // With --allow-direct a failed store only orders its dependents; they are then pushed to directly.
+      if (from && options.allowDirect) step.after = [stepId.copy(system, from)];
+      else if (from) deps.push(stepId.copy(system, from));
+      copies.push(step);
     }
     return stepId.copy(system, to);
   };

@@ -29,7 +29,9 @@ export function renderPlanText(plan: Plan): string {
   const index = new Map(plan.steps.map((s, i) => [s.id, i + 1]));
   const width = String(plan.steps.length).length;
   for (const [i, s] of plan.steps.entries()) {
-    const after = s.deps.map((d) => index.get(d)).filter((n): n is number => n !== undefined);
+    const after = [...s.deps, ...(s.after ?? [])]
+      .map((d) => index.get(d))
+      .filter((n): n is number => n !== undefined);
     lines.push(
       `${String(i + 1).padStart(width)}. ${describeStep(s)}${after.length ? `  [after ${after.join(', ')}]` : ''}`,
     );

@@ -9,6 +9,8 @@ interface StepBase {
   id: string;
   /** Ids of the steps that must succeed first. */
   deps: string[];
+  /** Ids of steps that must end first, whatever their outcome (ordering only). */
+  after?: string[];
 }
 
 export interface BuildStep extends StepBase {
@@ -43,6 +45,8 @@ export interface PlanOptions {
   goal: Goal;
   /** Steps the user turned off with `--no` (they are left out of the plan, or reuse cached results). */
   skip: { build: boolean; copy: boolean; activate: boolean };
+  /** A failed store does not skip the instances behind it: they are pushed to directly. */
+  allowDirect?: boolean;
 }
 
 export interface Plan {

@@ -82,6 +82,7 @@ async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
   const plan = planDeploy(hive, targets, {
     goal,
     skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
+    allowDirect: Boolean(flags.allowDirect),
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }

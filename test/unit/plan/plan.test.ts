@@ -166,3 +166,11 @@ test('planning is linear: 20k instances behind 40 stores plan quickly and comple
   );
   assertTopological(p);
 });
+
+test('--allow-direct: a failed store only orders the copies behind it', () => {
+  const p = planDeploy(seedHive(), ['www-1'], opts({ allowDirect: true }));
+  const w1 = p.steps.find((s) => s.id === 'copy:www>www-1')!;
+  assert.deepEqual(w1.deps, ['sign:www']);
+  assert.deepEqual(w1.after, ['copy:www>portico']);
+  assert.match(renderPlanText(p), /copy www → www-1 \(substitutes from portico\)\s+\[after 2, 3\]/);
+});
