@@ -13,6 +13,7 @@ import { destinationName } from '../plan/types.ts';
 import type { DeployReport, EventSink, InstanceReport, StepSummary } from '../progress/events.ts';
 import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
+import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { Semaphore } from './semaphore.ts';
 import { createStepExecutor } from './steps.ts';
@@ -39,8 +40,14 @@ export interface DeployOptions {
   activationTimeoutMs?: number;
   /** hive.state, opened by the caller; updated after every step and saved atomically. */
   state?: StateFile;
+  /** Options of the generated ssh session (ConnectTimeout, ServerAlive…). */
+  ssh?: Omit<SshSessionOptions, 'spawn'>;
   /** Opens the transport to instances; defaults to the generated ssh session. */
-  connect?: (hive: ResolvedHive, spawn: Spawner) => Promise<Transport>;
+  connect?: (
+    hive: ResolvedHive,
+    spawn: Spawner,
+    ssh?: Omit<SshSessionOptions, 'spawn'>,
+  ) => Promise<Transport>;
 }
 
 export function newRunId(now = new Date()): string {
@@ -110,7 +117,7 @@ export async function deploy(
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
   const connect = options.connect ?? sshTransport;
-  const transport = needsHosts ? await connect(hive, spawn) : undefined;
+  const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   try {
     const ctx: DeployContext = {
       runId,

@@ -38,6 +38,8 @@ interface DeployFlags extends ConfigOptions, SkipOptions {
   /** A path, or false for `--no-state`. */
   state?: string | false;
   failed?: boolean;
+  connectTimeout: string;
+  activationTimeout: string;
 }
 
 export function parseGoal(value: string): Goal {
@@ -68,6 +70,12 @@ function addDeployOptions(cmd: Command): Command {
     .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
     .option('-v, --verbose', 'print every output line (plain mode)')
+    .option(
+      '--connect-timeout <s>',
+      'seconds to wait for a host to answer before it counts as unreachable',
+      '10',
+    )
+    .option('--activation-timeout <s>', 'seconds one activation may take', '600')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state')
     .option(
@@ -92,6 +100,8 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   const goal = parseGoal(flags.goal);
   const parallel = parseCount('--parallel', flags.parallel);
   const storeFanout = parseCount('--store-fanout', flags.storeFanout);
+  const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
+  const activationTimeout = parseCount('--activation-timeout', flags.activationTimeout);
   const { hive, targets, state } = await selectWithState(flags, patterns);
   if (targets.length === 0) {
     process.stderr.write(
@@ -128,6 +138,8 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
       signal: interrupt.stop,
       killSignal: interrupt.kill,
       state,
+      ssh: { connectTimeout },
+      activationTimeoutMs: activationTimeout * 1000,
     });
     await viewDone;
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
