@@ -1,12 +1,14 @@
 // The real test fleet: N hosts as root, each a netns + private mount namespace running a real sshd and
 // its own Nix store, on a public bridge the deployer reaches and an internal one only jump hosts reach.
-import { copyFile, mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir, writeFile, chmod } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
 import { disposeSync, type Leftovers } from './dispose.ts';
 import { hostKnownHostsConfig } from './host-config.ts';
 import { hostNixConf, knownHosts, sshdConfig } from './host-files.ts';
 import { HostProcesses, hostLayout } from './host.ts';
 import { writeFleetJson } from './inventory-json.ts';
+import { endWithProcess, forget, recordLeftovers } from './lifecycle.ts';
+import type { Fleet, FleetHost, FleetOptions, HostAddressBook } from './types.ts';
 import { generateKey } from './keys.ts';
 import { waitFor } from './proc.ts';
 import { hostNetns, MAX_HOSTS, newRunNames, type RunNames } from './names.ts';
@@ -15,90 +17,9 @@ import { writeSshConfig } from './ssh-config.ts';
 
 export { writeSshConfig, sshConfigText, type SshConfigOptions } from './ssh-config.ts';
 export { fleetJson, STUB_NIXPKGS, type FleetJson } from './inventory-json.ts';
+export { disposeRecorded } from './lifecycle.ts';
 
-export interface HostSpec {
-  name: string;
-  network: 'public' | 'internal' | 'both';
-  /**
-   * Extra nix.conf lines (they come last, so they override the defaults). A function gets every host's
-   * addresses and key first, e.g. `(h) => \`substituters = ssh://root@${h.portico!.internalAddress}\``.
-   */
-  nixConf?: string | ((hosts: Record<string, HostAddressBook>) => string);
-  /** Mount a tmpfs of this size (e.g. '8m') as the host's /nix instead of its folder (disk-full tests). */
-  nixSize?: string;
-}
-
-/** What a host's nix.conf function may know about the others. */
-export interface HostAddressBook {
-  address: string;
-  publicAddress?: string;
-  internalAddress?: string;
-  hostKey: string;
-}
-
-export interface FleetOptions {
-  hosts: HostSpec[];
-  /** Shape what the deployer sends into the fleet to this rate (tc tbf on the uplink). */
-  shapeUplinkMbit?: number;
-  /** Parent of the run's folder (default /tmp). Must not be under /nix, /etc/nix, /run or /root. */
-  baseDir?: string;
-  /**
-   * Keep the fleet up after this process exits (the demo): daemons in their own sessions, no exit hooks,
-   * and `<dir>/leftovers.json` records what `disposeRecorded` must end later.
-   */
-  persist?: boolean;
-}
-
-export interface FleetHost {
-  name: string;
-  netns: string;
-  network: HostSpec['network'];
-  publicAddress?: string;
-  internalAddress?: string;
-  /** The address others use: public if it has one, else internal. */
-  address: string;
-  /** `ssh-ed25519 AAAA…` (no comment). */
-  hostKey: string;
-  /** Per-host folder on the deployer: nix/, etc-nix/, run/, root/, sshd/. */
-  dir: string;
-  /** Runs argv inside the host's net+mount namespaces via nsenter (no ssh), with a clean root environment. */
-  exec(
-    argv: string[],
-    opts?: { input?: string },
-  ): Promise<{ stdout: string; stderr: string; exitCode: number }>;
-  stopSshd(): Promise<void>;
-  startSshd(): Promise<void>;
-  freezeSshd(): Promise<void>;
-  thawSshd(): Promise<void>;
-  sshdLog(): Promise<string>;
-  /** Accepted TCP connections counted from its sshd log, optionally only those from one address. */
-  connections(fromAddress?: string): Promise<number>;
-  /** Rewrites its /etc/nix/nix.conf: the harness defaults followed by `extra` lines. */
-  writeNixConf(extra?: string): Promise<void>;
-}
-
-export interface Fleet {
-  runId: string;
-  dir: string;
-  hosts: Record<string, FleetHost>;
-  /** Private key the deployer uses (authorized on every host, also each host's /root/.ssh/id_ed25519). */
-  clientKey: string;
-  /** known_hosts pinning every host key at each of its addresses. */
-  knownHosts: string;
-  /** A ready ssh_config (see writeSshConfig) for the harness's own tests. */
-  sshConfig: string;
-  /** The root namespace's address on the public bridge. */
-  deployerAddress: string;
-  /** The deployer-side interface (root namespace end of the public bridge). */
-  uplink: string;
-  uplinkBytes(): Promise<{ tx: number; rx: number }>;
-  /** Bytes hosts put on (tx) and took off (rx) the internal network, summed over every internal leg. */
-  internalBytes(): Promise<{ tx: number; rx: number }>;
-  /** Environment for the deployer's nix commands: local store, no substituters, no sandbox. */
-  nixEnv(): Record<string, string>;
-  writeInventoryJson(path: string): Promise<void>;
-  dispose(): Promise<void>;
-}
+export type { Fleet, FleetHost, FleetOptions, HostAddressBook, HostSpec } from './types.ts';
 
 /** Throws unless running as root; fleet tests must fail loudly, never skip. */
 export function requireRoot(): void {
@@ -111,28 +32,6 @@ export function requireRoot(): void {
 
 const HIDDEN = ['/nix', '/etc/nix', '/run', '/root'];
 const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
-
-/** Fleets of this process still up; the exit hooks end them. */
-const live = new Set<Leftovers>();
-let hooked = false;
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const l of live) disposeSync(l);
-  });
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const) {
-    process.once(signal, () => {
-      for (const l of live) disposeSync(l);
-      process.exit(code);
-    });
-  }
-}
 
 function checkOptions(options: FleetOptions, base: string): void {
   if (options.hosts.length === 0) throw new Error('fleet: no hosts');
@@ -164,17 +63,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     dir,
   };
   const record = (): void => {
-    if (options.persist) writeFileSync(`${dir}/leftovers.json`, JSON.stringify(leftoversJson(leftovers)));
+    if (options.persist) recordLeftovers(leftovers);
   };
-  if (!options.persist) {
-    hookExit();
-    live.add(leftovers);
-  }
+  if (!options.persist) endWithProcess(leftovers);
   let disposed: Promise<void> | undefined;
   const dispose = (): Promise<void> =>
     (disposed ??= Promise.resolve().then(async () => {
       disposeSync(leftovers);
-      live.delete(leftovers);
+      forget(leftovers);
       // Our own children linger as zombies until the event loop reaps them: wait for that.
       await waitFor('the fleet processes to be reaped', () =>
         [...leftovers.pids].every((pid) => !existsSync(`/proc/${pid}`)),
@@ -318,38 +214,6 @@ async function build(
   };
   await writeSshConfig({ hosts: ordered, clientKey, knownHosts: knownHostsPath }, fleet.sshConfig);
   return fleet;
-}
-
-interface LeftoversJson {
-  pids: number[];
-  netns: string[];
-  uplink: string;
-  internalSubnet?: string;
-  dir: string;
-}
-
-function leftoversJson(l: Leftovers): LeftoversJson {
-  return {
-    pids: [...l.pids],
-    netns: l.netns,
-    uplink: l.uplink,
-    internalSubnet: l.internalSubnet,
-    dir: l.dir,
-  };
-}
-
-/** Tears down a fleet started with `persist` from another process, using `<dir>/leftovers.json`. */
-export async function disposeRecorded(fleetDir: string): Promise<void> {
-  const j = JSON.parse(await readFile(`${fleetDir}/leftovers.json`, 'utf8')) as LeftoversJson;
-  if (j.dir !== fleetDir) throw new Error(`fleet: ${fleetDir}/leftovers.json describes ${j.dir}`);
-  // Recorded pids may have been reused since; the netns and folder checks find the real leftovers.
-  disposeSync({
-    pids: new Set(),
-    netns: j.netns,
-    uplink: j.uplink,
-    internalSubnet: j.internalSubnet,
-    dir: j.dir,
-  });
 }
 
 export { buildStubSystem, deployerEnv, nixRun, sshRun } from './nix-tools.ts';
