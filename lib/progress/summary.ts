@@ -1,5 +1,6 @@
 // Renders the end-of-deploy summary: a table (instance, system, outcome, time, reason), the counts,
 // and the last lines of each failed step. Pure text; the CLI decides where it goes.
+import path from 'node:path';
 import type { DeployReport, HiveEvent } from './events.ts';
 
 export function formatDuration(ms: number): string {
@@ -31,7 +32,7 @@ export function renderSummary(report: DeployReport, failedTails: Map<string, str
   if (report.interrupted || count('interrupted')) parts.push(`${count('interrupted')} interrupted`);
   lines.push(
     '',
-    `${parts.join(', ')} in ${formatDuration(report.durationMs)} (goal ${report.goal}; logs in ${report.logDir})`,
+    `${parts.join(', ')} in ${formatDuration(report.durationMs)} (goal ${report.goal}; logs in ${path.relative(process.cwd(), report.logDir) || report.logDir})`,
   );
   for (const [step, tail] of failedTails) {
     if (tail.length === 0) continue;
