@@ -6,6 +6,9 @@ import type { ResolvedHive } from './types.ts';
 import { fieldPath } from './field-path.ts';
 import { isDict, type Dict } from './guards.ts';
 
+/** Values the schema rejects (empty, line breaks) are reported there alone, not looked up on disk. */
+const CHECKABLE = /^[^\r\n]+$/;
+
 export function fileProblems(config: Dict, hive: ResolvedHive): Problem[] {
   const problems: Problem[] = [];
   const systems = isDict(config.systems) ? config.systems : {};
@@ -13,7 +16,7 @@ export function fileProblems(config: Dict, hive: ResolvedHive): Problem[] {
     const resolved = hive.systems[name];
     if (!isDict(raw) || !Array.isArray(raw.modules) || !resolved) continue;
     raw.modules.forEach((m: unknown, i: number) => {
-      if (typeof m !== 'string' || m === '') return;
+      if (typeof m !== 'string' || !CHECKABLE.test(m)) return;
       const file = resolved.modules[i]!;
       const problem = fileProblem(file);
       if (problem)
@@ -23,7 +26,11 @@ export function fileProblems(config: Dict, hive: ResolvedHive): Problem[] {
         });
     });
   }
-  if (hive.signingKey !== undefined) {
+  if (
+    hive.signingKey !== undefined &&
+    typeof config.signingKey === 'string' &&
+    CHECKABLE.test(config.signingKey)
+  ) {
     const problem = fileProblem(hive.signingKey) ?? keyProblem(hive.signingKey);
     if (problem) problems.push({ path: 'signingKey', message: `${problem}: ${hive.signingKey}` });
   }

@@ -83,7 +83,7 @@ export function analyzeHive(
   };
   problems.push(...semanticProblems(config, hive));
   if (options.checkFiles) problems.push(...fileProblems(config, hive));
-  return { hive, problems };
+  return { hive, problems: problems.map(oneLine) };
 }
 
 function resolveSystem(root: string, name: string, raw: Dict, hivePaths: Dict): ResolvedSystem {
@@ -143,4 +143,10 @@ function mergeSsh(root: string, ...layers: unknown[]): SshOptions {
   const out: SshOptions = {};
   for (const [k, v] of byLower.values()) out[k] = v;
   return out;
+}
+
+/** A safety net under the quoting: a problem is always exactly one line. */
+function oneLine(p: Problem): Problem {
+  const flat = (t: string) => t.replace(/[\r\n]/g, (c) => (c === '\n' ? '\\n' : '\\r'));
+  return { path: flat(p.path), message: flat(p.message) };
 }

@@ -359,6 +359,11 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'module path with a line break',
+    files: hive((h) => (h.systems.web!.modules = ['./web.nix\n$(reboot)'])),
+    expect: ['systems.web.modules[0]: invalid value "./web.nix\\n$(reboot)": must not contain line breaks'],
+  },
+  {
     name: 'json wrong type',
     files: { 'hive.config.json': '{ "systems": [] }' },
     expect: ['systems: must be an object, got a list'],

@@ -146,3 +146,19 @@ test('no instances is a valid (empty) hive', () => {
   assert.deepEqual(h.instances, {});
   assert.equal(h.signingKey, undefined);
 });
+
+test('every problem is one line, whatever the input holds', async () => {
+  const { analyzeHive } = await import('../../../lib/inventory/resolve.ts');
+  const weird = 'a\nb\r\nc';
+  const { problems } = analyzeHive(
+    {
+      systems: { [weird]: { modules: [weird] } },
+      instances: { [weird]: { system: weird, address: weird, via: weird, store: weird, tags: [weird] } },
+      [weird]: 1,
+    },
+    CONFIG_FILE,
+    { checkFiles: true },
+  );
+  assert.ok(problems.length >= 5);
+  for (const p of problems) assert.ok(!/[\r\n]/.test(p.path + p.message), JSON.stringify(p));
+});
