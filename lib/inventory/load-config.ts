@@ -79,7 +79,7 @@ function firstLine(text: string): string {
 
 /** One line for an import failure: syntax errors with their position, thrown errors with the config line. */
 function explain(e: unknown, file: string): string {
-  if (!(e instanceof Error)) return String(e);
+  if (!(e instanceof Error)) return `threw ${firstLine(String(e))}`;
   const lines = e.message.split('\n');
   // esbuild (tsx) transform errors: "<file>:3:10: ERROR: Expected ..."
   const esbuild = lines.map((l) => /:(\d+):(\d+): ERROR: (.*)$/.exec(l)).find(Boolean);

@@ -76,6 +76,7 @@ test('load failures are one ConfigLoadError line naming the file', async () => {
     'throws.ts': 'const x = 1;\nthrow new Error("boom");\nexport default {};\n',
     'import.ts': "import x from './nope.ts';\nexport default x;\n",
     'named.ts': 'export const hive = {};\n',
+    'string.ts': 'throw "plain\\nstring";\nexport default {};\n',
     'bad.yaml': 'systems: [\n',
     'bad.json': '{ "systems": }',
     'empty/readme': '',
@@ -85,6 +86,7 @@ test('load failures are one ConfigLoadError line naming the file', async () => {
     ['throws.ts', 'cannot load: Error: boom (line 2)'],
     ['import.ts', `cannot load: Cannot find module '${dir}/nope.ts'`],
     ['named.ts', 'has no default export (export default defineHive({…}))'],
+    ['string.ts', 'cannot load: threw plain'],
     [
       'bad.yaml',
       'cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1',
