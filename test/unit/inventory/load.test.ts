@@ -142,3 +142,18 @@ test('module files and the signing key are checked on disk', async () => {
   }
   delete process.env.KEY;
 });
+
+test("the repository's own hive.config.ts and the example load cleanly", async () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const own = await loadHive(root);
+  assert.deepEqual(Object.keys(own.instances), ['portico', 'www-1', 'www-2']);
+  const saved = process.env.NIX_HIVE_FLEET;
+  delete process.env.NIX_HIVE_FLEET;
+  try {
+    const example = await loadHive(path.join(root, 'example'));
+    assert.deepEqual(Object.keys(example.instances), ['portico', 'www-1', 'www-2', 'www-3', 'storage']);
+    assert.equal(example.instances.storage!.via, 'portico');
+  } finally {
+    if (saved !== undefined) process.env.NIX_HIVE_FLEET = saved;
+  }
+});
