@@ -60,7 +60,7 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
             s.kind === 'copy'
               ? s.from
                 ? `via ${destinationName(s.from)}`
-                : 'direct'
+                : 'from here'
               : s.kind === 'activate'
                 ? s.system
                 : s.system;
