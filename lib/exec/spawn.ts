@@ -68,6 +68,9 @@ function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) =>
   };
 }
 
+/** How long output is still read after the process was killed by a signal. */
+const ABANDON_OUTPUT_AFTER_KILL_MS = 500;
+
 /** The real spawner. Never throws for a non-zero exit: callers decide (see `checked`). */
 export const spawnProcess: Spawner = async (command, args, options = {}) => {
   const started = performance.now();
@@ -97,6 +100,15 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
       splitLines((l) => onLine('stderr', l)),
     );
   }
+  // A process we killed (timeout, cancel) or that died of a signal may leave its output pipes open in other
+  // hands: a grandchild, or an ssh ControlMaster that was handed the client's stdio. Stop waiting for them soon.
+  child.once('exit', (_code, signal) => {
+    if (signal === null && !child.killed) return;
+    setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, ABANDON_OUTPUT_AFTER_KILL_MS).unref();
+  });
   const r = await child;
   return {
     command,

@@ -1,0 +1,249 @@
+// `nix-hive run` on the real fleet (1 jump host, 3 internal hosts behind it): every host's output, a failing host
+// named in the summary with exit 1, an unreachable one, per-host timeout, stdin, and one connection per host.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { spawnProcess, type SpawnResult } from '../../lib/exec/spawn.ts';
+import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
+const INTERNAL = ['a', 'b', 'c'];
+const ALL = ['jump', ...INTERNAL];
+
+/** A hive config for the fleet: the jump at its public address, the others behind it at their internal ones. */
+async function writeHive(fleet: Fleet, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'stub.nix'), '{ }\n');
+  const ssh = { IdentityFile: fleet.clientKey, IdentitiesOnly: true };
+  const instances: Record<string, unknown> = {
+    jump: {
+      system: 'stub',
+      address: fleet.hosts.jump!.publicAddress,
+      hostKeys: [fleet.hosts.jump!.hostKey],
+      ssh,
+    },
+  };
+  for (const name of INTERNAL) {
+    const h = fleet.hosts[name]!;
+    instances[name] = {
+      system: 'stub',
+      address: h.internalAddress,
+      via: 'jump',
+      hostKeys: [h.hostKey],
+      tags: ['internal'],
+      ssh,
+    };
+  }
+  const file = join(dir, 'hive.config.json');
+  await writeFile(
+    file,
+    JSON.stringify({ systems: { stub: { modules: ['./stub.nix'] } }, instances }, null, 2),
+  );
+  return file;
+}
+
+interface Record_ {
+  instance: string;
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  durationMs: number;
+  outcome: string;
+  reason?: string;
+}
+
+const records = (r: SpawnResult): Record_[] =>
+  r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record_);
+
+const byName = (rs: Record_[]) => Object.fromEntries(rs.map((r) => [r.instance, r]));
+
+describe('nix-hive run on the fleet', () => {
+  let fleet: Fleet;
+  let tmp: string;
+  let home: string;
+  let config: string;
+
+  const cli = (args: string[], input?: string) =>
+    spawnProcess(process.execPath, [BIN, ...args], {
+      env: { HOME: home, SSH_AUTH_SOCK: undefined },
+      timeoutMs: 120_000,
+      ...(input !== undefined ? { input } : {}),
+    });
+
+  before(async () => {
+    requireRoot();
+    fleet = await startFleet({
+      hosts: [
+        { name: 'jump', network: 'both' },
+        ...INTERNAL.map((name) => ({ name, network: 'internal' as const })),
+      ],
+    });
+    tmp = await mkdtemp('/tmp/nh-run-test-');
+    home = join(tmp, 'home');
+    await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    config = await writeHive(fleet, join(tmp, 'hive'));
+  });
+
+  after(async () => {
+    await fleet?.dispose();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  test('returns each host’s output, grouped per host, with a summary; one connection per host', async () => {
+    const jump = fleet.hosts.jump!;
+    const before = Object.fromEntries(
+      await Promise.all(ALL.map(async (n) => [n, await fleet.hosts[n]!.connections()] as const)),
+    );
+    const r = await cli([
+      'run',
+      '-c',
+      config,
+      '*',
+      '--',
+      'sh',
+      '-c',
+      'echo "$(hostname) says $1"; echo warn >&2',
+      'x',
+      "it's",
+    ]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    for (const name of ALL) {
+      assert.match(r.stdout, new RegExp(`^── ${name} · ok · [0-9.]+ s\\n${name} says it's\\n`, 'm'));
+    }
+    assert.match(r.stdout, /^4 hosts: 4 ok, 0 failed, 0 unreachable$/m);
+    assert.equal(r.stderr, 'warn\nwarn\nwarn\nwarn\n');
+
+    // One TCP connection per host for the whole run: the jump's from the deployer, the others' from the jump.
+    assert.equal(await jump.connections(), before.jump! + 1, 'jump: one connection');
+    for (const name of INTERNAL) {
+      const h = fleet.hosts[name]!;
+      assert.equal(await h.connections(), before[name]! + 1, `${name}: one connection`);
+      assert.equal(await h.connections(fleet.deployerAddress), 0, `${name}: never directly`);
+    }
+    // Nothing left behind: no session folder holding sockets, no ssh master.
+    const left = (await readdir('/tmp')).filter((f) => /^nh-[A-Za-z0-9]{6}$/.test(f));
+    for (const f of left) {
+      const text = await readFile(join('/tmp', f, 'ssh_config'), 'utf8').catch(() => '');
+      assert.ok(!text.includes(config), `session folder /tmp/${f} left behind`);
+    }
+    const ps = await spawnProcess('ps', ['-eo', 'args']);
+    assert.doesNotMatch(
+      ps.stdout,
+      new RegExp(escape(fleet.hosts.a!.internalAddress!)),
+      'no ssh process left',
+    );
+  });
+
+  test('--json gives one record per host', async () => {
+    const r = await cli(['run', '-c', config, '--json', '@internal', 'jump', '--', 'hostname']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const rs = records(r);
+    assert.deepEqual(rs.map((x) => x.instance).sort(), [...ALL].sort());
+    for (const x of rs) {
+      assert.deepEqual(
+        { stdout: x.stdout, stderr: x.stderr, code: x.code, outcome: x.outcome },
+        { stdout: `${x.instance}\n`, stderr: '', code: 0, outcome: 'ok' },
+      );
+      assert.equal(typeof x.durationMs, 'number');
+    }
+  });
+
+  test('a failing host gives exit 1 and the summary names it', async () => {
+    const r = await cli(['run', '-c', config, '*', '--', 'sh', '-c', 'test "$(hostname)" != b || exit 3']);
+    assert.equal(r.exitCode, 1, r.stderr);
+    assert.match(r.stdout, /^── b · failed \(exit 3\) · /m);
+    assert.match(r.stdout, /^4 hosts: 3 ok, 1 failed, 0 unreachable\n  b  failed \(exit 3\)\n$/m);
+  });
+
+  test('an unreachable host fails alone', async () => {
+    const c = fleet.hosts.c!;
+    await c.stopSshd();
+    try {
+      const r = await cli(['run', '-c', config, '--json', '*', '--', 'true']);
+      assert.equal(r.exitCode, 1);
+      const rs = byName(records(r));
+      for (const name of ['jump', 'a', 'b']) assert.equal(rs[name]!.outcome, 'ok');
+      assert.equal(rs.c!.outcome, 'unreachable');
+      assert.equal(rs.c!.code, null);
+      assert.equal(rs.c!.reason, `jump could not open a connection to ${c.internalAddress}:22 for c`);
+      const text = await cli(['run', '-c', config, 'c', 'a', '--', 'true']);
+      assert.match(
+        text.stdout,
+        /^2 hosts: 1 ok, 0 failed, 1 unreachable\n  c  unreachable: jump could not open/m,
+      );
+    } finally {
+      await c.startSshd();
+    }
+  });
+
+  test('--timeout fails a slow host without holding up the others', async () => {
+    const started = Date.now();
+    const r = await cli([
+      'run',
+      '-c',
+      config,
+      '--json',
+      '--timeout',
+      '1',
+      'a',
+      'b',
+      '--',
+      'sh',
+      '-c',
+      'test "$(hostname)" = b || sleep 30',
+    ]);
+    assert.equal(r.exitCode, 1);
+    const rs = byName(records(r));
+    assert.equal(rs.a!.outcome, 'failed');
+    assert.equal(rs.a!.reason, 'timed out after 1 s');
+    assert.equal(rs.b!.outcome, 'ok');
+    assert.ok(Date.now() - started < 20_000, 'did not wait for sleep 30');
+  });
+
+  test('standard input is not consumed by any host, unless --stdin shares it', async () => {
+    const plain = await cli(['run', '-c', config, '--json', '*', '--', 'cat'], 'secret\n');
+    assert.equal(plain.exitCode, 0, plain.stderr);
+    for (const x of records(plain)) assert.equal(x.stdout, '', `${x.instance} read stdin`);
+    const shared = await cli(['run', '-c', config, '--json', '--stdin', '*', '--', 'cat'], 'secret\n');
+    assert.equal(shared.exitCode, 0, shared.stderr);
+    for (const x of records(shared)) assert.equal(x.stdout, 'secret\n', x.instance);
+  });
+
+  test('--stream prefixes live lines with the instance name', async () => {
+    const r = await cli([
+      'run',
+      '-c',
+      config,
+      '--stream',
+      '--parallel',
+      '2',
+      '*',
+      '--',
+      'sh',
+      '-c',
+      'echo one; echo two',
+    ]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    for (const name of ALL) {
+      assert.match(r.stdout, new RegExp(`^${name} *\\| one$`, 'm'));
+      assert.match(r.stdout, new RegExp(`^${name} *\\| two$`, 'm'));
+    }
+  });
+
+  test('unknown names and a missing -- are input errors (exit 2), nothing started', async () => {
+    const r = await cli(['run', '-c', config, 'www-9', '--', 'true']);
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /^nix-hive: .*www-9/m);
+    const n = await cli(['run', '-c', config, 'a', 'true']);
+    assert.equal(n.exitCode, 2);
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
