@@ -1,5 +1,6 @@
 // Option helpers every command shares: `-c/--config`, `--no <steps>`, and loading the hive plus the
 // selected targets in one call (all bad input surfaces as InputError, before any process starts).
+import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.ts';
 import { loadHive, selectTargets } from '../inventory/index.ts';
@@ -52,4 +53,18 @@ export async function loadSelection(
 ): Promise<{ hive: ResolvedHive; targets: string[] }> {
   const hive = await loadHive(options.config);
   return { hive, targets: selectTargets(hive, patterns) };
+}
+
+export function parseCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InputError([{ path: flag, message: `must be a whole number ≥ 1, got "${value}"` }]);
+  }
+  return n;
+}
+
+/** The state file's path: `--state`, or hive.state beside the config; undefined for `--no-state`. */
+export function statePath(flags: { state?: string | false }, hive: ResolvedHive): string | undefined {
+  if (flags.state === false) return undefined;
+  return typeof flags.state === 'string' ? path.resolve(flags.state) : path.join(hive.root, 'hive.state');
 }

@@ -6,11 +6,15 @@ import type { Command } from 'commander';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { buildSystems, type BuiltSystem } from '../../nix/build.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
+import { systemFingerprint } from '../../state/fingerprint.ts';
+import { StateFile } from '../../state/store.ts';
+import type { HiveState } from '../../state/types.ts';
 import {
   addConfigOption,
   addSkipOption,
   loadSelection,
   skips,
+  statePath,
   type ConfigOptions,
   type SkipOptions,
 } from '../options.ts';
@@ -23,12 +27,45 @@ export function systemsFor(hive: ResolvedHive, targets: string[], patterns: stri
   return [...new Set(targets.map((t) => hive.instances[t]!.system))];
 }
 
-/** The JSON document `build` prints; a pure function of the inventory and the build results. */
-export function buildOutput(hive: ResolvedHive, targets: string[], built: Record<string, BuiltSystem>) {
+export interface CachedSystem {
+  outPath: string;
+  drvPath: string | null;
+  builtAt: string;
+  /** The inputs still have the fingerprint recorded with the build. */
+  current: boolean;
+}
+
+/** What hive.state remembers of each system, with whether its fingerprint still matches. */
+export async function cachedSystems(
+  hive: ResolvedHive,
+  state: HiveState | undefined,
+): Promise<Record<string, CachedSystem>> {
+  const out: Record<string, CachedSystem> = {};
+  for (const s of Object.values(hive.systems)) {
+    const c = state?.systems[s.name];
+    if (!c) continue;
+    const current = c.fingerprint !== '' && c.fingerprint === (await systemFingerprint(s));
+    out[s.name] = { outPath: c.outPath, drvPath: c.drvPath ?? null, builtAt: c.builtAt, current };
+  }
+  return out;
+}
+
+/** The JSON document `build` prints; a pure function of the inventory, the build results and the cache. */
+export function buildOutput(
+  hive: ResolvedHive,
+  targets: string[],
+  built: Record<string, BuiltSystem>,
+  cached: Record<string, CachedSystem> = {},
+) {
   const systems: Record<string, unknown> = {};
   for (const s of Object.values(hive.systems)) {
     const b = built[s.name];
-    systems[s.name] = { ...s, outPath: b?.outPath ?? null, drvPath: b?.drvPath ?? null };
+    systems[s.name] = {
+      ...s,
+      outPath: b?.outPath ?? null,
+      drvPath: b?.drvPath ?? null,
+      cached: cached[s.name] ?? null,
+    };
   }
   const instances: Record<string, unknown> = {};
   for (const i of Object.values(hive.instances))
@@ -51,18 +88,39 @@ export function registerBuild(program: Command): void {
     .argument('[patterns...]', 'instance names, system names, tags (@tag), globs; !pattern excludes');
   addConfigOption(cmd);
   addSkipOption(cmd);
-  cmd.action(async (patterns: string[], options: ConfigOptions & SkipOptions) => {
-    const { hive, targets } = await loadSelection(options, patterns);
-    let built: Record<string, BuiltSystem> = {};
-    if (!skips(options, 'build')) {
-      const names = systemsFor(hive, targets, patterns);
-      process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
-      built = await buildSystems(hive, names, {
-        spawn: spawnProcess,
-        gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
-        onLine: (_stream, line) => process.stderr.write(`${line}\n`),
-      });
-    }
-    process.stdout.write(JSON.stringify(buildOutput(hive, targets, built), null, 2) + '\n');
-  });
+  cmd
+    .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
+    .option('--no-state', 'neither read nor write hive.state');
+  cmd.action(
+    async (patterns: string[], options: ConfigOptions & SkipOptions & { state?: string | false }) => {
+      const { hive, targets } = await loadSelection(options, patterns);
+      const file = statePath(options, hive);
+      const state = file ? await StateFile.open(file) : undefined;
+      let built: Record<string, BuiltSystem> = {};
+      if (!skips(options, 'build')) {
+        const names = systemsFor(hive, targets, patterns);
+        process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
+        built = await buildSystems(hive, names, {
+          spawn: spawnProcess,
+          gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
+          onLine: (_stream, line) => process.stderr.write(`${line}\n`),
+        });
+        if (state) {
+          for (const [name, b] of Object.entries(built)) {
+            const fingerprint = await systemFingerprint(hive.systems[name]!);
+            state.state.systems[name] = {
+              outPath: b.outPath,
+              drvPath: b.drvPath,
+              fingerprint,
+              builtAt: new Date().toISOString(),
+            };
+          }
+          state.save();
+          await state.flush();
+        }
+      }
+      const cached = await cachedSystems(hive, state?.state);
+      process.stdout.write(JSON.stringify(buildOutput(hive, targets, built, cached), null, 2) + '\n');
+    },
+  );
 }

@@ -21,7 +21,9 @@ import {
   addConfigOption,
   addSkipOption,
   loadSelection,
+  parseCount,
   skips,
+  statePath,
   type ConfigOptions,
   type SkipOptions,
 } from '../options.ts';
@@ -50,14 +52,6 @@ export function parseGoal(value: string): Goal {
       message: `unknown goal "${value}"${didYouMean(value, GOALS)} (expected ${GOALS.join(', ')})`,
     },
   ]);
-}
-
-export function parseCount(flag: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InputError([{ path: flag, message: `must be a whole number ≥ 1, got "${value}"` }]);
-  }
-  return n;
 }
 
 function addDeployOptions(cmd: Command): Command {
@@ -148,12 +142,6 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
     interrupt.dispose();
     await logs.close();
   }
-}
-
-/** The state file's path: `--state`, or hive.state beside the config; undefined for `--no-state`. */
-export function statePath(flags: { state?: string | false }, hive: ResolvedHive): string | undefined {
-  if (flags.state === false) return undefined;
-  return typeof flags.state === 'string' ? path.resolve(flags.state) : path.join(hive.root, 'hive.state');
 }
 
 /** Loads the hive, opens the state, and picks the targets (`--failed` narrows to what failed last). */

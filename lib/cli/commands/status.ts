@@ -6,8 +6,7 @@ import { sshTransport } from '../../deploy/transport.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { StateFile } from '../../state/store.ts';
 import { table } from '../../progress/summary.ts';
-import { addConfigOption, loadSelection, type ConfigOptions } from '../options.ts';
-import { parseCount, statePath } from './deploy.ts';
+import { addConfigOption, loadSelection, parseCount, statePath, type ConfigOptions } from '../options.ts';
 
 interface StatusFlags extends ConfigOptions {
   json?: boolean;
@@ -31,7 +30,11 @@ export function registerStatus(program: Command): void {
       const state = await StateFile.open(statePath(flags, hive)!);
       const transport = await sshTransport(hive, spawnProcess);
       try {
-        const rows = await fleetStatus(hive, targets, { remote: transport.remote, state: state.state, parallel });
+        const rows = await fleetStatus(hive, targets, {
+          remote: transport.remote,
+          state: state.state,
+          parallel,
+        });
         if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         else {
           const lines = table([

@@ -106,6 +106,7 @@ test('built systems carry their out and drv paths; only the selected systems are
     ...hive.systems.www,
     outPath: '/nix/store/aaaa-nixos-system-www',
     drvPath: '/nix/store/bbbb-nixos-system-www.drv',
+    cached: null,
   });
   assert.equal((doc.systems.portico as { outPath: unknown }).outPath, null);
   const withUri = resolveHive(
@@ -142,4 +143,42 @@ test('a real build of the example (stub nixpkgs): out and drv paths in the JSON,
   assert.equal(doc.systems.portico.outPath, null, 'only the selected systems are built');
   assert.match(stderr, /^nix-hive: building 1 system\(s\): www$/m);
   assert.equal(readlinkSync(path.join(dir, 'example/.hive/gcroots/www')), doc.systems.www.outPath);
+});
+
+test('build --no build shows what hive.state caches, and whether it is still current', async () => {
+  const { loadHive } = await import('../../../lib/inventory/index.ts');
+  const { systemFingerprint } = await import('../../../lib/state/fingerprint.ts');
+  const env = { ...process.env };
+  delete env.NIX_HIVE_FLEET;
+  const hive = await loadHive(path.join(ROOT, 'example'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-build-state-'));
+  const stateFile = path.join(dir, 'hive.state');
+  const www = '/nix/store/00000000000000000000000000000000-nixos-system-www';
+  writeFileSync(
+    stateFile,
+    JSON.stringify({
+      version: 2,
+      systems: {
+        www: {
+          outPath: www,
+          drvPath: null,
+          fingerprint: await systemFingerprint(hive.systems.www!),
+          builtAt: 't1',
+        },
+        portico: { outPath: '/nix/store/1-portico', drvPath: null, fingerprint: 'sha256-old', builtAt: 't0' },
+      },
+      instances: {},
+    }),
+  );
+  const { stdout } = await run(
+    process.execPath,
+    [BIN, 'build', '--no', 'build', '-c', 'example', '--state', stateFile],
+    { cwd: ROOT, env },
+  );
+  const doc = JSON.parse(stdout);
+  assertValid(doc);
+  assert.deepEqual(doc.systems.www.cached, { outPath: www, drvPath: null, builtAt: 't1', current: true });
+  assert.equal(doc.systems.portico.cached.current, false);
+  assert.equal(doc.systems.storage.cached, null);
+  assert.equal(doc.systems.www.outPath, null, 'nothing was built');
 });
