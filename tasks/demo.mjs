@@ -30,7 +30,7 @@ const missing = Object.entries(needs)
 if (missing.length > 0) {
   console.log(`demo: installing ${missing.join(', ')} with apt-get`);
   await $`apt-get update -q`;
-  await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${missing}`;
+  await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${missing}`;
 }
 
 if (existsSync(statePath)) {

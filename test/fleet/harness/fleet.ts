@@ -206,7 +206,8 @@ async function build(
     uplinkBytes: () => net.uplinkBytes(names),
     internalBytes: () => net.internalBytes(names),
     nixEnv: () => ({
-      NIX_CONFIG: 'substituters =\nsandbox = false\nconnect-timeout = 5\n',
+      // Not Debian's /etc/nix/nix.conf: without nix-setup-systemd it is absent (sandbox on, nixbld).
+      NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\nconnect-timeout = 5\n',
       NIX_REMOTE: 'local',
     }),
     writeInventoryJson: (path) => writeFleetJson(fleet, path),

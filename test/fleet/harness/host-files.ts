@@ -43,6 +43,7 @@ export function hostNixConf(extra: string | undefined): string {
   const lines = [
     '# written by the nix-hive test fleet',
     'sandbox = false',
+    'build-users-group =',
     'substituters =',
     'connect-timeout = 5',
   ];
