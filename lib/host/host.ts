@@ -62,6 +62,13 @@ export class Host {
     const r = await this.spawn('ssh', this.sshArgv(argv, opts), spawnOpts);
     const failure = sshFailure(r, { instance: this.instance, connectTimeout: this.session.connectTimeout });
     if (failure) throw failure;
+    // Through a master, a dropped connection (ServerAlive timeout, reboot) reaches the client only as exit 255
+    // with no message: the master is gone, unlike after a remote command's own exit 255.
+    if (r.exitCode === 255 && !r.timedOut && !r.signal && !(await this.session.alive(this.name))) {
+      throw new SshError('connection-lost', this.name, `connection to ${describe(this.instance)} was lost`, {
+        result: r,
+      });
+    }
     return r;
   }
 
@@ -100,6 +107,10 @@ export class Host {
     const r = await this.spawn('ssh', args, { stdin: 'inherit', inheritOutput: true });
     return r.exitCode;
   }
+}
+
+function describe(i: ResolvedInstance): string {
+  return `${i.name} (${i.user}@${i.address}:${i.port}${i.via ? ` via ${i.via}` : ''})`;
 }
 
 /** One Host per instance of the session's hive. */

@@ -37,6 +37,8 @@ export interface SshSession {
   readonly nixSshOpts: string;
   /** Opens the instance's ControlMaster (its `via` chain first) unless it is up. Throws SshError. Memoized, failures too. */
   connect(instance: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Whether the instance's ControlMaster is up (`ssh -O check`). */
+  alive(instance: string): Promise<boolean>;
   /** Ends every ControlMaster and removes the folder. Idempotent. */
   close(): Promise<void>;
 }
@@ -157,6 +159,12 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     sshArgs: (instance) => [...configArgs, '--', instanceOf(instance).name],
     nixSshOpts: configArgs.join(' '),
     connect,
+    alive: async (instance) =>
+      (
+        await spawn('ssh', [...configArgs, '-O', 'check', '--', instanceOf(instance).name], {
+          timeoutMs: 10_000,
+        })
+      ).exitCode === 0,
     close: () => (closing ??= closeAll()),
   };
 }

@@ -2,18 +2,24 @@
 // named in the summary with exit 1, an unreachable one, per-host timeout, stdin, and one connection per host.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, type SpawnResult } from '../../lib/exec/spawn.ts';
 import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { netnsPids } from './harness/dispose.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
 const INTERNAL = ['a', 'b', 'c'];
 const ALL = ['jump', ...INTERNAL];
 
 /** A hive config for the fleet: the jump at its public address, the others behind it at their internal ones. */
-async function writeHive(fleet: Fleet, dir: string): Promise<string> {
+async function writeHive(
+  fleet: Fleet,
+  dir: string,
+  extraSsh: Record<string, Record<string, string | number>> = {},
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'stub.nix'), '{ }\n');
   const ssh = { IdentityFile: fleet.clientKey, IdentitiesOnly: true };
@@ -33,7 +39,7 @@ async function writeHive(fleet: Fleet, dir: string): Promise<string> {
       via: 'jump',
       hostKeys: [h.hostKey],
       tags: ['internal'],
-      ssh,
+      ssh: { ...ssh, ...extraSsh[name] },
     };
   }
   const file = join(dir, 'hive.config.json');
@@ -178,6 +184,79 @@ describe('nix-hive run on the fleet', () => {
       );
     } finally {
       await c.startSshd();
+    }
+  });
+
+  test('a host whose sshd does not answer fails within ConnectTimeout; the others go on', async () => {
+    const c = fleet.hosts.c!;
+    await c.freezeSshd();
+    try {
+      const started = Date.now();
+      const r = await cli(['run', '-c', config, '--json', '--connect-timeout', '2', '*', '--', 'true']);
+      const took = Date.now() - started;
+      assert.equal(r.exitCode, 1);
+      const rs = byName(records(r));
+      for (const name of ['jump', 'a', 'b']) assert.equal(rs[name]!.outcome, 'ok');
+      assert.equal(rs.c!.outcome, 'unreachable');
+      assert.match(
+        rs.c!.reason!,
+        /^connection to c \(root@[0-9.]+:22 via jump\) timed out \(ConnectTimeout 2 s\)$/,
+      );
+      assert.ok(rs.c!.durationMs < 6000, `c took ${rs.c!.durationMs} ms`);
+      assert.ok(took < 15_000, `the run took ${took} ms`);
+    } finally {
+      await c.thawSshd();
+    }
+  });
+
+  test('a connection that stalls mid-command is detected by ServerAlive and fails that host alone', async () => {
+    // The instance's own ssh options shorten the keepalive for this test (they win over nix-hive's defaults).
+    const cfg = await writeHive(fleet, join(tmp, 'keepalive'), {
+      c: { ServerAliveInterval: 1, ServerAliveCountMax: 2 },
+    });
+    const c = fleet.hosts.c!;
+    const sshd = () =>
+      netnsPids(c.netns).filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd';
+        } catch {
+          return false;
+        }
+      });
+    const started = Date.now();
+    await c.exec(['rm', '-f', '/root/stall-started']);
+    const running = cli([
+      'run',
+      '-c',
+      cfg,
+      '--json',
+      'a',
+      'c',
+      '--',
+      'sh',
+      '-c',
+      'touch /root/stall-started; sleep 8',
+    ]);
+    // Wait until c's command runs, then freeze every sshd process of c (the listener and the session).
+    for (let i = 0; i < 100 && (await c.exec(['test', '-e', '/root/stall-started'])).exitCode !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const frozen = sshd();
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    try {
+      const r = await running;
+      const rs = byName(records(r));
+      assert.equal(r.exitCode, 1);
+      assert.equal(rs.a!.outcome, 'ok');
+      assert.equal(rs.c!.outcome, 'unreachable', JSON.stringify(rs.c));
+      assert.equal(rs.c!.reason, `connection to c (root@${c.internalAddress}:22 via jump) was lost`);
+      assert.ok(
+        rs.c!.durationMs < 7000,
+        `detected after ${rs.c!.durationMs} ms, before sleep 8 would have ended`,
+      );
+      assert.ok(Date.now() - started < 20_000, 'the run did not hang');
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
     }
   });
 

@@ -84,3 +84,27 @@ test('currentSystem reads both links, null when absent', async () => {
     await s.close();
   }
 });
+
+test('exit 255 with the master gone is a lost connection; with the master up it is the remote exit code', async () => {
+  let masterUp = false;
+  const { spawn } = fakeSpawn((call) => {
+    if (call.args.includes('check')) return { exitCode: masterUp ? 0 : 255 };
+    if (call.args.includes('-N')) return {};
+    return { exitCode: 255, stderr: '' };
+  });
+  const s = await openSshSession(fixtureHive(), { spawn });
+  try {
+    const host = hostsOf(s).get('www-1')!;
+    await assert.rejects(
+      host.run(['reboot']),
+      (e: unknown) =>
+        e instanceof SshError &&
+        e.kind === 'connection-lost' &&
+        e.message === 'connection to www-1 (deploy@10.0.0.11:22 via portico) was lost',
+    );
+    masterUp = true;
+    assert.equal((await host.run(['exit-255-on-purpose'])).exitCode, 255);
+  } finally {
+    await s.close();
+  }
+});
