@@ -100,6 +100,11 @@ export function showConfigArgv(): string[] {
   return ['nix', ...NIX_FEATURES, 'show-config', '--json'];
 }
 
+/** The same as JSON on Nix versions that dropped `show-config` (2.20+ keep it as a deprecated alias). */
+export function configShowArgv(): string[] {
+  return ['nix', ...NIX_FEATURES, 'config', 'show', '--json'];
+}
+
 /** Does `store` hold `path`? Run on a dependent to ask its substituter. */
 export function pathInfoArgv(store: string, path: string): string[] {
   return ['nix', ...NIX_FEATURES, 'path-info', '--store', store, path];

@@ -1,7 +1,6 @@
 // `nix-hive deploy [patterns…]` and `nix-hive plan [patterns…]`: build once, push through store hosts,
 // activate in order. Chooses the renderer (listr2 on a TTY, plain lines, JSON lines) and exit code.
 import type { Command } from 'commander';
-import path from 'node:path';
 import { InputError, inputError } from '../../errors.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { StateFile } from '../../state/store.ts';
