@@ -8,7 +8,7 @@ import { spawnProcess } from '../../exec/spawn.ts';
 import { openSshSession } from '../../ssh/session.ts';
 import { SshError } from '../../ssh/failure.ts';
 import { addConfigOption, type ConfigOptions } from '../options.ts';
-import { instanceNamed, printSshError } from './ssh-shared.ts';
+import { instanceNamed, printSshError, withChildOwningSignals } from './ssh-shared.ts';
 
 export interface ScpPath {
   /** The instance, for a remote path. */
@@ -57,16 +57,18 @@ export function registerScp(program: Command): void {
       for (const name of new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))) {
         await session.connect(name);
       }
-      const r = await spawnProcess(
-        'scp',
-        [
-          ...session.configArgs,
-          ...(flags.recursive ? ['-r'] : []),
-          ...(flags.preserve ? ['-p'] : []),
-          '--',
-          ...paths.map((p) => p.arg),
-        ],
-        { stdin: 'inherit', inheritOutput: true },
+      const r = await withChildOwningSignals(() =>
+        spawnProcess(
+          'scp',
+          [
+            ...session.configArgs,
+            ...(flags.recursive ? ['-r'] : []),
+            ...(flags.preserve ? ['-p'] : []),
+            '--',
+            ...paths.map((p) => p.arg),
+          ],
+          { stdin: 'inherit', inheritOutput: true },
+        ),
       );
       process.exitCode = r.exitCode;
     } catch (e) {

@@ -15,3 +15,19 @@ export function printSshError(e: SshError): void {
   process.stderr.write(`nix-hive: ${e.message}\n`);
   if (e.hint) process.stderr.write(`nix-hive: hint: ${e.hint}\n`);
 }
+
+/**
+ * Runs `fn` while Ctrl-C belongs to the child (ssh, scp): like a shell, we ignore SIGINT/SIGTERM meanwhile, the
+ * child gets them itself and exits, and the caller still closes the session afterwards.
+ */
+export async function withChildOwningSignals<T>(fn: () => Promise<T>): Promise<T> {
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+  try {
+    return await fn();
+  } finally {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', ignore);
+  }
+}

@@ -6,11 +6,10 @@ import { Host } from '../../host/host.ts';
 import { openSshSession } from '../../ssh/session.ts';
 import { SshError } from '../../ssh/failure.ts';
 import { addConfigOption, type ConfigOptions } from '../options.ts';
-import { instanceNamed, printSshError } from './ssh-shared.ts';
+import { instanceNamed, printSshError, withChildOwningSignals } from './ssh-shared.ts';
 
 interface SshFlags extends ConfigOptions {
   tty?: boolean;
-  connectTimeout?: string;
 }
 
 export function registerSsh(program: Command): void {
@@ -27,7 +26,8 @@ export function registerSsh(program: Command): void {
     const session = await openSshSession(hive, { interactive: true });
     try {
       await session.connect(instance.name);
-      process.exitCode = await new Host(instance, session).interactive(command, { tty: flags.tty });
+      const host = new Host(instance, session);
+      process.exitCode = await withChildOwningSignals(() => host.interactive(command, { tty: flags.tty }));
     } catch (e) {
       if (!(e instanceof SshError)) throw e;
       printSshError(e);
