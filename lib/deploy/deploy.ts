@@ -8,9 +8,10 @@ import { publicKeyArgv } from '../nix/argv.ts';
 import type { Goal } from '../nix/goal.ts';
 import { planDeploy } from '../plan/plan.ts';
 import { describeStep } from '../plan/render.ts';
-import type { Plan, Step } from '../plan/types.ts';
+import type { Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
-import type { DeployReport, EventSink, InstanceReport, StepSummary } from '../progress/events.ts';
+import type { DeployReport, EventSink } from '../progress/events.ts';
+import { buildReport } from './report.ts';
 import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
@@ -190,36 +191,4 @@ export async function deploy(
       await options.state?.flush();
     }
   }
-}
-
-/** Per instance: the first of its steps (build, sign, copy, activate) that did not succeed decides. */
-export function buildReport(
-  hive: ResolvedHive,
-  plan: Plan,
-  results: Map<string, StepSummary>,
-  extra: Pick<DeployReport, 'runId' | 'logDir' | 'interrupted' | 'durationMs' | 'systems'>,
-): DeployReport {
-  const instances: InstanceReport[] = plan.targets.map((name) => {
-    const system = hive.instances[name]!.system;
-    const ids = [`build:${system}`, `sign:${system}`, `copy:${system}>${name}`, `activate:${name}`];
-    const mine = ids.map((id) => results.get(id)).filter((r): r is StepSummary => r !== undefined);
-    const bad = mine.find((r) => r.outcome !== 'ok');
-    const durationMs = mine.filter((r) => r.target === name).reduce((t, r) => t + r.durationMs, 0);
-    return {
-      instance: name,
-      system,
-      outcome: bad ? bad.outcome : 'ok',
-      step: bad?.id,
-      reason: bad?.reason,
-      durationMs,
-    };
-  });
-  const steps = [...results.values()];
-  return {
-    ...extra,
-    goal: plan.goal,
-    ok: steps.every((s) => s.outcome === 'ok'),
-    instances,
-    steps,
-  };
 }
