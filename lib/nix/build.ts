@@ -36,11 +36,18 @@ export function groupBySearchPath(systems: ResolvedSystem[]): ResolvedSystem[][]
   return [...groups.values()];
 }
 
+/** The attribute each system is built as: positional, so no system name is ever parsed as an attr path. */
+export function specAttr(index: number): string {
+  return `s${index}`;
+}
+
+/** The JSON that hive.nix reads (no user data is ever spliced into Nix source or attr paths). */
 export function buildSpec(systems: ResolvedSystem[]): {
-  systems: Record<string, { system: string; modules: string[] }>;
+  systems: Record<string, { name: string; system: string; modules: string[] }>;
 } {
-  const out: Record<string, { system: string; modules: string[] }> = {};
-  for (const s of systems) out[s.name] = { system: s.system, modules: s.modules };
+  const out: Record<string, { name: string; system: string; modules: string[] }> = {};
+  for (const [i, s] of systems.entries())
+    out[specAttr(i)] = { name: s.name, system: s.system, modules: s.modules };
   return { systems: out };
 }
 
@@ -67,7 +74,7 @@ export async function buildSystems(
         expressionFile: HIVE_EXPRESSION,
         specFile,
         searchPath: group[0]!.paths,
-        attrs: group.map((s) => s.name),
+        attrs: group.map((_s, i) => specAttr(i)),
       });
       const r = await checked(options.spawn, argv.command, argv.args, { ...spawnOpts, what: 'nix-build' });
       const outs = r.stdout.split('\n').filter((l) => l.startsWith('/'));

@@ -82,8 +82,11 @@ test('systems sharing a search path are built by one call', () => {
     ['nixpkgs', '/nixpkgs'],
   ];
   assert.equal(groupBySearchPath(Object.values(h.systems)).length, 2);
-  assert.deepEqual(buildSpec([h.systems.portico!]), {
-    systems: { portico: { system: 'x86_64-linux', modules: ['/hive/portico.nix'] } },
+  assert.deepEqual(buildSpec([h.systems.portico!, h.systems.www!]), {
+    systems: {
+      s0: { name: 'portico', system: 'x86_64-linux', modules: ['/hive/portico.nix'] },
+      s1: { name: 'www', system: 'x86_64-linux', modules: ['/hive/www.nix'] },
+    },
   });
 });
 
