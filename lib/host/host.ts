@@ -65,6 +65,7 @@ export class Host {
     // Through a master, a dropped connection (ServerAlive timeout, reboot) reaches the client only as exit 255
     // with no message: the master is gone, unlike after a remote command's own exit 255.
     if (r.exitCode === 255 && !r.timedOut && !r.signal && !(await this.session.alive(this.name))) {
+      this.session.forget(this.name);
       throw new SshError('connection-lost', this.name, `connection to ${describe(this.instance)} was lost`, {
         result: r,
       });

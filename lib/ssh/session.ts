@@ -37,6 +37,8 @@ export interface SshSession {
   readonly nixSshOpts: string;
   /** Opens the instance's ControlMaster (its `via` chain first) unless it is up. Throws SshError. Memoized, failures too. */
   connect(instance: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Forgets that the instance is connected (its master died), so the next connect opens it again. */
+  forget(instance: string): void;
   /** Whether the instance's ControlMaster is up (`ssh -O check`). */
   alive(instance: string): Promise<boolean>;
   /** Ends every ControlMaster and removes the folder. Idempotent. */
@@ -159,6 +161,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     sshArgs: (instance) => [...configArgs, '--', instanceOf(instance).name],
     nixSshOpts: configArgs.join(' '),
     connect,
+    forget: (instance) => void connecting.delete(instance),
     alive: async (instance) =>
       (
         await spawn('ssh', [...configArgs, '-O', 'check', '--', instanceOf(instance).name], {

@@ -87,7 +87,7 @@ test('currentSystem reads both links, null when absent', async () => {
 
 test('exit 255 with the master gone is a lost connection; with the master up it is the remote exit code', async () => {
   let masterUp = false;
-  const { spawn } = fakeSpawn((call) => {
+  const { spawn, calls } = fakeSpawn((call) => {
     if (call.args.includes('check')) return { exitCode: masterUp ? 0 : 255 };
     if (call.args.includes('-N')) return {};
     return { exitCode: 255, stderr: '' };
@@ -104,6 +104,9 @@ test('exit 255 with the master gone is a lost connection; with the master up it 
     );
     masterUp = true;
     assert.equal((await host.run(['exit-255-on-purpose'])).exitCode, 255);
+    // After the loss, connect checked the master again before the command.
+    const last = calls.map((c) => c.args.at(-1)).lastIndexOf("'exit-255-on-purpose'");
+    assert.deepEqual(calls[last - 1]!.args.slice(-4), ['-O', 'check', '--', 'www-1']);
   } finally {
     await s.close();
   }
