@@ -1,0 +1,187 @@
+// The three ways of deploying the bench hive that the fleet sections compare, each measured the same way
+// (bytes off the deployer's uplink counters, wall time, ssh connections from the hosts' sshd logs):
+// - nix-hive: the real CLI (`deploy --json`), real nix and ssh;
+// - "sequential": for each host, plain `nix copy --to ssh://host` from the deployer, then activate over ssh;
+// - "parallel direct": Colmena's default, 10 hosts at once, each closure pushed from the deployer.
+// The baselines use the fleet's plain ssh_config (ProxyJump through the jump host, no multiplexing).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deployerEnv, type Fleet } from '../test/fleet/harness/fleet.ts';
+import { run } from '../test/fleet/harness/proc.ts';
+import { quoteArgv } from '../lib/ssh/quote.ts';
+import { JUMP } from './bench-hive.ts';
+
+export const BIN = fileURLToPath(new URL('../bin/nix-hive.mjs', import.meta.url));
+const PROFILE = '/nix/var/nix/profiles/system';
+
+export type VariantName = 'nix-hive' | 'sequential' | 'parallel';
+export const VARIANTS: VariantName[] = ['nix-hive', 'sequential', 'parallel'];
+export const VARIANT_LABEL: Record<VariantName, string> = {
+  'nix-hive': 'nix-hive',
+  sequential: 'A: sequential push',
+  parallel: 'B: parallel direct (10)',
+};
+
+/** What each host should run after a deploy: instance name → system out path. */
+export type Targets = Array<{ host: string; outPath: string }>;
+
+export interface Measurement {
+  variant: VariantName;
+  /** Bytes the deployer sent / received on its uplink during the deploy. */
+  txBytes: number;
+  rxBytes: number;
+  wallMs: number;
+  /** New TCP connections each host accepted from the deployer's side (directly or relayed by the jump host). */
+  connections: Record<string, number>;
+  /** Connections the jump host accepted from the instances behind it (substitution), not from the deployer. */
+  substituterConnections: number;
+  /** How long each activation took (as the variant measures it). */
+  activationMs: number[];
+}
+
+/** Each host's accepted connections from the deployer's side: the jump host's from the deployer, others' from the jump. */
+async function connectionCounts(
+  fleet: Fleet,
+): Promise<{ byHost: Record<string, number>; fromInside: number }> {
+  const jump = fleet.hosts[JUMP]!;
+  const byHost: Record<string, number> = {};
+  for (const h of Object.values(fleet.hosts)) {
+    byHost[h.name] = await h.connections(h.name === JUMP ? fleet.deployerAddress : jump.internalAddress);
+  }
+  const all = await jump.connections();
+  return { byHost, fromInside: all - byHost[JUMP]! };
+}
+
+/** Measures one deploy: uplink counters and sshd logs before and after, wall time around `fn`. */
+export async function measure(
+  fleet: Fleet,
+  variant: VariantName,
+  fn: () => Promise<number[]>,
+): Promise<Measurement> {
+  const bytes0 = await fleet.uplinkBytes();
+  const conns0 = await connectionCounts(fleet);
+  const t0 = performance.now();
+  const activationMs = await fn();
+  const wallMs = performance.now() - t0;
+  const bytes1 = await fleet.uplinkBytes();
+  const conns1 = await connectionCounts(fleet);
+  const connections: Record<string, number> = {};
+  for (const [h, n] of Object.entries(conns1.byHost)) connections[h] = n - (conns0.byHost[h] ?? 0);
+  return {
+    variant,
+    txBytes: bytes1.tx - bytes0.tx,
+    rxBytes: bytes1.rx - bytes0.rx,
+    wallMs,
+    connections,
+    substituterConnections: conns1.fromInside - conns0.fromInside,
+    activationMs,
+  };
+}
+
+/** Checks every host runs its system now (/run/current-system); throws naming the first that does not. */
+export async function verifyDeployed(fleet: Fleet, targets: Targets, variant: string): Promise<void> {
+  for (const t of targets) {
+    const r = await fleet.hosts[t.host]!.exec(['readlink', '-f', '/run/current-system']);
+    if (r.stdout.trim() !== t.outPath)
+      throw new Error(`${variant}: ${t.host} runs ${r.stdout.trim() || 'nothing'}, not ${t.outPath}`);
+  }
+}
+
+// ---- nix-hive ----
+
+export interface HiveRun {
+  exitCode: number;
+  report: Record<string, any> | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment the nix-hive CLI runs with: the fleet's nix settings and a private HOME. */
+export async function cliEnv(fleet: Fleet, home: string): Promise<Record<string, string>> {
+  await mkdir(home, { recursive: true });
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { ...env, ...fleet.nixEnv(), HOME: home };
+}
+
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 600_000,
+): Promise<HiveRun> {
+  const r = await run([process.execPath, BIN, ...args], { env, timeoutMs });
+  let report: Record<string, any> | undefined;
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('{"kind":"report"')) continue;
+    report = (JSON.parse(line) as { report: Record<string, any> }).report;
+  }
+  return { ...r, report };
+}
+
+/** `nix-hive deploy --json` of every instance; returns the activation steps' durations. */
+export async function deployNixHive(
+  fleet: Fleet,
+  configFile: string,
+  stateFile: string,
+  extra: string[] = [],
+): Promise<number[]> {
+  const env = await cliEnv(fleet, path.join(path.dirname(configFile), 'home'));
+  const r = await runCli(['deploy', '-c', configFile, '--json', '--state', stateFile, ...extra], env);
+  if (r.exitCode !== 0 || !r.report?.ok) {
+    const failed = (r.report?.instances ?? []).filter((i: any) => i.outcome !== 'ok');
+    throw new Error(
+      `nix-hive deploy failed (exit ${r.exitCode}): ${JSON.stringify(failed.slice(0, 3))}\n${r.stderr.slice(-2000)}`,
+    );
+  }
+  return (r.report.steps as Array<{ kind: string; durationMs: number }>)
+    .filter((s) => s.kind === 'activate')
+    .map((s) => s.durationMs);
+}
+
+// ---- the baselines: plain nix copy and ssh ----
+
+async function must(argv: string[], env: Record<string, string>, what: string): Promise<void> {
+  const r = await run(argv, { env, timeoutMs: 600_000 });
+  if (r.exitCode !== 0)
+    throw new Error(`${what} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+/** Push one host's closure from the deployer, then activate it over ssh; returns the activation's time. */
+async function pushThenActivate(fleet: Fleet, t: { host: string; outPath: string }): Promise<number> {
+  const env = deployerEnv(fleet);
+  const copy = [
+    'nix',
+    '--extra-experimental-features',
+    'nix-command',
+    'copy',
+    '--to',
+    `ssh://${t.host}`,
+    t.outPath,
+  ];
+  await must(copy, env, `nix copy to ${t.host}`);
+  const activate =
+    `${quoteArgv(['nix-env', '-p', PROFILE, '--set', t.outPath])} && ` +
+    quoteArgv([`${t.outPath}/bin/switch-to-configuration`, 'switch']);
+  const t0 = performance.now();
+  await must(['ssh', '-F', fleet.sshConfig, t.host, '--', activate], env, `activation on ${t.host}`);
+  return performance.now() - t0;
+}
+
+/** Baseline A: one host after the other. */
+export async function deploySequential(fleet: Fleet, targets: Targets): Promise<number[]> {
+  const out: number[] = [];
+  for (const t of targets) out.push(await pushThenActivate(fleet, t));
+  return out;
+}
+
+/** Baseline B: `parallel` hosts at once (Colmena's default is 10), each pushed from the deployer. */
+export async function deployParallel(fleet: Fleet, targets: Targets, parallel = 10): Promise<number[]> {
+  const out: number[] = [];
+  const queue = [...targets];
+  const worker = async () => {
+    for (let t = queue.shift(); t; t = queue.shift()) out.push(await pushThenActivate(fleet, t));
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker));
+  return out;
+}
