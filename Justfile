@@ -29,7 +29,8 @@ status *args:
 ssh-config *args:
     npx zx tasks/ssh-config.mjs "$@"
 
-# Open a shell on an instance, or run one command: `just ssh www-2 -- uptime`.
+# Open a shell on an instance, or run one command: `just -- ssh www-2 -- uptime`
+# (just itself eats the first `--` after the recipe, so give it one of its own first).
 ssh *args:
     npx zx tasks/ssh.mjs "$@"
 
@@ -37,7 +38,7 @@ ssh *args:
 scp *args:
     npx zx tasks/scp.mjs "$@"
 
-# Run a command across the fleet: `just run @web -- systemctl status caddy`.
+# Run a command across the fleet: `just -- run @web -- systemctl status caddy` (the leading `--` is just's).
 run *args:
     npx zx tasks/run.mjs "$@"
 
