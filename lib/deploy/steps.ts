@@ -61,6 +61,8 @@ async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<voi
       `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
     );
   }
+  // An instance substitutes what its own substituters hold, unless it is pushed to directly.
+  let substitute = step.to.kind === 'instance';
   if (step.to.kind === 'instance' && step.from) {
     const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
     if (!wired.ok) {
@@ -74,10 +76,12 @@ async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<voi
         );
       }
       io.log('stderr', `nix-hive: ${wired.why}; pushing directly (--allow-direct)`);
+      // Not through its substituters: a dead store would make the remote side of the copy fail.
+      substitute = false;
     }
   }
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
-  const argv = copyArgv(storeUri(step.to), outPath, step.to.kind === 'instance');
+  const argv = copyArgv(storeUri(step.to), outPath, substitute);
   await checked(ctx.spawn, argv.command, argv.args, {
     onLine: io.log,
     signal: io.signal,
