@@ -1,6 +1,7 @@
 // Turns an authored HiveConfig into the ResolvedHive every later layer reads: schema check, defaults
 // applied (instance > defaults > built-in: user root, port 22), paths made absolute, then semantic checks.
-// Pure unless `checkFiles` is set; linear in the number of instances.
+// Reads the files `inventory` names (their instances merge into `instances`, problems about them name the
+// file); otherwise pure unless `checkFiles` is set. Linear in the number of instances.
 import path from 'node:path';
 import { InputError, type Problem } from '../errors.ts';
 import type {
@@ -17,6 +18,7 @@ import { fileProblems } from './file-checks.ts';
 import { parseStore } from './store-ref.ts';
 import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } from './resolve-paths.ts';
 import { isDict, type Dict } from './guards.ts';
+import { expandInventory } from './import/merge-inventory.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
@@ -60,20 +62,31 @@ export function analyzeHive(
       problems: [problem],
     };
   }
-  const problems = schemaProblems(config);
-  const hivePaths = isDict(config.paths) ? config.paths : {};
+  let c: Dict = config;
+  let problems: Problem[];
+  let locate = (p: Problem) => p;
+  if (c.inventory !== undefined || c.overrides !== undefined) {
+    // Entries the schema rejects are not read; imported instances are checked with the config's.
+    const entryProblems = schemaProblems({ systems: {}, inventory: c.inventory });
+    const skip = new Set(entryProblems.map((p) => Number(/^inventory\[(\d+)\]/.exec(p.path)?.[1])));
+    const expanded = expandInventory(c, file, root, skip);
+    c = expanded.config;
+    locate = expanded.locate;
+    problems = [...expanded.problems, ...schemaProblems(c).map(locate)];
+  } else problems = schemaProblems(c);
+  const hivePaths = isDict(c.paths) ? c.paths : {};
   const systems: Record<string, ResolvedSystem> = {};
-  for (const [name, raw] of Object.entries(isDict(config.systems) ? config.systems : {})) {
+  for (const [name, raw] of Object.entries(isDict(c.systems) ? c.systems : {})) {
     if (!isDict(raw)) continue;
     systems[name] = resolveSystem(root, name, raw, hivePaths);
   }
-  const defaults = isDict(config.defaults) ? config.defaults : {};
+  const defaults = isDict(c.defaults) ? c.defaults : {};
   const instances: Record<string, ResolvedInstance> = {};
-  for (const [name, raw] of Object.entries(isDict(config.instances) ? config.instances : {})) {
+  for (const [name, raw] of Object.entries(isDict(c.instances) ? c.instances : {})) {
     if (!isDict(raw)) continue;
     instances[name] = resolveInstance(root, name, raw, defaults);
   }
-  const signingKey = str(config.signingKey);
+  const signingKey = str(c.signingKey);
   const hive: ResolvedHive = {
     configFile: file,
     root,
@@ -81,9 +94,9 @@ export function analyzeHive(
     systems,
     instances,
   };
-  problems.push(...semanticProblems(config, hive));
-  if (options.checkFiles) problems.push(...fileProblems(config, hive));
-  return { hive, problems: problems.map(oneLine) };
+  problems.push(...semanticProblems(c, hive).map(locate));
+  if (options.checkFiles) problems.push(...fileProblems(c, hive));
+  return { hive, problems: unique(problems.map(oneLine)) };
 }
 
 function resolveSystem(root: string, name: string, raw: Dict, hivePaths: Dict): ResolvedSystem {
@@ -143,6 +156,17 @@ function mergeSsh(root: string, ...layers: unknown[]): SshOptions {
   const out: SshOptions = {};
   for (const [k, v] of byLower.values()) out[k] = v;
   return out;
+}
+
+/** The same problem once (a source's bad `defaults` would be reported once per instance). */
+function unique(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** A safety net under the quoting: a problem is always exactly one line. */

@@ -94,6 +94,11 @@ function toProblem(e: ErrorObject, data: unknown): Problem | undefined {
     }
     case 'minLength':
       return { path: at, message: 'must not be empty' };
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : '';
+      return { path: at, message: `must be one of ${allowed.join(', ')}, got ${describe(e.data)}${hint}` };
+    }
     case 'minItems':
       return { path: at, message: `must list at least ${String(p.limit)} item${p.limit === 1 ? '' : 's'}` };
     case 'uniqueItems': {

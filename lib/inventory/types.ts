@@ -2,6 +2,7 @@
 // and what every later layer reads (ResolvedHive: defaults applied, paths absolute, names checked).
 // Precedence for every instance field: the instance's own value > `defaults` > built-in (user root,
 // port 22, no via, no store, no tags, no host keys). `ssh` options merge key by key, instance keys winning.
+// Imported instances (`inventory`) merge into `instances`; `overrides` replace fields of any instance.
 
 /** ssh_config options: `{ IdentityFile: '~/.ssh/deploy', ServerAliveInterval: 15 }`. */
 export type SshOptions = Record<string, string | number | boolean>;
@@ -32,6 +33,45 @@ export type InstanceDefaults = Partial<Omit<InstanceConfig, 'system' | 'address'
   system?: string;
 };
 
+/** Fields that replace an instance's own, key by key (`ssh` merged key by key). See `overrides`. */
+export type InstanceOverride = Partial<InstanceConfig>;
+
+/** How an inventory file is read; `auto` recognises it by content. */
+export type InventoryFormat = 'auto' | 'instances' | 'terraform-output' | 'terraform-state' | 'pulumi-output';
+
+/** What a `map` function returns: an instance, with `name` unless the default name fits. */
+export type MappedInstance = InstanceConfig & { name?: string };
+
+/** Where a record passed to `map` comes from. */
+export interface InventoryRecordContext {
+  /** The file, as shown in messages. */
+  file: string;
+  /** The name the instance gets unless `map` returns one: the map key, `<output>-<index>`, or the output. */
+  key: string;
+  /** The terraform/pulumi output holding the record; for state files, the resource address. */
+  from: string;
+}
+
+/** Maps one record of an inventory file to an instance; null or undefined skips the record. */
+export type InventoryMap = (record: any, context: InventoryRecordContext) => MappedInstance | null | undefined;
+
+/** One inventory source with options (mirrors `#/definitions/inventorySource` in the schema). */
+export interface InventorySource {
+  files: string;
+  format?: InventoryFormat;
+  outputs?: string[];
+  resources?: string[];
+  nameTag?: string;
+  systemTag?: string;
+  tagsTag?: string;
+  addressFrom?: string[];
+  defaults?: InstanceDefaults;
+  map?: InventoryMap;
+}
+
+/** A globby pattern, or a source with options. */
+export type InventoryEntry = string | InventorySource;
+
 export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
@@ -39,6 +79,8 @@ export interface HiveConfig {
   defaults?: InstanceDefaults;
   systems: Record<string, SystemConfig>;
   instances?: Record<string, InstanceConfig>;
+  inventory?: InventoryEntry[];
+  overrides?: Record<string, InstanceOverride>;
 }
 
 /** Where an instance substitutes from: another instance of the hive, or a plain Nix store URI. */
