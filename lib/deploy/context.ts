@@ -50,7 +50,7 @@ export interface DeployContext {
   state: StateFile | undefined;
   recorder: StateRecorder | undefined;
   /** A message for the user (not tied to one step). */
-  say(text: string): void;
+  say(text: string, level?: 'info' | 'warn'): void;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

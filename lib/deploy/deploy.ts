@@ -111,7 +111,8 @@ export async function deploy(
 
   const nixEnv = options.nixEnv ?? {};
   const recorder = options.state ? new StateRecorder(options.state, runId) : undefined;
-  const say = (text: string) => options.emit({ kind: 'message', level: 'info', text });
+  const say = (text: string, level: 'info' | 'warn' = 'info') =>
+    options.emit({ kind: 'message', level, text });
   const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);

@@ -82,10 +82,21 @@ async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<voi
   }
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
   const argv = copyArgv(storeUri(step.to), outPath, substitute);
+  // Nix on the destination refuses a substitute signed by no key it trusts, then takes the path from here.
+  let refused = 0;
   await checked(ctx.spawn, argv.command, argv.args, {
-    onLine: io.log,
+    onLine: (stream, line) => {
+      if (/^warning: the substitute for .* is not signed by any of the keys in/.test(line)) refused++;
+      io.log(stream, line);
+    },
     signal: io.signal,
     env: { ...ctx.nixEnv, NIX_SSHOPTS: ctx.nixSshOpts },
     what: `nix copy to ${destinationName(step.to)}`,
   });
+  if (refused > 0) {
+    ctx.say(
+      `${destinationName(step.to)} refused ${refused} path(s) from its substituters: not signed by any key in its trusted-public-keys; they were pushed from here instead`,
+      'warn',
+    );
+  }
 }

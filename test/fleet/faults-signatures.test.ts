@@ -1,0 +1,114 @@
+// Issue 9, item 6 on the real fleet: a dependent that trusts only the hive key never takes a path signed
+// by another key. With the hive's signingKey swapped for a rogue key the preflight stops the host
+// ("does not trust the hive key …") before anything is copied to it; and when its store holds a path
+// signed by the rogue key only, Nix itself refuses to substitute it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { must } from './harness/proc.ts';
+import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
+import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
+
+let fleet: Fleet;
+let env: Record<string, string>;
+let rogueKey: string;
+
+const hiveFor = (name: string, signingKey: string) =>
+  writeStubHive(fleet, path.join(fleet.dir, name), {
+    signingKey,
+    modules: { gate: stubModule(), web: stubModule({ seed: `sigs-${fleet.runId}`, payload: '64K' }) },
+    instances: {
+      portico: { system: 'gate', host: 'portico' },
+      w1: { system: 'web', host: 'w1', via: 'portico', store: 'portico' },
+    },
+  });
+
+before(async () => {
+  requireRoot();
+  fleet = await startFleet({
+    hosts: [
+      { name: 'portico', network: 'both' },
+      { name: 'w1', network: 'internal' },
+    ],
+  });
+  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+  rogueKey = path.join(fleet.dir, 'rogue.sec');
+  await must(['nix-store', '--generate-binary-cache-key', 'rogue-1', rogueKey, `${rogueKey}.pub`], {
+    env: fleet.nixEnv(),
+  });
+  await fleet.hosts.w1!.writeNixConf(
+    [
+      `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
+      `trusted-public-keys = ${await hivePublicKey()}`,
+      'require-sigs = true',
+    ].join('\n'),
+  );
+});
+after(async () => {
+  await fleet?.dispose();
+});
+
+test('signed with a key the dependent does not trust: stopped by the preflight, nothing copied to it', async () => {
+  const dir = await hiveFor('rogue', rogueKey);
+  const w1 = fleet.hosts.w1!;
+  const r = await cli(['deploy', '-c', dir, '--json', 'w1'], env, 120_000);
+  assert.equal(r.exitCode, 1, r.stderr);
+  const report = reportOf(r);
+  assert.deepEqual(outcomes(report), { w1: 'failed' });
+  assert.match(
+    instanceOf(report, 'w1').reason,
+    /^w1 is not wired to substitute from portico: it does not trust the hive key rogue-1 \(trusted-public-keys\)/,
+  );
+  const out = report.systems.web.outPath as string;
+  assert.notEqual((await w1.exec(['nix-store', '--check-validity', out])).exitCode, 0, 'w1 has no copy');
+  assert.notEqual((await w1.exec(['test', '-e', '/nix/var/nix/profiles/system'])).exitCode, 0, 'no profile');
+  // portico did get it, signed by the rogue key alone (the next test relies on that).
+  const info = await fleet.hosts.portico!.exec([
+    'nix',
+    '--extra-experimental-features',
+    'nix-command',
+    'path-info',
+    '--sigs',
+    '--json',
+    out,
+  ]);
+  assert.match(info.stdout, /rogue-1:/);
+  assert.doesNotMatch(info.stdout, /hive-demo-1:/);
+});
+
+test('a store path signed by another key is refused by Nix on the dependent, and the deploy says so', async () => {
+  const dir = await hiveFor('hive', path.join(EXAMPLE, 'keys', 'hive.sec'));
+  const r = await cli(['deploy', '-c', dir, '--json', 'w1'], env, 120_000);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const report = reportOf(r);
+  const out = report.systems.web.outPath as string;
+  const log = await readFile(path.join(report.logDir, 'w1.log'), 'utf8');
+  // Nix's own refusal, for the system path among others…
+  assert.ok(
+    log.includes(
+      `warning: the substitute for '${out}' from 'ssh://root@${fleet.hosts.portico!.internalAddress}' is not signed by any of the keys in 'trusted-public-keys'`,
+    ),
+    log,
+  );
+  assert.doesNotMatch(log, /copying path '[^']*' from 'ssh:/, 'nothing was substituted');
+  // …and the deploy's warning, outside the log.
+  const warning = r.events.find((e) => e.kind === 'message' && e.level === 'warn');
+  assert.match(
+    warning?.text ?? '',
+    /^w1 refused 5 path\(s\) from its substituters: not signed by any key in its trusted-public-keys; they were pushed from here instead$/,
+  );
+  // What w1 holds came from the deployer, signed with the hive key.
+  const info = await fleet.hosts.w1!.exec([
+    'nix',
+    '--extra-experimental-features',
+    'nix-command',
+    'path-info',
+    '--sigs',
+    '--json',
+    out,
+  ]);
+  assert.match(info.stdout, /hive-demo-1:/);
+  assert.deepEqual(await systemLinks(fleet, 'w1'), { current: out, profile: out });
+});
