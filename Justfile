@@ -42,6 +42,10 @@ scp *args:
 run *args:
     npx zx tasks/run.mjs "$@"
 
+# Convert terraform/pulumi output or state to inventory YAML: `just import tf.json -o inventory/www.yaml`.
+import *args:
+    npx zx tasks/import.mjs "$@"
+
 # Bring up a local demo fleet (root) and deploy example/ to it.
 demo *args:
     npx zx tasks/demo.mjs "$@"

@@ -3,3 +3,10 @@ export type * from './inventory/types.ts';
 export { HiveError, InputError } from './errors.ts';
 export { defineHive } from './inventory/define-hive.ts';
 export { loadHive, resolveHive, selectTargets } from './inventory/index.ts';
+export {
+  fromTerraform,
+  fromTerraformState,
+  fromPulumi,
+  fromInstances,
+  type TerraformResource,
+} from './inventory/index.ts';

@@ -12,6 +12,15 @@ export { findConfig, CONFIG_NAMES } from './find-config.ts';
 export { ConfigLoadError } from './config-load-error.ts';
 export { parseStore } from './store-ref.ts';
 export { mergeInstanceSources, type InstanceSource } from './merge-sources.ts';
+export {
+  fromTerraform,
+  fromTerraformState,
+  fromPulumi,
+  fromInstances,
+  type OutputOptions,
+  type StateOptions,
+} from './import/from-helpers.ts';
+export type { TerraformResource } from './import/terraform-state.ts';
 
 /**
  * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);

@@ -8,6 +8,7 @@ import { registerSshConfig } from './ssh-config.ts';
 import { registerSsh } from './ssh.ts';
 import { registerScp } from './scp.ts';
 import { registerRun } from './run.ts';
+import { registerImport } from './import.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerSsh,
   registerScp,
   registerRun,
+  registerImport,
 ];

@@ -1,0 +1,103 @@
+// `nix-hive import <file> [--format …] [-o inventory/x.yaml]`: reads a terraform/pulumi output, a terraform
+// state or a plain inventory file, and writes the normalised YAML (with a `$schema` line) to commit and edit.
+// Sensitive outputs are written only when named in --outputs (they are then the instance data); the file is
+// then created with mode 0600 and a note says so. Messages never show their values.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { InputError, inputError } from '../../errors.ts';
+import type { InventoryFormat, InventorySource } from '../../inventory/types.ts';
+import { importInventoryFile } from '../../inventory/import/import-file.ts';
+import { inventoryYaml } from '../../inventory/import/inventory-yaml.ts';
+import { didYouMean } from '../../inventory/did-you-mean.ts';
+
+const FORMATS: InventoryFormat[] = [
+  'auto',
+  'instances',
+  'terraform-output',
+  'terraform-state',
+  'pulumi-output',
+];
+const SCHEMA = fileURLToPath(new URL('../../../schema/inventory.schema.json', import.meta.url));
+
+interface ImportFlags {
+  format: string;
+  outputs?: string;
+  resources?: string;
+  nameTag?: string;
+  systemTag?: string;
+  tagsTag?: string;
+  addressFrom?: string;
+  out?: string;
+}
+
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('convert a terraform/pulumi output, terraform state or inventory file to inventory YAML')
+    .argument(
+      '<file>',
+      'the file: `terraform output -json`, `terraform show -json`, `pulumi stack output --json`, YAML or JSON',
+    )
+    .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'auto')
+    .option(
+      '--outputs <names>',
+      'outputs holding instances, a comma list (default: the instance-shaped, non-sensitive ones)',
+    )
+    .option(
+      '--resources <patterns>',
+      'state: resource addresses to import, a comma list (`*` matches anything)',
+    )
+    .option('--name-tag <tag>', 'state: the tag holding the instance name (default HiveName)')
+    .option('--system-tag <tag>', 'state: the tag holding the system (default HiveSystem)')
+    .option('--tags-tag <tag>', 'state: the tag holding the instance tags (default HiveTags)')
+    .option('--address-from <attrs>', 'state: attributes holding the address, a comma list, first set wins')
+    .option('-o, --out <file>', 'write the YAML to this file (default: stdout)')
+    .action((file: string, flags: ImportFlags) => {
+      if (!(FORMATS as string[]).includes(flags.format))
+        throw inputError(
+          '--format',
+          `unknown format "${flags.format}"${didYouMean(flags.format, FORMATS) || `; expected one of ${FORMATS.join(', ')}`}`,
+        );
+      const source: InventorySource = { files: file, format: flags.format as InventoryFormat };
+      const options = {
+        outputs: list(flags.outputs),
+        resources: list(flags.resources),
+        nameTag: flags.nameTag,
+        systemTag: flags.systemTag,
+        tagsTag: flags.tagsTag,
+        addressFrom: list(flags.addressFrom),
+      };
+      for (const [k, v] of Object.entries(options)) if (v !== undefined) Object.assign(source, { [k]: v });
+      const result = importInventoryFile(path.resolve(file), file, source);
+      if (result.problems.length > 0) throw new InputError(result.problems);
+      const out = flags.out === undefined ? undefined : path.resolve(flags.out);
+      const schema = path
+        .relative(out ? path.dirname(out) : process.cwd(), SCHEMA)
+        .split(path.sep)
+        .join('/');
+      const yaml = inventoryYaml(result.instances, {
+        schema,
+        header: [`Imported by nix-hive from ${path.basename(file)} (${result.format}).`],
+      });
+      const sensitive = result.instances.some((i) => i.sensitive);
+      if (out) {
+        mkdirSync(path.dirname(out), { recursive: true });
+        writeFileSync(out, yaml, sensitive ? { mode: 0o600 } : {});
+        process.stderr.write(`nix-hive: wrote ${result.instances.length} instances to ${flags.out}\n`);
+      } else process.stdout.write(yaml);
+      if (sensitive)
+        process.stderr.write(
+          `nix-hive: note: some instances come from sensitive values${out ? ' (the file has mode 0600)' : ''}; keep them private\n`,
+        );
+    });
+}
