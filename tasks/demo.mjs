@@ -6,6 +6,7 @@ import { register } from 'tsx/esm/api';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 
 register();
 
@@ -33,60 +34,90 @@ if (missing.length > 0) {
   await $`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${missing}`;
 }
 
+let up;
 if (existsSync(statePath)) {
   const state = JSON.parse(await readFile(statePath, 'utf8'));
-  if (existsSync(state.dir)) {
-    console.log(
-      `demo: a demo fleet is already up (run ${state.runId}, ${state.dir}); \`just demo-down\` removes it`,
-    );
-    process.exit(0);
+  if (existsSync(state.dir) && state.nixEnv) {
+    console.log(`demo: the demo fleet ${state.runId} is already up (${state.dir}); deploying to it again`);
+    up = state;
+  } else if (existsSync(state.dir)) {
+    // A fleet from an older demo that did not record its nix settings: replace it.
+    const { disposeRecorded } = await import('../test/fleet/harness/fleet.ts');
+    await disposeRecorded(state.dir);
   }
 }
+if (!up) up = await startDemoFleet();
+await deployExample(up);
 
-const { startFleet } = await import('../test/fleet/harness/fleet.ts');
-const hivePub = (await readFile(`${repo}/example/keys/hive.pub`, 'utf8')).trim();
-const behindPortico = (h) =>
-  [
-    `substituters = ssh://root@${h.portico.internalAddress}`,
-    `trusted-public-keys = ${hivePub}`,
-    'require-sigs = true',
-  ].join('\n');
+/** Starts the fleet (kept running after this script) and records it in example/.demo/state.json. */
+async function startDemoFleet() {
+  const { startFleet } = await import('../test/fleet/harness/fleet.ts');
+  const hivePub = (await readFile(`${repo}/example/keys/hive.pub`, 'utf8')).trim();
+  const behindPortico = (h) =>
+    [
+      `substituters = ssh://root@${h.portico.internalAddress}`,
+      `trusted-public-keys = ${hivePub}`,
+      'require-sigs = true',
+    ].join('\n');
 
-const started = Date.now();
-const fleet = await startFleet({
-  persist: true,
-  hosts: [
-    { name: 'portico', network: 'both', nixConf: `trusted-public-keys = ${hivePub}` },
-    ...['www-1', 'www-2', 'www-3', 'storage'].map((name) => ({
-      name,
-      network: 'internal',
-      nixConf: behindPortico,
-    })),
-  ],
-});
+  const started = Date.now();
+  const fleet = await startFleet({
+    persist: true,
+    hosts: [
+      { name: 'portico', network: 'both', nixConf: `trusted-public-keys = ${hivePub}` },
+      ...['www-1', 'www-2', 'www-3', 'storage'].map((name) => ({
+        name,
+        network: 'internal',
+        nixConf: behindPortico,
+      })),
+    ],
+  });
 
-await mkdir(demoDir, { recursive: true });
-await fleet.writeInventoryJson(`${demoDir}/fleet.json`);
-await copyFile(fleet.sshConfig, `${demoDir}/ssh_config`);
-await writeFile(
-  statePath,
-  `${JSON.stringify({ runId: fleet.runId, dir: fleet.dir, uplink: fleet.uplink, startedAt: new Date().toISOString() }, null, 2)}\n`,
-);
+  await mkdir(demoDir, { recursive: true });
+  await fleet.writeInventoryJson(`${demoDir}/fleet.json`);
+  await copyFile(fleet.sshConfig, `${demoDir}/ssh_config`);
+  const state = {
+    runId: fleet.runId,
+    dir: fleet.dir,
+    uplink: fleet.uplink,
+    nixEnv: fleet.nixEnv(),
+    startedAt: new Date().toISOString(),
+  };
+  await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
 
-const rel = (p) => p.replace(`${repo}/`, '');
-console.log(
-  `demo: fleet ${fleet.runId} is up in ${((Date.now() - started) / 1000).toFixed(1)} s (state in ${rel(fleet.dir)})`,
-);
-console.log(`  deployer ${fleet.deployerAddress} on ${fleet.uplink}`);
-for (const h of Object.values(fleet.hosts)) {
-  const where = h.publicAddress ? `public ${h.publicAddress}` : `internal ${h.internalAddress}`;
-  const leg =
-    h.publicAddress && h.internalAddress ? `, internal ${h.internalAddress} (jump box, store host)` : '';
-  const via = h.publicAddress ? '' : ', reached through portico, substitutes from it';
-  console.log(`  ${h.name.padEnd(8)} ${where}${leg}${via}`);
+  const rel = (p) => p.replace(`${repo}/`, '');
+  console.log(
+    `demo: fleet ${fleet.runId} is up in ${((Date.now() - started) / 1000).toFixed(1)} s (state in ${rel(fleet.dir)})`,
+  );
+  console.log(`  deployer ${fleet.deployerAddress} on ${fleet.uplink}`);
+  for (const h of Object.values(fleet.hosts)) {
+    const where = h.publicAddress ? `public ${h.publicAddress}` : `internal ${h.internalAddress}`;
+    const leg =
+      h.publicAddress && h.internalAddress ? `, internal ${h.internalAddress} (jump box, store host)` : '';
+    const via = h.publicAddress ? '' : ', reached through portico, substitutes from it';
+    console.log(`  ${h.name.padEnd(8)} ${where}${leg}${via}`);
+  }
+  console.log(`  wrote ${rel(demoDir)}/fleet.json (addresses, pinned host keys, stub nixpkgs, client key)`);
+  console.log(`  try:  ssh -F ${rel(demoDir)}/ssh_config www-1 hostname`);
+  console.log(`  use:  NIX_HIVE_FLEET=${rel(demoDir)}/fleet.json npx nix-hive build -c example`);
+  return state;
 }
-console.log(`  wrote ${rel(demoDir)}/fleet.json (addresses, pinned host keys, stub nixpkgs, client key)`);
-console.log(`  try:  ssh -F ${rel(demoDir)}/ssh_config www-1 hostname`);
-console.log(`  use:  NIX_HIVE_FLEET=${rel(demoDir)}/fleet.json npx nix-hive build -c example`);
-console.log('demo: deploying example/ to this fleet is not wired in yet (it lands with the deploy work);');
-console.log('      for now the demo only brings the fleet up. `just demo-down` tears it down.');
+
+/** The main job: a real deploy of example/ to the demo fleet, through the same CLI users run. */
+async function deployExample(state) {
+  console.log(`\ndemo: npx nix-hive deploy -c example portico '*'\n`);
+  const r = spawnSync(
+    process.execPath,
+    [`${repo}/bin/nix-hive.mjs`, 'deploy', '-c', `${repo}/example`, 'portico', '*'],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, ...state.nixEnv, NIX_HIVE_FLEET: `${demoDir}/fleet.json` },
+    },
+  );
+  const rel = (p) => p.replace(`${repo}/`, '');
+  console.log(
+    `\ndemo: the fleet stays up: \`NIX_HIVE_FLEET=${rel(demoDir)}/fleet.json npx nix-hive status -c example\`, ` +
+      `\`… ssh -c example www-1\`, \`just demo\` to deploy again, \`just demo-down\` to remove it.`,
+  );
+  process.exitCode = r.status ?? 1;
+}
