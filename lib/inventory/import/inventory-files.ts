@@ -50,11 +50,11 @@ export function inventoryFiles(
   const reads: FileRead[] = [];
   const match = (i: number, pattern: string, negations: string[], literal: boolean): string[] => {
     if (literal) return [path.resolve(root, pattern)];
-    const found = globbySync([pattern, ...negations], { ...GLOB_OPTIONS, cwd: root })
-      .map((f) => path.normalize(f))
-      .filter((f) => !claimed.has(f));
+    const found = globbySync([pattern, ...negations], { ...GLOB_OPTIONS, cwd: root }).map((f) =>
+      path.normalize(f),
+    );
     if (found.length === 0) problems.push({ path: at(i), message: `${quote(pattern)} matches no file` });
-    return found;
+    return found.filter((f) => !claimed.has(f));
   };
   const negations = strings.filter(([, p]) => p.startsWith('!')).map(([, p]) => p);
   const fromStrings = new Map<string, number>();
