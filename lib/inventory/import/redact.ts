@@ -1,5 +1,6 @@
-// Messages about instances from sensitive outputs never show their values: every quoted string that is
-// part of one of the instance's values, and every number or boolean a message echoes, becomes "(sensitive)".
+// Messages about instances from sensitive outputs never show their values: every quoted string that is one
+// of the instance's values (or a piece of one, four characters or more), and every number or boolean a
+// message echoes, becomes "(sensitive)".
 // Names (instance, system, output) are not secret: they are the paths of the messages.
 import { isDict } from '../guards.ts';
 
@@ -28,7 +29,9 @@ export function redact(message: string, secrets: string[]): string {
         return '(sensitive)';
       }
       const core = text.endsWith('…') ? text.slice(0, -1) : text;
-      return secrets.some((s) => s.includes(core)) ? '(sensitive)' : lit;
+      // A value itself, its truncated start, or a piece of it (a store URI's bad setting); not "@" or "-".
+      const secret = secrets.some((s) => s === core || (core.length >= 4 && s.includes(core)));
+      return secret ? '(sensitive)' : lit;
     })
     .replace(ECHOED, '$1 (sensitive)');
 }
