@@ -1,0 +1,24 @@
+// bench/import.ts imports 5,000 instances from a terraform output correctly (the timing is the benchmark's).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { benchImport, terraformOutput } from '../../../../bench/import.ts';
+
+test('benchImport: 5,000 web instances and their gateway, no problems', async () => {
+  const r = await benchImport();
+  assert.equal(r.instances, 5001);
+  assert.equal(typeof r.ms, 'number');
+});
+
+test('the benchmark input is a realistic terraform output with a sensitive value', () => {
+  const out = JSON.parse(terraformOutput(3));
+  assert.deepEqual(Object.keys(out), ['gw', 'web', 'vpc_id', 'db_password']);
+  assert.equal(out.db_password.sensitive, true);
+  assert.deepEqual(out.web.value[2], {
+    name: 'www-2',
+    address: '10.0.0.2',
+    system: 'www',
+    via: 'gw',
+    store: 'gw',
+    tags: ['web', 'rack-2'],
+  });
+});
