@@ -68,6 +68,21 @@ export async function prepare(
 
 let fleetCount = 0;
 
+/**
+ * Initialises every host's empty Nix store in place (`nix-store --init`, no network), as on any installed
+ * host. A fleet host's /nix starts empty, and two `nix copy` processes opening such a store at once race
+ * creating it ("SQLite database … is busy", "creating symlink … File exists"): nix-hive copies two closures
+ * to the jump host at once and hit that race in about one run of three.
+ */
+export async function initStores(fleet: Fleet): Promise<void> {
+  await Promise.all(
+    Object.values(fleet.hosts).map(async (h) => {
+      const r = await h.exec(['nix-store', '--init']);
+      if (r.exitCode !== 0) throw new Error(`nix-store --init on ${h.name}: ${r.stderr.trim()}`);
+    }),
+  );
+}
+
 /** Starts a fresh fleet for the bench hive, runs `fn`, always disposes it. */
 export async function withFleet<T>(
   p: Prepared,
@@ -80,6 +95,7 @@ export async function withFleet<T>(
   });
   const dir = path.join(p.workDir, `fleet-${++fleetCount}`);
   try {
+    await initStores(fleet);
     const configFile = await writeHiveConfig(p.files, dir, fleet);
     return await fn(fleet, configFile, path.join(dir, 'hive.state'));
   } finally {

@@ -1,0 +1,201 @@
+// Turns the results into bench/results.md: the machine, then one markdown table per section, figures as
+// ratios measured side by side in the same run (absolute values beside them for reference).
+import type { FleetFigures } from './figures.ts';
+import { machineLine, type Machine } from './machine.ts';
+import type { OverheadResults } from './overhead.ts';
+import type { ScaleResults } from './plan-scale.ts';
+import { mib, ratio, seconds } from './stats.ts';
+import { VARIANT_LABEL, VARIANTS } from './variants.ts';
+import type { Prepared } from './fleet-bench.ts';
+
+export interface BenchResults {
+  machine: Machine;
+  startedAt: string;
+  durationMs: number;
+  argv: string[];
+  fleet?: { prepared: Prepared; figures: FleetFigures };
+  scale?: ScaleResults;
+  overhead?: OverheadResults;
+  importNote?: string;
+  notes: string[];
+}
+
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const table = (head: string[], rows: string[][]) =>
+  [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+const fix = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function fleetSection(p: Prepared, f: FleetFigures): string {
+  const head = ['figure', ...VARIANTS.map((v) => VARIANT_LABEL[v]), 'goal'];
+  const rows: string[][] = [
+    [
+      'uplink bytes ÷ unique closure bytes',
+      ...VARIANTS.map((v) => `**${ratio(f.bytesRatio[v], 1)}**`),
+      'nix-hive ≤ 1.05',
+    ],
+  ];
+  if (f.shaped) {
+    const s = f.shaped;
+    rows.push(
+      [
+        `wall time ÷ nix-hive's (${s.mbit} Mbit/s uplink, median of ${s.rounds} round${s.rounds > 1 ? 's' : ''})`,
+        ...VARIANTS.map((v) => `**${ratio(s.wallRatioToHive[v], 1)}** (${seconds(s.wallMedianMs[v])})`),
+        '',
+      ],
+      [
+        `wall time ÷ lower bound (${seconds(s.lowerBoundMs)})`,
+        ...VARIANTS.map((v) => ratio(s.wallMedianMs[v], s.lowerBoundMs)),
+        'as near 1 as possible',
+      ],
+    );
+  }
+  rows.push(
+    [
+      'ssh connections per host per deploy (mean over hosts)',
+      ...VARIANTS.map((v) => `**${fix(f.connectionsPerHost[v])}**`),
+      '1',
+    ],
+    ['  of which the jump host accepted', ...VARIANTS.map((v) => String(f.jumpConnections[v])), '1'],
+    ['  each internal host (mean)', ...VARIANTS.map((v) => fix(f.internalConnections[v])), '1'],
+  );
+  if (f.redeploy) {
+    const r = f.redeploy;
+    rows.push(
+      [
+        're-deploy, unchanged fleet: uplink bytes ÷ unique',
+        `${ratio(r.bytesRatio, 1)} (${(r.txBytes / 1024).toFixed(0)} KiB)`,
+        '',
+        '',
+        '~0',
+      ],
+      ['re-deploy: time ÷ first deploy', `${ratio(r.timeRatio, 1)} (${seconds(r.wallMs)})`, '', '', ''],
+    );
+  }
+  const lines = [
+    '## Fleet deploy: uplink bytes, wall time, connections, re-deploy',
+    '',
+    `Fleet: 1 jump/store host (\`portico\`) + ${f.hosts - 1} internal hosts behind it, each variant on a fresh fleet ` +
+      `(empty stores). The www system's closure is ${mib(p.www.bytes)} over ${p.www.paths} store paths; ` +
+      `unique closure bytes of both systems: ${mib(p.unique.bytes)} (${p.unique.paths} paths, \`nix-store -q --size\`). ` +
+      "Bytes are the deployer uplink's tx counter (everything: ssh, TCP/IP and Ethernet headers).",
+    '',
+    table(head, rows),
+    '',
+  ];
+  if (f.shaped) {
+    lines.push(
+      `Lower bound: unique bytes at ${f.shaped.mbit} Mbit/s plus one activation ` +
+        `(${seconds(f.shaped.oneActivationMs)}, the fastest plain-ssh activation seen).`,
+    );
+  }
+  lines.push(
+    `Besides the deployer's connections, nix-hive's instances opened ${f.substituterConnections['nix-hive']} ` +
+      'connections to the jump host to substitute from its store (host to host, inside the fleet).',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function scaleSection(s: ScaleResults): string {
+  const kib = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x / 1024)} MiB`);
+  const rows = s.rows.map((r, i) => {
+    const prev = s.rows[i - 1];
+    const growth = prev ? `${ratio(r.planMs, prev.planMs)} / ${ratio(r.cliBuildMs, prev.cliBuildMs)}` : '—';
+    return [
+      String(r.n),
+      String(r.steps),
+      seconds(r.resolveMs),
+      `**${seconds(r.planMs)}**`,
+      kib(r.inProcessRssKiB),
+      seconds(r.cliBuildMs),
+      kib(r.cliBuildRssKiB),
+      seconds(r.cliPlanMs),
+      kib(r.cliPlanRssKiB),
+      prev ? `×${r.n / prev.n}: ${growth}` : '—',
+    ];
+  });
+  return [
+    '## Planning at scale',
+    '',
+    'Synthetic inventories: 100 systems, 50 store hosts in jump chains of 5, every other instance behind a store. ' +
+      'In-process: `resolveHive` and `planDeploy` of every instance (median of the reps, a fresh process per size). ' +
+      'CLI: the whole `nix-hive build --no build` (load the JSON config, check it in three layers, select, print the ' +
+      `resolved inventory) and \`nix-hive plan --json\`; \`nix-hive --help\` alone takes ${seconds(s.cliStartMs)} (node + tsx).`,
+    '',
+    table(
+      [
+        'instances',
+        'plan steps',
+        'resolve',
+        'plan (goal < 0.3 s at 10k)',
+        'peak RSS',
+        'CLI build --no build',
+        'peak RSS',
+        'CLI plan --json',
+        'peak RSS',
+        'growth: plan / CLI build',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n');
+}
+
+function overheadSection(o: OverheadResults): string {
+  const per = (x: number) => `${((x / o.n) * 1000).toFixed(0)} µs`;
+  const l = o.listr;
+  const keptUp = l.forwarded >= l.events;
+  return [
+    '## Orchestration overhead',
+    '',
+    `\`deploy()\` of ${o.n} synthetic instances with \`spawn\` and \`connect\` injected to answer at once ` +
+      "(a measurement of nix-hive's own CPU, not a deploy test): planning, the DAG runner, limits, events.",
+    '',
+    table(
+      ['figure', 'events only', 'with the listr2 view'],
+      [
+        ['CPU per instance', `**${per(o.bare.cpuMs)}**`, per(l.cpuMs)],
+        [
+          'CPU total / wall',
+          `${seconds(o.bare.cpuMs)} / ${seconds(o.bare.wallMs)}`,
+          `${seconds(l.cpuMs)} / ${seconds(l.wallMs)}`,
+        ],
+        ['events', String(o.bare.events), `${l.forwarded} of ${l.events} given to the view`],
+        ['time inside the view per event', '—', `${(l.sinkMs / Math.max(1, l.forwarded)).toFixed(2)} ms`],
+        [
+          'event-loop delay p99 / max',
+          `${fix(o.bare.loopDelayP99Ms, 0)} / ${fix(o.bare.loopDelayMaxMs, 0)} ms`,
+          `${fix(l.loopDelayP99Ms, 0)} / ${fix(l.loopDelayMaxMs, 0)} ms`,
+        ],
+        ['terminal output', '—', mib(o.viewBytes)],
+      ],
+    ),
+    '',
+    keptUp
+      ? `The listr2 view kept up: it spent ${seconds(l.sinkMs)} on ${l.events} events.`
+      : `**The listr2 view does not keep up**: after ${seconds(l.sinkMs)} (its budget) it had taken ${l.forwarded} of ` +
+        `${l.events} events; at ${(l.sinkMs / Math.max(1, l.forwarded)).toFixed(1)} ms per event the whole run would ` +
+        `spend ≈ ${seconds((l.sinkMs / Math.max(1, l.forwarded)) * l.events)} on the main thread in the view.`,
+    '',
+  ].join('\n');
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const parts = [
+    '# nix-hive benchmark results',
+    '',
+    `Machine: ${machineLine(r.machine)}.`,
+    '',
+    `Run ${r.startedAt} (\`${['npm run bench', ...(r.argv.length ? ['--', ...r.argv] : [])].join(' ')}\`), ` +
+      `${seconds(r.durationMs)} in all. Figures are ratios measured side by side in this one run.`,
+    '',
+    '![chart](chart.svg)',
+    '',
+  ];
+  if (r.fleet) parts.push(fleetSection(r.fleet.prepared, r.fleet.figures));
+  if (r.scale) parts.push(scaleSection(r.scale));
+  if (r.overhead) parts.push(overheadSection(r.overhead));
+  parts.push('## Inventory import', '', r.importNote ?? 'not run', '');
+  if (r.notes.length) parts.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  return parts.join('\n');
+}

@@ -1,0 +1,116 @@
+// The benchmark (issue 8): `just bench` / `npm run bench` as root. Runs the sections, prints the results
+// as markdown tables and writes bench/results.md and bench/chart.svg.
+//   --rounds N        shaped wall-time rounds (default 3)     --mbit N          uplink shaping (default 100)
+//   --internal N      hosts behind the jump host (16)          --payload SIZE    www closure payload (20M)
+//   --sizes a,b,c     synthetic inventory sizes (1000,10000,50000)
+//   --overhead N      synthetic instances for the overhead section (2000)
+//   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
+//   --only LIST       some of fleet,scale,overhead,import      --out DIR         where results go (bench/)
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { requireRoot } from '../test/fleet/harness/fleet.ts';
+import { renderChart } from './chart.ts';
+import { fleetFigures } from './figures.ts';
+import { fleetBench, prepare } from './fleet-bench.ts';
+import { importBench } from './import-bench.ts';
+import { describeMachine } from './machine.ts';
+import { overhead } from './overhead.ts';
+import { planScale } from './plan-scale.ts';
+import { renderMarkdown, type BenchResults } from './report.ts';
+import { seconds } from './stats.ts';
+
+const SECTIONS = ['fleet', 'scale', 'overhead', 'import'] as const;
+const NIX_ENV = {
+  // Not Debian's /etc/nix/nix.conf (absent without nix-setup-systemd): no substituters, no sandbox.
+  NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\nconnect-timeout = 5\n',
+  NIX_REMOTE: 'local',
+};
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    mbit: { type: 'string', default: '100' },
+    internal: { type: 'string', default: '16' },
+    payload: { type: 'string', default: '20M' },
+    'payload-paths': { type: 'string', default: '8' },
+    sizes: { type: 'string', default: '1000,10000,50000' },
+    overhead: { type: 'string', default: '2000' },
+    'view-budget': { type: 'string', default: '10000' },
+    only: { type: 'string', default: SECTIONS.join(',') },
+    out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const int = (name: keyof typeof values) => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name}: expected a whole number, got ${values[name]}`);
+  return n;
+};
+const only = new Set(String(values.only).split(','));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const started = performance.now();
+const results: BenchResults = {
+  machine: await describeMachine(),
+  startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  durationMs: 0,
+  argv: process.argv.slice(2),
+  notes: [],
+};
+const workDir = await mkdtemp(path.join(tmpdir(), 'nix-hive-bench-'));
+let failed = false;
+const section = async (name: (typeof SECTIONS)[number], fn: () => Promise<void>) => {
+  if (!only.has(name)) return;
+  const t0 = performance.now();
+  log(`== ${name}`);
+  try {
+    await fn();
+  } catch (err) {
+    failed = true;
+    const msg = err instanceof Error ? err.message : String(err);
+    results.notes.push(`The ${name} section failed: ${msg.split('\n')[0]}`);
+    log(`!! ${name} failed: ${err instanceof Error ? err.stack : msg}`);
+  }
+  log(`   ${name}: ${seconds(performance.now() - t0)}`);
+};
+
+try {
+  await section('fleet', async () => {
+    requireRoot();
+    const shape = {
+      internal: int('internal'),
+      payload: String(values.payload),
+      payloadPaths: int('payload-paths'),
+    };
+    const prepared = await prepare(path.join(workDir, 'fleet'), shape, NIX_ENV);
+    log(`   unique closure ${prepared.unique.bytes} bytes (${prepared.unique.paths} paths)`);
+    const raw = await fleetBench(prepared, { rounds: int('rounds'), mbit: int('mbit'), log });
+    results.fleet = { prepared, figures: fleetFigures(prepared.unique, raw) };
+    await writeFile(path.join(workDir, 'fleet-raw.json'), JSON.stringify(raw, null, 2));
+  });
+  await section('scale', async () => {
+    const sizes = String(values.sizes).split(',').map(Number);
+    results.scale = await planScale(path.join(workDir, 'scale'), sizes, { reps: 3, log });
+  });
+  await section('overhead', async () => {
+    results.overhead = await overhead(workDir, int('overhead'), int('view-budget'));
+  });
+  await section('import', async () => {
+    results.importNote = importBench();
+  });
+} finally {
+  results.durationMs = performance.now() - started;
+  const md = renderMarkdown(results);
+  const out = String(values.out);
+  await writeFile(path.join(out, 'results.md'), md);
+  await writeFile(path.join(out, 'chart.svg'), renderChart(results));
+  process.stdout.write(md);
+  log(`wrote ${path.join(out, 'results.md')} and chart.svg in ${seconds(results.durationMs)}`);
+  if (values.keep) log(`work folder kept: ${workDir}`);
+  else await rm(workDir, { recursive: true, force: true });
+}
+process.exitCode = failed ? 1 : 0;
