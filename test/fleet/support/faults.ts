@@ -243,3 +243,18 @@ export function instanceOf(report: Record<string, any>, name: string): Record<st
   if (!i) throw new Error(`no ${name} in the report`);
   return i;
 }
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The per-connection sshd processes of a host (children of its listener), not the listener itself. */
+export function sshdSessionPids(host: FleetHost): number[] {
+  const all = sshdPids(host);
+  return all.filter((pid) => all.includes(parentOf(pid)));
+}

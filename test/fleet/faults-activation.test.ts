@@ -1,0 +1,106 @@
+// Issue 9, item 4 on the real fleet: switch-to-configuration runs detached from the ssh session. While
+// two slow activations run (the stub sleeps 6 s), the test kills every per-connection sshd on both hosts,
+// so the deployer's connections drop. The deploy reconnects and still reports the true outcome: a
+// switched and ok, b failed with the activation's own error (and not switched).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { requireRoot, startFleet, type Fleet, type FleetHost } from './harness/fleet.ts';
+import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
+import {
+  instanceOf,
+  outcomes,
+  sleep,
+  sshdSessionPids,
+  startCli,
+  stubModule,
+  writeStubHive,
+} from './support/faults.ts';
+
+let fleet: Fleet;
+let env: Record<string, string>;
+
+before(async () => {
+  requireRoot();
+  fleet = await startFleet({
+    hosts: [
+      { name: 'jump', network: 'both' },
+      { name: 'a', network: 'public' },
+      { name: 'b', network: 'internal' },
+    ],
+  });
+  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+});
+after(async () => {
+  await fleet?.dispose();
+});
+
+/** Waits until the stub's switch-to-configuration has started on the host (it logs before it sleeps). */
+async function activationStarted(host: FleetHost, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const log = await host.exec(['cat', '/run/hive-activation.log']);
+    if (/ switch \/nix\/store\//.test(log.stdout)) return;
+    await sleep(100);
+  }
+  throw new Error(`the activation on ${host.name} did not start`);
+}
+
+test('a dropped connection during activation: the deploy reconnects and reports the true outcome', async () => {
+  const hive = (name: string, bSystem: string) =>
+    writeStubHive(fleet, path.join(fleet.dir, name), {
+      modules: {
+        gate: stubModule(),
+        slow: stubModule({ delay: 6, seed: 'slow' }),
+        broken: stubModule({ delay: 6, fails: true, seed: 'broken' }),
+      },
+      instances: {
+        jump: { system: 'gate', host: 'jump' },
+        a: { system: 'slow', host: 'a' },
+        b: { system: bSystem, host: 'b', via: 'jump' },
+      },
+    });
+  // A first, working system on b, to see that the failed one does not replace it.
+  const first = await cli(['deploy', '-c', await hive('first', 'gate'), 'jump', 'b'], env, 120_000);
+  assert.equal(first.exitCode, 0, first.stderr);
+  const dir = await hive('second', 'broken');
+  const a = fleet.hosts.a!;
+  const b = fleet.hosts.b!;
+  const bBefore = await systemLinks(fleet, 'b');
+
+  const live = startCli(['deploy', '-c', dir, '--json', 'a', 'b'], env);
+  await Promise.all([activationStarted(a), activationStarted(b)]);
+  // The deployer is waiting for the outcome by now (it polls the status file over ssh).
+  await sleep(1000);
+  // Cut every ssh connection of a and b on the host side (the deployer's masters see them drop).
+  const killed = [...sshdSessionPids(a), ...sshdSessionPids(b)];
+  assert.ok(killed.length >= 2, 'each host had a session');
+  for (const pid of killed) process.kill(pid, 'SIGKILL');
+  const killedAt = Date.now();
+  const r = await live.done;
+  console.log(`activation: the deploy ended ${Date.now() - killedAt} ms after the connections were cut`);
+  assert.equal(r.exitCode, 1, r.stderr);
+  const report = reportOf(r);
+  assert.deepEqual(outcomes(report), { a: 'ok', b: 'failed' });
+
+  // a: the detached switch finished, and the deploy learned it over a new connection.
+  const slow = report.systems.slow.outPath as string;
+  assert.deepEqual(await systemLinks(fleet, 'a'), { current: slow, profile: slow });
+  const aLog = await readFile(path.join(report.logDir, 'a.log'), 'utf8');
+  assert.match(aLog, /lost the connection while activating .*; reconnecting/);
+  assert.match(aLog, /activating the configuration\.\.\./, 'the activation output was read back');
+
+  // b: the activation's own failure, not a lost connection; the old system stays current.
+  const reason = instanceOf(report, 'b').reason as string;
+  assert.match(
+    reason,
+    /^switch-to-configuration switch exited with code 4: error: activating \/nix\/store\/\S+ failed \(hive.activationFails is set\)$/,
+  );
+  // The profile was set before the switch and is not rolled back (as with nixos-rebuild; see docs/safety.md).
+  assert.equal((await systemLinks(fleet, 'b')).current, bBefore.current);
+  assert.match(bBefore.current, /nixos-system/);
+  const bLog = await readFile(path.join(report.logDir, 'b.log'), 'utf8');
+  assert.match(bLog, /lost the connection while activating/);
+  console.log(`activation: b: ${reason}`);
+});
