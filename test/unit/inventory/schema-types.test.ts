@@ -12,12 +12,20 @@ const defs = schema.definitions as Record<string, Json>;
 
 function deref(node: Json): Json {
   const ref = node.$ref;
-  return typeof ref === 'string' ? deref(defs[ref.replace('#/definitions/', '')]!) : node;
+  if (typeof ref !== 'string') return node;
+  // A JSON pointer into this schema: `#/definitions/name`, `#/properties/defaults`.
+  const target = ref
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((n, key) => (n as Json)[key], schema);
+  return deref(target as Json);
 }
 
 /** The TypeScript type a schema node describes, as a small structural string. */
 function schemaKind(raw: Json): string {
   const node = deref(raw);
+  // No JSON type: a function, which only a TypeScript/JavaScript config can give (`inventory[].map`).
+  if (node.type === undefined) return 'function';
   const types = (Array.isArray(node.type) ? node.type : [node.type]).map((t) =>
     t === 'integer' ? 'number' : t,
   );
@@ -54,6 +62,7 @@ function tsKind(type: ts.Type): string {
   if (type.flags & (ts.TypeFlags.String | ts.TypeFlags.StringLiteral)) return 'string';
   if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return 'number';
   if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return 'boolean';
+  if (type.getCallSignatures().length > 0) return 'function';
   if (checker.isArrayType(type)) return `${tsKind(checker.getTypeArguments(type as ts.TypeReference)[0]!)}[]`;
   const index = checker.getIndexInfoOfType(type, ts.IndexKind.String);
   if (index && checker.getPropertiesOfType(type).length === 0) return `{[k]:${tsKind(index.type)}}`;
@@ -77,11 +86,13 @@ function agree(tsName: string, node: Json, tsTypeOverride?: ts.Type) {
   assert.equal(node.additionalProperties, false, `${tsName}: the schema rejects unknown keys`);
 }
 
-test('HiveConfig, SystemConfig, InstanceConfig and InstanceDefaults agree with the schema', () => {
+test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride and InventorySource agree with the schema', () => {
   agree('HiveConfig', schema);
   agree('SystemConfig', defs.system!);
   agree('InstanceConfig', defs.instance!);
   agree('InstanceDefaults', (schema.properties as Record<string, Json>).defaults!);
+  agree('InstanceOverride', defs.instanceOverride!);
+  agree('InventorySource', defs.inventoryEntry!);
   assert.deepEqual(schema.required, ['systems']);
 });
 
