@@ -53,7 +53,10 @@ export interface InventoryRecordContext {
 }
 
 /** Maps one record of an inventory file to an instance; null or undefined skips the record. */
-export type InventoryMap = (record: any, context: InventoryRecordContext) => MappedInstance | null | undefined;
+export type InventoryMap = (
+  record: any,
+  context: InventoryRecordContext,
+) => MappedInstance | null | undefined;
 
 /** One inventory source with options (mirrors `#/definitions/inventorySource` in the schema). */
 export interface InventorySource {
