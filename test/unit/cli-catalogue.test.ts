@@ -429,6 +429,64 @@ const cases: Case[] = [
     args: ['build', '-c'],
     expect: ["option '-c, --config <path>' argument missing"],
   },
+  // --- inventory files (issue 7)
+  {
+    name: 'inventory: malformed JSON',
+    files: {
+      ...hive((h) => (h.inventory = ['inventory/*.json'])),
+      'inventory/www.json': '{ "www-2": { "system": "web", "address": "10.0.0.12", } }',
+    },
+    expect: ['inventory/www.json: cannot parse JSON: unexpected character at line 1, column 55'],
+  },
+  {
+    name: 'inventory: no instance-shaped output',
+    files: {
+      ...hive((h) => (h.inventory = ['inventory/tf.json'])),
+      'inventory/tf.json': JSON.stringify({
+        vpc_id: { sensitive: false, type: 'string', value: 'vpc-1' },
+        token: { sensitive: true, type: 'string', value: 'tok-SECRET' },
+      }),
+    },
+    expect: [
+      'inventory/tf.json: no output holds instances (an instance is an object with an "address"; a map name → instance or a list of instances counts too); outputs: vpc_id (a string), token (sensitive, skipped); name the ones to import in `outputs`, with a map to convert them',
+    ],
+  },
+  {
+    name: 'inventory: unknown system in an imported instance names the file and key',
+    files: {
+      ...hive((h) => (h.inventory = ['inventory/www.yaml'])),
+      'inventory/www.yaml': 'www-7:\n  system: wbe\n  address: 10.0.0.17\n',
+    },
+    expect: ['inventory/www.yaml: www-7.system: unknown system "wbe" (did you mean "web"?)'],
+  },
+  {
+    name: 'inventory: a name in the config and a file',
+    files: {
+      ...hive((h) => (h.inventory = ['inventory/www.yaml'])),
+      'inventory/www.yaml': 'www-1: { system: web, address: 10.0.0.21 }\n',
+    },
+    expect: [
+      'instances.www-1: defined twice: in hive.config.ts and in inventory/www.yaml; to change an imported instance, use overrides',
+    ],
+  },
+  {
+    name: 'inventory: pattern matching no file',
+    files: hive((h) => (h.inventory = ['inventory/*.json'])),
+    expect: ['inventory[0]: "inventory/*.json" matches no file'],
+  },
+  {
+    name: 'inventory: override of an unknown instance',
+    files: hive((h) => (h.overrides = { 'www-2': { address: '10.0.0.2' } })),
+    expect: ['overrides.www-2: unknown instance "www-2" (did you mean "www-1"?)'],
+  },
+  {
+    name: 'import: a raw terraform.tfstate',
+    files: { 'terraform.tfstate': '{ "version": 4, "lineage": "x", "resources": [] }' },
+    args: ['import', 'terraform.tfstate'],
+    expect: [
+      'terraform.tfstate: a raw terraform.tfstate: use the output of `terraform show -json` (or `terraform output -json`)',
+    ],
+  },
 ];
 
 interface Result {
