@@ -487,6 +487,60 @@ const cases: Case[] = [
       'terraform.tfstate: a raw terraform.tfstate: use the output of `terraform show -json` (or `terraform output -json`)',
     ],
   },
+  // --- issue 9: deploy/plan/run arguments and hostile words
+  ...(
+    [
+      [
+        ['deploy', '--goal', 'swtich'],
+        '--goal: unknown goal "swtich" (did you mean "switch"?) (expected switch, boot, test, dry-activate)',
+      ],
+      [
+        ['plan', '--goal', 'reboot'],
+        '--goal: unknown goal "reboot" (did you mean "boot"?) (expected switch, boot, test, dry-activate)',
+      ],
+      [['deploy', '--parallel', '0'], '--parallel: must be a whole number ≥ 1, got "0"'],
+      [['deploy', '--store-fanout', '-1'], '--store-fanout: must be a whole number ≥ 1, got "-1"'],
+      [['deploy', '--connect-timeout', 'x'], '--connect-timeout: must be a whole number ≥ 1, got "x"'],
+      [['deploy', '--connect-timeout', '0'], '--connect-timeout: must be a whole number ≥ 1, got "0"'],
+      [
+        ['deploy', '--activation-timeout', '1.5'],
+        '--activation-timeout: must be a whole number ≥ 1, got "1.5"',
+      ],
+      [
+        ['deploy', '--no', 'bogus'],
+        '--no: unknown step "bogus"; expected a comma list of build, copy, activate',
+      ],
+      [['deploy', '--failed', '--no-state'], '--failed: needs hive.state; drop --no-state'],
+      [
+        ['deploy', 'portco'],
+        'targets: "portco" matches no instance, system or tag (did you mean "portico"?)',
+      ],
+      [['deploy', '@nope'], 'targets: "@nope" matches no tag'],
+      [['deploy', 'www-1;reboot'], 'targets: "www-1;reboot" matches no instance, system or tag'],
+      [['deploy', '--', '$(reboot)'], 'targets: "$(reboot)" matches no instance, system or tag'],
+      [['run', 'www-1'], 'command: put the command after --: nix-hive run <patterns…> -- <command…>'],
+      [
+        ['run', '--timeout', 'x', 'www-1', '--', 'true'],
+        '--timeout: must be a number of seconds > 0, got "x"',
+      ],
+      [['ssh', '--', '-oProxyCommand=x'], 'instance: unknown instance "-oProxyCommand=x"'],
+    ] as Array<[string[], string]>
+  ).map(([args, line]): Case => ({
+    name: `args: ${args.join(' ')}`,
+    files: hive(() => {}),
+    args,
+    expect: [line],
+  })),
+  {
+    name: 'tag with shell syntax',
+    files: hive((h) => (www(h).tags = ['web;reboot'])),
+    expect: [`instances.www-1.tags[0]: invalid value "web;reboot": ${NAME_RULE}`],
+  },
+  {
+    name: 'instance name with a line break and shell syntax',
+    files: hive((h) => (h.instances['www-2\n$(reboot)'] = { system: 'web', address: '10.0.0.12' })),
+    expect: [`instances["www-2\\n$(reboot)"]: invalid name "www-2\\n$(reboot)": ${NAME_RULE}`],
+  },
 ];
 
 interface Result {
