@@ -68,7 +68,12 @@ export function analyzeHive(
   if (c.inventory !== undefined || c.overrides !== undefined) {
     // Entries the schema rejects are not read; imported instances are checked with the config's.
     const entryProblems = schemaProblems({ systems: {}, inventory: c.inventory });
-    const skip = new Set(entryProblems.map((p) => Number(/^inventory\[(\d+)\]/.exec(p.path)?.[1])));
+    const skip = new Set(
+      entryProblems.flatMap((p) => {
+        const m = /^inventory\[(\d+)\]/.exec(p.path);
+        return m ? [Number(m[1])] : [];
+      }),
+    );
     const expanded = expandInventory(c, file, root, skip);
     c = expanded.config;
     locate = expanded.locate;

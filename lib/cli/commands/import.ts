@@ -11,14 +11,8 @@ import type { InventoryFormat, InventorySource } from '../../inventory/types.ts'
 import { importInventoryFile } from '../../inventory/import/import-file.ts';
 import { inventoryYaml } from '../../inventory/import/inventory-yaml.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
+import { inventoryFormats } from '../../inventory/import/schema-facts.ts';
 
-const FORMATS: InventoryFormat[] = [
-  'auto',
-  'instances',
-  'terraform-output',
-  'terraform-state',
-  'pulumi-output',
-];
 const SCHEMA = fileURLToPath(new URL('../../../schema/inventory.schema.json', import.meta.url));
 
 interface ImportFlags {
@@ -48,7 +42,7 @@ export function registerImport(program: Command): void {
       '<file>',
       'the file: `terraform output -json`, `terraform show -json`, `pulumi stack output --json`, YAML or JSON',
     )
-    .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'auto')
+    .option('--format <format>', `one of ${inventoryFormats().join(', ')}`, 'auto')
     .option(
       '--outputs <names>',
       'outputs holding instances, a comma list (default: the instance-shaped, non-sensitive ones)',
@@ -63,10 +57,11 @@ export function registerImport(program: Command): void {
     .option('--address-from <attrs>', 'state: attributes holding the address, a comma list, first set wins')
     .option('-o, --out <file>', 'write the YAML to this file (default: stdout)')
     .action((file: string, flags: ImportFlags) => {
-      if (!(FORMATS as string[]).includes(flags.format))
+      const formats = inventoryFormats();
+      if (!(formats as string[]).includes(flags.format))
         throw inputError(
           '--format',
-          `unknown format "${flags.format}"${didYouMean(flags.format, FORMATS) || `; expected one of ${FORMATS.join(', ')}`}`,
+          `unknown format "${flags.format}"${didYouMean(flags.format, formats) || `; expected one of ${formats.join(', ')}`}`,
         );
       const source: InventorySource = { files: file, format: flags.format as InventoryFormat };
       const options = {

@@ -3,21 +3,9 @@
 // and otherwise pulumi outputs (`pulumi stack output --json`, a plain map of outputs).
 import type { InventoryFormat } from '../types.ts';
 import { isDict } from '../guards.ts';
+import { instanceFields } from './schema-facts.ts';
 
 export type ConcreteFormat = Exclude<InventoryFormat, 'auto'>;
-
-/** Keys that mark an object as an instance (rather than, say, a pulumi output holding instances). */
-const INSTANCE_KEYS = new Set([
-  'address',
-  'system',
-  'user',
-  'port',
-  'via',
-  'store',
-  'tags',
-  'hostKeys',
-  'ssh',
-]);
 
 export function detectFormat(data: unknown): { format: ConcreteFormat } | { problem: string } {
   if (Array.isArray(data)) return { format: 'instances' };
@@ -32,7 +20,9 @@ export function detectFormat(data: unknown): { format: ConcreteFormat } | { prob
   if (entries.length === 0) return { problem: 'no instances (the file holds an empty object)' };
   if (entries.every(([, v]) => isDict(v) && 'value' in v && typeof v.sensitive === 'boolean'))
     return { format: 'terraform-output' };
-  if (entries.every(([, v]) => isDict(v) && Object.keys(v).some((k) => INSTANCE_KEYS.has(k))))
+  // A plain map when every value holds an instance field (rather than, say, a pulumi output of instances).
+  const fields = new Set(instanceFields());
+  if (entries.every(([, v]) => isDict(v) && Object.keys(v).some((k) => fields.has(k))))
     return { format: 'instances' };
   return { format: 'pulumi-output' };
 }

@@ -2,8 +2,7 @@
 // `name → instance` in the file's order, each instance's fields in the schema's order.
 import YAML from 'yaml';
 import type { ImportedInstance } from './candidates.ts';
-
-const FIELD_ORDER = ['system', 'address', 'user', 'port', 'via', 'store', 'tags', 'hostKeys', 'ssh'];
+import { instanceFields } from './schema-facts.ts';
 
 export function inventoryYaml(
   instances: ImportedInstance[],
@@ -12,7 +11,7 @@ export function inventoryYaml(
   const doc: Record<string, unknown> = { $schema: options.schema };
   for (const inst of instances) {
     const ordered: Record<string, unknown> = {};
-    for (const k of FIELD_ORDER) if (inst.fields[k] !== undefined) ordered[k] = inst.fields[k];
+    for (const k of instanceFields()) if (inst.fields[k] !== undefined) ordered[k] = inst.fields[k];
     for (const [k, v] of Object.entries(inst.fields)) if (!(k in ordered)) ordered[k] = v;
     doc[inst.name] = ordered;
   }

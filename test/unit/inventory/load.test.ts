@@ -151,8 +151,10 @@ test("the repository's own hive.config.ts and the example load cleanly", async (
   delete process.env.NIX_HIVE_FLEET;
   try {
     const example = await loadHive(path.join(root, 'example'));
-    assert.deepEqual(Object.keys(example.instances), ['portico', 'www-1', 'www-2', 'www-3', 'storage']);
+    // portico and storage from the config, then www-1..3 from example/inventory/www.yaml.
+    assert.deepEqual(Object.keys(example.instances), ['portico', 'storage', 'www-1', 'www-2', 'www-3']);
     assert.equal(example.instances.storage!.via, 'portico');
+    assert.equal(example.instances['www-3']!.store?.kind, 'instance');
   } finally {
     if (saved !== undefined) process.env.NIX_HIVE_FLEET = saved;
   }
