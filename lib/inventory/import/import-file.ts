@@ -10,6 +10,7 @@ import { importData } from './import-data.ts';
 import type { ConcreteFormat } from './detect-format.ts';
 import type { ImportedInstance } from './candidates.ts';
 import { redact, secretsOf } from './redact.ts';
+import { splitInstancePath } from './merge-inventory.ts';
 
 export interface FileImport {
   format: ConcreteFormat | undefined;
@@ -30,12 +31,11 @@ export function importInventoryFile(file: string, shown: string, source: Invento
   const byName = new Map(got.instances.map((i) => [i.name, i]));
   const instances = Object.fromEntries(got.instances.map((i) => [i.name, i.fields]));
   for (const p of schemaProblems({ systems: {}, instances })) {
-    const m = /^instances(?:\.([A-Za-z0-9_][A-Za-z0-9_-]*)|\[("(?:[^"\\]|\\.)*")\])(.*)$/.exec(p.path);
-    if (!m) continue;
-    const name = m[1] ?? (JSON.parse(m[2]!) as string);
-    const inst = byName.get(name);
+    const at = splitInstancePath(p.path);
+    if (!at) continue;
+    const inst = byName.get(at.name);
     problems.push({
-      path: `${shown}: ${fieldPath('', name)}${m[3]}`,
+      path: `${shown}: ${fieldPath('', at.name)}${at.rest}`,
       message: inst?.sensitive ? redact(p.message, secretsOf(inst.fields)) : p.message,
     });
   }

@@ -105,10 +105,9 @@ export function expandInventory(
     }
 
   const locate = (p: Problem): Problem => {
-    const m = INSTANCE_PATH.exec(p.path);
-    if (!m) return p;
-    const name = m[2] !== undefined ? (JSON.parse(m[2]) as string) : m[1]!;
-    const rest = m[3]!;
+    const at = splitInstancePath(p.path);
+    if (!at) return p;
+    const { name, rest } = at;
     const field = /^\.([A-Za-z0-9_]+)/.exec(rest)?.[1];
     if (field && overridden.get(name)?.has(field)) return { ...p, path: fieldPath('overrides', name) + rest };
     const o = origins.get(name);
@@ -128,8 +127,12 @@ export function expandInventory(
   return { config: { ...config, instances }, problems, locate };
 }
 
-/** `instances.www-7…` or `instances["odd name"]…`: the name and the rest of the path. */
-const INSTANCE_PATH = /^instances(?:\.([A-Za-z0-9_][A-Za-z0-9_-]*)|\[("(?:[^"\\]|\\.)*")\])(.*)$/;
+/** `instances.www-7.system` → `www-7` and `.system`; `instances["odd name"]` → `odd name` and ``. */
+export function splitInstancePath(path: string): { name: string; rest: string } | undefined {
+  const m = /^instances(?:\.([A-Za-z0-9_][A-Za-z0-9_-]*)|\[("(?:[^"\\]|\\.)*")\])(.*)$/.exec(path);
+  if (!m) return undefined;
+  return { name: m[1] ?? (JSON.parse(m[2]!) as string), rest: m[3]! };
+}
 
 /** The source's defaults fill the fields an instance does not set (`ssh` key by key). */
 function withDefaults(fields: Dict, defaults: Dict | undefined): { fields: Dict; filled: Set<string> } {
