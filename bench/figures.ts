@@ -12,6 +12,8 @@ export interface FleetFigures {
   hosts: number;
   /** Bytes off the deployer ÷ unique closure bytes (unshaped run). */
   bytesRatio: Record<VariantName, number>;
+  /** Bytes the hosts sent on the internal network ÷ unique closure bytes (nix-hive's substitution). */
+  internalRatio: Record<VariantName, number>;
   /** Connections the jump host accepted from the deployer in one deploy. */
   jumpConnections: Record<VariantName, number>;
   /** Mean connections each internal host accepted (relayed through the jump host) in one deploy. */
@@ -45,6 +47,7 @@ export function fleetFigures(unique: ClosureSize, r: FleetResults): FleetFigures
     uniqueBytes: unique.bytes,
     hosts: hostNames.length,
     bytesRatio: byVariant((v) => first(v).txBytes / unique.bytes),
+    internalRatio: byVariant((v) => first(v).internalTxBytes / unique.bytes),
     jumpConnections: byVariant((v) => first(v).connections[JUMP] ?? 0),
     internalConnections: byVariant(
       (v) => internal.reduce((a, h) => a + (first(v).connections[h] ?? 0), 0) / Math.max(1, internal.length),

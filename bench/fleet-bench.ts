@@ -138,31 +138,49 @@ export async function runVariant(
 export interface FleetResults {
   unshaped: Record<VariantName, VariantResult>;
   shaped: { mbit: number; rounds: Array<Record<VariantName, Measurement>> };
+  /** Variant runs that failed (retried once unshaped; a shaped round with a failure is left out). */
+  failures: string[];
 }
+
+const errorLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
 /** Sections 1, 3, 6 (one unshaped deploy per variant) and 2 (`rounds` shaped rounds, order rotating). */
 export async function fleetBench(
   p: Prepared,
   options: { rounds: number; mbit: number; log: (line: string) => void },
 ): Promise<FleetResults> {
+  const failures: string[] = [];
   const unshaped = {} as Record<VariantName, VariantResult>;
   for (const v of VARIANTS) {
     options.log(`  unshaped: ${v}…`);
-    unshaped[v] = await runVariant(p, v, { redeploy: true });
-    options.log(
-      `    ${(unshaped[v].first.wallMs / 1000).toFixed(1)} s, ${unshaped[v].first.txBytes} bytes sent`,
-    );
+    try {
+      unshaped[v] = await runVariant(p, v, { redeploy: true });
+    } catch (err) {
+      failures.push(`unshaped ${v} failed once and was run again: ${errorLine(err)}`);
+      options.log(`    failed (${errorLine(err)}); once more`);
+      unshaped[v] = await runVariant(p, v, { redeploy: true });
+    }
+    const m = unshaped[v].first;
+    options.log(`    ${(m.wallMs / 1000).toFixed(1)} s, ${m.txBytes} bytes sent`);
   }
   const rounds: Array<Record<VariantName, Measurement>> = [];
   for (let r = 0; r < options.rounds; r++) {
     const round = {} as Record<VariantName, Measurement>;
     const order = VARIANTS.map((_v, i) => VARIANTS[(i + r) % VARIANTS.length]!);
+    let ok = true;
     for (const v of order) {
       options.log(`  shaped ${options.mbit} Mbit/s, round ${r + 1}/${options.rounds}: ${v}…`);
-      round[v] = (await runVariant(p, v, { shapeUplinkMbit: options.mbit })).first;
-      options.log(`    ${(round[v].wallMs / 1000).toFixed(1)} s`);
+      try {
+        round[v] = (await runVariant(p, v, { shapeUplinkMbit: options.mbit })).first;
+        options.log(`    ${(round[v].wallMs / 1000).toFixed(1)} s`);
+      } catch (err) {
+        ok = false;
+        failures.push(`shaped round ${r + 1}: ${v} failed, the round is left out: ${errorLine(err)}`);
+        options.log(`    failed: ${errorLine(err)}`);
+        break;
+      }
     }
-    rounds.push(round);
+    if (ok) rounds.push(round);
   }
-  return { unshaped, shaped: { mbit: options.mbit, rounds } };
+  return { unshaped, shaped: { mbit: options.mbit, rounds }, failures };
 }

@@ -7,7 +7,7 @@
 //   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
 //   --only LIST       some of fleet,scale,overhead,import      --out DIR         where results go (bench/)
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,6 +59,7 @@ const results: BenchResults = {
   startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   durationMs: 0,
   argv: process.argv.slice(2),
+  load: { start: loadavg()[0]!, end: 0 },
   notes: [],
 };
 const workDir = await mkdtemp(path.join(tmpdir(), 'nix-hive-bench-'));
@@ -90,6 +91,7 @@ try {
     log(`   unique closure ${prepared.unique.bytes} bytes (${prepared.unique.paths} paths)`);
     const raw = await fleetBench(prepared, { rounds: int('rounds'), mbit: int('mbit'), log });
     results.fleet = { prepared, figures: fleetFigures(prepared.unique, raw) };
+    results.notes.push(...raw.failures);
     await writeFile(path.join(workDir, 'fleet-raw.json'), JSON.stringify(raw, null, 2));
   });
   await section('scale', async () => {
@@ -100,10 +102,11 @@ try {
     results.overhead = await overhead(workDir, int('overhead'), int('view-budget'));
   });
   await section('import', async () => {
-    results.importNote = importBench();
+    results.importNote = (await importBench(5000)).note;
   });
 } finally {
   results.durationMs = performance.now() - started;
+  results.load.end = loadavg()[0]!;
   const md = renderMarkdown(results);
   const out = String(values.out);
   await writeFile(path.join(out, 'results.md'), md);
