@@ -88,7 +88,10 @@ export function outputCandidates(
   for (const o of outputs)
     if (!o.sensitive && instanceShape(o.value)) candidates.push(...recordsOf(o, false));
   if (candidates.length === 0 && outputs.length > 0) {
-    const seen = outputs.map((o) => `${o.name} (${o.sensitive ? 'sensitive, skipped' : kindOf(o.value)})`);
+    const seen = outputs
+      .slice(0, 10)
+      .map((o) => `${o.name} (${o.sensitive ? 'sensitive, skipped' : kindOf(o.value)})`);
+    if (outputs.length > 10) seen.push(`… ${outputs.length - 10} more`);
     problems.push({
       path: '',
       message:

@@ -37,8 +37,14 @@ export function plainCandidates(data: unknown): { candidates: Candidate[]; probl
       key: k,
       from: fieldPath('', k),
       sensitive: false,
-      // In a map the key is the name; a `name` field is reported by the schema as an unknown key.
-      auto: () => recordAuto(record, false),
+      // In a map the key is the name.
+      auto: () =>
+        isDict(record) && 'name' in record
+          ? {
+              problem:
+                '"name" is not a field in a map of instances (the key is the name); for pulumi outputs, set format: pulumi-output',
+            }
+          : recordAuto(record, false),
     }));
   if (candidates.length === 0) return { candidates, problems: [{ path: '', message: 'no instances' }] };
   return { candidates, problems: [] };

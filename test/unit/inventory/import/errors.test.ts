@@ -181,3 +181,19 @@ test('a state resource whose address attribute is sensitive: its values are not 
     'inventory/terraform-state/sensitive-ip.json: vault.system: unknown system (sensitive)',
   ]);
 });
+
+test('a map whose instances carry "name" is ambiguous: the message points at format: pulumi-output', () => {
+  const dir = folder({
+    'inventory/p.json': '{ "bastion": { "name": "bastion-1", "address": "10.0.0.1", "system": "gate" } }',
+  });
+  const plain = resolveIn(dir, config({ inventory: ['inventory/p.json'] }));
+  assert.deepEqual(plain.lines, [
+    'inventory/p.json: bastion: "name" is not a field in a map of instances (the key is the name); for pulumi outputs, set format: pulumi-output',
+  ]);
+  const pulumi = resolveIn(
+    dir,
+    config({ inventory: [{ files: 'inventory/p.json', format: 'pulumi-output' }] }),
+  );
+  assert.deepEqual(pulumi.lines, []);
+  assert.deepEqual(Object.keys(pulumi.hive.instances), ['bastion-1']);
+});
