@@ -1,4 +1,5 @@
-// The inventory layer's entry: load a hive.config.ts, check it in three layers, resolve it, select targets.
+// The inventory layer's entry: load a hive.config.ts, import its inventory files, check it in three layers,
+// resolve it, select targets.
 import type { ResolvedHive } from './types.ts';
 import { findConfig } from './find-config.ts';
 import { loadConfigFile } from './load-config.ts';
