@@ -29,13 +29,18 @@ export interface Candidate {
   auto: () => AutoResult;
 }
 
-/** A dict record as an instance: `name` (when `nameField`) names it, the rest are its fields. */
+/**
+ * A dict record as an instance: `name` (when `nameField`) names it, the rest are its fields. A null (or
+ * undefined) field is unset: terraform object types give every attribute, null when there is none.
+ */
 export function recordAuto(record: unknown, nameField: boolean): AutoResult {
   if (!isDict(record)) return { problem: `expected an instance object, got ${kindOf(record)}` };
-  if (!nameField || !('name' in record)) return { fields: record };
-  const { name, ...fields } = record;
+  const fields: Dict = {};
+  for (const [k, v] of Object.entries(record)) if (v !== null && v !== undefined) fields[k] = v;
+  if (!nameField || !('name' in fields)) return { fields };
+  const { name, ...rest } = fields;
   if (typeof name !== 'string') return { problem: `"name" must be a string, got ${kindOf(name)}` };
-  return { name, fields };
+  return { name, fields: rest };
 }
 
 /** A value's kind in words, never its content (it may be a secret). */

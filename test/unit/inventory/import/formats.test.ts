@@ -138,3 +138,22 @@ test('`format` forces a reader; a file of another format says what it looks like
     'inventory/pulumi/stack.json: expected `terraform show -json` state, but this looks like `pulumi stack output --json`',
   ]);
 });
+
+test('null fields are unset (terraform object types give every attribute, null when there is none)', () => {
+  const dir2 = folder({
+    'inventory/tf.json': JSON.stringify({
+      web: {
+        sensitive: false,
+        type: ['list', ['object', {}]],
+        value: [
+          { name: 'www-1', address: '10.0.0.1', system: 'www', via: null, port: null, tags: ['web'] },
+          { name: 'www-2', address: '10.0.0.2', system: 'www', via: 'www-1', port: 2222, tags: null },
+        ],
+      },
+    }),
+  });
+  const { hive, lines } = resolveIn(dir2, config({ inventory: ['inventory/tf.json'] }));
+  assert.deepEqual(lines, []);
+  assert.deepEqual(summary(hive), ['www-1 www 10.0.0.1 web -', 'www-2 www 10.0.0.2 - www-1']);
+  assert.equal(hive.instances['www-1']!.port, 22);
+});
