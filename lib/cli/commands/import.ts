@@ -2,7 +2,7 @@
 // state or a plain inventory file, and writes the normalised YAML (with a `$schema` line) to commit and edit.
 // Sensitive outputs are written only when named in --outputs (they are then the instance data); the file is
 // then created with mode 0600 and a note says so. Messages never show their values.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -88,6 +88,8 @@ export function registerImport(program: Command): void {
       if (out) {
         mkdirSync(path.dirname(out), { recursive: true });
         writeFileSync(out, yaml, sensitive ? { mode: 0o600 } : {});
+        // The mode above applies only to a new file.
+        if (sensitive) chmodSync(out, 0o600);
         process.stderr.write(`nix-hive: wrote ${result.instances.length} instances to ${flags.out}\n`);
       } else process.stdout.write(yaml);
       if (sensitive)

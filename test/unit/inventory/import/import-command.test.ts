@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
@@ -66,6 +66,12 @@ test('every format imports to stdout; the fixtures validate against the inventor
 });
 
 test('a sensitive output is written only when named, then with mode 0600 and a note', () => {
+  writeFileSync(path.join(dir, 'out-existing.yaml'), '# was here\n', { mode: 0o644 });
+  assert.equal(
+    cli('inventory/terraform-output/outputs.json', '--outputs', 'workers', '-o', 'out-existing.yaml').code,
+    0,
+  );
+  assert.equal(statSync(path.join(dir, 'out-existing.yaml')).mode & 0o777, 0o600);
   const plain = cli('inventory/terraform-output/outputs.json');
   assert.doesNotMatch(plain.stdout, /worker|hunter2/);
   const r = cli('inventory/terraform-output/outputs.json', '--outputs', 'workers', '-o', 'out/workers.yaml');
