@@ -142,3 +142,24 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     assertNothingLeft(sessionDir, children);
   });
 }
+
+test('one Ctrl-C and a step that outlasts the grace period: it is stopped after 10 s', async () => {
+  const dir = await hive('grace', 30);
+  const live = startCli(['deploy', '-c', dir, '--parallel', '1', 'a', 'b', 'c'], env);
+  await live.waitForStderr(/start\s+activate a\b/);
+  const sessionDir = await sessionDirOf(live.child.pid!);
+  await sleep(500);
+  const children = descendants(live.child.pid!);
+  live.child.kill('SIGINT');
+  const t0 = Date.now();
+  const r = await live.done;
+  const took = Date.now() - t0;
+  console.log(`grace: exited ${took} ms after the only SIGINT`);
+  assert.ok(took >= 9_500 && took < 15_000, `exited ${took} ms after SIGINT (grace 10 s)`);
+  assert.equal(r.exitCode, 130, r.stderr);
+  assert.equal(row(r.stdout, 'a')[2], 'interrupted', r.stdout);
+  assert.match(r.stdout, /0 ok, 0 failed, 0 skipped, 3 interrupted/);
+  const state = await readState(path.join(dir, 'hive.state'));
+  assert.equal(state.instances.a!.outcome, 'interrupted');
+  assertNothingLeft(sessionDir, children);
+});
