@@ -33,7 +33,15 @@ export interface FleetFigures {
     oneActivationMs: number;
     hiveToLowerBound: number;
   };
-  redeploy?: { txBytes: number; bytesRatio: number; wallMs: number; timeRatio: number };
+  redeploy?: {
+    txBytes: number;
+    bytesRatio: number;
+    wallMs: number;
+    timeRatio: number;
+    /** Store paths copied by the re-deploy (first deploy's count beside it). */
+    copiedPaths: number | undefined;
+    firstCopiedPaths: number | undefined;
+  };
 }
 
 const byVariant = (f: (v: VariantName) => number) =>
@@ -82,6 +90,8 @@ export function fleetFigures(unique: ClosureSize, r: FleetResults): FleetFigures
       bytesRatio: again.txBytes / unique.bytes,
       wallMs: again.wallMs,
       timeRatio: again.wallMs / first('nix-hive').wallMs,
+      copiedPaths: again.copiedPaths,
+      firstCopiedPaths: first('nix-hive').copiedPaths,
     };
   }
   return out;

@@ -37,7 +37,7 @@ function fleetSection(p: Prepared, f: FleetFigures): string {
     ],
   ];
   rows.push([
-    'bytes sent on the internal network ÷ unique',
+    'bytes sent on the internal network ÷ unique (baselines: relayed by ProxyJump)',
     ...VARIANTS.map((v) => ratio(f.internalRatio[v], 1)),
     '',
   ]);
@@ -76,6 +76,13 @@ function fleetSection(p: Prepared, f: FleetFigures): string {
         '~0',
       ],
       ['re-deploy: time ÷ first deploy', `${ratio(r.timeRatio, 1)} (${seconds(r.wallMs)})`, '', '', ''],
+      [
+        're-deploy: store paths copied (first deploy)',
+        `**${r.copiedPaths ?? 'n/a'}** (${r.firstCopiedPaths ?? 'n/a'})`,
+        '',
+        '',
+        '0',
+      ],
     );
   }
   const lines = [
@@ -116,6 +123,7 @@ function scaleSection(s: ScaleResults): string {
       String(r.steps),
       seconds(r.resolveMs),
       `**${seconds(r.planMs)}**`,
+      `${((r.planMs / r.n) * 1000).toFixed(1)} µs`,
       kib(r.inProcessRssKiB),
       seconds(r.cliBuildMs),
       kib(r.cliBuildRssKiB),
@@ -138,6 +146,7 @@ function scaleSection(s: ScaleResults): string {
         'plan steps',
         'resolve',
         'plan (goal < 0.3 s at 10k)',
+        'plan per instance',
         'peak RSS',
         'CLI build --no build',
         'peak RSS',

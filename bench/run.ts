@@ -53,6 +53,17 @@ const int = (name: keyof typeof values) => {
 const only = new Set(String(values.only).split(','));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** In the repo's prettier style (its format check covers results.md); as is if prettier is absent. */
+async function formatMarkdown(md: string, file: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(md, { ...options, parser: 'markdown' });
+  } catch {
+    return md;
+  }
+}
+
 const started = performance.now();
 const results: BenchResults = {
   machine: await describeMachine(),
@@ -107,8 +118,8 @@ try {
 } finally {
   results.durationMs = performance.now() - started;
   results.load.end = loadavg()[0]!;
-  const md = renderMarkdown(results);
   const out = String(values.out);
+  const md = await formatMarkdown(renderMarkdown(results), path.join(out, 'results.md'));
   await writeFile(path.join(out, 'results.md'), md);
   await writeFile(path.join(out, 'chart.svg'), renderChart(results));
   process.stdout.write(md);

@@ -4,7 +4,7 @@
 // - "sequential": for each host, plain `nix copy --to ssh://host` from the deployer, then activate over ssh;
 // - "parallel direct": Colmena's default, 10 hosts at once, each closure pushed from the deployer.
 // The baselines use the fleet's plain ssh_config (ProxyJump through the jump host, no multiplexing).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deployerEnv, sshConfigText, type Fleet } from '../test/fleet/harness/fleet.ts';
@@ -40,6 +40,13 @@ export interface Measurement {
   substituterConnections: number;
   /** How long each activation took (as the variant measures it). */
   activationMs: number[];
+  /** Store paths nix-hive's logs say were copied (`copying path …`), to the jump host and behind it. */
+  copiedPaths?: number;
+}
+
+export interface DeployOutcome {
+  activationMs: number[];
+  copiedPaths?: number;
 }
 
 /** Each host's accepted connections from the deployer's side: the jump host's from the deployer, others' from the jump. */
@@ -59,13 +66,13 @@ async function connectionCounts(
 export async function measure(
   fleet: Fleet,
   variant: VariantName,
-  fn: () => Promise<number[]>,
+  fn: () => Promise<DeployOutcome>,
 ): Promise<Measurement> {
   const bytes0 = await fleet.uplinkBytes();
   const internal0 = await fleet.internalBytes();
   const conns0 = await connectionCounts(fleet);
   const t0 = performance.now();
-  const activationMs = await fn();
+  const outcome = await fn();
   const wallMs = performance.now() - t0;
   const bytes1 = await fleet.uplinkBytes();
   const internal1 = await fleet.internalBytes();
@@ -80,7 +87,7 @@ export async function measure(
     wallMs,
     connections,
     substituterConnections: conns1.fromInside - conns0.fromInside,
-    activationMs,
+    ...outcome,
   };
 }
 
@@ -124,13 +131,13 @@ export async function runCli(
   return { ...r, report };
 }
 
-/** `nix-hive deploy --json` of every instance; returns the activation steps' durations. */
+/** `nix-hive deploy --json` of every instance; the activation steps' durations and the paths copied. */
 export async function deployNixHive(
   fleet: Fleet,
   configFile: string,
   stateFile: string,
   extra: string[] = [],
-): Promise<number[]> {
+): Promise<DeployOutcome> {
   const env = await cliEnv(fleet, path.join(path.dirname(configFile), 'home'));
   const r = await runCli(['deploy', '-c', configFile, '--json', '--state', stateFile, ...extra], env);
   if (r.exitCode !== 0 || !r.report?.ok) {
@@ -139,9 +146,15 @@ export async function deployNixHive(
       `nix-hive deploy failed (exit ${r.exitCode}): ${JSON.stringify(failed.slice(0, 3))}\n${r.stderr.slice(-2000)}`,
     );
   }
-  return (r.report.steps as Array<{ kind: string; durationMs: number }>)
+  let copiedPaths = 0;
+  const logDir = r.report.logDir as string;
+  for (const f of await readdir(logDir)) {
+    copiedPaths += (await readFile(path.join(logDir, f), 'utf8')).match(/^copying path /gm)?.length ?? 0;
+  }
+  const activationMs = (r.report.steps as Array<{ kind: string; durationMs: number }>)
     .filter((s) => s.kind === 'activate')
     .map((s) => s.durationMs);
+  return { activationMs, copiedPaths };
 }
 
 // ---- the baselines: plain nix copy and ssh ----
@@ -186,19 +199,19 @@ async function pushThenActivate(fleet: Fleet, t: { host: string; outPath: string
 }
 
 /** Baseline A: one host after the other. */
-export async function deploySequential(fleet: Fleet, targets: Targets): Promise<number[]> {
+export async function deploySequential(fleet: Fleet, targets: Targets): Promise<DeployOutcome> {
   const out: number[] = [];
   for (const t of targets) out.push(await pushThenActivate(fleet, t));
-  return out;
+  return { activationMs: out };
 }
 
 /** Baseline B: `parallel` hosts at once (Colmena's default is 10), each pushed from the deployer. */
-export async function deployParallel(fleet: Fleet, targets: Targets, parallel = 10): Promise<number[]> {
+export async function deployParallel(fleet: Fleet, targets: Targets, parallel = 10): Promise<DeployOutcome> {
   const out: number[] = [];
   const queue = [...targets];
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) out.push(await pushThenActivate(fleet, t));
   };
   await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker));
-  return out;
+  return { activationMs: out };
 }

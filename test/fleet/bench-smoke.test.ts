@@ -66,6 +66,8 @@ test('fleet sections: nix-hive sends the closure about once, the baselines once 
 
   const r = figures.redeploy!;
   assert.ok(r.bytesRatio < 0.2, `re-deploy sent ${r.txBytes} bytes`);
+  assert.equal(r.copiedPaths, 0, 'the re-deploy copied no store path');
+  assert.ok((r.firstCopiedPaths ?? 0) >= prepared.www.paths, 'the first deploy copied the www closure');
   assert.ok(r.wallMs > 0 && r.timeRatio > 0);
 });
 
