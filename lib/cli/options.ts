@@ -63,6 +63,15 @@ export function parseCount(flag: string, value: string): number {
   return n;
 }
 
+/** A duration option in seconds, fractions allowed (`--timeout 1.5`). */
+export function parseSeconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || n <= 0) {
+    throw new InputError([{ path: flag, message: `must be a number of seconds > 0, got "${value}"` }]);
+  }
+  return n;
+}
+
 /** The state file's path: `--state`, or hive.state beside the config; undefined for `--no-state`. */
 export function statePath(flags: { state?: string | false }, hive: ResolvedHive): string | undefined {
   if (flags.state === false) return undefined;

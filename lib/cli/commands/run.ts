@@ -5,7 +5,7 @@ import { InputError, inputError } from '../../errors.ts';
 import { hostsOf } from '../../host/host.ts';
 import { runOnHosts, summarize, type HostRunRecord, type RunEvent } from '../../host/run-many.ts';
 import { openSshSession } from '../../ssh/session.ts';
-import { addConfigOption, loadSelection, type ConfigOptions } from '../options.ts';
+import { addConfigOption, loadSelection, parseCount, parseSeconds, type ConfigOptions } from '../options.ts';
 import { interruptSignals } from '../interrupt.ts';
 
 export interface RunFlags extends ConfigOptions {
@@ -44,18 +44,6 @@ export function splitAtDashDash(
   return { before: operands.slice(0, operands.length - tail), after: operands.slice(operands.length - tail) };
 }
 
-function positive(flag: string, value: string, integer: boolean): number {
-  const n = Number(value);
-  const ok = integer ? /^\d+$/.test(value) && n >= 1 : /^\d+(\.\d+)?$/.test(value) && n > 0;
-  if (!ok || !Number.isFinite(n)) {
-    throw inputError(
-      flag,
-      `must be a ${integer ? 'whole number ≥ 1' : 'number of seconds > 0'}, got "${value}"`,
-    );
-  }
-  return n;
-}
-
 /** The request a command line makes; every problem is an InputError (exit 2, nothing started). */
 export function parseRunArgs(operands: string[], rawArgs: readonly string[], flags: RunFlags): RunRequest {
   const split = splitAtDashDash(operands, rawArgs);
@@ -68,9 +56,9 @@ export function parseRunArgs(operands: string[], rawArgs: readonly string[], fla
   return {
     patterns: split.before,
     command: split.after,
-    parallel: positive('--parallel', flags.parallel, true),
-    timeoutMs: flags.timeout === undefined ? undefined : positive('--timeout', flags.timeout, false) * 1000,
-    connectTimeout: positive('--connect-timeout', flags.connectTimeout, true),
+    parallel: parseCount('--parallel', flags.parallel),
+    timeoutMs: flags.timeout === undefined ? undefined : parseSeconds('--timeout', flags.timeout) * 1000,
+    connectTimeout: parseCount('--connect-timeout', flags.connectTimeout),
     mode: flags.json ? 'json' : flags.stream ? 'stream' : 'grouped',
     sudo: Boolean(flags.sudo),
     stdin: Boolean(flags.stdin),
