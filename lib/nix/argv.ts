@@ -1,8 +1,6 @@
 // Pure argv builders for every nix command nix-hive runs. Tests assert these arrays exactly.
 // `nix` subcommands get `--extra-experimental-features nix-command` so they work on Nix 2.8 through
 // current Nix and Lix; the stable `nix-build`/`nix-store`/`nix-env` are preferred where they suffice.
-import type { Goal } from './goal.ts';
-import { setsProfile } from './goal.ts';
 
 export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command'] as const;
 export const SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
@@ -74,26 +72,6 @@ export function instanceStoreUri(instance: string): string {
 }
 
 // ---- commands run on the target host (as argv; the host layer quotes them once) ----
-
-/** Point the system profile at the new system (goals that set the profile only). */
-export function setProfileArgv(outPath: string): string[] {
-  return ['nix-env', '-p', SYSTEM_PROFILE, '--set', outPath];
-}
-
-export function switchArgv(outPath: string, goal: Goal): string[] {
-  return [`${outPath}/bin/switch-to-configuration`, goal];
-}
-
-/** The remote commands of one activation, in order (the profile is set only when it points elsewhere). */
-export function activationArgvs(outPath: string, goal: Goal, profileTarget?: string): string[][] {
-  const setProfile = setsProfile(goal) && profileTarget !== outPath;
-  return setProfile ? [setProfileArgv(outPath), switchArgv(outPath, goal)] : [switchArgv(outPath, goal)];
-}
-
-/** Where the system profile points now (empty output when there is none yet). */
-export function profileTargetArgv(): string[] {
-  return ['readlink', '-f', SYSTEM_PROFILE];
-}
 
 /** Nix's settings as JSON on a host (`show-config` works from 2.4 on, and as an alias on newer Nix/Lix). */
 export function showConfigArgv(): string[] {

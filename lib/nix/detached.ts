@@ -2,64 +2,66 @@
 // runs under systemd-run where the host has systemd, else in a new session via `setsid -f`; its output
 // and exit status land in files under /run/nix-hive that a later connection reads back. A dropped
 // connection therefore cannot kill a half-done switch, and the deploy still learns the true outcome.
-// The scripts here are fixed text: user data only ever travels as positional arguments.
+// Two remote commands per activation: start (profile + launch) and wait (status + output).
+// The scripts are fixed text: user data only ever travels as positional arguments.
+import { setsProfile, type Goal } from './goal.ts';
+import { SYSTEM_PROFILE } from './argv.ts';
 
 export const ACTIVATION_DIR = '/run/nix-hive';
 
 /** Runs "$@" with output to <dir>/<id>.log and its exit code, atomically, to <dir>/<id>.status. */
 const WRAPPER = [
   'exec < /dev/null > /dev/null 2>&1', // let go of the ssh session's pipes at once
-  'd=/run/nix-hive; id=$1; shift',
-  'mkdir -p "$d" && rm -f "$d/$id.status" "$d/$id.log"',
+  'd=$1; id=$2; shift 2',
   '"$@" > "$d/$id.log" 2>&1 < /dev/null',
   'echo $? > "$d/$id.status.tmp" && mv "$d/$id.status.tmp" "$d/$id.status"',
 ].join('\n');
 
-export function activationFiles(id: string): { log: string; status: string } {
-  return { log: `${ACTIVATION_DIR}/${id}.log`, status: `${ACTIVATION_DIR}/${id}.status` };
-}
+/**
+ * Sets the profile when asked and it points elsewhere (synchronously: its failure is this command's),
+ * then starts switch-to-configuration detached and returns at once.
+ */
+const START = [
+  'set -e',
+  'wrapper=$1; d=$2; id=$3; profile=$4; path=$5; goal=$6; set_profile=$7',
+  'if [ "$set_profile" = 1 ] && [ "$(readlink -f "$profile" || true)" != "$path" ]; then',
+  '  nix-env -p "$profile" --set "$path"',
+  'fi',
+  'mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log"',
+  'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
+  '  exec systemd-run --unit="nix-hive-activate-$id" --collect --quiet --service-type=exec -- \\',
+  '    sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
+  'fi',
+  'exec setsid -f sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
+].join('\n');
 
-/** Does the host run systemd? (exit 0 = yes) */
-export function hasSystemdArgv(): string[] {
-  return ['sh', '-c', 'test -d /run/systemd/system && command -v systemd-run >/dev/null'];
-}
+/** Waits until the status file exists (exit 124 after `limit` polls), then prints it and the output. */
+const WAIT = [
+  'd=$1; id=$2; limit=$3; n=0',
+  'while [ ! -e "$d/$id.status" ]; do sleep 0.2; n=$((n+1)); [ "$n" -ge "$limit" ] && exit 124; done',
+  'cat "$d/$id.status"; cat "$d/$id.log" 2> /dev/null || true',
+].join('\n');
 
-/** Start `command` detached; returns at once. `id` must be a safe file name. */
-export function launchDetachedArgv(id: string, command: string[], systemd: boolean): string[] {
+function checkId(id: string): void {
   if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new Error(`unsafe activation id ${JSON.stringify(id)}`);
-  if (systemd) {
-    return [
-      'systemd-run',
-      `--unit=nix-hive-activate-${id}`,
-      '--collect',
-      '--quiet',
-      '--service-type=exec',
-      '--',
-      'sh',
-      '-c',
-      WRAPPER,
-      'nix-hive-activate',
-      id,
-      ...command,
-    ];
-  }
-  // setsid -f: a new session, so the sshd session's end (SIGHUP) does not reach it.
-  return ['setsid', '-f', 'sh', '-c', WRAPPER, 'nix-hive-activate', id, ...command];
 }
 
-/** Waits (remotely, polling a file) until the detached command ended, then prints its exit status. */
-export function waitDetachedArgv(id: string, timeoutSeconds: number): string[] {
-  const { status } = activationFiles(id);
-  return [
-    'sh',
-    '-c',
-    'n=0; while [ ! -e "$1" ]; do sleep 0.2; n=$((n+1)); [ "$n" -ge "$2" ] && exit 124; done; cat "$1"',
-    'nix-hive-wait',
-    status,
-    String(Math.max(1, Math.round(timeoutSeconds * 5))),
-  ];
+/** One remote command: set the profile (goals that set it), then start the switch detached. */
+export function startActivationArgv(id: string, outPath: string, goal: Goal, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  const setProfile = setsProfile(goal) ? '1' : '0';
+  return ['sh', '-c', START, 'nix-hive-start', WRAPPER, dir, id, SYSTEM_PROFILE, outPath, goal, setProfile];
 }
 
-export function readDetachedLogArgv(id: string): string[] {
-  return ['cat', activationFiles(id).log];
+/** One remote command: wait for the detached switch to end; stdout is its exit status, then its output. */
+export function waitActivationArgv(id: string, timeoutSeconds: number, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  const polls = String(Math.max(1, Math.round(timeoutSeconds * 5)));
+  return ['sh', '-c', WAIT, 'nix-hive-wait', dir, id, polls];
+}
+
+/** Splits the wait command's output into the exit status and the activation's output lines. */
+export function parseWaitOutput(stdout: string): { status: string; lines: string[] } {
+  const [status = '', ...lines] = stdout.split('\n');
+  return { status: status.trim(), lines: lines.filter((l) => l !== '') };
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { resolveHive } from '../../lib/inventory/resolve.ts';
 import type { HiveConfig } from '../../lib/inventory/types.ts';
 import { Host } from '../../lib/host/host.ts';
-import { launchDetachedArgv } from '../../lib/nix/detached.ts';
+import { startActivationArgv, waitActivationArgv } from '../../lib/nix/detached.ts';
 import { quoteArgv } from '../../lib/ssh/quote.ts';
 import { renderSshConfig } from '../../lib/ssh/config.ts';
 import type { SshSession } from '../../lib/ssh/session.ts';
@@ -147,21 +147,30 @@ test('a remote command is one argv element after `--` and the instance name, quo
   }
 });
 
-test('the detached activation takes the command as positional arguments after a fixed script', () => {
-  const command = ['/nix/store/x-system/bin/switch-to-configuration', 'switch', ...HOSTILE];
-  for (const systemd of [true, false]) {
-    const argv = launchDetachedArgv('run-1-www-1', command, systemd);
-    const i = argv.indexOf('nix-hive-activate');
-    assert.ok(i > 0);
-    assert.deepEqual(argv.slice(i + 1), ['run-1-www-1', ...command]);
-    // The script (the word after -c) contains none of the data.
-    const script = argv[argv.indexOf('-c') + 1]!;
-    for (const h of HOSTILE.filter((x) => x.length > 3)) assert.ok(!script.includes(h), h);
+test('the detached activation takes its data as positional arguments after a fixed script', () => {
+  for (const path of HOSTILE.map((h) => `/nix/store/x-${h}`)) {
+    for (const goal of ['switch', 'dry-activate'] as const) {
+      const argv = startActivationArgv('run-1-www-1', path, goal);
+      const i = argv.indexOf('nix-hive-start');
+      assert.ok(i > 0);
+      // after the name: the wrapper script, the folder, the id, the profile, the path, the goal, the flag
+      assert.deepEqual(argv.slice(i + 2), [
+        '/run/nix-hive',
+        'run-1-www-1',
+        '/nix/var/nix/profiles/system',
+        path,
+        goal,
+        goal === 'switch' ? '1' : '0',
+      ]);
+      // The scripts (the word after -c, and the wrapper) contain none of the data.
+      for (const script of [argv[argv.indexOf('-c') + 1]!, argv[i + 1]!]) {
+        for (const h of HOSTILE.filter((x) => x.length > 3)) assert.ok(!script.includes(h), h);
+      }
+    }
   }
-  for (const id of ['../x', 'a b', '$(x)', '-rf', 'a\nb']) {
-    // A leading "-" is a safe file name here: it is only ever a positional argument of a fixed script.
-    if (id === '-rf') continue;
-    assert.throws(() => launchDetachedArgv(id, command, false), /unsafe activation id/);
+  for (const id of ['../x', 'a b', '$(x)', 'a\nb']) {
+    assert.throws(() => startActivationArgv(id, '/nix/store/x', 'test'), /unsafe activation id/);
+    assert.throws(() => waitActivationArgv(id, 5), /unsafe activation id/);
   }
 });
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  activationArgvs,
   addRootArgv,
   copyArgv,
   nixBuildArgv,
@@ -11,23 +10,29 @@ import {
 } from '../../../lib/nix/argv.ts';
 import { GOALS, changesRunningSystem, isGoal, isPreview, setsProfile } from '../../../lib/nix/goal.ts';
 import { buildSpec, groupBySearchPath } from '../../../lib/nix/build.ts';
+import { startActivationArgv, waitActivationArgv } from '../../../lib/nix/detached.ts';
 import { seedHive } from '../../helpers/hive.ts';
 
 const SYS = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nixos-system-www';
 
-test('activation argv for every goal', () => {
-  assert.deepEqual(activationArgvs(SYS, 'switch'), [
-    ['nix-env', '-p', '/nix/var/nix/profiles/system', '--set', SYS],
-    [`${SYS}/bin/switch-to-configuration`, 'switch'],
-  ]);
-  assert.deepEqual(activationArgvs(SYS, 'boot'), [
-    ['nix-env', '-p', '/nix/var/nix/profiles/system', '--set', SYS],
-    [`${SYS}/bin/switch-to-configuration`, 'boot'],
-  ]);
-  assert.deepEqual(activationArgvs(SYS, 'test'), [[`${SYS}/bin/switch-to-configuration`, 'test']]);
-  assert.deepEqual(activationArgvs(SYS, 'dry-activate'), [
-    [`${SYS}/bin/switch-to-configuration`, 'dry-activate'],
-  ]);
+test('activation argv for every goal: the profile is set for switch and boot only, the goal goes through', () => {
+  for (const goal of GOALS) {
+    const argv = startActivationArgv('20261125T205407Z-www-1', SYS, goal);
+    assert.equal(argv[0], 'sh');
+    assert.equal(argv[1], '-c');
+    assert.deepEqual(argv.slice(-6), [
+      '/run/nix-hive',
+      '20261125T205407Z-www-1',
+      '/nix/var/nix/profiles/system',
+      SYS,
+      goal,
+      goal === 'switch' || goal === 'boot' ? '1' : '0',
+    ]);
+    assert.match(argv[2]!, /nix-env -p "\$profile" --set "\$path"/);
+    assert.match(argv[2]!, /systemd-run .*\n.*switch-to-configuration" "\$goal"/);
+    assert.match(argv[2]!, /setsid -f sh -c "\$wrapper" .* "\$path\/bin\/switch-to-configuration" "\$goal"/);
+  }
+  assert.deepEqual(waitActivationArgv('r-1', 2).slice(-3), ['/run/nix-hive', 'r-1', '10']);
 });
 
 test('goal predicates', () => {
@@ -137,9 +142,4 @@ test('sign, copy, root and query argv', () => {
     'ssh://root@10.1.0.1',
     SYS,
   ]);
-});
-
-test('the profile is set only when it points elsewhere', () => {
-  assert.deepEqual(activationArgvs(SYS, 'switch', SYS), [[`${SYS}/bin/switch-to-configuration`, 'switch']]);
-  assert.equal(activationArgvs(SYS, 'boot', '/nix/store/other').length, 2);
 });
