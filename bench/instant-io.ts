@@ -54,8 +54,9 @@ export function instantTransport(publicKey: string): Transport {
         };
         return result(argv[0]!, argv, JSON.stringify(settings));
       }
-      if (cmd.includes('/run/systemd/system')) return result(argv[0]!, argv, '', 1);
-      if (cmd.includes('nix-hive-wait')) return result(argv[0]!, argv, '0\n');
+      // The activation's wait command prints the exit status, then the output.
+      if (argv.includes('nix-hive-wait'))
+        return result(argv[0]!, argv, '0\nactivating the configuration...\n');
       return result(argv[0]!, argv);
     },
     connect: async () => {},

@@ -177,9 +177,13 @@ export async function baselineSshConfig(fleet: Fleet): Promise<string> {
 }
 
 /** Push one host's closure from the deployer, then activate it over ssh; returns the activation's time. */
-async function pushThenActivate(fleet: Fleet, t: { host: string; outPath: string }): Promise<number> {
-  const sshConfig = await baselineSshConfig(fleet);
+async function pushThenActivate(
+  fleet: Fleet,
+  sshConfig: string,
+  t: { host: string; outPath: string },
+): Promise<number> {
   const env = { ...deployerEnv(fleet), NIX_SSHOPTS: `-F ${sshConfig}` };
+
   const copy = [
     'nix',
     '--extra-experimental-features',
@@ -200,17 +204,19 @@ async function pushThenActivate(fleet: Fleet, t: { host: string; outPath: string
 
 /** Baseline A: one host after the other. */
 export async function deploySequential(fleet: Fleet, targets: Targets): Promise<DeployOutcome> {
+  const sshConfig = await baselineSshConfig(fleet);
   const out: number[] = [];
-  for (const t of targets) out.push(await pushThenActivate(fleet, t));
+  for (const t of targets) out.push(await pushThenActivate(fleet, sshConfig, t));
   return { activationMs: out };
 }
 
 /** Baseline B: `parallel` hosts at once (Colmena's default is 10), each pushed from the deployer. */
 export async function deployParallel(fleet: Fleet, targets: Targets, parallel = 10): Promise<DeployOutcome> {
+  const sshConfig = await baselineSshConfig(fleet);
   const out: number[] = [];
   const queue = [...targets];
   const worker = async () => {
-    for (let t = queue.shift(); t; t = queue.shift()) out.push(await pushThenActivate(fleet, t));
+    for (let t = queue.shift(); t; t = queue.shift()) out.push(await pushThenActivate(fleet, sshConfig, t));
   };
   await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker));
   return { activationMs: out };
