@@ -199,6 +199,88 @@ function overheadSection(o: OverheadResults): string {
   ].join('\n');
 }
 
+/** One table of the headline figures, for the main README: comparisons as ratios, the rest nix-hive's own. */
+export function headlineTable(r: BenchResults): string {
+  const rows: string[][] = [];
+  const only = (figure: string, value: string, goal: string) => [figure, value, '—', '—', goal];
+  const f = r.fleet?.figures;
+  if (f) {
+    rows.push([
+      'uplink bytes ÷ unique closure bytes',
+      ...VARIANTS.map((v) => ratio(f.bytesRatio[v], 1)),
+      '≤ 1.05',
+    ]);
+    if (f.shaped) {
+      rows.push(
+        [
+          `wall time ÷ nix-hive's (${f.shaped.mbit} Mbit/s uplink, median of ${f.shaped.rounds})`,
+          ...VARIANTS.map((v) => ratio(f.shaped!.wallRatioToHive[v], 1)),
+          '',
+        ],
+        [
+          'wall time ÷ lower bound (unique bytes at the uplink rate + one activation)',
+          ...VARIANTS.map((v) => ratio(f.shaped!.wallMedianMs[v], f.shaped!.lowerBoundMs)),
+          '',
+        ],
+      );
+    }
+    rows.push([
+      'ssh connections per host per deploy',
+      ...VARIANTS.map((v) => fix(f.connectionsPerHost[v])),
+      '1',
+    ]);
+    if (f.redeploy)
+      rows.push(
+        only(
+          're-deploy of an unchanged fleet: paths copied; bytes ÷ unique; time ÷ first',
+          `${f.redeploy.copiedPaths ?? 'n/a'}; ${ratio(f.redeploy.bytesRatio, 1)}; ${ratio(f.redeploy.timeRatio, 1)}`,
+          '0',
+        ),
+      );
+  }
+  const s = r.scale;
+  if (s) {
+    const at = (n: number) => s.rows.find((x) => x.n === n);
+    const k10 = at(10_000);
+    if (k10) rows.push(only('plan of 10,000 instances (in-process)', seconds(k10.planMs), '< 0.3 s'));
+    const growth = s.rows
+      .slice(1)
+      .map((x, i) => `${ratio(x.planMs, s.rows[i]!.planMs)} (×${x.n / s.rows[i]!.n})`)
+      .join(', ');
+    if (growth)
+      rows.push(
+        only('plan time growth, ' + s.rows.map((x) => `${x.n / 1000}k`).join(' → '), growth, 'near-linear'),
+      );
+    const last = s.rows.at(-1);
+    if (last)
+      rows.push(
+        only(
+          `CLI \`build --no build\`, ${last.n / 1000}k instances: time; peak RSS`,
+          `${seconds(last.cliBuildMs)}; ${last.cliBuildRssKiB ? Math.round(last.cliBuildRssKiB / 1024) + ' MiB' : 'n/a'}`,
+          '',
+        ),
+      );
+  }
+  const o = r.overhead;
+  if (o) {
+    rows.push(
+      only(
+        `orchestration CPU per instance (${o.n} synthetic)`,
+        `${((o.bare.cpuMs / o.n) * 1000).toFixed(0)} µs`,
+        '',
+      ),
+    );
+    rows.push(
+      only(
+        'listr2 view: time per event',
+        `${(o.listr.sinkMs / Math.max(1, o.listr.forwarded)).toFixed(1)} ms${o.listr.forwarded < o.listr.events ? ' (does not keep up)' : ''}`,
+        'keeps up',
+      ),
+    );
+  }
+  return table(['figure', ...VARIANTS.map((v) => VARIANT_LABEL[v]), 'goal'], rows);
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const parts = [
     '# nix-hive benchmark results',
@@ -210,6 +292,10 @@ export function renderMarkdown(r: BenchResults): string {
       `${r.load.end.toFixed(1)} at the end. Figures are ratios measured side by side in this one run.`,
     '',
     '![chart](chart.svg)',
+    '',
+    '## Headline figures',
+    '',
+    headlineTable(r),
     '',
   ];
   if (r.fleet) parts.push(fleetSection(r.fleet.prepared, r.fleet.figures));

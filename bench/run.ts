@@ -1,12 +1,13 @@
 // The benchmark (issue 8): `just bench` / `npm run bench` as root. Runs the sections, prints the results
-// as markdown tables and writes bench/results.md and bench/chart.svg.
+// as markdown tables and writes bench/results.md, bench/chart.svg and the raw figures in bench/results.json.
 //   --rounds N        shaped wall-time rounds (default 3)     --mbit N          uplink shaping (default 100)
 //   --internal N      hosts behind the jump host (16)          --payload SIZE    www closure payload (20M)
 //   --sizes a,b,c     synthetic inventory sizes (1000,10000,50000)
 //   --overhead N      synthetic instances for the overhead section (2000)
 //   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
 //   --only LIST       some of fleet,scale,overhead,import      --out DIR         where results go (bench/)
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+//   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: SECTIONS.join(',') },
     out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
     keep: { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
 const int = (name: keyof typeof values) => {
@@ -62,6 +64,19 @@ async function formatMarkdown(md: string, file: string): Promise<string> {
   } catch {
     return md;
   }
+}
+
+if (values.render) {
+  // Re-render only: the figures of an earlier run (its results.json), the current report and chart code.
+  const earlier = JSON.parse(await readFile(values.render, 'utf8')) as BenchResults;
+  const out = String(values.out);
+  await writeFile(
+    path.join(out, 'results.md'),
+    await formatMarkdown(renderMarkdown(earlier), path.join(out, 'results.md')),
+  );
+  await writeFile(path.join(out, 'chart.svg'), renderChart(earlier));
+  log(`re-rendered ${path.join(out, 'results.md')} and chart.svg from ${values.render}`);
+  process.exit(0);
 }
 
 const started = performance.now();
@@ -122,6 +137,7 @@ try {
   const md = await formatMarkdown(renderMarkdown(results), path.join(out, 'results.md'));
   await writeFile(path.join(out, 'results.md'), md);
   await writeFile(path.join(out, 'chart.svg'), renderChart(results));
+  await writeFile(path.join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(md);
   log(`wrote ${path.join(out, 'results.md')} and chart.svg in ${seconds(results.durationMs)}`);
   if (values.keep) log(`work folder kept: ${workDir}`);
