@@ -151,6 +151,12 @@ export async function deploy(
     const copies = new Semaphore(options.parallel);
     const activations = new Semaphore(options.parallel);
     const fanout = new Map<string, Semaphore>();
+    const destinations = new Map<string, Semaphore>();
+    const oneAtATime = (dest: string) => {
+      let s = destinations.get(dest);
+      if (!s) destinations.set(dest, (s = new Semaphore(1)));
+      return s;
+    };
     const fanoutOf = (store: string) => {
       let s = fanout.get(store);
       if (!s) fanout.set(store, (s = new Semaphore(options.storeFanout)));
@@ -160,8 +166,12 @@ export async function deploy(
       steps: plan.steps,
       execute: createStepExecutor(ctx),
       limits: (step) => {
-        if (step.kind === 'copy')
-          return step.from ? [copies, fanoutOf(destinationName(step.from))] : [copies];
+        // One copy into a destination at a time (they share its connection, and Nix races creating
+        // an empty store), under the phase limit and the fan-out limit of the store it pulls from.
+        if (step.kind === 'copy') {
+          const into = oneAtATime(destinationName(step.to));
+          return step.from ? [into, copies, fanoutOf(destinationName(step.from))] : [into, copies];
+        }
         if (step.kind === 'activate') return [activations];
         return [];
       },

@@ -2,7 +2,7 @@
 // substituter preflight for instances behind a store), activate. Throws on failure.
 import { checked } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
-import { copyArgv, instanceStoreUri, signArgv } from '../nix/argv.ts';
+import { copyArgv, hasPathArgv, instanceStoreUri, signArgv } from '../nix/argv.ts';
 import type { CopyStep, Destination, SignStep, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { StepIO } from './run-dag.ts';
@@ -60,6 +60,14 @@ async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<voi
     ctx.say(
       `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
     );
+  }
+  // The host's own store is the truth: a closure it already has needs no preflight and no copy.
+  if (step.to.kind === 'instance') {
+    const has = await ctx.remote(step.to.name, hasPathArgv(outPath), { signal: io.signal });
+    if (has.exitCode === 0) {
+      io.log('stderr', `nix-hive: ${step.to.name} already has ${outPath}`);
+      return;
+    }
   }
   // An instance substitutes what its own substituters hold, unless it is pushed to directly.
   let substitute = step.to.kind === 'instance';

@@ -83,6 +83,11 @@ export function configShowArgv(): string[] {
   return ['nix', ...NIX_FEATURES, 'config', 'show', '--json'];
 }
 
+/** Run on a host: does its own store hold `path`? (exit 0 = yes) */
+export function hasPathArgv(path: string): string[] {
+  return ['nix-store', '--check-validity', path];
+}
+
 /** Does `store` hold `path`? Run on a dependent to ask its substituter. */
 export function pathInfoArgv(store: string, path: string): string[] {
   return ['nix', ...NIX_FEATURES, 'path-info', '--store', store, path];

@@ -20,6 +20,7 @@ interface Phase {
 }
 
 const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
+const REDRAW_MS = 150;
 
 export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<void> } {
   const phases = new Map<StepKind, Phase>();
@@ -34,10 +35,23 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
     const more = p.groups.size > 6 ? ` · +${p.groups.size - 6} groups` : '';
     return `${p.kind} ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}${p.skipped ? `, ${p.skipped} skipped` : ''}${groups ? `  ${groups}${more}` : ''}`;
   };
-  const refresh = (p: Phase) => {
+  // listr2 redraws on every title/output change (milliseconds each), so changes are marked and drawn
+  // at most every REDRAW_MS; a phase that ends is drawn at once.
+  const dirty = new Set<Phase>();
+  let timer: NodeJS.Timeout | undefined;
+  const draw = (p: Phase) => {
+    dirty.delete(p);
     if (!p.task) return;
     p.task.title = title(p);
     p.task.output = [...p.running.values()].slice(-5).join('\n');
+  };
+  const refresh = (p: Phase) => {
+    dirty.add(p);
+    timer ??= setInterval(() => [...dirty].forEach(draw), REDRAW_MS).unref();
+  };
+  const stopTimer = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
   };
 
   const sink = (e: HiveEvent) => {
@@ -103,10 +117,15 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
         g.done++;
         if (e.outcome !== 'ok') g.failed++;
       }
-      refresh(p);
-      if (p.done >= p.total) p.finish?.(p.failed + p.skipped);
+      if (p.done < p.total) return refresh(p);
+      draw(p);
+      p.finish?.(p.failed + p.skipped);
     } else if (e.kind === 'report') {
-      for (const p of phases.values()) if (p.done < p.total) p.finish?.(p.total - p.done);
+      stopTimer();
+      for (const p of phases.values()) {
+        draw(p);
+        if (p.done < p.total) p.finish?.(p.total - p.done);
+      }
     }
   };
   return { sink, done };

@@ -3,10 +3,11 @@
 // the spy PATH only logs each nix/ssh invocation before exec'ing the real tool.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   cli,
+  copyExample,
   eventIndex,
   EXAMPLE,
   reportOf,
@@ -148,9 +149,13 @@ test('a host whose sshd is stopped fails alone; the others succeed; exit code 1'
 
 test('a dependent not wired to substitute from its store fails the preflight with a hint', async () => {
   const { fleet } = seed;
+  // A new storage system (an edited module), so there is something to copy.
+  const hive = await copyExample(fleet);
+  const module = path.join(hive, 'modules', 'storage.nix');
+  await writeFile(module, (await readFile(module, 'utf8')).replace(/\}\s*$/, '  hive.payloadSize = 1;\n}\n'));
   await setNixConf(fleet, 'storage', ['substituters =']);
   try {
-    const r = await cli(['deploy', '-c', EXAMPLE, 'storage'], seed.env);
+    const r = await cli(['deploy', '-c', hive, 'storage'], seed.env);
     assert.equal(r.exitCode, 1, r.stderr);
     assert.match(r.stdout, /storage\s+storage\s+failed/);
     assert.match(r.stdout + r.stderr, /storage is not wired to substitute from portico/);
