@@ -16,6 +16,8 @@ interface Phase {
   groups: Map<string, { total: number; done: number; failed: number }>;
   groupOf: Map<string, string>;
   task?: ListrTaskWrapper<unknown, never, never>;
+  /** Its listr task has ended: nothing may be written to it any more. */
+  closed?: boolean;
   finish?: (failed: number) => void;
 }
 
@@ -29,7 +31,7 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
 
   const title = (p: Phase) => {
     const groups = [...p.groups.entries()]
-      .map(([g, c]) => `${g} ${c.done}/${c.total}${c.failed ? ` (${c.failed} failed)` : ''}`)
+      .map(([g, c]) => `${g} ${c.done}/${c.total}${c.failed ? ` (${c.failed} not ok)` : ''}`)
       .slice(0, 6)
       .join(' · ');
     const more = p.groups.size > 6 ? ` · +${p.groups.size - 6} groups` : '';
@@ -41,7 +43,7 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
   let timer: NodeJS.Timeout | undefined;
   const draw = (p: Phase) => {
     dirty.delete(p);
-    if (!p.task) return;
+    if (!p.task || p.closed) return;
     p.task.title = title(p);
     p.task.output = [...p.running.values()].slice(-5).join('\n');
   };
@@ -91,7 +93,13 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
           task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) =>
             new Promise<void>((resolve, reject) => {
               p.task = task;
-              p.finish = (failed) => (failed ? reject(new Error(`${failed} failed`)) : resolve());
+              p.finish = (failed) => {
+                if (p.closed) return;
+                p.closed = true;
+                // listr2 shows a failed task's error in place of its title: make it the title.
+                if (failed) reject(new Error(title(p)));
+                else resolve();
+              };
               if (p.done >= p.total) p.finish(p.failed);
             }),
         })),
