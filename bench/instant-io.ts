@@ -54,6 +54,8 @@ export function instantTransport(publicKey: string): Transport {
         };
         return result(argv[0]!, argv, JSON.stringify(settings));
       }
+      // A first deploy: the host does not have the closure yet (so the preflight and the copy run).
+      if (argv[0] === 'nix-store' && argv.includes('--check-validity')) return result(argv[0], argv, '', 1);
       // The activation's wait command prints the exit status, then the output.
       if (argv.includes('nix-hive-wait'))
         return result(argv[0]!, argv, '0\nactivating the configuration...\n');
