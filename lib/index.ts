@@ -10,3 +10,6 @@ export {
   fromInstances,
   type TerraformResource,
 } from './inventory/index.ts';
+export { planDeploy } from './plan/plan.ts';
+export { deploy, type DeployOptions } from './deploy/deploy.ts';
+export type { DeployReport, HiveEvent } from './progress/events.ts';
