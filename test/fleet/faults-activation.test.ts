@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireRoot, startFleet, type Fleet, type FleetHost } from './harness/fleet.ts';
+import { startFleet, type Fleet, type FleetHost } from './harness/fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
 import {
   instanceOf,
@@ -16,13 +16,13 @@ import {
   startCli,
   stubModule,
   writeStubHive,
+  cliEnv,
 } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'jump', network: 'both' },
@@ -30,7 +30,7 @@ before(async () => {
       { name: 'b', network: 'internal' },
     ],
   });
-  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+  env = cliEnv(fleet);
 });
 after(async () => {
   await fleet?.dispose();

@@ -6,22 +6,21 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
 import { cli, systemLinks } from './support/seed-fleet.ts';
-import { stubModule, writeStubHive } from './support/faults.ts';
+import { stubModule, writeStubHive, cliEnv } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'd', network: 'public', nixSize: '12m' },
       { name: 'e', network: 'public' },
     ],
   });
-  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+  env = cliEnv(fleet);
 });
 after(async () => {
   await fleet?.dispose();

@@ -6,9 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { stubModule, writeStubHive } from './support/faults.ts';
+import { stubModule, writeStubHive, cliEnv } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -17,14 +17,13 @@ let dir: string;
 const MODULE = `m $(cd;touch hostile-1) \`cd;touch hostile-2\` ;cd;touch hostile-3 "q" 's' -rf.nix`;
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'jump', network: 'both' },
       { name: 'a', network: 'internal' },
     ],
   });
-  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+  env = cliEnv(fleet);
   dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
     modules: { gate: stubModule(), app: stubModule() },
     instances: {

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
 import { cli, reportOf } from './support/seed-fleet.ts';
 import {
@@ -17,6 +17,7 @@ import {
   startCli,
   stubModule,
   writeStubHive,
+  cliEnv,
 } from './support/faults.ts';
 
 let fleet: Fleet;
@@ -24,7 +25,6 @@ let env: Record<string, string>;
 let home: string;
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'a', network: 'public' },
@@ -36,7 +36,7 @@ before(async () => {
   });
   home = path.join(fleet.dir, 'home');
   await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: home };
+  env = cliEnv(fleet, home);
 });
 after(async () => {
   await fleet?.dispose();

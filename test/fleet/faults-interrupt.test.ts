@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
 import {
   descendants,
   sessionSshProcesses,
@@ -15,13 +15,13 @@ import {
   startCli,
   stubModule,
   writeStubHive,
+  cliEnv,
 } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'a', network: 'public' },
@@ -29,7 +29,7 @@ before(async () => {
       { name: 'c', network: 'public' },
     ],
   });
-  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+  env = cliEnv(fleet);
 });
 after(async () => {
   await fleet?.dispose();

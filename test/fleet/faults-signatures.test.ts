@@ -6,10 +6,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
 import { must } from './harness/proc.ts';
 import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
+import { instanceOf, outcomes, stubModule, writeStubHive, cliEnv } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -26,14 +26,13 @@ const hiveFor = (name: string, signingKey: string) =>
   });
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'portico', network: 'both' },
       { name: 'w1', network: 'internal' },
     ],
   });
-  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
+  env = cliEnv(fleet);
   rogueKey = path.join(fleet.dir, 'rogue.sec');
   await must(['nix-store', '--generate-binary-cache-key', 'rogue-1', rogueKey, `${rogueKey}.pub`], {
     env: fleet.nixEnv(),

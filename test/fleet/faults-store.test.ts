@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
 import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
 import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
@@ -41,7 +41,6 @@ async function spyEnv(): Promise<Record<string, string>> {
 const calls = async () => (await readFile(spyLog, 'utf8')).split('\n').filter(Boolean);
 
 before(async () => {
-  requireRoot();
   fleet = await startFleet({
     hosts: [
       { name: 'portico', network: 'both' },

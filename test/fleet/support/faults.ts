@@ -258,3 +258,8 @@ export function sshdSessionPids(host: FleetHost): number[] {
   const all = sshdPids(host);
   return all.filter((pid) => all.includes(parentOf(pid)));
 }
+
+/** The environment the real CLI runs with against `fleet`: its nix settings and a private HOME. */
+export function cliEnv(fleet: Fleet, home = path.join(fleet.dir, 'home')): Record<string, string> {
+  return { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: home };
+}
