@@ -1,54 +1,17 @@
 // `nix-hive run` on the real fleet (1 jump host, 3 internal hosts behind it): every host's output, a failing host
 // named in the summary with exit 1, an unreachable one, per-host timeout, stdin, and one connection per host.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, type SpawnResult } from '../../lib/exec/spawn.ts';
 import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { ALL, INTERNAL, writeJumpHive } from './support/jump-hive.ts';
 import { netnsPids } from './harness/dispose.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
-const INTERNAL = ['a', 'b', 'c'];
-const ALL = ['jump', ...INTERNAL];
-
-/** A hive config for the fleet: the jump at its public address, the others behind it at their internal ones. */
-async function writeHive(
-  fleet: Fleet,
-  dir: string,
-  extraSsh: Record<string, Record<string, string | number>> = {},
-): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'stub.nix'), '{ }\n');
-  const ssh = { IdentityFile: fleet.clientKey, IdentitiesOnly: true };
-  const instances: Record<string, unknown> = {
-    jump: {
-      system: 'stub',
-      address: fleet.hosts.jump!.publicAddress,
-      hostKeys: [fleet.hosts.jump!.hostKey],
-      ssh,
-    },
-  };
-  for (const name of INTERNAL) {
-    const h = fleet.hosts[name]!;
-    instances[name] = {
-      system: 'stub',
-      address: h.internalAddress,
-      via: 'jump',
-      hostKeys: [h.hostKey],
-      tags: ['internal'],
-      ssh: { ...ssh, ...extraSsh[name] },
-    };
-  }
-  const file = join(dir, 'hive.config.json');
-  await writeFile(
-    file,
-    JSON.stringify({ systems: { stub: { modules: ['./stub.nix'] } }, instances }, null, 2),
-  );
-  return file;
-}
 
 interface Record_ {
   instance: string;
@@ -92,7 +55,7 @@ describe('nix-hive run on the fleet', () => {
     tmp = await mkdtemp('/tmp/nh-run-test-');
     home = join(tmp, 'home');
     await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    config = await writeHive(fleet, join(tmp, 'hive'));
+    config = await writeJumpHive(fleet, join(tmp, 'hive'));
   });
 
   after(async () => {
@@ -211,8 +174,8 @@ describe('nix-hive run on the fleet', () => {
 
   test('a connection that stalls mid-command is detected by ServerAlive and fails that host alone', async () => {
     // The instance's own ssh options shorten the keepalive for this test (they win over nix-hive's defaults).
-    const cfg = await writeHive(fleet, join(tmp, 'keepalive'), {
-      c: { ServerAliveInterval: 1, ServerAliveCountMax: 2 },
+    const cfg = await writeJumpHive(fleet, join(tmp, 'keepalive'), {
+      extraSsh: { c: { ServerAliveInterval: 1, ServerAliveCountMax: 2 } },
     });
     const c = fleet.hosts.c!;
     const sshd = () =>

@@ -9,48 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { spawnProcess, type SpawnResult } from '../../lib/exec/spawn.ts';
 import { fingerprint, parsePublicKey } from '../../lib/ssh/host-keys.ts';
 import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
+import { INTERNAL, writeJumpHive } from './support/jump-hive.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
-const INTERNAL = ['a', 'b', 'c'];
-
-interface HiveTweaks {
-  /** Pinned key per instance, instead of the real one. */
-  keys?: Record<string, string>;
-  /** Leave IdentityFile out of the inventory (the user's ~/.ssh/config must give it). */
-  noIdentity?: boolean;
-}
-
-/** A hive config for the fleet: the jump at its public address, the others behind it at their internal ones. */
-async function writeHive(fleet: Fleet, dir: string, tweaks: HiveTweaks = {}): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'stub.nix'), '{ }\n');
-  const ssh = tweaks.noIdentity ? {} : { IdentityFile: fleet.clientKey, IdentitiesOnly: true };
-  const instances: Record<string, unknown> = {
-    jump: {
-      system: 'stub',
-      address: fleet.hosts.jump!.publicAddress,
-      hostKeys: [tweaks.keys?.jump ?? fleet.hosts.jump!.hostKey],
-      tags: ['jump'],
-      ssh,
-    },
-  };
-  for (const name of INTERNAL) {
-    instances[name] = {
-      system: 'stub',
-      address: fleet.hosts[name]!.internalAddress,
-      via: 'jump',
-      hostKeys: [tweaks.keys?.[name] ?? fleet.hosts[name]!.hostKey],
-      tags: ['internal'],
-      ssh,
-    };
-  }
-  const file = join(dir, 'hive.config.json');
-  await writeFile(
-    file,
-    JSON.stringify({ systems: { stub: { modules: ['./stub.nix'] } }, instances }, null, 2),
-  );
-  return file;
-}
 
 /** Runs the real CLI with its own HOME (and no ssh agent). */
 function cli(args: string[], home: string): Promise<SpawnResult> {
@@ -79,7 +40,7 @@ describe('nix-hive ssh / scp / ssh-config on the fleet', () => {
     tmp = await mkdtemp('/tmp/nh-ssh-test-');
     home = join(tmp, 'home');
     await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    config = await writeHive(fleet, join(tmp, 'hive'));
+    config = await writeJumpHive(fleet, join(tmp, 'hive'));
   });
 
   after(async () => {
@@ -110,7 +71,7 @@ describe('nix-hive ssh / scp / ssh-config on the fleet', () => {
 
   test('a wrong pinned key on an internal host is refused with the expected fingerprint', async () => {
     const wrong = fleet.hosts.b!.hostKey;
-    const cfg = await writeHive(fleet, join(tmp, 'wrong-a'), { keys: { a: wrong } });
+    const cfg = await writeJumpHive(fleet, join(tmp, 'wrong-a'), { keys: { a: wrong } });
     const r = await cli(['ssh', '-c', cfg, 'a', '--', 'touch', '/root/should-not-exist'], home);
     assert.equal(r.exitCode, 255);
     assert.match(
@@ -135,7 +96,9 @@ describe('nix-hive ssh / scp / ssh-config on the fleet', () => {
       join(lax, '.ssh', 'config'),
       'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n',
     );
-    const cfg = await writeHive(fleet, join(tmp, 'wrong-jump'), { keys: { jump: fleet.hosts.a!.hostKey } });
+    const cfg = await writeJumpHive(fleet, join(tmp, 'wrong-jump'), {
+      keys: { jump: fleet.hosts.a!.hostKey },
+    });
     const r = await cli(['ssh', '-c', cfg, 'b', '--', 'true'], lax);
     assert.equal(r.exitCode, 255);
     assert.match(r.stderr, /^nix-hive: cannot reach b through jump: host key mismatch for jump /m);
@@ -143,7 +106,7 @@ describe('nix-hive ssh / scp / ssh-config on the fleet', () => {
   });
 
   test("the user's ~/.ssh/config still applies (temporary HOME)", async () => {
-    const cfg = await writeHive(fleet, join(tmp, 'no-identity'), { noIdentity: true });
+    const cfg = await writeJumpHive(fleet, join(tmp, 'no-identity'), { noIdentity: true });
     // Without the user's config there is no key to log in with.
     const bare = await cli(['ssh', '-c', cfg, 'c', '--', 'hostname'], home);
     assert.equal(bare.exitCode, 255);
