@@ -5,10 +5,8 @@ import { inputError } from '../../errors.ts';
 import { loadHive } from '../../inventory/index.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
-import { openSshSession } from '../../ssh/session.ts';
-import { SshError } from '../../ssh/failure.ts';
 import { addConfigOption, type ConfigOptions } from '../options.ts';
-import { instanceNamed, printSshError, withChildOwningSignals } from './ssh-shared.ts';
+import { instanceNamed, runInteractive } from './ssh-shared.ts';
 
 export interface ScpPath {
   /** The instance, for a remote path. */
@@ -52,31 +50,16 @@ export function registerScp(program: Command): void {
     const hive = await loadHive(flags.config);
     if (args.length < 2) throw inputError('paths', 'give at least one source and a destination');
     const paths = args.map((a, i) => parseScpPath(hive, a, i));
-    const session = await openSshSession(hive, { interactive: true });
-    try {
-      for (const name of new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))) {
-        await session.connect(name);
-      }
-      const r = await withChildOwningSignals(() =>
-        spawnProcess(
-          'scp',
-          [
-            ...session.configArgs,
-            ...(flags.recursive ? ['-r'] : []),
-            ...(flags.preserve ? ['-p'] : []),
-            '--',
-            ...paths.map((p) => p.arg),
-          ],
-          { stdin: 'inherit', inheritOutput: true },
-        ),
-      );
-      process.exitCode = r.exitCode;
-    } catch (e) {
-      if (!(e instanceof SshError)) throw e;
-      printSshError(e);
-      process.exitCode = 255;
-    } finally {
-      await session.close();
-    }
+    const remote = [...new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))];
+    await runInteractive(hive, remote, async (session) => {
+      const argv = [
+        ...session.configArgs,
+        ...(flags.recursive ? ['-r'] : []),
+        ...(flags.preserve ? ['-p'] : []),
+        '--',
+        ...paths.map((p) => p.arg),
+      ];
+      return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true })).exitCode;
+    });
   });
 }

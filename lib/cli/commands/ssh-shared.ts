@@ -3,7 +3,8 @@
 import type { ResolvedHive, ResolvedInstance } from '../../inventory/types.ts';
 import { inputError } from '../../errors.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
-import type { SshError } from '../../ssh/failure.ts';
+import { SshError } from '../../ssh/failure.ts';
+import { openSshSession, type SshSession } from '../../ssh/session.ts';
 
 export function instanceNamed(hive: ResolvedHive, name: string, path = 'instance'): ResolvedInstance {
   const inst = hive.instances[name];
@@ -29,5 +30,28 @@ export async function withChildOwningSignals<T>(fn: () => Promise<T>): Promise<T
   } finally {
     process.off('SIGINT', ignore);
     process.off('SIGTERM', ignore);
+  }
+}
+
+/**
+ * The shape of an interactive command: open a session, connect the named instances (jump hosts first),
+ * run `fn` while Ctrl-C belongs to the child, and set the exit code: the child's own, or 255 with the
+ * message when ssh itself failed. The session is closed in every case.
+ */
+export async function runInteractive(
+  hive: ResolvedHive,
+  instances: string[],
+  fn: (session: SshSession) => Promise<number>,
+): Promise<void> {
+  const session = await openSshSession(hive, { interactive: true });
+  try {
+    for (const name of instances) await session.connect(name);
+    process.exitCode = await withChildOwningSignals(() => fn(session));
+  } catch (e) {
+    if (!(e instanceof SshError)) throw e;
+    printSshError(e);
+    process.exitCode = 255;
+  } finally {
+    await session.close();
   }
 }

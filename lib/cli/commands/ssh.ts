@@ -3,10 +3,8 @@
 import type { Command } from 'commander';
 import { loadHive } from '../../inventory/index.ts';
 import { Host } from '../../host/host.ts';
-import { openSshSession } from '../../ssh/session.ts';
-import { SshError } from '../../ssh/failure.ts';
 import { addConfigOption, type ConfigOptions } from '../options.ts';
-import { instanceNamed, printSshError, withChildOwningSignals } from './ssh-shared.ts';
+import { instanceNamed, runInteractive } from './ssh-shared.ts';
 
 interface SshFlags extends ConfigOptions {
   tty?: boolean;
@@ -23,17 +21,8 @@ export function registerSsh(program: Command): void {
   cmd.action(async (name: string, command: string[], flags: SshFlags) => {
     const hive = await loadHive(flags.config);
     const instance = instanceNamed(hive, name);
-    const session = await openSshSession(hive, { interactive: true });
-    try {
-      await session.connect(instance.name);
-      const host = new Host(instance, session);
-      process.exitCode = await withChildOwningSignals(() => host.interactive(command, { tty: flags.tty }));
-    } catch (e) {
-      if (!(e instanceof SshError)) throw e;
-      printSshError(e);
-      process.exitCode = 255;
-    } finally {
-      await session.close();
-    }
+    await runInteractive(hive, [instance.name], (session) =>
+      new Host(instance, session).interactive(command, { tty: flags.tty }),
+    );
   });
 }
