@@ -12,6 +12,7 @@ import type { ResolvedHive } from '../lib/inventory/types.ts';
 import type { EventSink, HiveEvent } from '../lib/progress/events.ts';
 import { listrRenderer } from '../lib/progress/listr.ts';
 import { instantSpawner, instantTransport } from './instant-io.ts';
+import type { OverheadRun as Run } from './overhead.ts';
 import { SCALE_SHAPE, writeSyntheticFiles } from './synthetic.ts';
 
 const n = Number(process.argv[2]);
@@ -24,20 +25,6 @@ const config = JSON.parse(readFileSync(configFile, 'utf8'));
 const hive: ResolvedHive = resolveHive(config, configFile);
 const targets = selectTargets(hive, []);
 const publicKey = 'bench-synthetic-1:' + Buffer.alloc(32, 7).toString('base64');
-
-interface Run {
-  cpuMs: number;
-  wallMs: number;
-  events: number;
-  /** Events the view was given (all of them unless its time budget ran out). */
-  forwarded: number;
-  sinkMs: number;
-  ok: boolean;
-  /** After the report, how long until the view said it was done. */
-  viewLagMs: number;
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
-}
 
 async function once(view: { sink: EventSink; done: Promise<void> } | undefined): Promise<Run> {
   let events = 0;

@@ -12,9 +12,11 @@ export interface OverheadRun {
   cpuMs: number;
   wallMs: number;
   events: number;
+  /** Events the view was given (all of them unless its time budget ran out). */
   forwarded: number;
   sinkMs: number;
   ok: boolean;
+  /** After the report, how long until the view said it was done. */
   viewLagMs: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
