@@ -16,7 +16,7 @@ import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
-import { Semaphore } from './semaphore.ts';
+import { DeployLimits } from './limits.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -148,33 +148,11 @@ export async function deploy(
       }
       options.emit(e);
     };
-    const copies = new Semaphore(options.parallel);
-    const activations = new Semaphore(options.parallel);
-    const fanout = new Map<string, Semaphore>();
-    const destinations = new Map<string, Semaphore>();
-    const oneAtATime = (dest: string) => {
-      let s = destinations.get(dest);
-      if (!s) destinations.set(dest, (s = new Semaphore(1)));
-      return s;
-    };
-    const fanoutOf = (store: string) => {
-      let s = fanout.get(store);
-      if (!s) fanout.set(store, (s = new Semaphore(options.storeFanout)));
-      return s;
-    };
+    const limits = new DeployLimits({ parallel: options.parallel, storeFanout: options.storeFanout });
     const results = await runDag({
       steps: plan.steps,
       execute: createStepExecutor(ctx),
-      limits: (step) => {
-        // One copy into a destination at a time (they share its connection, and Nix races creating
-        // an empty store), under the phase limit and the fan-out limit of the store it pulls from.
-        if (step.kind === 'copy') {
-          const into = oneAtATime(destinationName(step.to));
-          return step.from ? [into, copies, fanoutOf(destinationName(step.from))] : [into, copies];
-        }
-        if (step.kind === 'activate') return [activations];
-        return [];
-      },
+      limits: (step) => limits.of(step),
       label: describeStep,
       target: stepTarget,
       blame,

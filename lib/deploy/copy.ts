@@ -1,0 +1,75 @@
+// The copy step: puts a system's closure into a destination store. An instance that already has it is
+// left alone; an instance behind a store first passes the substituter preflight, then substitutes from
+// its store (`nix copy --substitute-on-destination`), so only what the store lacks crosses the uplink.
+import { checked } from '../exec/spawn.ts';
+import { HiveError } from '../errors.ts';
+import { copyArgv, hasPathArgv, instanceStoreUri } from '../nix/argv.ts';
+import type { CopyStep, Destination } from '../plan/types.ts';
+import { destinationName } from '../plan/types.ts';
+import { stateSaysReceived } from '../state/record.ts';
+import { outPathOf, type DeployContext } from './context.ts';
+import { preflight } from './preflight.ts';
+import type { StepIO } from './run-dag.ts';
+
+function storeUri(d: Destination): string {
+  return d.kind === 'instance' ? instanceStoreUri(d.name) : d.uri;
+}
+
+export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
+  const outPath = outPathOf(ctx, step.system);
+  if (ctx.plan.skip.copy) {
+    if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
+      io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
+      return;
+    }
+    ctx.say(
+      `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
+    );
+  }
+  // The host's own store is the truth: a closure it already has needs no preflight and no copy.
+  if (step.to.kind === 'instance') {
+    const has = await ctx.remote(step.to.name, hasPathArgv(outPath), { signal: io.signal });
+    if (has.exitCode === 0) {
+      io.log('stderr', `nix-hive: ${step.to.name} already has ${outPath}`);
+      return;
+    }
+  }
+  // An instance substitutes what its own substituters hold, unless it is pushed to directly.
+  let substitute = step.to.kind === 'instance';
+  if (step.to.kind === 'instance' && step.from) {
+    const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
+    if (!wired.ok) {
+      if (!ctx.allowDirect) {
+        throw new HiveError(
+          'E_HOST',
+          `${step.to.name} is not wired to substitute from ${destinationName(step.from)}: ${wired.why}`,
+          {
+            hint: `add the store to its nix.conf substituters (and the hive key to trusted-public-keys), or pass --allow-direct to push from here`,
+          },
+        );
+      }
+      io.log('stderr', `nix-hive: ${wired.why}; pushing directly (--allow-direct)`);
+      // Not through its substituters: a dead store would make the remote side of the copy fail.
+      substitute = false;
+    }
+  }
+  if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
+  const argv = copyArgv(storeUri(step.to), outPath, substitute);
+  // Nix on the destination refuses a substitute signed by no key it trusts, then takes the path from here.
+  let refused = 0;
+  await checked(ctx.spawn, argv.command, argv.args, {
+    onLine: (stream, line) => {
+      if (/^warning: the substitute for .* is not signed by any of the keys in/.test(line)) refused++;
+      io.log(stream, line);
+    },
+    signal: io.signal,
+    env: { ...ctx.nixEnv, NIX_SSHOPTS: ctx.nixSshOpts },
+    what: `nix copy to ${destinationName(step.to)}`,
+  });
+  if (refused > 0) {
+    ctx.say(
+      `${destinationName(step.to)} refused ${refused} path(s) from its substituters: not signed by any key in its trusted-public-keys; they were pushed from here instead`,
+      'warn',
+    );
+  }
+}
