@@ -2,7 +2,7 @@
 // left alone; an instance behind a store first passes the substituter preflight, then substitutes from
 // its store (`nix copy --substitute-on-destination`), so only what the store lacks crosses the uplink.
 import { checked } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { HostError } from '../errors.ts';
 import { copyArgv, hasPathArgv, instanceStoreUri } from '../nix/argv.ts';
 import type { CopyStep, Destination } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -45,8 +45,7 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
     const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
     if (!wired.ok) {
       if (!ctx.allowDirect) {
-        throw new HiveError(
-          'E_HOST',
+        throw new HostError(
           `${step.to.name} is not wired to substitute from ${destinationName(step.from)}: ${wired.why}`,
           {
             hint: `add the store to its nix.conf substituters (and the hive key to trusted-public-keys), or pass --allow-direct to push from here`,

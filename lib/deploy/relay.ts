@@ -4,7 +4,7 @@
 // the child's Nix checks the hive key's signature on every path it takes. A relay that fails is not used
 // again: its children are re-parented to their store. All access is removed after the run.
 import { SSH_DEFAULTS } from '../ssh/config.ts';
-import { SshError } from '../ssh/failure.ts';
+import { SshError } from '../errors.ts';
 import { relayPullArgv } from '../nix/relay-argv.ts';
 import type { CopyStep } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';

@@ -5,8 +5,7 @@ import type { Problem } from '../errors.ts';
 import type { ResolvedHive } from './types.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath } from './field-path.ts';
-import { isValidName } from './names.ts';
-import { parseStore } from './store-ref.ts';
+import { isValidName, parseStore } from './store-ref.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
 
