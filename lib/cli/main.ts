@@ -1,5 +1,6 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
 // errors into printed lines and exit codes (2 = bad input, 1 = something failed).
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HiveError, InputError } from '../errors.ts';
 import { commands } from './commands/index.ts';
@@ -7,11 +8,20 @@ import { commands } from './commands/index.ts';
 export function buildProgram(): Command {
   const program = new Command('nix-hive')
     .description('Deploy NixOS to fleets: build once, push through store hosts, activate in order.')
+    .version(packageVersion(), '-V, --version', 'print the nix-hive version')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   for (const register of commands) register(program);
   return program;
+}
+
+/** The `version` of this package's package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */

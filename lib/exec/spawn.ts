@@ -1,6 +1,5 @@
 // The one place that spawns processes. Wraps execa: argv arrays only (never a shell), lines streamed
 // to a callback, exit codes and signals turned into a result or a typed CommandError. Injectable for tests.
-import { execa } from 'execa';
 import { HiveError } from '../errors.ts';
 
 export interface SpawnOptions {
@@ -74,6 +73,7 @@ const ABANDON_OUTPUT_AFTER_KILL_MS = 500;
 /** The real spawner. Never throws for a non-zero exit: callers decide (see `checked`). */
 export const spawnProcess: Spawner = async (command, args, options = {}) => {
   const started = performance.now();
+  const { execa } = await import('execa'); // loaded on first use, not at the CLI's start-up
   const child = execa(command, [...args], {
     env: options.env,
     extendEnv: true,

@@ -1,7 +1,7 @@
 // The TTY view: listr2 with one row per phase (build, sign, copy, activate). Each row's title counts
 // its steps, grouped per store (copies) or per system (activations), so 1,000 hosts stay readable;
 // its output bar shows the steps running now. Fed by events; returns a promise that ends with the run.
-import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { ListrTaskWrapper } from 'listr2';
 import type { StepKind } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { HiveEvent } from './events.ts';
@@ -24,7 +24,9 @@ interface Phase {
 const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
 const REDRAW_MS = 150;
 
-export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<void> } {
+/** Async only to load listr2 on first use (not at the CLI's start-up). */
+export async function listrRenderer(): Promise<{ sink: (e: HiveEvent) => void; done: Promise<void> }> {
+  const { Listr } = await import('listr2');
   const phases = new Map<StepKind, Phase>();
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));

@@ -112,7 +112,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   if (flags.json) {
     view = jsonRenderer((l) => process.stdout.write(l + '\n'));
   } else if (process.stderr.isTTY && !flags.verbose) {
-    const l = listrRenderer();
+    const l = await listrRenderer();
     view = l.sink;
     viewDone = l.done;
   } else {
