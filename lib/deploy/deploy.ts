@@ -14,6 +14,7 @@ import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
 import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
+import { compressedHosts } from './compress.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
@@ -119,7 +120,8 @@ export async function deploy(
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
   const connect = options.connect ?? sshTransport;
-  const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  const compressed = compressedHosts(hive, plan.steps);
+  const transport = needsHosts ? await connect(hive, spawn, { ...options.ssh, compressed }) : undefined;
   try {
     const ctx: DeployContext = {
       runId,

@@ -16,6 +16,9 @@ export interface SystemConfig {
   system?: string;
 }
 
+/** Copy compression: `auto` = the legs leaving the deployer; `true` = every leg; `false` = none. */
+export type CompressMode = 'auto' | true | false;
+
 export interface InstanceConfig {
   /** Required unless `defaults.system` is set. */
   system?: string;
@@ -24,6 +27,8 @@ export interface InstanceConfig {
   port?: number;
   via?: string;
   store?: string;
+  /** Compression of copies to this instance and, on a store host, to those behind it. */
+  compress?: CompressMode;
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
@@ -79,6 +84,7 @@ export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
   signingKey?: string;
+  compress?: CompressMode;
   defaults?: InstanceDefaults;
   systems: Record<string, SystemConfig>;
   instances?: Record<string, InstanceConfig>;
@@ -110,6 +116,8 @@ export interface ResolvedInstance {
   tags: string[];
   hostKeys: string[];
   ssh: SshOptions;
+  /** Its own (or `defaults`') compression setting; absent when neither sets one. */
+  compress?: CompressMode;
 }
 
 export interface ResolvedHive {
@@ -118,6 +126,8 @@ export interface ResolvedHive {
   /** Folder that relative paths resolve against (the config file's folder). */
   root: string;
   signingKey: string | undefined;
+  /** The hive-level `compress` (default `auto`); absent in hand-made hives means `auto`. */
+  compress?: CompressMode;
   systems: Record<string, ResolvedSystem>;
   instances: Record<string, ResolvedInstance>;
 }
