@@ -20,7 +20,7 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
       io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
-      return;
+      return ctx.relay?.holds(step.system, step.to.name);
     }
     ctx.say(
       `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
@@ -31,6 +31,7 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
     const has = await ctx.remote(step.to.name, hasPathArgv(outPath), { signal: io.signal });
     if (has.exitCode === 0) {
       io.log('stderr', `nix-hive: ${step.to.name} already has ${outPath}`);
+      ctx.relay?.holds(step.system, step.to.name);
       return;
     }
   }
@@ -52,6 +53,9 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       substitute = false;
     }
   }
+  // A relayed copy pulls from an instance that holds the closure; when that fails it substitutes as below.
+  if (substitute && step.relay && (await ctx.relay?.pull(step, outPath, io)))
+    return ctx.relay?.holds(step.system, destinationName(step.to));
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
   const argv = copyArgv(storeUri(step.to), outPath, substitute);
   // Nix on the destination refuses a substitute signed by no key it trusts, then takes the path from here.
@@ -71,4 +75,5 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       'warn',
     );
   }
+  ctx.relay?.holds(step.system, destinationName(step.to));
 }
