@@ -1,5 +1,6 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -54,11 +55,13 @@ export interface DeployOptions {
   ) => Promise<Transport>;
 }
 
+/** A run id: the UTC time to the second, then random hex, so two runs started in one second never share one. */
 export function newRunId(now = new Date()): string {
-  return now
+  const time = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
+  return `${time}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function hivePublicKey(
@@ -177,6 +180,10 @@ export async function deploy(
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
+    // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    await options.state?.flush().catch((e: unknown) => {
+      report.stateError = e instanceof Error ? e.message : String(e);
+    });
     options.emit({ kind: 'report', report });
     return report;
   } finally {
