@@ -21,8 +21,8 @@ test('typos and wrong types are editor errors', () => {
       // @ts-expect-error port is a number
       instances: { a: { system: 'web', address: 'a', port: '22' } },
     });
-    // @ts-expect-error systems is required
-    defineHive({ instances: {} });
+    // @ts-expect-error a hive-level flake is a flake reference string
+    defineHive({ flake: true, instances: {} });
   };
   assert.equal(typeof typos, 'function');
 });
