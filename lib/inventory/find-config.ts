@@ -1,4 +1,5 @@
-// Where the config is: `-c` names a file or a folder (its hive.config.ts); the default is ./hive.config.ts.
+// Where the config is: `-c` names a file or a folder (its hive.config.ts, or the seed format's hive.nix or
+// default.nix); the default is ./hive.config.ts.
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigLoadError } from './config-load-error.ts';
@@ -12,6 +13,9 @@ export const CONFIG_NAMES = [
   'hive.config.json',
   'hive.config.yaml',
   'hive.config.yml',
+  // The seed's own format (nix-hive 0.1), read as it is.
+  'hive.nix',
+  'default.nix',
 ];
 
 /** How a path is shown in messages: relative to the working folder when inside it. */

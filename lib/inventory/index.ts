@@ -5,6 +5,9 @@ import { findConfig } from './find-config.ts';
 import { loadConfigFile } from './load-config.ts';
 import { InputError } from '../errors.ts';
 import { analyzeHive } from './resolve.ts';
+import { isSeedFile, readSeedFacts, seedToConfig } from './seed-format.ts';
+import { expandFlakeSystems } from './flake-systems.ts';
+import path from 'node:path';
 
 export type * from './types.ts';
 export { resolveHive, analyzeHive, BUILT_IN, type ResolveOptions } from './resolve.ts';
@@ -29,8 +32,13 @@ export type { TerraformResource } from './import/terraform-state.ts';
  */
 export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
   const file = findConfig(configPathOrDir);
-  const config = await loadConfigFile(file);
-  const { hive, problems } = analyzeHive(config, file, { checkFiles: true });
+  const seed = isSeedFile(file);
+  let config = seed ? seedToConfig(await readSeedFacts(file)) : await loadConfigFile(file);
+  config = await expandFlakeSystems(config, path.dirname(file), file);
+  const { hive, problems } = analyzeHive(config, file, {
+    checkFiles: true,
+    ...(seed ? { seedFile: file } : {}),
+  });
   if (problems.length > 0) throw new InputError(problems);
   return hive;
 }
