@@ -30,7 +30,9 @@ function schemaKind(raw: Json): string {
     t === 'integer' ? 'number' : t,
   );
   if (types.length > 1)
-    return [...new Set((types as string[]).map((t) => (t === 'array' ? `${schemaKind(node.items as Json)}[]` : t)))]
+    return [
+      ...new Set((types as string[]).map((t) => (t === 'array' ? `${schemaKind(node.items as Json)}[]` : t))),
+    ]
       .sort()
       .join('|');
   if (types[0] === 'array') return `${schemaKind(node.items as Json)}[]`;
