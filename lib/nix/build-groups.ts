@@ -1,8 +1,8 @@
 // Pure: which build calls a set of systems needs. Systems built from modules (or the seed's
 // `configuration`) share one nix-build per distinct search path and build settings; flake systems share
 // one `nix build` per distinct build settings. A search path is compared as a set of entries, so the
-// same entries in another order share a call, unless one entry's name is a prefix of another's
-// (`nixpkgs` and `nixpkgs/lib`), where Nix's first-match lookup makes the order matter.
+// same entries in another order share a call (names are unique and hold no `/`, so no entry can shadow
+// another and the order cannot change a lookup).
 import type { ResolvedSystem } from '../inventory/types.ts';
 import { toplevelInstallable } from '../inventory/flake-ref.ts';
 import { nixBuildArgv, type Argv } from './argv.ts';
@@ -13,12 +13,11 @@ export interface BuildGroup {
   systems: ResolvedSystem[];
 }
 
-/** The search path as a grouping key: sorted when order cannot change a lookup. */
+/** The search path as a grouping key: its entries sorted (a repeated name keeps the order, as first wins). */
 export function searchPathKey(paths: Array<[string, string]>): string {
   const names = paths.map(([n]) => n);
-  const prefixed = names.some((a) => names.some((b) => a !== b && b.startsWith(`${a}/`)));
   const dupes = new Set(names).size !== names.length;
-  const entries = prefixed || dupes ? paths : [...paths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = dupes ? paths : [...paths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(entries);
 }
 

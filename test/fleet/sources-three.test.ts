@@ -4,7 +4,7 @@
 // source is really read and built its own way (nix-instantiate of the facts, nix-build, nix build).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BIN, cli, reportOf, startSeedFleet, systemLinks, type SeedFleet } from './support/seed-fleet.ts';
 import { run } from './harness/proc.ts';
@@ -79,4 +79,38 @@ test('the three sources give the same plan and the same systems', () => {
   assert.deepEqual(plans.flake, plans.ts);
   assert.deepEqual(systems.seed, systems.ts);
   assert.deepEqual(systems.flake, systems.ts);
+});
+
+test('a Nix error in one system fails only that system, with Nix’s message; the others build and deploy', async () => {
+  const dir = path.join(seed.fleet.dir, 'sources', 'ts-broken');
+  await cp(src.ts, dir, { recursive: true });
+  await rm(path.join(dir, '.hive'), { recursive: true, force: true });
+  await writeFile(path.join(dir, 'modules', 'broken.nix'), '{ ... }:\n{\n  networking.hostName = ;\n}\n');
+  const config = await readFile(path.join(dir, 'hive.config.ts'), 'utf8');
+  await writeFile(
+    path.join(dir, 'hive.config.ts'),
+    config
+      .replace(
+        "www: { modules: ['./modules/www.nix'] },",
+        "$&\n    broken: { modules: ['./modules/broken.nix'] },",
+      )
+      .replace(/("www-3": \{\s*"system": )"www"/, '$1"broken"'),
+  );
+  await seed.resetCalls();
+  const r = await cli(['deploy', '-c', dir, '--json', '--no-state', 'portico', '*'], seed.env);
+  assert.equal(r.exitCode, 1, r.stderr);
+  const report = reportOf(r);
+  const by = Object.fromEntries(report.instances.map((i: any) => [i.instance, i]));
+  for (const n of ['portico', 'www-1', 'www-2']) assert.equal(by[n].outcome, 'ok', `${n}: ${by[n].reason}`);
+  assert.equal(by['www-3'].outcome, 'skipped');
+  assert.match(by['www-3'].reason, /^build broken failed: syntax error, unexpected ';'/);
+  const buildEnds = r.events.filter((e) => e.kind === 'step-end' && String(e.step).startsWith('build:'));
+  assert.deepEqual(Object.fromEntries(buildEnds.map((e) => [e.step, e.outcome])), {
+    'build:portico': 'ok',
+    'build:www': 'ok',
+    'build:broken': 'failed',
+  });
+  // The one batched call came first; only after it failed was each system evaluated alone.
+  const calls = (await seed.calls()).filter((c) => /^nix-(build|instantiate) /.test(c));
+  assert.match(calls[0]!, /^nix-build .* -A s0 -A s1 -A s2 /);
 });
