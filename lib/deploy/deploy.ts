@@ -17,6 +17,7 @@ import { sshTransport, type Transport } from './transport.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
+import { relayRun, type RelayRun } from './relay.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -29,6 +30,8 @@ export interface DeployOptions {
   parallel: number;
   /** How many instances may substitute from one store host at once. */
   storeFanout: number;
+  /** Relay fan-out k (`--relay-fanout`, default 8); 0 = the star. */
+  relayFanout?: number;
   emit: EventSink;
   /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
@@ -106,6 +109,7 @@ export async function deploy(
     goal: options.goal,
     skip: options.skip,
     allowDirect: options.allowDirect,
+    relayFanout: options.relayFanout,
   });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
@@ -120,6 +124,7 @@ export async function deploy(
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  let relay: RelayRun | undefined;
   try {
     const ctx: DeployContext = {
       runId,
@@ -139,6 +144,7 @@ export async function deploy(
       recorder,
       say,
     };
+    if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
@@ -175,6 +181,7 @@ export async function deploy(
     return report;
   } finally {
     try {
+      await relay?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
       await options.state?.flush();

@@ -3,7 +3,8 @@
 import type { SpawnOptions, SpawnResult, Spawner } from '../exec/spawn.ts';
 import type { ResolvedInstance } from '../inventory/types.ts';
 import { quoteArgv } from '../ssh/quote.ts';
-import { SshError, sshFailure } from '../ssh/failure.ts';
+import { SshError } from '../errors.ts';
+import { sshFailure } from '../ssh/failure.ts';
 import type { SshSession } from '../ssh/session.ts';
 
 export interface HostRunOptions {

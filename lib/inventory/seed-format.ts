@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, type Problem } from '../errors.ts';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
-import { displayPath } from './find-config.ts';
+import { displayPath } from './field-path.ts';
 import { isDict, type Dict } from './guards.ts';
 
 export const SEED_FACTS = fileURLToPath(new URL('./seed-facts.nix', import.meta.url));

@@ -114,7 +114,7 @@ function percent(v: string): string {
   return v.replaceAll('%', '%%');
 }
 
-function pathValue(p: string): string {
+export function pathValue(p: string): string {
   return quote(percent(oneLine(p)));
 }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { HiveError } from '../errors.ts';
+import { StateError } from '../errors.ts';
 import { migrateState } from './migrate.ts';
 import { emptyState, type HiveState } from './types.ts';
 
@@ -14,13 +14,13 @@ export async function readState(file: string): Promise<HiveState> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw new HiveError('E_STATE', `${file}: cannot read the state file`, { cause: err });
+    throw new StateError(`${file}: cannot read the state file`, { cause: err });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new HiveError('E_STATE', `${file}: the state file is not valid JSON`, {
+    throw new StateError(`${file}: the state file is not valid JSON`, {
       cause: err,
       hint: 'it is only a cache: move it away to start afresh',
     });
@@ -99,7 +99,7 @@ export class StateFile {
     if (this.failure) {
       const err = this.failure;
       this.failure = undefined;
-      throw new HiveError('E_STATE', `${this.file}: cannot write the state file`, { cause: err });
+      throw new StateError(`${this.file}: cannot write the state file`, { cause: err });
     }
   }
 }

@@ -9,6 +9,7 @@ import { deploy } from '../../deploy/deploy.ts';
 import { logWriter } from '../../deploy/logs.ts';
 import { GOALS, isGoal, type Goal } from '../../nix/goal.ts';
 import { planDeploy } from '../../plan/plan.ts';
+import { DEFAULT_RELAY_FANOUT } from '../../plan/relay.ts';
 import { planToJson, renderPlanText } from '../../plan/render.ts';
 import { teeSinks, type EventSink } from '../../progress/events.ts';
 import { jsonRenderer } from '../../progress/json.ts';
@@ -34,6 +35,7 @@ interface DeployFlags extends ConfigOptions, SkipOptions {
   json?: boolean;
   parallel: string;
   storeFanout: string;
+  relayFanout: string;
   allowDirect?: boolean;
   verbose?: boolean;
   /** A path, or false for `--no-state`. */
@@ -41,6 +43,13 @@ interface DeployFlags extends ConfigOptions, SkipOptions {
   failed?: boolean;
   connectTimeout: string;
   activationTimeout: string;
+}
+
+/** `--relay-fanout`: a whole number, 0 (the star) allowed. */
+export function parseFanout(value: string): number {
+  const n = Number(value);
+  if (/^\d+$/.test(value) && Number.isSafeInteger(n)) return n;
+  throw inputError('--relay-fanout', `must be a whole number ≥ 0 (0 = no relay), got "${value}"`);
 }
 
 export function parseGoal(value: string): Goal {
@@ -61,6 +70,11 @@ function addDeployOptions(cmd: Command): Command {
     .option('--json', 'one JSON event per line on stdout, then the report')
     .option('--parallel <n>', 'how many copies / activations run at once', '10')
     .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
+    .option(
+      '--relay-fanout <k>',
+      'instances that hold the closure pass it on to k more each (a tree behind each store); 0 = every instance substitutes from its store',
+      String(DEFAULT_RELAY_FANOUT),
+    )
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
     .option('-v, --verbose', 'print every output line (plain mode)')
     .option(
@@ -85,6 +99,7 @@ async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
     goal,
     skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
     allowDirect: Boolean(flags.allowDirect),
+    relayFanout: parseFanout(flags.relayFanout),
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
@@ -94,6 +109,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   const goal = parseGoal(flags.goal);
   const parallel = parseCount('--parallel', flags.parallel);
   const storeFanout = parseCount('--store-fanout', flags.storeFanout);
+  const relayFanout = parseFanout(flags.relayFanout);
   const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
   const activationTimeout = parseCount('--activation-timeout', flags.activationTimeout);
   const { hive, targets, state } = await selectWithState(flags, patterns);
@@ -128,6 +144,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
       allowDirect: Boolean(flags.allowDirect),
       parallel,
       storeFanout,
+      relayFanout,
       emit,
       signal: interrupt.stop,
       killSignal: interrupt.kill,

@@ -60,6 +60,16 @@ export interface FleetHost {
   connections(fromAddress?: string): Promise<number>;
   /** Rewrites its /etc/nix/nix.conf: the harness defaults followed by `extra` lines. */
   writeNixConf(extra?: string): Promise<void>;
+  /** The host's own /proc/sys/kernel/random/boot_id (a per-host file; a simulated reboot renews it). */
+  bootId(): Promise<string>;
+  /** Every call of a power stub on the host (`reboot`, `systemctl reboot`, …), oldest first. */
+  powerCalls(): Promise<string[]>;
+  /** What the harness did on the host's power requests (reboot, halt, boot, up). */
+  powerLog(): Promise<string>;
+  /** What a simulated reboot does: come back (default) or never come back (sshd stays down). */
+  setRebootBehaviour(b: 'return' | 'never-return'): void;
+  /** Problems with the stubs over the host's reboot paths, checked from inside it (none = safe). */
+  verifyPowerCover(): Promise<string[]>;
 }
 
 export interface Fleet {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSshSession } from '../../../lib/ssh/session.ts';
-import { SshError } from '../../../lib/ssh/failure.ts';
+import { SshError } from '../../../lib/errors.ts';
 import { Host, asRoot, hostsOf } from '../../../lib/host/host.ts';
 import { fixtureHive } from '../ssh/hive-fixture.ts';
 import { fakeSpawn, sshAnswers } from '../ssh/fake-spawn.ts';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHive } from '../../../lib/inventory/index.ts';
-import { ConfigLoadError } from '../../../lib/inventory/config-load-error.ts';
+import { ConfigLoadError } from '../../../lib/errors.ts';
 import { problemLinesAsync } from './fixtures.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
