@@ -1,6 +1,6 @@
 // Node module resolve hook for loading hive configs: makes `import … from 'nix-hive'` in a hive.config.ts
 // anywhere on disk resolve to the library the CLI is running (a module re-exporting the global that
-// load-config.ts sets; compiled or not, there is one copy), and loads TypeScript files outside node_modules
+// loader.ts sets; compiled or not, there is one copy), and loads TypeScript files outside node_modules
 // as ES modules even where no package.json says `"type": "module"` (so top-level await works).
 let library = 'data:text/javascript,export {};';
 

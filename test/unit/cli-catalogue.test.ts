@@ -3,14 +3,14 @@
 // nix or ssh process: a PATH shim of nix, nix-build, nix-store, nix-instantiate, nix-env, ssh and scp
 // records any call in a marker file, which must stay empty. The cases run in this process (the CLI's
 // main() with its cwd, PATH and output captured: fast); a sample also runs through the compiled bin.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../lib/cli/main.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
@@ -19,8 +19,7 @@ const KEY = path.join(ROOT, 'test/fixtures/configs/valid/keys/hive.sec');
 const NAME_RULE =
   'must start with a letter, digit or "_" and contain only letters, digits, ".", "_" and "-" (at most 63)';
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-catalogue-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = tempDir('nix-hive-catalogue-');
 const shimDir = path.join(work, 'shim');
 const marker = path.join(work, 'marker');
 mkdirSync(shimDir);
@@ -286,7 +285,7 @@ const cases: Case[] = [
   {
     name: 'no systems',
     files: { 'hive.config.ts': 'export default { instances: {} };\n' },
-    expect: ['systems: required field missing'],
+    expect: ['systems: required field missing (or set `flake`)'],
   },
   {
     name: 'exports a list',
@@ -662,6 +661,32 @@ test('the compiled bin gives the same answers (every 12th case, run as a process
   );
   assert.deepEqual(failuresOf(results), []);
   assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
+});
+
+test('reserved ssh options are refused at load by build, plan and deploy: exit 2, hive.state untouched', async () => {
+  const dir = path.join(work, 'reserved-ssh');
+  mkdirSync(dir);
+  const edit = (h: Json & { instances: Record<string, Json> }) => {
+    h.defaults = { ssh: { ControlPath: '/tmp/x' } };
+    www(h).ssh = { controlmaster: 'no', HostName: '10.9.9.9' };
+  };
+  writeFileSync(path.join(dir, 'hive.config.ts'), hive(edit)['hive.config.ts']);
+  const state = '{"version": 2, "systems": {}, "instances": {}}\n';
+  writeFileSync(path.join(dir, 'hive.state'), state);
+  const before = existsSync(marker) ? readFileSync(marker, 'utf8') : '';
+  for (const args of [['build'], ['plan'], ['deploy'], ['deploy', '--dry-run'], ['ssh-config'], ['status']]) {
+    const r = await runInProcess(dir, args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(r.stderr.split('\n').filter(Boolean), [
+      'nix-hive: defaults.ssh.ControlPath: cannot be set here: nix-hive manages the connection',
+      'nix-hive: instances.www-1.ssh.controlmaster: cannot be set here: nix-hive manages the connection',
+      'nix-hive: instances.www-1.ssh.HostName: set by nix-hive from "address"; use instances.www-1.address instead',
+    ]);
+  }
+  assert.equal(readFileSync(path.join(dir, 'hive.state'), 'utf8'), state);
+  assert.deepEqual(readdirSync(dir).sort(), ['hive.config.ts', 'hive.state']);
+  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', before, 'no nix or ssh process');
 });
 
 test('control: the shim does catch a real build attempt', async () => {

@@ -2,7 +2,7 @@
 // removed or renamed (mtime kept) makes the bin rebuild dist/ before it runs; if dist/ cannot be built, the bin
 // runs the TypeScript sources instead. The bundle finds the package's own files (schema, hive.nix) and gives a
 // hive.config.ts's `import … from 'nix-hive'` the running library.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
@@ -16,13 +16,12 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const copy = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-dist-'));
-after(() => rmSync(copy, { recursive: true, force: true }));
+const copy = tempDir('nix-hive-dist-');
 for (const p of ['lib', 'schema', 'scripts', 'bin', 'package.json', 'tsconfig.json'])
   cpSync(path.join(ROOT, p), path.join(copy, p), { recursive: true });
 symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));

@@ -87,7 +87,7 @@ test('copy argv: compress=true on ssh stores only, a user choice in the URI kept
     command: 'nix',
     args: [
       '--extra-experimental-features',
-      'nix-command',
+      'nix-command flakes',
       'copy',
       '--to',
       'ssh://portico?compress=true',
@@ -96,7 +96,7 @@ test('copy argv: compress=true on ssh stores only, a user choice in the URI kept
   });
   assert.deepEqual(copyArgv('ssh://www-1', SYS, true, false).args, [
     '--extra-experimental-features',
-    'nix-command',
+    'nix-command flakes',
     'copy',
     '--to',
     'ssh://www-1',
