@@ -11,6 +11,7 @@ import {
 import { resolveHive } from '../../../lib/inventory/resolve.ts';
 import type { HiveConfig } from '../../../lib/inventory/types.ts';
 import { compressedStoreUri, copyArgv } from '../../../lib/nix/argv.ts';
+import { relayPullArgv } from '../../../lib/nix/relay-argv.ts';
 import { planDeploy } from '../../../lib/plan/plan.ts';
 import { renderSshConfig } from '../../../lib/ssh/config.ts';
 import { baseConfig, CONFIG_FILE, problemLines } from '../inventory/fixtures.ts';
@@ -134,4 +135,33 @@ test('the connections that carry compressed copies get Compression yes; an insta
   assert.ok(
     www1.indexOf('Compression no') >= 0 && www1.indexOf('Compression no') < www1.indexOf('Compression yes'),
   );
+});
+
+test('relay pulls are internal legs: compressed only when a `true` governs them (exact argv)', () => {
+  const step = {
+    to: { kind: 'instance', name: 'www-2' },
+    from: { kind: 'instance', name: 'portico' },
+  } as const;
+  const auto = hiveWith(() => {});
+  const storeOn = hiveWith((c) => (c.instances!.portico!.compress = true));
+  assert.deepEqual(
+    [auto, storeOn].map((h) => compressLeg(copyCompressMode(h, step), 'internal')),
+    [false, true],
+  );
+  const pull = (compress: boolean) => relayPullArgv('r1', SYS, compress);
+  assert.deepEqual(pull(true), [
+    'env',
+    'NIX_SSHOPTS=-F /run/nix-hive-relay/r1/ssh_config',
+    'nix',
+    '--extra-experimental-features',
+    'nix-command flakes',
+    'copy',
+    '--from',
+    'ssh://relay-parent?compress=true',
+    '--option',
+    'require-sigs',
+    'true',
+    SYS,
+  ]);
+  assert.equal(pull(false)[7], 'ssh://relay-parent');
 });
