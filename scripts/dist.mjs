@@ -89,6 +89,41 @@ const ownUrlPlugin = {
   },
 };
 
+/**
+ * lib/inventory/hive-validator.ts compiles the hive schema with ajv on first use; in the bundle it is ajv's
+ * standalone code for the same schema and options, made now (ajv then neither loads nor compiles at start-up).
+ */
+async function precompiledValidator(file) {
+  const source = readFileSync(file, 'utf8');
+  const literal = /AJV_OPTIONS = (\{[^}]*\})/.exec(source)?.[1];
+  if (!literal) throw new Error(`${file}: no AJV_OPTIONS literal`);
+  const options = Function(`return (${literal});`)();
+  const { createRequire } = await import('node:module');
+  const require = createRequire(path.join(ROOT, 'package.json'));
+  const Ajv = require('ajv').default;
+  const standalone = require('ajv/dist/standalone').default;
+  const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema', 'hive.schema.json'), 'utf8'));
+  const ajv = new Ajv({ ...options, code: { source: true, esm: true } });
+  const code = standalone(ajv, ajv.compile(schema));
+  return [
+    "import { createRequire } from 'node:module';",
+    'const require = createRequire(import.meta.url);',
+    code,
+    `export const AJV_OPTIONS = ${JSON.stringify(options)};`,
+    'export function compileHiveValidator() { return validate; }',
+  ].join('\n');
+}
+
+const precompilePlugin = {
+  name: 'nix-hive-precompiled-validator',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]lib[\\/]inventory[\\/]hive-validator\.ts$/ }, async (args) => ({
+      contents: await precompiledValidator(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Builds dist/nix-hive.js; installs it (one atomic rename) only if the sources did not change meanwhile. */
 export async function buildDist() {
   const signature = inputSignature();
@@ -103,7 +138,7 @@ export async function buildDist() {
     write: false,
     outfile: BUNDLE,
     logLevel: 'silent',
-    plugins: [ownUrlPlugin],
+    plugins: [precompilePlugin, ownUrlPlugin],
   });
   const js = result.outputFiles.find((f) => f.path === BUNDLE);
   if (!js) throw new Error('esbuild wrote no bundle');

@@ -2,7 +2,7 @@
 // and each ajv error becomes one `path: message` problem (with "did you mean" for unknown keys).
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { lazy } from '../lazy.ts';
+import { compileHiveValidator } from './hive-validator.ts';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath, pointerToPath, quote } from './field-path.ts';
@@ -32,7 +32,6 @@ export const PATTERN_MESSAGES: Record<string, string> = {
 };
 
 let validator: ValidateFunction | undefined;
-const ajvModule = lazy<typeof import('ajv')>('ajv');
 
 export function hiveSchema(): Record<string, unknown> {
   return JSON.parse(readFileSync(HIVE_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
@@ -40,9 +39,7 @@ export function hiveSchema(): Record<string, unknown> {
 
 function validate(): ValidateFunction {
   if (!validator) {
-    const Ajv = ajvModule().default;
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    validator = ajv.compile(hiveSchema());
+    validator = compileHiveValidator(hiveSchema());
   }
   return validator;
 }

@@ -113,3 +113,30 @@ test("nix-hive --version and -V print package.json's version", () => {
     assert.equal(r.stdout, `${version}\n`);
   }
 });
+
+test('the bundle’s precompiled schema validator reports exactly what ajv compiled at run time does', () => {
+  node(['scripts/dist.mjs']);
+  const hive = tempDir('nix-hive-dist-hive-');
+  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
+  const config = {
+    compress: 'yes',
+    systems: { web: { modules: ['./web.nix'], sytem: 'x86_64-linux' } },
+    defaults: { port: 'ssh' },
+    instances: {
+      www: { system: 'web', address: 'a b', prot: 22, tags: ['ok', 'ok'], hostKeys: ['nope'] },
+      db: { system: 'web' },
+    },
+  };
+  writeFileSync(path.join(hive, 'hive.config.json'), JSON.stringify(config));
+  const run = (sources: boolean) =>
+    spawnSync(process.execPath, [path.join(copy, 'bin/nix-hive.mjs'), 'ssh-config'], {
+      cwd: hive,
+      encoding: 'utf8',
+      env: { ...process.env, NIX_HIVE_SOURCES: sources ? '1' : '' },
+    });
+  const [compiled, sources] = [run(false), run(true)];
+  assert.equal(compiled.status, 2, compiled.stderr);
+  assert.ok(compiled.stderr.split('\n').filter(Boolean).length >= 7, compiled.stderr);
+  assert.equal(compiled.stderr, sources.stderr);
+  assert.equal(sources.status, 2);
+});
