@@ -128,6 +128,7 @@ export async function deploy(
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   let relay: RelayRun | undefined;
+  let flushed = false;
   try {
     const ctx: DeployContext = {
       runId,
@@ -181,6 +182,7 @@ export async function deploy(
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
     // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    flushed = true;
     await options.state?.flush().catch((e: unknown) => {
       report.stateError = e instanceof Error ? e.message : String(e);
     });
@@ -191,7 +193,7 @@ export async function deploy(
       await relay?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
-      await options.state?.flush();
+      if (!flushed) await options.state?.flush();
     }
   }
 }
