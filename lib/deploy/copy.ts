@@ -53,6 +53,7 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
         );
       }
       io.log('stderr', `nix-hive: ${wired.why}; pushing directly (--allow-direct)`);
+      ctx.directCopies.add(step.id);
       // Not through its substituters: a dead store would make the remote side of the copy fail.
       substitute = false;
     }

@@ -85,14 +85,18 @@ function stepTarget(step: Step): string | undefined {
   return undefined;
 }
 
-function blame(step: Step): string {
+/** How a step skipped because `step` failed names it: a store for what substitutes from it, else the copy. */
+function blame(step: Step, dependent: Step): string {
   switch (step.kind) {
     case 'build':
       return `build ${step.system}`;
     case 'sign':
       return `sign ${step.system}`;
-    case 'copy':
-      return `store ${destinationName(step.to)}`;
+    case 'copy': {
+      const to = destinationName(step.to);
+      const own = dependent.kind === 'activate' ? dependent.instance : stepTarget(dependent);
+      return own === to ? `copy to ${to}` : `store ${to}`;
+    }
     case 'activate':
       return step.instance;
   }
@@ -128,6 +132,7 @@ export async function deploy(
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   let relay: RelayRun | undefined;
+  let flushed = false;
   try {
     const ctx: DeployContext = {
       runId,
@@ -146,6 +151,7 @@ export async function deploy(
       state: options.state,
       recorder,
       say,
+      directCopies: new Set(),
     };
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
     const emit: EventSink = (e) => {
@@ -162,7 +168,7 @@ export async function deploy(
       steps: plan.steps,
       execute: createStepExecutor(ctx),
       limits: (step) => limits.of(step),
-      label: describeStep,
+      label: (s) => describeStep(s, { direct: ctx.directCopies.has(s.id) }),
       target: stepTarget,
       blame,
       emit,
@@ -181,6 +187,7 @@ export async function deploy(
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
     // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    flushed = true;
     await options.state?.flush().catch((e: unknown) => {
       report.stateError = e instanceof Error ? e.message : String(e);
     });
@@ -191,7 +198,7 @@ export async function deploy(
       await relay?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
-      await options.state?.flush();
+      if (!flushed) await options.state?.flush();
     }
   }
 }
