@@ -17,6 +17,7 @@ function storeUri(d: Destination): string {
 
 export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
+  ctx.relay?.warm(step);
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
       io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
@@ -35,6 +36,9 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       return;
     }
   }
+  // A relayed copy pulls from an instance that holds the closure; when that fails it goes on as the star.
+  if (step.relay && (await ctx.relay?.pull(step, outPath, io)))
+    return ctx.relay?.holds(step.system, destinationName(step.to));
   // An instance substitutes what its own substituters hold, unless it is pushed to directly.
   let substitute = step.to.kind === 'instance';
   if (step.to.kind === 'instance' && step.from) {
@@ -54,9 +58,6 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       substitute = false;
     }
   }
-  // A relayed copy pulls from an instance that holds the closure; when that fails it substitutes as below.
-  if (substitute && step.relay && (await ctx.relay?.pull(step, outPath, io)))
-    return ctx.relay?.holds(step.system, destinationName(step.to));
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
   const argv = copyArgv(storeUri(step.to), outPath, substitute);
   // Nix on the destination refuses a substitute signed by no key it trusts, then takes the path from here.

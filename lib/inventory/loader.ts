@@ -13,6 +13,8 @@ import { ConfigLoadError, InputError } from '../errors.ts';
 import { analyzeHive } from './resolve.ts';
 import type { ResolvedHive } from './types.ts';
 import { displayPath } from './field-path.ts';
+import { isSeedFile, readSeedFacts, seedToConfig } from './seed-format.ts';
+import { expandFlakeSystems } from './flake-systems.ts';
 
 /**
  * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);
@@ -20,8 +22,14 @@ import { displayPath } from './field-path.ts';
  */
 export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
   const file = findConfig(configPathOrDir);
-  const config = await loadConfigFile(file);
-  const { hive, problems } = analyzeHive(config, file, { checkFiles: true });
+  // The seed's own format (nix-hive 0.1) is read through Nix; a hive-level `flake` lists its systems.
+  const seed = isSeedFile(file);
+  let config = seed ? seedToConfig(await readSeedFacts(file)) : await loadConfigFile(file);
+  config = await expandFlakeSystems(config, path.dirname(file), file);
+  const { hive, problems } = analyzeHive(config, file, {
+    checkFiles: true,
+    ...(seed ? { seedFile: file } : {}),
+  });
   if (problems.length > 0) throw new InputError(problems);
   return hive;
 }
@@ -35,6 +43,9 @@ export const CONFIG_NAMES = [
   'hive.config.json',
   'hive.config.yaml',
   'hive.config.yml',
+  // The seed's own format (nix-hive 0.1), read as it is.
+  'hive.nix',
+  'default.nix',
 ];
 
 export function findConfig(configPathOrDir: string | undefined, cwd = process.cwd()): string {

@@ -9,6 +9,7 @@ import { isValidName, parseStore } from './store-ref.ts';
 import { reservedSshOption } from './ssh-options.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
+import { sourceProblems } from './source-checks.ts';
 
 /** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
 const STORE_RE = /^[^\s-][^\s]*$/;
@@ -59,6 +60,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     problems.push(...reservedSsh(at, raw.ssh));
   }
 
+  problems.push(...sourceProblems(config, hive));
   problems.push(...caseCollisions('systems', Object.keys(hive.systems)));
   problems.push(...caseCollisions('instances', Object.keys(hive.instances)));
   problems.push(...cycles(hive, 'via', (n) => hive.instances[n]?.via));

@@ -284,7 +284,7 @@ const cases: Case[] = [
   {
     name: 'no systems',
     files: { 'hive.config.ts': 'export default { instances: {} };\n' },
-    expect: ['systems: required field missing'],
+    expect: ['systems: required field missing (or set `flake`)'],
   },
   {
     name: 'exports a list',

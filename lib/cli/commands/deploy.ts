@@ -44,6 +44,7 @@ function addDeployOptions(cmd: Command): Command {
       '10',
     )
     .option('--activation-timeout <s>', 'seconds one activation may take', '600')
+    .option('--build-host <host>', 'build on this instance or ssh-ng:// URI (overrides build.host)')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state')
     .option(
