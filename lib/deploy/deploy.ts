@@ -18,6 +18,7 @@ import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
 import { relayRun, type RelayRun } from './relay.ts';
+import { BuildHostPushes } from './build-host.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -121,10 +122,13 @@ export async function deploy(
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
-  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
+  const needsHosts = plan.steps.some(
+    (s) => s.kind === 'copy' || s.kind === 'activate' || (s.kind === 'build' && s.on),
+  );
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   let relay: RelayRun | undefined;
+  let buildHost: BuildHostPushes | undefined;
   try {
     const ctx: DeployContext = {
       runId,
@@ -145,6 +149,8 @@ export async function deploy(
       say,
     };
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
+    if (plan.steps.some((s) => s.kind === 'copy' && s.by))
+      ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
@@ -182,6 +188,7 @@ export async function deploy(
   } finally {
     try {
       await relay?.cleanup().catch(() => {});
+      await buildHost?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
       await options.state?.flush();

@@ -6,10 +6,11 @@ import { renderRelayTrees } from './relay-render.ts';
 export function describeStep(step: Step): string {
   switch (step.kind) {
     case 'build':
-      return `build ${step.system}`;
+      return `build ${step.system}${step.on ? `@${step.on}` : ''}`;
     case 'sign':
-      return `sign ${step.system} (whole closure)`;
+      return `sign ${step.system}${step.on ? `@${step.on}` : ''} (whole closure)`;
     case 'copy':
+      if (step.by) return `copy ${step.system} ${step.by} → ${destinationName(step.to)}`;
       if (step.relay && step.from)
         return `copy ${step.system} → ${destinationName(step.to)} (relayed from ${step.relay.parent}, round ${step.relay.round}; else from ${destinationName(step.from)})`;
       return step.from
