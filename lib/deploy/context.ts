@@ -53,6 +53,8 @@ export interface DeployContext {
   /** The cache of earlier runs, when one is used. */
   state: StateFile | undefined;
   recorder: StateRecorder | undefined;
+  /** Copies that pushed from here instead of substituting (`--allow-direct`), by step id: their label says so. */
+  directCopies: Set<string>;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
   /** Relay fan-out of this run (absent for the star). */

@@ -19,6 +19,7 @@ function storeUri(d: Destination): string {
 
 export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
+  ctx.relay?.warm(step);
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
       io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
@@ -37,6 +38,9 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       return;
     }
   }
+  // A relayed copy pulls from an instance that holds the closure; when that fails it goes on as the star.
+  if (step.relay && (await ctx.relay?.pull(step, outPath, io)))
+    return ctx.relay?.holds(step.system, destinationName(step.to));
   // An instance substitutes what its own substituters hold, unless it is pushed to directly.
   let substitute = step.to.kind === 'instance';
   if (step.to.kind === 'instance' && step.from) {
@@ -51,13 +55,11 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
         );
       }
       io.log('stderr', `nix-hive: ${wired.why}; pushing directly (--allow-direct)`);
+      ctx.directCopies.add(step.id);
       // Not through its substituters: a dead store would make the remote side of the copy fail.
       substitute = false;
     }
   }
-  // A relayed copy pulls from an instance that holds the closure; when that fails it substitutes as below.
-  if (substitute && step.relay && (await ctx.relay?.pull(step, outPath, io)))
-    return ctx.relay?.holds(step.system, destinationName(step.to));
   // Built elsewhere: the build host pushes it, and an instance behind a store takes it from its own
   // substituters (`nix-store --realise` there), so the closure never crosses the deployer's uplink.
   if (step.by && ctx.buildHost) {

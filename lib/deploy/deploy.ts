@@ -1,5 +1,6 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -55,11 +56,13 @@ export interface DeployOptions {
   ) => Promise<Transport>;
 }
 
+/** A run id: the UTC time to the second, then random hex, so two runs started in one second never share one. */
 export function newRunId(now = new Date()): string {
-  return now
+  const time = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
+  return `${time}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function hivePublicKey(
@@ -83,14 +86,18 @@ function stepTarget(step: Step): string | undefined {
   return undefined;
 }
 
-function blame(step: Step): string {
+/** How a step skipped because `step` failed names it: a store for what substitutes from it, else the copy. */
+function blame(step: Step, dependent: Step): string {
   switch (step.kind) {
     case 'build':
       return `build ${step.system}`;
     case 'sign':
       return `sign ${step.system}`;
-    case 'copy':
-      return `store ${destinationName(step.to)}`;
+    case 'copy': {
+      const to = destinationName(step.to);
+      const own = dependent.kind === 'activate' ? dependent.instance : stepTarget(dependent);
+      return own === to ? `copy to ${to}` : `store ${to}`;
+    }
     case 'activate':
       return step.instance;
   }
@@ -129,6 +136,7 @@ export async function deploy(
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   let relay: RelayRun | undefined;
   let buildHost: BuildHostPushes | undefined;
+  let flushed = false;
   try {
     const ctx: DeployContext = {
       runId,
@@ -147,6 +155,7 @@ export async function deploy(
       state: options.state,
       recorder,
       say,
+      directCopies: new Set(),
     };
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
     if (plan.steps.some((s) => s.kind === 'copy' && s.by))
@@ -165,7 +174,7 @@ export async function deploy(
       steps: plan.steps,
       execute: createStepExecutor(ctx),
       limits: (step) => limits.of(step),
-      label: describeStep,
+      label: (s) => describeStep(s, { direct: ctx.directCopies.has(s.id) }),
       target: stepTarget,
       blame,
       emit,
@@ -183,6 +192,11 @@ export async function deploy(
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
+    // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    flushed = true;
+    await options.state?.flush().catch((e: unknown) => {
+      report.stateError = e instanceof Error ? e.message : String(e);
+    });
     options.emit({ kind: 'report', report });
     return report;
   } finally {
@@ -191,7 +205,7 @@ export async function deploy(
       await buildHost?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
-      await options.state?.flush();
+      if (!flushed) await options.state?.flush();
     }
   }
 }

@@ -20,11 +20,21 @@ import {
   type RelaySshOptions,
 } from '../ssh/relay-access.ts';
 import type { DeployContext } from './context.ts';
+import { remoteSettings } from './preflight.ts';
 import type { StepIO } from './run-dag.ts';
 
 /** Failures that say the parent cannot serve (rather than the child cannot take): stop using it. */
 const PARENT_AT_FAULT =
   /ssh|connect|Connection|Permission denied|Host key|REMOTE HOST IDENTIFICATION|closed|Broken pipe|lacks a valid signature|not signed|unexpected end-of-file|protocol/i;
+
+class RelayFailure extends Error {
+  constructor(
+    message: string,
+    readonly parentAtFault: boolean,
+  ) {
+    super(message);
+  }
+}
 
 const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 
@@ -36,12 +46,21 @@ export class RelayRun {
   private readonly granted = new Set<string>();
   private readonly prepared = new Set<string>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly preparing = new Map<string, Promise<void>>();
+  /** `system>parent` → the children that pull from it. */
+  private readonly children = new Map<string, string[]>();
 
   constructor(
     private readonly ctx: DeployContext,
     private readonly ssh: RelaySshOptions,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    for (const s of ctx.plan.steps) {
+      if (s.kind !== 'copy' || !s.relay || s.to.kind !== 'instance') continue;
+      const key = `${s.system}>${s.relay.parent}`;
+      this.children.set(key, [...(this.children.get(key) ?? []), s.to.name]);
+    }
+  }
 
   /** The instance holds the system's closure now (copied, or it had it). */
   holds(system: string, instance: string): void {
@@ -56,6 +75,49 @@ export class RelayRun {
       p.catch(() => {}),
     );
     return p;
+  }
+
+  /**
+   * The parent's copy is starting: get its children ready meanwhile (key pair on each child, its line on
+   * the parent), so they only have to pull once the parent holds the closure.
+   */
+  warm(step: CopyStep): void {
+    if (step.to.kind !== 'instance') return;
+    for (const c of this.children.get(`${step.system}>${step.to.name}`) ?? [])
+      this.prepare(c, step.to.name).catch(() => {});
+  }
+
+  /** Key pair on the child, grant on the parent; once per child. Rejects with [why, parent at fault]. */
+  private prepare(child: string, parent: string): Promise<void> {
+    let p = this.preparing.get(child);
+    if (!p) this.preparing.set(child, (p = this.doPrepare(child, parent)));
+    return p;
+  }
+
+  private async doPrepare(child: string, parent: string): Promise<void> {
+    const { ctx } = this;
+    const parentInst = ctx.hive.instances[parent]!;
+    this.prepared.add(child);
+    const sshConfig = relaySshConfig(parentInst, ctx.runId, this.ssh);
+    const prep = await ctx.remote(
+      child,
+      prepareChildArgv(ctx.runId, relayKnownHosts(parentInst), sshConfig),
+      {
+        root: true,
+      },
+    );
+    if (prep.exitCode !== 0)
+      throw new RelayFailure(`no relay key on ${child}: ${lastLine(prep.stderr)}`, false);
+    const line = authorizedLine(prep.stdout.trim(), ctx.runId, child, this.now());
+    this.granted.add(parent);
+    let grant;
+    try {
+      grant = await this.serial(parent, () => ctx.remote(parent, grantArgv(line), { root: true }));
+    } catch (e) {
+      throw new RelayFailure(e instanceof Error ? e.message : String(e), e instanceof SshError);
+    }
+    if (grant.exitCode !== 0)
+      throw new RelayFailure(`granting access failed: ${lastLine(grant.stderr)}`, true);
   }
 
   /**
@@ -81,31 +143,16 @@ export class RelayRun {
     if (this.broken.has(parent)) return fallBack(`it failed earlier (${this.broken.get(parent)})`, false);
     if (!this.holders.has(`${step.system}>${parent}`))
       return fallBack('it does not hold the closure (its own copy did not succeed)', true);
-    const parentInst = ctx.hive.instances[parent]!;
+    // A child that does not trust the hive key would refuse every path: not the relay's fault.
+    if (ctx.publicKey && !(await remoteSettings(ctx, child, io)).trustedKeys.includes(ctx.publicKey))
+      return fallBack('the child does not trust the hive key', false);
     try {
-      this.prepared.add(child);
-      const prep = await ctx.remote(
-        child,
-        prepareChildArgv(
-          ctx.runId,
-          relayKnownHosts(parentInst),
-          relaySshConfig(parentInst, ctx.runId, this.ssh),
-        ),
-        { signal: io.signal, root: true },
-      );
-      if (prep.exitCode !== 0) return fallBack(`no relay key on ${child}: ${lastLine(prep.stderr)}`, false);
-      const line = authorizedLine(prep.stdout.trim(), ctx.runId, child, this.now());
-      this.granted.add(parent);
-      let grant;
       try {
-        grant = await this.serial(parent, () =>
-          ctx.remote(parent, grantArgv(line), { signal: io.signal, root: true }),
-        );
+        await this.prepare(child, parent);
       } catch (e) {
-        if (e instanceof SshError) return fallBack(e.message, true);
+        if (e instanceof RelayFailure) return fallBack(e.message, e.parentAtFault);
         throw e;
       }
-      if (grant.exitCode !== 0) return fallBack(`granting access failed: ${lastLine(grant.stderr)}`, true);
       io.log(
         'stderr',
         `nix-hive: ${child} pulls ${outPath} from relay ${parent} (read-only, signatures required)`,
@@ -136,6 +183,8 @@ export class RelayRun {
   /** Removes every grant of this run from the parents and every leftover key folder from the children. */
   async cleanup(): Promise<void> {
     const { ctx } = this;
+    // Grants still being made must land before they are removed.
+    await Promise.allSettled(this.preparing.values());
     const undo = async (host: string, argv: string[], what: string) => {
       try {
         const r = await ctx.remote(host, argv, { root: true, timeoutMs: 30_000 });
