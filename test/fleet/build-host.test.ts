@@ -34,7 +34,11 @@ before(async () => {
   dir = path.join(fleet.dir, 'hive');
   await mkdir(dir, { recursive: true });
   await cp(path.join(EXAMPLE, 'modules'), path.join(dir, 'modules'), { recursive: true });
-  await writeFile(path.join(dir, 'modules', 'payload.nix'), '{ ... }: { hive.payloadSize = "48M"; }\n');
+  // A payload of this run's own (a fresh seed): no earlier run can have left this toplevel in any store.
+  await writeFile(
+    path.join(dir, 'modules', 'payload.nix'),
+    `{ ... }: { hive.payloadSize = "48M"; hive.payloadSeed = "${path.basename(fleet.dir)}"; }\n`,
+  );
   const h = (n: string) => fleet.hosts[n]!;
   const inst = (n: string, system: string, behind: boolean) => ({
     system,
