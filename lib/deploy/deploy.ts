@@ -19,6 +19,7 @@ import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
 import { relayRun, type RelayRun } from './relay.ts';
+import { BuildHostPushes } from './build-host.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -128,10 +129,13 @@ export async function deploy(
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
-  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
+  const needsHosts = plan.steps.some(
+    (s) => s.kind === 'copy' || s.kind === 'activate' || (s.kind === 'build' && s.on),
+  );
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   let relay: RelayRun | undefined;
+  let buildHost: BuildHostPushes | undefined;
   let flushed = false;
   try {
     const ctx: DeployContext = {
@@ -154,6 +158,8 @@ export async function deploy(
       directCopies: new Set(),
     };
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
+    if (plan.steps.some((s) => s.kind === 'copy' && s.by))
+      ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
@@ -196,6 +202,7 @@ export async function deploy(
   } finally {
     try {
       await relay?.cleanup().catch(() => {});
+      await buildHost?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
       if (!flushed) await options.state?.flush();
