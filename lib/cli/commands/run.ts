@@ -72,6 +72,8 @@ function seconds(ms: number): string {
 function status(r: HostRunRecord): string {
   if (r.outcome === 'ok') return 'ok';
   if (r.outcome === 'unreachable') return `unreachable: ${r.reason ?? ''}`;
+  if (r.outcome === 'interrupted')
+    return r.reason === 'interrupted' ? 'interrupted' : `interrupted: ${r.reason ?? ''}`;
   return r.code !== null ? `failed (exit ${r.code})` : `failed: ${r.reason ?? ''}`;
 }
 
@@ -112,10 +114,11 @@ function printer(mode: RunRequest['mode'], width: number): (e: RunEvent) => void
 function printSummary(records: HostRunRecord[]): void {
   const s = summarize(records);
   const lines = [
-    `${records.length} host${records.length === 1 ? '' : 's'}: ${s.ok.length} ok, ${s.failed.length} failed, ${s.unreachable.length} unreachable`,
+    `${records.length} host${records.length === 1 ? '' : 's'}: ${s.ok.length} ok, ${s.failed.length} failed, ${s.unreachable.length} unreachable${s.interrupted.length ? `, ${s.interrupted.length} interrupted` : ''}`,
   ];
-  const width = Math.max(0, ...[...s.failed, ...s.unreachable].map((r) => r.instance.length));
-  for (const r of [...s.failed, ...s.unreachable]) lines.push(`  ${r.instance.padEnd(width)}  ${status(r)}`);
+  const bad = [...s.failed, ...s.unreachable, ...s.interrupted];
+  const width = Math.max(0, ...bad.map((r) => r.instance.length));
+  for (const r of bad) lines.push(`  ${r.instance.padEnd(width)}  ${status(r)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
