@@ -28,9 +28,8 @@ export function interruptSignals(say: (text: string) => void, graceMs = 10_000):
   const onStop = (why: string) => {
     if (!stop.signal.aborted) {
       reason = why;
-      say(
-        `${why}: starting no new steps; waiting up to ${graceMs / 1000}s for running ones (again to stop now)`,
-      );
+      const again = why.startsWith('SIG') ? ' (again to stop now)' : '';
+      say(`${why}: starting no new steps; waiting up to ${graceMs / 1000}s for running ones${again}`);
       stop.abort();
       timer = setTimeout(() => kill.abort(), graceMs);
       timer.unref();
