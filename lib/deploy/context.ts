@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types.ts';
 import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
+import type { RelayRun } from './relay.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -51,6 +52,8 @@ export interface DeployContext {
   recorder: StateRecorder | undefined;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
+  /** Relay fan-out of this run (absent for the star). */
+  relay?: RelayRun;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

@@ -1,5 +1,6 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -17,6 +18,7 @@ import { sshTransport, type Transport } from './transport.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
+import { relayRun, type RelayRun } from './relay.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -29,6 +31,8 @@ export interface DeployOptions {
   parallel: number;
   /** How many instances may substitute from one store host at once. */
   storeFanout: number;
+  /** Relay fan-out k (`--relay-fanout`, default 8); 0 = the star. */
+  relayFanout?: number;
   emit: EventSink;
   /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
@@ -51,11 +55,13 @@ export interface DeployOptions {
   ) => Promise<Transport>;
 }
 
+/** A run id: the UTC time to the second, then random hex, so two runs started in one second never share one. */
 export function newRunId(now = new Date()): string {
-  return now
+  const time = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
+  return `${time}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function hivePublicKey(
@@ -106,6 +112,7 @@ export async function deploy(
     goal: options.goal,
     skip: options.skip,
     allowDirect: options.allowDirect,
+    relayFanout: options.relayFanout,
   });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
@@ -120,6 +127,7 @@ export async function deploy(
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  let relay: RelayRun | undefined;
   try {
     const ctx: DeployContext = {
       runId,
@@ -139,6 +147,7 @@ export async function deploy(
       recorder,
       say,
     };
+    if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
@@ -171,10 +180,15 @@ export async function deploy(
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
+    // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    await options.state?.flush().catch((e: unknown) => {
+      report.stateError = e instanceof Error ? e.message : String(e);
+    });
     options.emit({ kind: 'report', report });
     return report;
   } finally {
     try {
+      await relay?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
       await options.state?.flush();

@@ -3,7 +3,7 @@
 // stops nothing. Each command runs under the remote wrapper, so a timeout or an interrupt stops it there too.
 import type { Host } from './host.ts';
 import { runWrapperArgv } from './run-wrapper.ts';
-import { SshError } from '../ssh/failure.ts';
+import { SshError } from '../errors.ts';
 
 export type RunOutcome = 'ok' | 'failed' | 'unreachable' | 'interrupted';
 

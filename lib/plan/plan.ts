@@ -3,6 +3,7 @@
 // first); an instance's copy waits for its store's copy; activation waits for its own copy and for
 // the activation of any targeted instance it depends on (its store or via, transitively).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
+import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 
 export const stepId = {
@@ -91,12 +92,15 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     });
   }
 
+  const fanout = options.relayFanout ?? DEFAULT_RELAY_FANOUT;
+  const trees = planRelays(hive, copies, fanout, (s, name) => stepId.copy(s, { kind: 'instance', name }));
   return {
     goal: options.goal,
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: [...builds, ...signs, ...copies, ...orderActivations(activations)],
+    steps: [...builds, ...signs, ...orderCopies(copies), ...orderActivations(activations)],
+    relay: { fanout, trees },
   };
 }
 

@@ -2,6 +2,7 @@
 // pinned keys enforced, one multiplexed connection per host, and the user's own ~/.ssh/config included last.
 import type { ResolvedHive, ResolvedInstance } from '../inventory/types.ts';
 import { inputError } from '../errors.ts';
+import { reservedSshOption } from '../inventory/ssh-options.ts';
 import { pinnedKeys } from './host-keys.ts';
 
 export { renderKnownHosts } from './host-keys.ts';
@@ -33,23 +34,6 @@ export const SSH_DEFAULTS = {
   controlPersist: '10m',
   batchMode: true,
 } as const;
-
-/** Options nix-hive sets itself; an instance's `ssh` options may not override them. */
-const RESERVED: Record<string, string> = {
-  host: 'it would start a new block',
-  match: 'it would start a new block',
-  include: 'it would change the block structure',
-  hostname: 'use `address`',
-  user: 'use `user`',
-  port: 'use `port`',
-  proxyjump: 'use `via`',
-  hostkeyalias: 'nix-hive sets it to the instance name',
-  userknownhostsfile: 'pin keys with `hostKeys`',
-  stricthostkeychecking: 'pin keys with `hostKeys`; nix-hive never turns checking off',
-  controlmaster: 'nix-hive manages the connection',
-  controlpath: 'nix-hive manages the connection',
-  controlpersist: 'nix-hive manages the connection',
-};
 
 export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): string {
   const o = { ...SSH_DEFAULTS, ...opts };
@@ -95,8 +79,8 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
 function extraOption(inst: ResolvedInstance, key: string, v: string | number | boolean): [string, string] {
   const path = `instances.${inst.name}.ssh.${key}`;
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) throw inputError(path, 'not an ssh_config option name');
-  const why = RESERVED[key.toLowerCase()];
-  if (why) throw inputError(path, `cannot be set here: ${why}`);
+  const reserved = reservedSshOption(`instances.${inst.name}`, key);
+  if (reserved) throw inputError(path, reserved);
   const text = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
   if (/[\0-\x1f\x7f]/.test(text) || text.trim() === '') throw inputError(path, 'must be one line of text');
   return [key, text];
@@ -114,7 +98,7 @@ function percent(v: string): string {
   return v.replaceAll('%', '%%');
 }
 
-function pathValue(p: string): string {
+export function pathValue(p: string): string {
   return quote(percent(oneLine(p)));
 }
 
