@@ -1,6 +1,8 @@
 // Stopping long commands in order: the first SIGINT, SIGTERM or SIGHUP (or our output closing under us)
 // stops new work and lets running steps finish for a grace period; a second signal (or the end of the
-// grace period) kills them. The caller still closes its ssh session and saves its state.
+// grace period) kills them. The caller still closes its ssh session and saves its state. While it is
+// armed, the processes we start get their own session, so the terminal's signals reach us alone.
+import { childrenInOwnSession } from '../exec/spawn.ts';
 
 export interface Interrupt {
   stop: AbortSignal;
@@ -41,6 +43,7 @@ export function interruptSignals(say: (text: string) => void, graceMs = 10_000):
   const onSignal = (sig: NodeJS.Signals) => onStop(sig);
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   active.add(onStop);
+  const undoSession = childrenInOwnSession();
   return {
     stop: stop.signal,
     kill: kill.signal,
@@ -51,6 +54,7 @@ export function interruptSignals(say: (text: string) => void, graceMs = 10_000):
       if (timer) clearTimeout(timer);
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
       active.delete(onStop);
+      undoSession();
     },
   };
 }

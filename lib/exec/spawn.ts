@@ -21,9 +21,9 @@ export interface SpawnOptions {
    */
   holdStdin?: boolean;
   /**
-   * Stay in the terminal's process group, so the terminal's Ctrl-C reaches the child and it may prompt
-   * on /dev/tty. Implied by `stdin: 'inherit'` and `inheritOutput`. Otherwise the child gets its own
-   * session: Ctrl-C, SIGHUP and a closed terminal reach nix-hive alone, which stops its children in order.
+   * Stay in the terminal's process group even while an orderly stop is armed (see `childrenInOwnSession`), so
+   * the terminal's Ctrl-C reaches the child and it may prompt on /dev/tty. Implied by `stdin: 'inherit'` and
+   * `inheritOutput`.
    */
   terminal?: boolean;
 }
@@ -58,6 +58,23 @@ function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) =>
   };
 }
 
+let ownSession = 0;
+
+/**
+ * While a command has an orderly stop armed (`cli/interrupt.ts`), its children get their own session: a Ctrl-C
+ * or SIGHUP sent to the terminal's process group reaches nix-hive alone, which stops them in order (the
+ * running activation finishes). Without one, they share the terminal's group and end with nix-hive, as any
+ * shell job's children do. Returns the undo.
+ */
+export function childrenInOwnSession(): () => void {
+  ownSession++;
+  let undone = false;
+  return () => {
+    if (!undone) ownSession--;
+    undone = true;
+  };
+}
+
 /** How long output is still read after the process was killed by a signal. */
 const ABANDON_OUTPUT_AFTER_KILL_MS = 500;
 
@@ -66,7 +83,7 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
   const started = performance.now();
   const terminal = options.terminal || options.stdin === 'inherit' || options.inheritOutput;
   const child = execa(command, [...args], {
-    detached: !terminal,
+    detached: !terminal && ownSession > 0,
     env: options.env,
     extendEnv: true,
     cwd: options.cwd,
