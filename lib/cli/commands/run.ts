@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InputError, inputError } from '../../errors.ts';
 import { hostsOf } from '../../host/host.ts';
 import { runOnHosts, summarize, type HostRunRecord, type RunEvent } from '../../host/run-many.ts';
-import { openSshSession } from '../../ssh/session.ts';
+import { openSshSession, type SshSession } from '../../ssh/session.ts';
 import { addConfigOption, loadSelection, parseCount, parseSeconds, type ConfigOptions } from '../options.ts';
 import { interruptSignals } from '../interrupt.ts';
 
@@ -142,7 +142,10 @@ export function registerRun(
       'instance names, @tags, globs (!pattern excludes), then -- and the command',
     )
     .option('--parallel <n>', 'how many hosts at once', '10')
-    .option('--timeout <seconds>', 'per host; a host that takes longer fails')
+    .option(
+      '--timeout <seconds>',
+      'per host; a host that takes longer fails and its command is stopped there',
+    )
     .option('--connect-timeout <seconds>', 'how long to wait for each connection', '10')
     .option('--stream', 'print lines as they come, prefixed with the instance name')
     .option(
@@ -163,9 +166,10 @@ export async function executeRun(req: RunRequest, flags: RunFlags): Promise<void
   const { hive, targets } = await loadSelection(flags, req.patterns);
   if (targets.length === 0) throw new InputError([{ path: 'patterns', message: 'selects no instance' }]);
   const input = req.stdin ? await readStdin() : undefined;
-  const session = await openSshSession(hive, { connectTimeout: req.connectTimeout });
   const interrupt = interruptSignals((text) => process.stderr.write(`nix-hive: ${text}\n`), 3000);
+  let session: SshSession | undefined;
   try {
+    session = await openSshSession(hive, { connectTimeout: req.connectTimeout });
     const hosts = hostsOf(session);
     const records = await runOnHosts(
       targets.map((t) => hosts.get(t)!),
@@ -184,6 +188,6 @@ export async function executeRun(req: RunRequest, flags: RunFlags): Promise<void
     process.exitCode = summarize(records).exitCode;
   } finally {
     interrupt.dispose();
-    await session.close();
+    await session?.close();
   }
 }

@@ -44,14 +44,15 @@ export async function runInteractive(
   instances: string[],
   fn: (session: SshSession, signal: AbortSignal) => Promise<number>,
 ): Promise<void> {
-  const session = await openSshSession(hive, { interactive: true });
+  let session: SshSession | undefined;
   try {
     process.exitCode = await withChildOwningSignals(async (signal) => {
-      for (const name of instances) await session.connect(name, { signal });
-      const code = await fn(session, signal);
+      const s = (session = await openSshSession(hive, { interactive: true }));
+      for (const name of instances) await s.connect(name, { signal });
+      const code = await fn(s, signal);
       return signal.aborted ? 129 : code;
     });
   } finally {
-    await session.close();
+    await session?.close();
   }
 }
