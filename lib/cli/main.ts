@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../errors.ts';
 import { commands } from './commands/index.ts';
+import { guardOutput } from './output-guard.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nix-hive')
@@ -26,6 +27,7 @@ export function packageVersion(): string {
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -39,6 +41,8 @@ export function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
       return 0;
+    // No command at all: commander has printed the help (to stderr); its message is only `(outputHelp)`.
+    if (err.code === 'commander.help') return 2;
     process.stderr.write(`nix-hive: ${err.message.replace(/^error: /, '')}\n`);
     return 2;
   }

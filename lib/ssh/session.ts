@@ -108,6 +108,8 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     if (check.exitCode === 0) return;
     const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
       signal,
+      // Interactive use may prompt (a passphrase, a password) on the terminal.
+      terminal: Boolean(opts.interactive),
       // ConnectTimeout covers the TCP connect and the banner; this bounds a stall during authentication.
       timeoutMs: (connectTimeout * 3 + 10) * 1000,
     });

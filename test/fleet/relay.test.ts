@@ -5,6 +5,7 @@
 // children to the store host and every host is deployed; no relay credential is left on any host.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -286,4 +287,44 @@ test('--relay-fanout takes a whole number ≥ 0: anything else is one line, exit
     r.stderr.trim(),
     'nix-hive: --relay-fanout: must be a whole number ≥ 0 (0 = no relay), got "two"',
   );
+});
+
+test('Ctrl-C twice while relays are granted: the run stops and still removes every relay credential', async () => {
+  await newWebSystem('interrupt', '6M');
+  const child = spawn(
+    process.execPath,
+    [BIN, 'deploy', '-c', dir, '--json', '--no-state', '--parallel', '16', '--relay-fanout', '4'],
+    { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c));
+  child.stderr!.on('data', () => {});
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    const granted = async () => {
+      for (const h of HOSTS) {
+        const keys = await readFile(
+          path.join(fleet.hosts[h]!.dir, 'root', '.ssh', 'authorized_keys'),
+          'utf8',
+        );
+        if (keys.includes('nix-hive-relay:')) return true;
+      }
+      return false;
+    };
+    let seen = false;
+    for (let i = 0; i < 1200 && !(seen = await granted()); i++) await sleep(50);
+    assert.ok(seen, 'a relay was granted during the run');
+    process.kill(-child.pid!, 'SIGINT');
+    await sleep(300);
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await done;
+    assert.equal(code, 130, out.slice(-2000));
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await assertNoRelayCredential();
 });
