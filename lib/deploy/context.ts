@@ -7,12 +7,15 @@ import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
 import type { RelayRun } from './relay.ts';
+import type { BuildHostPushes } from './build-host.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
   /** Run as root: through sudo when the instance's user is not root. */
   root?: boolean;
+  /** Text for the remote command's stdin (e.g. a key streamed to the build host). */
+  input?: string;
   timeoutMs?: number;
 }
 
@@ -50,10 +53,14 @@ export interface DeployContext {
   /** The cache of earlier runs, when one is used. */
   state: StateFile | undefined;
   recorder: StateRecorder | undefined;
+  /** Copies that pushed from here instead of substituting (`--allow-direct`), by step id: their label says so. */
+  directCopies: Set<string>;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
   /** Relay fan-out of this run (absent for the star). */
   relay?: RelayRun;
+  /** Pushes from build hosts (`copy www builder → portico`), when the plan has any. */
+  buildHost?: BuildHostPushes;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

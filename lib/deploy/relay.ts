@@ -20,6 +20,7 @@ import {
   revokeArgv,
   type RelaySshOptions,
 } from '../ssh/relay-access.ts';
+import { compressLeg, copyCompressMode } from './compress.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
 import type { StepIO } from './run-dag.ts';
@@ -166,7 +167,8 @@ export class RelayRun {
         `nix-hive: ${child} pulls ${outPath} from relay ${parent} (read-only, signatures required)`,
       );
       const lines: string[] = [];
-      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath), {
+      const compress = compressLeg(copyCompressMode(ctx.hive, step), 'internal');
+      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath, compress), {
         signal: io.signal,
         root: true,
         onLine: (stream, l) => {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { InputError, type Problem } from '../errors.ts';
 import type {
+  CompressMode,
   HiveConfig,
   ResolvedHive,
   ResolvedInstance,
@@ -19,6 +20,7 @@ import { parseStore } from './store-ref.ts';
 import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } from './resolve-paths.ts';
 import { isDict, type Dict } from './guards.ts';
 import { expandInventory } from './import/merge-inventory.ts';
+import { parseSystemFlake } from './flake-ref.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
@@ -26,6 +28,8 @@ export const BUILT_IN = { user: 'root', port: 22 } as const;
 export interface ResolveOptions {
   /** Also check that module files and the signing key exist and are readable (loadHive does). */
   checkFiles?: boolean;
+  /** The hive is a seed-format (nix-hive 0.1) file: each system's module is its `configuration` there. */
+  seedFile?: string;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -83,7 +87,8 @@ export function analyzeHive(
   const systems: Record<string, ResolvedSystem> = {};
   for (const [name, raw] of Object.entries(isDict(c.systems) ? c.systems : {})) {
     if (!isDict(raw)) continue;
-    systems[name] = resolveSystem(root, name, raw, hivePaths);
+    systems[name] = resolveSystem(root, name, raw, hivePaths, isDict(c.build) ? c.build : {});
+    if (options.seedFile) systems[name].seedFile = options.seedFile;
   }
   const defaults = isDict(c.defaults) ? c.defaults : {};
   const instances: Record<string, ResolvedInstance> = {};
@@ -96,6 +101,7 @@ export function analyzeHive(
     configFile: file,
     root,
     signingKey: signingKey === undefined ? undefined : resolveFile(root, signingKey),
+    compress: compressMode(c.compress) ?? 'auto',
     systems,
     instances,
   };
@@ -104,7 +110,13 @@ export function analyzeHive(
   return { hive, problems: unique(problems.map(oneLine)) };
 }
 
-function resolveSystem(root: string, name: string, raw: Dict, hivePaths: Dict): ResolvedSystem {
+function resolveSystem(
+  root: string,
+  name: string,
+  raw: Dict,
+  hivePaths: Dict,
+  hiveBuild: Dict,
+): ResolvedSystem {
   // The Nix search path takes the first match: the system's own entries first, then the hive's not overridden.
   const own = isDict(raw.paths) ? raw.paths : {};
   const paths: Array<[string, string]> = [];
@@ -117,7 +129,20 @@ function resolveSystem(root: string, name: string, raw: Dict, hivePaths: Dict): 
     modules: (strings(raw.modules) ?? []).map((m) => resolveFile(root, m)),
     paths,
     system: str(raw.system) ?? hostPlatform(),
+    ...(typeof raw.flake === 'string' ? { flake: parseSystemFlake(root, raw.flake) } : {}),
+    ...resolveBuild({ ...hiveBuild, ...(isDict(raw.build) ? raw.build : {}) }),
   };
+}
+
+/** Build settings as later layers read them: `builders` as Nix's one-line setting. */
+function resolveBuild(b: Dict): { build?: ResolvedSystem['build'] } {
+  const builders = Array.isArray(b.builders) ? strings(b.builders)!.join(' ; ') : str(b.builders);
+  const build = {
+    ...(str(b.host) !== undefined ? { host: str(b.host) } : {}),
+    ...(builders !== undefined ? { builders } : {}),
+    ...(typeof b.maxJobs === 'number' ? { maxJobs: b.maxJobs } : {}),
+  };
+  return Object.keys(build).length > 0 ? { build } : {};
 }
 
 function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict): ResolvedInstance {
@@ -128,6 +153,7 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     return raw[key] === undefined && v === name ? undefined : v;
   };
   const port = pick('port');
+  const compress = compressMode(pick('compress'));
   const store = notSelf('store');
   let storeRef: StoreRef | undefined;
   if (store !== undefined) {
@@ -145,7 +171,13 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     tags: strings(pick('tags')) ?? [],
     hostKeys: strings(pick('hostKeys')) ?? [],
     ssh: mergeSsh(root, defaults.ssh, raw.ssh),
+    ...(compress !== undefined ? { compress } : {}),
   };
+}
+
+/** A `compress` setting as the schema allows it (anything else was reported by the schema check). */
+function compressMode(v: unknown): CompressMode | undefined {
+  return v === 'auto' || v === true || v === false ? v : undefined;
 }
 
 /** ssh_config keywords are case-insensitive: an instance's `identityFile` replaces the default `IdentityFile`. */

@@ -1,7 +1,8 @@
 // Layer two of inventory checking: ajv validates the authored config against schema/hive.schema.json,
 // and each ajv error becomes one `path: message` problem (with "did you mean" for unknown keys).
 import { readFileSync } from 'node:fs';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileHiveValidator } from './hive-validator.ts';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath, pointerToPath, quote } from './field-path.ts';
@@ -24,6 +25,10 @@ export const PATTERN_MESSAGES: Record<string, string> = {
     'must be a public key line such as "ssh-ed25519 AAAA…"',
   '^[A-Za-z][A-Za-z0-9]*$': 'must be an ssh_config keyword such as "IdentityFile"',
   '^[^\\r\\n]*$': 'must not contain line breaks',
+  "^[^\\s#]+#[A-Za-z0-9_][A-Za-z0-9_'-]*$":
+    'is not a flake output: expected "<flake-ref>#<name>" such as ".#www" (no spaces; name of letters, digits, "_", "\'" and "-")',
+  '^[^\\s#]+$': 'is not a flake reference such as "." or "github:org/fleet" (no spaces, no "#")',
+  '^[^\\r\\n;]*$': 'must be one machine line (no line breaks, no ";")',
 };
 
 let validator: ValidateFunction | undefined;
@@ -34,9 +39,7 @@ export function hiveSchema(): Record<string, unknown> {
 
 function validate(): ValidateFunction {
   if (!validator) {
-    const Ajv = AjvModule.default;
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    validator = ajv.compile(hiveSchema());
+    validator = compileHiveValidator(hiveSchema());
   }
   return validator;
 }

@@ -10,11 +10,28 @@ export type SshOptions = Record<string, string | number | boolean>;
 /** Nix search-path entries: `{ nixpkgs: './nixpkgs' }` → `-I nixpkgs=…`. */
 export type SearchPaths = Record<string, string>;
 
+/** Where and how systems are built (hive level, overridden key by key by a system's own). */
+export interface BuildSettings {
+  /** An instance of the hive, or an `ssh-ng://[user@]host` URI: the systems are realised there. */
+  host?: string;
+  /** Nix's `builders` setting for the local build, or a list of machine lines. */
+  builders?: string | string[];
+  /** `--max-jobs` for the local build (0: only on `builders`). */
+  maxJobs?: number;
+}
+
 export interface SystemConfig {
-  modules: string[];
+  /** Required unless `flake` is set. */
+  modules?: string[];
+  /** `'<flake-ref>#<name>'`: builds `nixosConfigurations.<name>` of that flake instead of `modules`. */
+  flake?: string;
   paths?: SearchPaths;
   system?: string;
+  build?: BuildSettings;
 }
+
+/** Copy compression: `auto` = the legs leaving the deployer; `true` = every leg; `false` = none. */
+export type CompressMode = 'auto' | true | false;
 
 export interface InstanceConfig {
   /** Required unless `defaults.system` is set. */
@@ -24,6 +41,8 @@ export interface InstanceConfig {
   port?: number;
   via?: string;
   store?: string;
+  /** Compression of copies to this instance and, on a store host, to those behind it. */
+  compress?: CompressMode;
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
@@ -79,8 +98,12 @@ export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
   signingKey?: string;
+  compress?: CompressMode;
+  /** A flake whose every `nixosConfigurations` entry is a system (so `systems` may be omitted). */
+  flake?: string;
+  build?: BuildSettings;
   defaults?: InstanceDefaults;
-  systems: Record<string, SystemConfig>;
+  systems?: Record<string, SystemConfig>;
   instances?: Record<string, InstanceConfig>;
   inventory?: InventoryEntry[];
   overrides?: Record<string, InstanceOverride>;
@@ -97,6 +120,12 @@ export interface ResolvedSystem {
   paths: Array<[string, string]>;
   /** Platform, e.g. x86_64-linux. */
   system: string;
+  /** Built from a flake instead of `modules`: `nixosConfigurations.<attr>` of `ref` (absolute when local). */
+  flake?: { ref: string; attr: string };
+  /** A seed-format (nix-hive 0.1) hive file whose `systems.<name>.configuration` is the module. */
+  seedFile?: string;
+  /** Merged build settings (system keys over hive keys). */
+  build?: { host?: string; builders?: string; maxJobs?: number };
 }
 
 export interface ResolvedInstance {
@@ -110,6 +139,8 @@ export interface ResolvedInstance {
   tags: string[];
   hostKeys: string[];
   ssh: SshOptions;
+  /** Its own (or `defaults`') compression setting; absent when neither sets one. */
+  compress?: CompressMode;
 }
 
 export interface ResolvedHive {
@@ -118,6 +149,8 @@ export interface ResolvedHive {
   /** Folder that relative paths resolve against (the config file's folder). */
   root: string;
   signingKey: string | undefined;
+  /** The hive-level `compress` (default `auto`); absent in hand-made hives means `auto`. */
+  compress?: CompressMode;
   systems: Record<string, ResolvedSystem>;
   instances: Record<string, ResolvedInstance>;
 }

@@ -1,8 +1,8 @@
 // Pure argv builders for every nix command nix-hive runs. Tests assert these arrays exactly.
-// `nix` subcommands get `--extra-experimental-features nix-command` so they work on Nix 2.8 through
+// `nix` subcommands get `--extra-experimental-features 'nix-command flakes'` so they work on Nix 2.8 through
 // current Nix and Lix; the stable `nix-build`/`nix-store`/`nix-env` are preferred where they suffice.
 
-export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command'] as const;
+export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'] as const;
 export const SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
 
 export interface Argv {
@@ -16,10 +16,15 @@ export function nixBuildArgv(opts: {
   specFile: string;
   searchPath: Array<[string, string]>;
   attrs: string[];
+  /** Nix's `builders` setting (distributed builds) for this call. */
+  builders?: string;
+  maxJobs?: number;
 }): Argv {
   const args = [opts.expressionFile, '--argstr', 'specFile', opts.specFile];
   for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
   for (const attr of opts.attrs) args.push('-A', attr);
+  if (opts.builders !== undefined) args.push('--option', 'builders', opts.builders);
+  if (opts.maxJobs !== undefined) args.push('--max-jobs', String(opts.maxJobs));
   args.push('--no-out-link');
   return { command: 'nix-build', args };
 }
@@ -30,6 +35,19 @@ export function addRootArgv(outPath: string, root: string): Argv {
 }
 
 /** The derivations that produced the given outputs, one line each, in order. */
+/** Evaluate one attribute of the build expression alone (finds which system of a failed batch is broken). */
+export function instantiateArgv(opts: {
+  expressionFile: string;
+  specFile: string;
+  searchPath: Array<[string, string]>;
+  attr: string;
+}): Argv {
+  const args = [opts.expressionFile, '--argstr', 'specFile', opts.specFile];
+  for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
+  args.push('-A', opts.attr);
+  return { command: 'nix-instantiate', args };
+}
+
 export function deriverArgv(outPaths: string[]): Argv {
   return { command: 'nix-store', args: ['--query', '--deriver', ...outPaths] };
 }
@@ -57,13 +75,25 @@ export function generateKeyArgv(name: string, secretFile: string, publicFile: st
 
 /**
  * Copy a closure to a store. With `substitute`, the destination first tries its own substituters
- * (its store host), so only what they lack crosses the deployer's uplink.
+ * (its store host), so only what they lack crosses the deployer's uplink. With `compress`, an ssh store
+ * gets `compress=true` (Nix runs `ssh -C`; see compressedStoreUri).
  */
-export function copyArgv(storeUri: string, outPath: string, substitute: boolean): Argv {
-  const args = [...NIX_FEATURES, 'copy', '--to', storeUri];
+export function copyArgv(storeUri: string, outPath: string, substitute: boolean, compress = false): Argv {
+  const args = [...NIX_FEATURES, 'copy', '--to', compress ? compressedStoreUri(storeUri) : storeUri];
   if (substitute) args.push('--substitute-on-destination');
   args.push(outPath);
   return { command: 'nix', args };
+}
+
+/**
+ * An ssh store URI (`ssh://`, `ssh-ng://`) with the store setting `compress=true` (Nix 2.x: `ssh -C`); other
+ * stores, and URIs that already choose a `compress`, are returned as they are.
+ */
+export function compressedStoreUri(uri: string): string {
+  if (!/^ssh(-ng)?:\/\//.test(uri)) return uri;
+  const query = uri.indexOf('?');
+  if (query >= 0 && /(^|&)compress=/.test(uri.slice(query + 1))) return uri;
+  return `${uri}${query >= 0 ? '&' : '?'}compress=true`;
 }
 
 /** The ssh store URI for an instance: the name resolves through the generated ssh_config. */

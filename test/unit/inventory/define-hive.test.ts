@@ -49,7 +49,11 @@ test('typos, wrong types and a missing field are type errors; a correct config i
   const port = typeErrors(`{ ${systems}, instances: { a: { system: 'web', address: 'a', port: '22' } } }`);
   assert.equal(port.length, 1);
   assert.match(port[0]!, /'string' is not assignable to type 'number'/);
-  const missing = typeErrors(`{ instances: {} }`);
+  // `systems` may be omitted (a hive-level `flake` gives them), but an instance's address may not.
+  const missing = typeErrors(`{ flake: '.', instances: { a: { system: 'web' } } }`);
   assert.equal(missing.length, 1);
-  assert.match(missing[0]!, /'systems' is missing/);
+  assert.match(missing[0]!, /'address' is missing/);
+  const flake = typeErrors(`{ flake: true, instances: {} }`);
+  assert.equal(flake.length, 1);
+  assert.match(flake[0]!, /'boolean' is not assignable to type 'string'/);
 });
