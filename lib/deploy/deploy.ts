@@ -15,6 +15,7 @@ import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
 import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
+import { compressedHosts } from './compress.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
@@ -133,7 +134,8 @@ export async function deploy(
     (s) => s.kind === 'copy' || s.kind === 'activate' || (s.kind === 'build' && s.on),
   );
   const connect = options.connect ?? sshTransport;
-  const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  const compressed = compressedHosts(hive, plan.steps);
+  const transport = needsHosts ? await connect(hive, spawn, { ...options.ssh, compressed }) : undefined;
   let relay: RelayRun | undefined;
   let buildHost: BuildHostPushes | undefined;
   let flushed = false;

@@ -30,6 +30,9 @@ export interface SystemConfig {
   build?: BuildSettings;
 }
 
+/** Copy compression: `auto` = the legs leaving the deployer; `true` = every leg; `false` = none. */
+export type CompressMode = 'auto' | true | false;
+
 export interface InstanceConfig {
   /** Required unless `defaults.system` is set. */
   system?: string;
@@ -38,6 +41,8 @@ export interface InstanceConfig {
   port?: number;
   via?: string;
   store?: string;
+  /** Compression of copies to this instance and, on a store host, to those behind it. */
+  compress?: CompressMode;
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
@@ -93,6 +98,7 @@ export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
   signingKey?: string;
+  compress?: CompressMode;
   /** A flake whose every `nixosConfigurations` entry is a system (so `systems` may be omitted). */
   flake?: string;
   build?: BuildSettings;
@@ -133,6 +139,8 @@ export interface ResolvedInstance {
   tags: string[];
   hostKeys: string[];
   ssh: SshOptions;
+  /** Its own (or `defaults`') compression setting; absent when neither sets one. */
+  compress?: CompressMode;
 }
 
 export interface ResolvedHive {
@@ -141,6 +149,8 @@ export interface ResolvedHive {
   /** Folder that relative paths resolve against (the config file's folder). */
   root: string;
   signingKey: string | undefined;
+  /** The hive-level `compress` (default `auto`); absent in hand-made hives means `auto`. */
+  compress?: CompressMode;
   systems: Record<string, ResolvedSystem>;
   instances: Record<string, ResolvedInstance>;
 }
