@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types.ts';
 import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
+import type { HiveSigningKey } from './signing-key.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -13,6 +14,8 @@ export interface RemoteRunOptions {
   /** Run as root: through sudo when the instance's user is not root. */
   root?: boolean;
   timeoutMs?: number;
+  /** Bytes for the remote command's stdin (otherwise /dev/null). */
+  input?: string | Uint8Array;
 }
 
 /**
@@ -42,8 +45,10 @@ export interface DeployContext {
   gcrootDir: string;
   /** Filled by the build step. */
   built: Map<string, BuiltSystem>;
-  /** `name:base64` public key of the hive's signing key, when signing. */
+  /** `name:base64` public key of the hive's signing key: set by the first sign step. */
   publicKey: string | undefined;
+  /** The hive's signing key, read only by the steps that sign. */
+  signingKey: HiveSigningKey | undefined;
   /** Push directly when a dependent is not wired to substitute from its store. */
   allowDirect: boolean;
   /** The cache of earlier runs, when one is used. */

@@ -1,10 +1,8 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
+import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
-import { publicKeyArgv } from '../nix/argv.ts';
 import type { Goal } from '../nix/goal.ts';
 import { planDeploy } from '../plan/plan.ts';
 import { describeStep } from '../plan/render.ts';
@@ -20,10 +18,11 @@ import { DeployLimits } from './limits.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
+import { HiveSigningKey } from './signing-key.ts';
 
 export interface DeployOptions {
   goal: Goal;
-  skip: { build: boolean; copy: boolean; activate: boolean };
+  skip: { build: boolean; copy: boolean; activate: boolean; keys?: boolean };
   allowDirect: boolean;
   /** Concurrency per phase (copies, activations). */
   parallel: number;
@@ -58,24 +57,9 @@ export function newRunId(now = new Date()): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-export async function hivePublicKey(
-  spawn: Spawner,
-  keyFile: string,
-  env?: Record<string, string | undefined>,
-): Promise<string> {
-  const secret = await readFile(keyFile, 'utf8');
-  const argv = publicKeyArgv();
-  const r = await checked(spawn, argv.command, argv.args, {
-    input: secret,
-    env,
-    what: 'nix key convert-secret-to-public',
-  });
-  return r.stdout.trim();
-}
-
 function stepTarget(step: Step): string | undefined {
   if (step.kind === 'copy') return destinationName(step.to);
-  if (step.kind === 'activate') return step.instance;
+  if (step.kind === 'activate' || step.kind === 'keys') return step.instance;
   return undefined;
 }
 
@@ -89,6 +73,8 @@ function blame(step: Step): string {
       return `store ${destinationName(step.to)}`;
     case 'activate':
       return step.instance;
+    case 'keys':
+      return `keys of ${step.instance}`;
   }
 }
 
@@ -116,8 +102,8 @@ export async function deploy(
   const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
-  const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
-  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
+  const signingKey = hive.signingKey && new HiveSigningKey(hive.signingKey, spawn, hive.root, nixEnv);
+  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate' || s.kind === 'keys');
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
   try {
@@ -133,7 +119,8 @@ export async function deploy(
       nixEnv,
       gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
       built: new Map(),
-      publicKey,
+      publicKey: undefined,
+      signingKey,
       allowDirect: options.allowDirect,
       state: options.state,
       recorder,

@@ -1,5 +1,5 @@
 // The sign step: signs a system's whole closure with the hive's key (`nix store sign --recursive`), so
-// instances behind a store accept it as a substitute.
+// instances behind a store accept it as a substitute. The key is read here, on first use, and never earlier.
 import { checked } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
 import { signArgv } from '../nix/argv.ts';
@@ -8,10 +8,13 @@ import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
 
 export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
-  const key = ctx.hive.signingKey;
+  const key = ctx.signingKey;
   if (!key) throw new HiveError('E_INPUT', 'signing requested but the hive has no signingKey');
-  const argv = signArgv(key, outPathOf(ctx, step.system));
+  const material = await key.load();
+  ctx.publicKey ??= await key.publicKey();
+  const argv = signArgv(material.keyFile, outPathOf(ctx, step.system));
   await checked(ctx.spawn, argv.command, argv.args, {
+    ...(material.input ? { input: material.input } : {}),
     onLine: io.log,
     signal: io.signal,
     env: ctx.nixEnv,

@@ -25,12 +25,16 @@ export type { TerraformResource } from './import/terraform-state.ts';
 
 /**
  * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);
- * the default is ./hive.config.ts. Throws InputError with every problem; starts no process.
+ * the default is ./hive.config.ts. `signingKey` (a file) replaces the config's. Throws InputError with every
+ * problem; starts no process and reads no key.
  */
-export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
+export async function loadHive(
+  configPathOrDir: string | undefined,
+  options: { signingKey?: string } = {},
+): Promise<ResolvedHive> {
   const file = findConfig(configPathOrDir);
   const config = await loadConfigFile(file);
-  const { hive, problems } = analyzeHive(config, file, { checkFiles: true });
+  const { hive, problems } = analyzeHive(config, file, { checkFiles: true, signingKey: options.signingKey });
   if (problems.length > 0) throw new InputError(problems);
   return hive;
 }

@@ -19,13 +19,17 @@ import { parseStore } from './store-ref.ts';
 import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } from './resolve-paths.ts';
 import { isDict, type Dict } from './guards.ts';
 import { expandInventory } from './import/merge-inventory.ts';
+import { resolveKeys } from './keys.ts';
+import { resolveSigningKey } from './signing-key.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
 
 export interface ResolveOptions {
-  /** Also check that module files and the signing key exist and are readable (loadHive does). */
+  /** Also check that module files exist and are readable (loadHive does). */
   checkFiles?: boolean;
+  /** A signing key file that replaces the config's `signingKey` (`--signing-key`, `NIX_HIVE_SIGNING_KEY`). */
+  signingKey?: string;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -79,6 +83,7 @@ export function analyzeHive(
     locate = expanded.locate;
     problems = [...expanded.problems, ...schemaProblems(c).map(locate)];
   } else problems = schemaProblems(c);
+  if (options.signingKey !== undefined) c = { ...c, signingKey: options.signingKey };
   const hivePaths = isDict(c.paths) ? c.paths : {};
   const systems: Record<string, ResolvedSystem> = {};
   for (const [name, raw] of Object.entries(isDict(c.systems) ? c.systems : {})) {
@@ -87,15 +92,20 @@ export function analyzeHive(
   }
   const defaults = isDict(c.defaults) ? c.defaults : {};
   const instances: Record<string, ResolvedInstance> = {};
+  const rawSystems = isDict(c.systems) ? c.systems : {};
   for (const [name, raw] of Object.entries(isDict(c.instances) ? c.instances : {})) {
     if (!isDict(raw)) continue;
     instances[name] = resolveInstance(root, name, raw, defaults);
+    const sys = rawSystems[instances[name].system];
+    instances[name].keys = resolveKeys(root, defaults.keys, isDict(sys) ? sys.keys : undefined, raw.keys);
   }
-  const signingKey = str(c.signingKey);
   const hive: ResolvedHive = {
     configFile: file,
     root,
-    signingKey: signingKey === undefined ? undefined : resolveFile(root, signingKey),
+    signingKey:
+      typeof c.signingKey === 'string'
+        ? { kind: 'file', file: resolveFile(root, c.signingKey) }
+        : resolveSigningKey(root, c.signingKey),
     systems,
     instances,
   };
@@ -145,6 +155,7 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     tags: strings(pick('tags')) ?? [],
     hostKeys: strings(pick('hostKeys')) ?? [],
     ssh: mergeSsh(root, defaults.ssh, raw.ssh),
+    keys: {},
   };
 }
 

@@ -9,6 +9,8 @@ import { isValidName } from './names.ts';
 import { parseStore } from './store-ref.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
+import { destinationProblems, keysProblems } from './keys.ts';
+import { signingKeyProblems } from './signing-key.ts';
 
 /** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
 const STORE_RE = /^[^\s-][^\s]*$/;
@@ -41,6 +43,9 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
       problems.push(unknown(`defaults.${key}`, 'instance', ref.ref.name, instanceNames()));
   }
   problems.push(...reservedSsh('defaults', defaults.ssh));
+  problems.push(...keysProblems('defaults.keys', defaults.keys), ...signingKeyProblems(config.signingKey));
+  for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
+    if (isDict(sys)) problems.push(...keysProblems(fieldPath(fieldPath('systems', name), 'keys'), sys.keys));
 
   let needsSigning = false;
   for (const [name, raw] of Object.entries(rawInstances)) {
@@ -65,6 +70,8 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     }
     if (inst.store) needsSigning = true;
     problems.push(...reservedSsh(at, raw.ssh));
+    problems.push(...keysProblems(fieldPath(at, 'keys'), raw.keys));
+    problems.push(...destinationProblems(fieldPath(at, 'keys'), inst.keys));
   }
 
   problems.push(...caseCollisions('systems', Object.keys(hive.systems)));

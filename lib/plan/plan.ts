@@ -4,6 +4,7 @@
 // the activation of any targeted instance it depends on (its store or via, transitively).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
+import { withKeySteps } from './keys.ts';
 
 export const stepId = {
   build: (system: string) => `build:${system}`,
@@ -96,7 +97,12 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: [...builds, ...signs, ...copies, ...orderActivations(activations)],
+    steps: withKeySteps(hive, targets, options, [
+      ...builds,
+      ...signs,
+      ...copies,
+      ...orderActivations(activations),
+    ]),
   };
 }
 

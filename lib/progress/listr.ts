@@ -21,7 +21,7 @@ interface Phase {
   finish?: (failed: number) => void;
 }
 
-const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
+const PHASES: StepKind[] = ['build', 'sign', 'keys', 'copy', 'activate'];
 const REDRAW_MS = 150;
 
 export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<void> } {

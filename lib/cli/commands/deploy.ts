@@ -16,8 +16,10 @@ import { listrRenderer } from '../../progress/listr.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
+import { signingKeyFileProblem } from '../../inventory/file-checks.ts';
 import {
   addConfigOption,
+  addSigningKeyOption,
   addSkipOption,
   loadSelection,
   parseCount,
@@ -53,9 +55,19 @@ export function parseGoal(value: string): Goal {
   ]);
 }
 
+function skipsOf(flags: SkipOptions) {
+  return {
+    build: skips(flags, 'build'),
+    copy: skips(flags, 'copy'),
+    activate: skips(flags, 'activate'),
+    keys: skips(flags, 'keys'),
+  };
+}
+
 function addDeployOptions(cmd: Command): Command {
   addConfigOption(cmd);
   addSkipOption(cmd);
+  addSigningKeyOption(cmd);
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
     .option('--json', 'one JSON event per line on stdout, then the report')
@@ -82,7 +94,7 @@ async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
   const { hive, targets } = await loadSelection(flags, patterns);
   const plan = planDeploy(hive, targets, {
     goal,
-    skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
+    skip: skipsOf(flags),
     allowDirect: Boolean(flags.allowDirect),
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
@@ -105,6 +117,11 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
     return;
   }
 
+  const keyProblem = hive.signingKey ? signingKeyFileProblem(hive) : undefined;
+  if (keyProblem) throw new InputError([keyProblem]);
+  if (hive.signingKey?.kind === 'env' && !process.env[hive.signingKey.env])
+    throw inputError('signingKey.env', `the environment variable ${hive.signingKey.env} is not set`);
+
   const logs = logWriter();
   const tails = collectFailedTails();
   let view: EventSink;
@@ -123,7 +140,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   try {
     const report = await deploy(hive, targets, {
       goal,
-      skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
+      skip: skipsOf(flags),
       allowDirect: Boolean(flags.allowDirect),
       parallel,
       storeFanout,

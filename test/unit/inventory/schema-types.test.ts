@@ -86,13 +86,14 @@ function agree(tsName: string, node: Json, tsTypeOverride?: ts.Type) {
   assert.equal(node.additionalProperties, false, `${tsName}: the schema rejects unknown keys`);
 }
 
-test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride and InventorySource agree with the schema', () => {
+test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride, InventorySource and KeyConfig agree with the schema', () => {
   agree('HiveConfig', schema);
   agree('SystemConfig', defs.system!);
   agree('InstanceConfig', defs.instance!);
   agree('InstanceDefaults', (schema.properties as Record<string, Json>).defaults!);
   agree('InstanceOverride', defs.instanceOverride!);
   agree('InventorySource', defs.inventoryEntry!);
+  agree('KeyConfig', defs.key!);
   assert.deepEqual(schema.required, ['systems']);
 });
 
