@@ -6,7 +6,7 @@ import type { ResolvedHive } from '../inventory/types.ts';
 import type { Goal } from '../nix/goal.ts';
 import { planDeploy } from '../plan/plan.ts';
 import { describeStep } from '../plan/render.ts';
-import type { Step } from '../plan/types.ts';
+import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
@@ -42,6 +42,8 @@ export interface DeployOptions {
   state?: StateFile;
   /** Options of the generated ssh session (ConnectTimeout, ServerAlive…). */
   ssh?: Omit<SshSessionOptions, 'spawn'>;
+  /** Run this plan instead of planning a deploy (upload-keys runs a plan of keys steps only). */
+  plan?: Plan;
   /** Opens the transport to instances; defaults to the generated ssh session. */
   connect?: (
     hive: ResolvedHive,
@@ -88,11 +90,9 @@ export async function deploy(
   const signal = options.signal ?? new AbortController().signal;
   const runId = options.runId ?? newRunId();
   const logDir = path.join(hive.root, '.hive', 'logs', runId);
-  const plan = planDeploy(hive, targets, {
-    goal: options.goal,
-    skip: options.skip,
-    allowDirect: options.allowDirect,
-  });
+  const plan =
+    options.plan ??
+    planDeploy(hive, targets, { goal: options.goal, skip: options.skip, allowDirect: options.allowDirect });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
   const nixEnv = options.nixEnv ?? {};
