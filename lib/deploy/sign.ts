@@ -2,7 +2,7 @@
 // instances behind a store accept it as a substitute. The key is read here, on first use, and never earlier.
 import { checked } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
-import { signArgv } from '../nix/argv.ts';
+import { signArgv, signFromStdinArgv } from '../nix/argv.ts';
 import type { SignStep } from '../plan/types.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
@@ -12,7 +12,9 @@ export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Prom
   if (!key) throw new HiveError('E_INPUT', 'signing requested but the hive has no signingKey');
   const material = await key.load();
   ctx.publicKey ??= await key.publicKey();
-  const argv = signArgv(material.keyFile, outPathOf(ctx, step.system));
+  const argv = material.input
+    ? signFromStdinArgv(outPathOf(ctx, step.system))
+    : signArgv(material.keyFile, outPathOf(ctx, step.system));
   await checked(ctx.spawn, argv.command, argv.args, {
     ...(material.input ? { input: material.input } : {}),
     onLine: io.log,
