@@ -1,7 +1,7 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
-// errors into printed lines and exit codes (2 = bad input, 1 = something failed).
+// errors into printed lines and exit codes (each error class carries its own: lib/errors.ts).
 import { Command, CommanderError } from 'commander';
-import { HiveError, InputError } from '../errors.ts';
+import { HiveError } from '../errors.ts';
 import { commands } from './commands/index.ts';
 
 export function buildProgram(): Command {
@@ -32,14 +32,10 @@ export function report(err: unknown): number {
     process.stderr.write(`nix-hive: ${err.message.replace(/^error: /, '')}\n`);
     return 2;
   }
-  if (err instanceof InputError) {
-    for (const line of err.message.split('\n')) process.stderr.write(`nix-hive: ${line}\n`);
-    return 2;
-  }
   if (err instanceof HiveError) {
-    process.stderr.write(`nix-hive: ${err.message}\n`);
+    for (const line of err.message.split('\n')) process.stderr.write(`nix-hive: ${line}\n`);
     if (err.hint) process.stderr.write(`nix-hive: hint: ${err.hint}\n`);
-    return 1;
+    return err.exitCode;
   }
   const e = err as Error;
   process.stderr.write(`nix-hive: internal error: ${e?.stack ?? String(err)}\n`);

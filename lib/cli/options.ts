@@ -7,6 +7,7 @@ import { loadHive, selectTargets } from '../inventory/index.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { didYouMean } from '../inventory/did-you-mean.ts';
 import { signingKeyOverride } from '../inventory/signing-key.ts';
+import { applyBuildHost, refuseBuildHost } from './build-host-flag.ts';
 
 export const STEPS = ['build', 'copy', 'activate', 'keys'] as const;
 export type Step = (typeof STEPS)[number];
@@ -15,6 +16,8 @@ export interface ConfigOptions {
   config?: string;
   /** `--signing-key <file>` (deploy, plan, build). */
   signingKey?: string;
+  /** `--build-host`: overrides every system's `build.host`. */
+  buildHost?: string;
 }
 
 export interface SkipOptions {
@@ -64,7 +67,10 @@ export async function loadSelection(
 ): Promise<{ hive: ResolvedHive; targets: string[] }> {
   const signingKey = signingKeyOverride(options.signingKey, process.env.NIX_HIVE_SIGNING_KEY);
   const hive = await loadHive(options.config, { signingKey });
-  return { hive, targets: selectTargets(hive, patterns) };
+  if (options.buildHost !== undefined) applyBuildHost(hive, options.buildHost);
+  const targets = selectTargets(hive, patterns);
+  refuseBuildHost(hive, targets);
+  return { hive, targets };
 }
 
 export function parseCount(flag: string, value: string): number {

@@ -1,11 +1,9 @@
 // Activation of one instance, in two remote commands: start (set the system profile when the goal
 // asks and it changes, then launch switch-to-configuration detached from the ssh session) and wait
 // (read its exit status and output back, reconnecting when the connection drops meanwhile).
-import { CommandError } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { CommandError, HostError, SshError } from '../errors.ts';
 import { parseWaitOutput, startActivationArgv, waitActivationArgv } from '../nix/detached.ts';
 import type { ActivateStep } from '../plan/types.ts';
-import { SshError } from '../ssh/failure.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
 
@@ -38,8 +36,7 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
     }
   }
   if (result === undefined) {
-    throw new HiveError(
-      'E_HOST',
+    throw new HostError(
       `the activation on ${instance} did not finish in ${ctx.activationTimeoutMs / 1000}s`,
       {
         cause: lastError,
@@ -49,8 +46,7 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
   for (const line of result.lines) io.log('stdout', line);
   if (result.status !== '0') {
     const last = result.lines.at(-1);
-    throw new HiveError(
-      'E_HOST',
+    throw new HostError(
       `switch-to-configuration ${goal} exited with code ${result.status}${last ? `: ${last}` : ''}`,
     );
   }

@@ -2,7 +2,7 @@
 // results hive.state remembers, but only while their inputs' fingerprint matches and the path is
 // still valid in the local store (state is a cache, never the truth). Says why it builds anyway.
 import { checked } from '../exec/spawn.ts';
-import { buildSystems, type BuiltSystem } from '../nix/build.ts';
+import { buildSystemsSettled, type BuiltSystem } from '../nix/build.ts';
 import { checkValidityArgv } from '../nix/argv.ts';
 import { systemFingerprint } from '../state/fingerprint.ts';
 import type { StepIO } from './run-dag.ts';
@@ -36,7 +36,12 @@ export async function reusableBuilds(
   return { reuse, why };
 }
 
-export async function buildPhase(ctx: DeployContext, systems: string[], io: StepIO): Promise<void> {
+/** Builds every system of the plan at once; returns the systems that failed, with Nix's message. */
+export async function buildPhase(
+  ctx: DeployContext,
+  systems: string[],
+  io: StepIO,
+): Promise<Record<string, string>> {
   const fingerprints = new Map<string, string>();
   for (const s of systems) fingerprints.set(s, await systemFingerprint(ctx.hive.systems[s]!));
   let toBuild = systems;
@@ -49,8 +54,8 @@ export async function buildPhase(ctx: DeployContext, systems: string[], io: Step
     for (const [s, reason] of why) ctx.say(`--no build: building ${s} anyway: ${reason}`);
     toBuild = systems.filter((s) => !reuse.has(s));
   }
-  if (toBuild.length === 0) return;
-  const built = await buildSystems(ctx.hive, toBuild, {
+  if (toBuild.length === 0) return {};
+  const { built, failed } = await buildSystemsSettled(ctx.hive, toBuild, {
     spawn: ctx.spawn,
     gcrootDir: ctx.gcrootDir,
     onLine: io.log,
@@ -61,4 +66,5 @@ export async function buildPhase(ctx: DeployContext, systems: string[], io: Step
     ctx.built.set(name, b);
     ctx.recorder?.recordBuild(name, b.outPath, b.drvPath, fingerprints.get(name)!);
   }
+  return failed;
 }

@@ -7,6 +7,7 @@ import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
 import type { HiveSigningKey } from './signing-key.ts';
+import type { RelayRun } from './relay.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -54,8 +55,12 @@ export interface DeployContext {
   /** The cache of earlier runs, when one is used. */
   state: StateFile | undefined;
   recorder: StateRecorder | undefined;
+  /** Copies that pushed from here instead of substituting (`--allow-direct`), by step id: their label says so. */
+  directCopies: Set<string>;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
+  /** Relay fan-out of this run (absent for the star). */
+  relay?: RelayRun;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

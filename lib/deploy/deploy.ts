@@ -1,5 +1,6 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
@@ -15,6 +16,7 @@ import { sshTransport, type Transport } from './transport.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
+import { relayRun, type RelayRun } from './relay.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -28,6 +30,8 @@ export interface DeployOptions {
   parallel: number;
   /** How many instances may substitute from one store host at once. */
   storeFanout: number;
+  /** Relay fan-out k (`--relay-fanout`, default 8); 0 = the star. */
+  relayFanout?: number;
   emit: EventSink;
   /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
@@ -52,11 +56,13 @@ export interface DeployOptions {
   ) => Promise<Transport>;
 }
 
+/** A run id: the UTC time to the second, then random hex, so two runs started in one second never share one. */
 export function newRunId(now = new Date()): string {
-  return now
+  const time = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
+  return `${time}-${randomBytes(3).toString('hex')}`;
 }
 
 function stepTarget(step: Step): string | undefined {
@@ -65,14 +71,18 @@ function stepTarget(step: Step): string | undefined {
   return undefined;
 }
 
-function blame(step: Step): string {
+/** How a step skipped because `step` failed names it: a store for what substitutes from it, else the copy. */
+function blame(step: Step, dependent: Step): string {
   switch (step.kind) {
     case 'build':
       return `build ${step.system}`;
     case 'sign':
       return `sign ${step.system}`;
-    case 'copy':
-      return `store ${destinationName(step.to)}`;
+    case 'copy': {
+      const to = destinationName(step.to);
+      const own = dependent.kind === 'activate' ? dependent.instance : stepTarget(dependent);
+      return own === to ? `copy to ${to}` : `store ${to}`;
+    }
     case 'activate':
       return step.instance;
     case 'keys':
@@ -92,7 +102,12 @@ export async function deploy(
   const logDir = path.join(hive.root, '.hive', 'logs', runId);
   const plan =
     options.plan ??
-    planDeploy(hive, targets, { goal: options.goal, skip: options.skip, allowDirect: options.allowDirect });
+    planDeploy(hive, targets, {
+      goal: options.goal,
+      skip: options.skip,
+      allowDirect: options.allowDirect,
+      relayFanout: options.relayFanout,
+    });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
   const nixEnv = options.nixEnv ?? {};
@@ -106,6 +121,8 @@ export async function deploy(
   const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate' || s.kind === 'keys');
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  let relay: RelayRun | undefined;
+  let flushed = false;
   try {
     const ctx: DeployContext = {
       runId,
@@ -125,7 +142,9 @@ export async function deploy(
       state: options.state,
       recorder,
       say,
+      directCopies: new Set(),
     };
+    if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
@@ -140,7 +159,7 @@ export async function deploy(
       steps: plan.steps,
       execute: createStepExecutor(ctx),
       limits: (step) => limits.of(step),
-      label: describeStep,
+      label: (s) => describeStep(s, { direct: ctx.directCopies.has(s.id) }),
       target: stepTarget,
       blame,
       emit,
@@ -158,13 +177,19 @@ export async function deploy(
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
+    // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    flushed = true;
+    await options.state?.flush().catch((e: unknown) => {
+      report.stateError = e instanceof Error ? e.message : String(e);
+    });
     options.emit({ kind: 'report', report });
     return report;
   } finally {
     try {
+      await relay?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
-      await options.state?.flush();
+      if (!flushed) await options.state?.flush();
     }
   }
 }

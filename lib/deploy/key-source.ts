@@ -3,8 +3,7 @@
 // its stderr tail, never its stdout. Shared by key uploads and by the signing key.
 import { readFile } from 'node:fs/promises';
 import type { Spawner } from '../exec/spawn.ts';
-import { lastLines } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { HostError } from '../errors.ts';
 import type { KeySource } from '../inventory/types.ts';
 
 export interface ReadKeyOptions {
@@ -26,7 +25,7 @@ export async function readKeySource(what: string, source: KeySource, o: ReadKeyO
         return await readFile(source.file);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        throw new HiveError('E_HOST', `${what}: cannot read ${source.file} (${code})`);
+        throw new HostError(`${what}: cannot read ${source.file} (${code})`);
       }
     case 'command': {
       const [command, ...args] = source.command;
@@ -41,8 +40,11 @@ export async function readKeySource(what: string, source: KeySource, o: ReadKeyO
       if (r.exitCode === 0 && !r.signal && !r.timedOut) return r.stdoutBytes ?? Buffer.alloc(0);
       r.stdoutBytes?.fill(0);
       const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
-      const tail = lastLines(r.stderr, 1)[0];
-      throw new HiveError('E_HOST', `${what}: command ${command} ${how}${tail ? `: ${tail}` : ''}`);
+      const tail = r.stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .at(-1);
+      throw new HostError(`${what}: command ${command} ${how}${tail ? `: ${tail}` : ''}`);
     }
   }
 }

@@ -2,8 +2,7 @@
 // on the deployer into memory (a `command` runs now, not at load), framed on the command's stdin, and the
 // fixed remote script (host/keys-script.ts) puts each file in place with its owner and mode before any byte.
 // Logs show a key's name, destination and whether it was written or left unchanged; never its content.
-import { CommandError } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { CommandError, HostError } from '../errors.ts';
 import { keyStream, parseUploadOutput, uploadKeysArgv, type KeyFrame } from '../host/keys-script.ts';
 import type { KeysStep } from '../plan/types.ts';
 import type { DeployContext } from './context.ts';
@@ -51,7 +50,7 @@ export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO)
       const failed = outcomes.find((o) => o.state === 'failed');
       if (failed) {
         const name = step.keys.find((k) => k.path === failed.dest)?.name ?? failed.dest;
-        throw new HiveError('E_HOST', `key ${name} → ${failed.dest}: ${failed.reason ?? 'failed'}`);
+        throw new HostError(`key ${name} → ${failed.dest}: ${failed.reason ?? 'failed'}`);
       }
       throw new CommandError(r, `uploading keys to ${step.instance}`);
     }

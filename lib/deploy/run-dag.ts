@@ -17,8 +17,8 @@ export interface DagOptions {
   label(step: Step): string;
   /** The instance or store URI a step works on (for logs and the summary). */
   target(step: Step): string | undefined;
-  /** How a dependent names this step when it is skipped because the step failed (`store portico`). */
-  blame(step: Step): string;
+  /** How `dependent`, skipped because `step` failed, names it (`store portico`, `copy to www-2`). */
+  blame(step: Step, dependent: Step): string;
   emit: EventSink;
   /** Aborted: start no new step (running ones go on). */
   signal: AbortSignal;
@@ -78,7 +78,7 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
       const badStep = byId.get(bad.id)!;
       if (bad.outcome === 'interrupted') return finish(step, 'interrupted', bad.reason, 0, []);
       const reason =
-        bad.outcome === 'failed' ? `${options.blame(badStep)} failed: ${bad.reason}` : bad.reason;
+        bad.outcome === 'failed' ? `${options.blame(badStep, step)} failed: ${bad.reason}` : bad.reason;
       return finish(step, 'skipped', reason, 0, []);
     }
     if (signal.aborted) return finish(step, 'interrupted', 'interrupted before it started', 0, []);

@@ -1,7 +1,7 @@
 // The sign step: signs a system's whole closure with the hive's key (`nix store sign --recursive`), so
 // instances behind a store accept it as a substitute. The key is read here, on first use, and never earlier.
 import { checked } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { inputError } from '../errors.ts';
 import { signArgv, signFromStdinArgv } from '../nix/argv.ts';
 import type { SignStep } from '../plan/types.ts';
 import { outPathOf, type DeployContext } from './context.ts';
@@ -9,7 +9,7 @@ import type { StepIO } from './run-dag.ts';
 
 export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
   const key = ctx.signingKey;
-  if (!key) throw new HiveError('E_INPUT', 'signing requested but the hive has no signingKey');
+  if (!key) throw inputError('signingKey', 'signing requested but the hive has no signingKey');
   const material = await key.load();
   ctx.publicKey ??= await key.publicKey();
   const argv = material.input

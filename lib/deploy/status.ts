@@ -1,10 +1,9 @@
-// `status`: asks each instance, in parallel, where /run/current-system and its system profile point,
-// and compares with what hive.state says it should run. The hosts are the truth; state only names
-// the expectation.
+// `status`: asks each instance, in parallel, what it runs (`Host.currentSystem`: where /run/current-system
+// and its system profile point), and compares with what hive.state says it should run. The hosts are the
+// truth; state only names the expectation.
 import type { ResolvedHive } from '../inventory/types.ts';
-import { SYSTEM_PROFILE } from '../nix/argv.ts';
+import type { CurrentSystem } from '../host/host.ts';
 import type { HiveState } from '../state/types.ts';
-import type { RemoteRunner } from './context.ts';
 import { Semaphore } from './semaphore.ts';
 
 export type Sync = 'in-sync' | 'drifted' | 'unreachable' | 'unknown';
@@ -18,18 +17,6 @@ export interface InstanceStatus {
   current: string | undefined;
   profile: string | undefined;
   detail: string | undefined;
-}
-
-/** Two lines: where /run/current-system and the system profile resolve to (empty when missing). */
-export function currentSystemArgv(): string[] {
-  return [
-    'sh',
-    '-c',
-    'for p in "$@"; do readlink -e "$p" || echo; done',
-    'sh',
-    '/run/current-system',
-    SYSTEM_PROFILE,
-  ];
 }
 
 export function expectedPath(state: HiveState, hive: ResolvedHive, instance: string): string | undefined {
@@ -54,7 +41,12 @@ export function compareStatus(
 export async function fleetStatus(
   hive: ResolvedHive,
   targets: string[],
-  options: { remote: RemoteRunner; state: HiveState; parallel: number; timeoutMs?: number },
+  options: {
+    currentSystem: (instance: string, o: { timeoutMs?: number }) => Promise<CurrentSystem>;
+    state: HiveState;
+    parallel: number;
+    timeoutMs?: number;
+  },
 ): Promise<InstanceStatus[]> {
   const sem = new Semaphore(options.parallel);
   return Promise.all(
@@ -62,9 +54,9 @@ export async function fleetStatus(
       sem.with(async (): Promise<InstanceStatus> => {
         const system = hive.instances[instance]!.system;
         const expected = expectedPath(options.state, hive, instance);
-        let r;
+        let running: CurrentSystem;
         try {
-          r = await options.remote(instance, currentSystemArgv(), { timeoutMs: options.timeoutMs });
+          running = await options.currentSystem(instance, { timeoutMs: options.timeoutMs });
         } catch (err) {
           const detail = err instanceof Error ? err.message : String(err);
           return {
@@ -77,9 +69,8 @@ export async function fleetStatus(
             detail,
           };
         }
-        const lines = r.stdout.split('\n');
-        const current = lines[0]?.trim() || undefined;
-        const profile = lines[1]?.trim() || undefined;
+        const current = running.current ?? undefined;
+        const profile = running.profile ?? undefined;
         return { instance, system, expected, current, profile, ...compareStatus(expected, current, profile) };
       }),
     ),

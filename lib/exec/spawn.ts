@@ -1,7 +1,7 @@
 // The one place that spawns processes. Wraps execa: argv arrays only (never a shell), lines streamed
 // to a callback, exit codes and signals turned into a result or a typed CommandError. Injectable for tests.
 import { execa } from 'execa';
-import { HiveError } from '../errors.ts';
+import { CommandError } from '../errors.ts';
 
 export interface SpawnOptions {
   env?: Record<string, string | undefined>;
@@ -38,27 +38,6 @@ export type Spawner = (
   args: readonly string[],
   options?: SpawnOptions,
 ) => Promise<SpawnResult>;
-
-/** A process that exited non-zero (or was killed); the message is short, the detail carries the output. */
-export class CommandError extends HiveError {
-  readonly result: SpawnResult;
-  constructor(result: SpawnResult, what?: string) {
-    const how = result.timedOut
-      ? 'timed out'
-      : result.signal
-        ? `was killed by ${result.signal}`
-        : `exited with code ${result.exitCode}`;
-    const last = lastLines(result.stderr || result.stdout, 1)[0];
-    super('E_COMMAND', `${what ?? result.command} ${how}${last ? `: ${last}` : ''}`);
-    this.name = 'CommandError';
-    this.result = result;
-  }
-}
-
-export function lastLines(text: string, n: number): string[] {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n);
-}
 
 function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) => void {
   let rest = '';

@@ -1,7 +1,7 @@
 // Runs one argv on many hosts, at most `parallel` at once, each with its own timeout; reports events as it goes
 // and returns one record per host (ok / failed / unreachable). Never prints; one failing host stops nothing.
 import type { Host } from './host.ts';
-import { SshError } from '../ssh/failure.ts';
+import { SshError } from '../errors.ts';
 
 export type RunOutcome = 'ok' | 'failed' | 'unreachable';
 

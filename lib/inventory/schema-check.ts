@@ -27,6 +27,10 @@ export const PATTERN_MESSAGES: Record<string, string> = {
   '^[^\\u0000]*$': 'must not contain NUL bytes',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'must be an environment variable name (letters, digits and "_")',
   '^0?[0-7]{3}$': 'must be an octal mode such as "0600" or "0440"',
+  "^[^\\s#]+#[A-Za-z0-9_][A-Za-z0-9_'-]*$":
+    'is not a flake output: expected "<flake-ref>#<name>" such as ".#www" (no spaces; name of letters, digits, "_", "\'" and "-")',
+  '^[^\\s#]+$': 'is not a flake reference such as "." or "github:org/fleet" (no spaces, no "#")',
+  '^[^\\r\\n;]*$': 'must be one machine line (no line breaks, no ";")',
 };
 
 let validator: ValidateFunction | undefined;

@@ -3,6 +3,7 @@
 // first); an instance's copy waits for its store's copy; activation waits for its own copy and for
 // the activation of any targeted instance it depends on (its store or via, transitively).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
+import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 import { withKeySteps } from './keys.ts';
 
@@ -92,6 +93,8 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     });
   }
 
+  const fanout = options.relayFanout ?? DEFAULT_RELAY_FANOUT;
+  const trees = planRelays(hive, copies, fanout, (s, name) => stepId.copy(s, { kind: 'instance', name }));
   return {
     goal: options.goal,
     targets: [...targets],
@@ -100,9 +103,10 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     steps: withKeySteps(hive, targets, options, [
       ...builds,
       ...signs,
-      ...copies,
+      ...orderCopies(copies),
       ...orderActivations(activations),
     ]),
+    relay: { fanout, trees },
   };
 }
 

@@ -1,14 +1,20 @@
 // Renders a plan as text (for `deploy --dry-run`) or as a JSON-ready object (`--json`).
 import type { Plan, Step } from './types.ts';
 import { destinationName } from './types.ts';
+import { renderRelayTrees } from './relay-render.ts';
 
-export function describeStep(step: Step): string {
+/** A step's label; `direct`: a copy that pushed from here instead of substituting (`--allow-direct`). */
+export function describeStep(step: Step, how: { direct?: boolean } = {}): string {
   switch (step.kind) {
     case 'build':
       return `build ${step.system}`;
     case 'sign':
       return `sign ${step.system} (whole closure)`;
     case 'copy':
+      if (how.direct)
+        return `copy ${step.system} → ${destinationName(step.to)} (pushed from here, --allow-direct)`;
+      if (step.relay && step.from)
+        return `copy ${step.system} → ${destinationName(step.to)} (relayed from ${step.relay.parent}, round ${step.relay.round}; else from ${destinationName(step.from)})`;
       return step.from
         ? `copy ${step.system} → ${destinationName(step.to)} (substitutes from ${destinationName(step.from)})`
         : `copy ${step.system} → ${destinationName(step.to)}`;
@@ -38,6 +44,7 @@ export function renderPlanText(plan: Plan): string {
       `${String(i + 1).padStart(width)}. ${describeStep(s)}${after.length ? `  [after ${after.join(', ')}]` : ''}`,
     );
   }
+  lines.push(...renderRelayTrees(plan));
   return lines.join('\n') + '\n';
 }
 
@@ -48,5 +55,6 @@ export function planToJson(plan: Plan): unknown {
     systems: plan.systems,
     skip: plan.skip,
     steps: plan.steps,
+    relay: plan.relay ?? { fanout: 0, trees: [] },
   };
 }

@@ -1,5 +1,6 @@
 // The plan is data: a DAG of steps that the runner executes and `deploy --dry-run` prints.
 import type { Goal } from '../nix/goal.ts';
+import type { RelayAssignment, RelayTree } from './relay.ts';
 
 /** Where a copy goes: an instance of the hive (over ssh) or a plain Nix store URI. */
 export type Destination = { kind: 'instance'; name: string } | { kind: 'uri'; uri: string };
@@ -29,6 +30,8 @@ export interface CopyStep extends StepBase {
   to: Destination;
   /** The store the destination substitutes from (it must already hold the closure). */
   from: Destination | undefined;
+  /** Relayed: pulled from an instance that already holds the closure (falls back to `from`). */
+  relay?: RelayAssignment;
 }
 
 export interface ActivateStep extends StepBase {
@@ -57,6 +60,8 @@ export interface PlanOptions {
   skip: { build: boolean; copy: boolean; activate: boolean; keys?: boolean };
   /** A failed store does not skip the instances behind it: they are pushed to directly. */
   allowDirect?: boolean;
+  /** Relay fan-out k (`--relay-fanout`); 0 = the star, every instance substitutes from its store. */
+  relayFanout?: number;
 }
 
 export interface Plan {
@@ -67,6 +72,8 @@ export interface Plan {
   skip: PlanOptions['skip'];
   /** Topologically ordered: every step comes after its deps. */
   steps: Step[];
+  /** Who feeds whom behind each store (relay fan-out; absent or empty = the star). */
+  relay?: { fanout: number; trees: RelayTree[] };
 }
 
 export function destinationName(d: Destination): string {

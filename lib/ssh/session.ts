@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions } from './config.ts';
-import { SshError, sshFailure } from './failure.ts';
+import { SshError } from '../errors.ts';
+import { sshFailure } from './failure.ts';
 
 export interface SshSessionOptions extends Partial<
   Pick<

@@ -1,67 +1,26 @@
 // `nix-hive deploy [patterns…]` and `nix-hive plan [patterns…]`: build once, push through store hosts,
 // activate in order. Chooses the renderer (listr2 on a TTY, plain lines, JSON lines) and exit code.
 import type { Command } from 'commander';
-import { InputError, inputError } from '../../errors.ts';
-import type { ResolvedHive } from '../../inventory/types.ts';
-import { StateFile } from '../../state/store.ts';
-import { failedInstances } from '../../state/record.ts';
-import { deploy } from '../../deploy/deploy.ts';
+import { StateError } from '../../errors.ts';
+import { deploy, newRunId } from '../../deploy/deploy.ts';
 import { logWriter } from '../../deploy/logs.ts';
-import { GOALS, isGoal, type Goal } from '../../nix/goal.ts';
+import { GOALS } from '../../nix/goal.ts';
 import { planDeploy } from '../../plan/plan.ts';
+import { DEFAULT_RELAY_FANOUT } from '../../plan/relay.ts';
 import { planToJson, renderPlanText } from '../../plan/render.ts';
-import { teeSinks, type EventSink } from '../../progress/events.ts';
+import { teeSinks, type DeployReport, type EventSink } from '../../progress/events.ts';
 import { jsonRenderer } from '../../progress/json.ts';
 import { listrRenderer } from '../../progress/listr.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
-import { didYouMean } from '../../inventory/did-you-mean.ts';
-import { signingKeyFileProblem } from '../../inventory/file-checks.ts';
-import {
-  addConfigOption,
-  addSigningKeyOption,
-  addSkipOption,
-  loadSelection,
-  parseCount,
-  skips,
-  statePath,
-  type ConfigOptions,
-  type SkipOptions,
-} from '../options.ts';
+import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
+import { prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import { interruptSignals } from '../interrupt.ts';
 
-interface DeployFlags extends ConfigOptions, SkipOptions {
-  goal: string;
+interface DeployFlags extends DeploySetupFlags {
   dryRun?: boolean;
   json?: boolean;
-  parallel: string;
-  storeFanout: string;
-  allowDirect?: boolean;
   verbose?: boolean;
-  /** A path, or false for `--no-state`. */
-  state?: string | false;
-  failed?: boolean;
-  connectTimeout: string;
-  activationTimeout: string;
-}
-
-export function parseGoal(value: string): Goal {
-  if (isGoal(value)) return value;
-  throw new InputError([
-    {
-      path: '--goal',
-      message: `unknown goal "${value}"${didYouMean(value, GOALS)} (expected ${GOALS.join(', ')})`,
-    },
-  ]);
-}
-
-function skipsOf(flags: SkipOptions) {
-  return {
-    build: skips(flags, 'build'),
-    copy: skips(flags, 'copy'),
-    activate: skips(flags, 'activate'),
-    keys: skips(flags, 'keys'),
-  };
 }
 
 function addDeployOptions(cmd: Command): Command {
@@ -73,6 +32,11 @@ function addDeployOptions(cmd: Command): Command {
     .option('--json', 'one JSON event per line on stdout, then the report')
     .option('--parallel <n>', 'how many copies / activations run at once', '10')
     .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
+    .option(
+      '--relay-fanout <k>',
+      'instances that hold the closure pass it on to k more each (a tree behind each store); 0 = every instance substitutes from its store',
+      String(DEFAULT_RELAY_FANOUT),
+    )
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
     .option('-v, --verbose', 'print every output line (plain mode)')
     .option(
@@ -81,6 +45,7 @@ function addDeployOptions(cmd: Command): Command {
       '10',
     )
     .option('--activation-timeout <s>', 'seconds one activation may take', '600')
+    .option('--build-host <host>', 'build on this instance or ssh-ng:// URI (overrides build.host)')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state')
     .option(
@@ -90,37 +55,33 @@ function addDeployOptions(cmd: Command): Command {
 }
 
 async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
-  const goal = parseGoal(flags.goal);
-  const { hive, targets } = await loadSelection(flags, patterns);
-  const plan = planDeploy(hive, targets, {
-    goal,
-    skip: skipsOf(flags),
-    allowDirect: Boolean(flags.allowDirect),
+  const setup = await prepareDeploy(patterns, flags);
+  for (const note of setup.notes) process.stderr.write(`nix-hive: ${note}\n`);
+  if (setup.nothing) process.stderr.write(`nix-hive: ${setup.nothing}\n`);
+  const plan = planDeploy(setup.hive, setup.targets, {
+    goal: setup.goal,
+    skip: setup.skip,
+    allowDirect: setup.allowDirect,
+    relayFanout: setup.relayFanout,
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
 async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> {
   if (flags.dryRun) return runPlan(patterns, flags);
-  const goal = parseGoal(flags.goal);
-  const parallel = parseCount('--parallel', flags.parallel);
-  const storeFanout = parseCount('--store-fanout', flags.storeFanout);
-  const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
-  const activationTimeout = parseCount('--activation-timeout', flags.activationTimeout);
-  const { hive, targets, state } = await selectWithState(flags, patterns);
-  if (targets.length === 0) {
-    process.stderr.write(
-      flags.failed
-        ? 'nix-hive: hive.state records no failed instance; nothing to deploy\n'
-        : 'nix-hive: the hive has no instances\n',
-    );
+  const runId = newRunId();
+  const setup = await prepareDeploy(patterns, flags, runId);
+  const { hive, targets, state } = setup;
+  for (const note of setup.notes) process.stderr.write(`nix-hive: ${note}\n`);
+  if (setup.nothing) {
+    await setup.lock?.release();
+    process.stderr.write(`nix-hive: ${setup.nothing}\n`);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ kind: 'message', level: 'info', text: setup.nothing }) + '\n');
+      process.stdout.write(JSON.stringify({ kind: 'report', report: emptyReport(runId, setup.goal) }) + '\n');
+    }
     return;
   }
-
-  const keyProblem = hive.signingKey ? signingKeyFileProblem(hive) : undefined;
-  if (keyProblem) throw new InputError([keyProblem]);
-  if (hive.signingKey?.kind === 'env' && !process.env[hive.signingKey.env])
-    throw inputError('signingKey.env', `the environment variable ${hive.signingKey.env} is not set`);
 
   const logs = logWriter();
   const tails = collectFailedTails();
@@ -139,40 +100,45 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   const interrupt = interruptSignals((text) => emit({ kind: 'message', level: 'warn', text }));
   try {
     const report = await deploy(hive, targets, {
-      goal,
-      skip: skipsOf(flags),
-      allowDirect: Boolean(flags.allowDirect),
-      parallel,
-      storeFanout,
+      goal: setup.goal,
+      skip: setup.skip,
+      allowDirect: setup.allowDirect,
+      parallel: setup.parallel,
+      storeFanout: setup.storeFanout,
+      relayFanout: setup.relayFanout,
       emit,
       signal: interrupt.stop,
       killSignal: interrupt.kill,
       state,
-      ssh: { connectTimeout },
-      activationTimeoutMs: activationTimeout * 1000,
+      runId,
+      ssh: { connectTimeout: setup.connectTimeout },
+      activationTimeoutMs: setup.activationTimeout * 1000,
     });
     await viewDone;
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
+    // The fleet's work is done and summarised; a state file that could not be saved still fails the run.
+    if (report.stateError) throw new StateError(report.stateError);
     process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
   } finally {
     interrupt.dispose();
     await logs.close();
+    await setup.lock?.release();
   }
 }
 
-/** Loads the hive, opens the state, and picks the targets (`--failed` narrows to what failed last). */
-async function selectWithState(
-  flags: DeployFlags,
-  patterns: string[],
-): Promise<{ hive: ResolvedHive; targets: string[]; state: StateFile | undefined }> {
-  if (flags.failed && flags.state === false)
-    throw inputError('--failed', 'needs hive.state; drop --no-state');
-  const { hive, targets } = await loadSelection(flags, flags.failed && patterns.length === 0 ? [] : patterns);
-  const file = statePath(flags, hive);
-  const state = file ? await StateFile.open(file) : undefined;
-  if (!flags.failed || !state) return { hive, targets, state };
-  const failed = new Set(failedInstances(state).filter((n) => hive.instances[n]));
-  return { hive, targets: targets.filter((t) => failed.has(t)), state };
+/** The report of a run with nothing to do (`--json` still ends with one). */
+function emptyReport(runId: string, goal: string): DeployReport {
+  return {
+    runId,
+    goal,
+    ok: true,
+    interrupted: false,
+    durationMs: 0,
+    logDir: '',
+    systems: {},
+    instances: [],
+    steps: [],
+  };
 }
 
 export function registerDeploy(program: Command): void {

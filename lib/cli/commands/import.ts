@@ -12,6 +12,8 @@ import { importInventoryFile } from '../../inventory/import/import-file.ts';
 import { inventoryYaml } from '../../inventory/import/inventory-yaml.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
 import { inventoryFormats } from '../../inventory/import/schema-facts.ts';
+import { convertSeedHive } from '../../inventory/seed-import.ts';
+import { isSeedFile } from '../../inventory/seed-format.ts';
 
 const SCHEMA = fileURLToPath(new URL('../../../schema/inventory.schema.json', import.meta.url));
 
@@ -37,7 +39,9 @@ const list = (v: string | undefined) =>
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('convert a terraform/pulumi output, terraform state or inventory file to inventory YAML')
+    .description(
+      'convert a terraform/pulumi output, terraform state or inventory file to inventory YAML, or a nix-hive 0.1 hive.nix to hive.config.ts',
+    )
     .argument(
       '<file>',
       'the file: `terraform output -json`, `terraform show -json`, `pulumi stack output --json`, YAML or JSON',
@@ -56,7 +60,8 @@ export function registerImport(program: Command): void {
     .option('--tags-tag <tag>', 'state: the tag holding the instance tags (default HiveTags)')
     .option('--address-from <attrs>', 'state: attributes holding the address, a comma list, first set wins')
     .option('-o, --out <file>', 'write the YAML to this file (default: stdout)')
-    .action((file: string, flags: ImportFlags) => {
+    .action(async (file: string, flags: ImportFlags) => {
+      if (isSeedFile(file)) return importSeed(file, flags.out);
       const formats = inventoryFormats();
       if (!(formats as string[]).includes(flags.format))
         throw inputError(
@@ -97,4 +102,25 @@ export function registerImport(program: Command): void {
           `nix-hive: note: some instances come from sensitive values${out ? ' (the file has mode 0600)' : ''}; keep them private\n`,
         );
     });
+}
+
+/** A seed-format hive.nix → hive.config.ts, with one module file per system kept by path. */
+async function importSeed(file: string, out: string | undefined): Promise<void> {
+  const target = path.resolve(out ?? 'hive.config.ts');
+  const converted = await convertSeedHive(path.resolve(file), target);
+  if (out === undefined) {
+    process.stdout.write(converted.config);
+    if (converted.modules.length > 0)
+      process.stderr.write('nix-hive: the modules it names are written only with -o <file>\n');
+    return;
+  }
+  mkdirSync(path.dirname(target), { recursive: true });
+  for (const m of converted.modules) {
+    mkdirSync(path.dirname(m.file), { recursive: true });
+    writeFileSync(m.file, m.text);
+  }
+  writeFileSync(target, converted.config);
+  process.stderr.write(
+    `nix-hive: wrote ${out} and ${converted.modules.length} module(s) under ${path.join(path.dirname(out), 'modules')}\n`,
+  );
 }

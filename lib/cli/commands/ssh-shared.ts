@@ -1,20 +1,14 @@
 // What the ssh, scp and run commands share at the CLI edge: naming an instance (exit 2 when unknown) and
-// printing an ssh failure with its hint.
+// running an interactive child while it owns Ctrl-C.
 import type { ResolvedHive, ResolvedInstance } from '../../inventory/types.ts';
 import { inputError } from '../../errors.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
-import { SshError } from '../../ssh/failure.ts';
 import { openSshSession, type SshSession } from '../../ssh/session.ts';
 
 export function instanceNamed(hive: ResolvedHive, name: string, path = 'instance'): ResolvedInstance {
   const inst = hive.instances[name];
   if (inst) return inst;
   throw inputError(path, `unknown instance "${name}"${didYouMean(name, Object.keys(hive.instances))}`);
-}
-
-export function printSshError(e: SshError): void {
-  process.stderr.write(`nix-hive: ${e.message}\n`);
-  if (e.hint) process.stderr.write(`nix-hive: hint: ${e.hint}\n`);
 }
 
 /**
@@ -35,8 +29,8 @@ export async function withChildOwningSignals<T>(fn: () => Promise<T>): Promise<T
 
 /**
  * The shape of an interactive command: open a session, connect the named instances (jump hosts first),
- * run `fn` while Ctrl-C belongs to the child, and set the exit code: the child's own, or 255 with the
- * message when ssh itself failed. The session is closed in every case.
+ * run `fn` while Ctrl-C belongs to the child, and set the exit code to the child's own. When ssh itself
+ * fails, its SshError ends the run (255, as ssh(1)). The session is closed in every case.
  */
 export async function runInteractive(
   hive: ResolvedHive,
@@ -47,10 +41,6 @@ export async function runInteractive(
   try {
     for (const name of instances) await session.connect(name);
     process.exitCode = await withChildOwningSignals(() => fn(session));
-  } catch (e) {
-    if (!(e instanceof SshError)) throw e;
-    printSshError(e);
-    process.exitCode = 255;
   } finally {
     await session.close();
   }

@@ -1,6 +1,6 @@
 // The real test fleet: N hosts as root, each a netns + private mount namespace running a real sshd and
 // its own Nix store, on a public bridge the deployer reaches and an internal one only jump hosts reach.
-import { copyFile, mkdir, writeFile, chmod } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { existsSync, mkdirSync } from 'node:fs';
 import { disposeSync, type Leftovers } from './dispose.ts';
 import { hostKnownHostsConfig } from './host-config.ts';
@@ -67,8 +67,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   };
   if (!options.persist) endWithProcess(leftovers);
   let disposed: Promise<void> | undefined;
+  const watchers: Array<{ stopWatching(): void }> = [];
   const dispose = (): Promise<void> =>
     (disposed ??= Promise.resolve().then(async () => {
+      for (const w of watchers) w.stopWatching();
       disposeSync(leftovers);
       forget(leftovers);
       // Our own children linger as zombies until the event loop reaps them: wait for that.
@@ -79,7 +81,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     record();
-    return await build(options, names, dir, leftovers, record, dispose);
+    return await build(options, names, dir, leftovers, record, dispose, watchers);
   } catch (err) {
     await dispose();
     throw err;
@@ -93,6 +95,7 @@ async function build(
   leftovers: Leftovers,
   record: () => void,
   dispose: () => Promise<void>,
+  watchers: Array<{ stopWatching(): void }>,
 ): Promise<Fleet> {
   // Mount points for the per-host folders must exist on the shared root filesystem.
   for (const p of ['/nix', '/etc/nix']) if (!existsSync(p)) mkdirSync(p, { recursive: true, mode: 0o755 });
@@ -121,6 +124,8 @@ async function build(
     await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);
     await chmod(`${layout.root}/.ssh/id_ed25519`, 0o600);
     const addresses = await net.createHostNet(names, netns, index, spec.network);
+    if (options.shapeHostsMbit)
+      await net.shapeHost(names, netns, index, spec.network, options.shapeHostsMbit);
     prepared.push({ spec, netns, layout, hostKey, addresses });
   }
   if (options.shapeUplinkMbit) await net.shapeUplink(names, options.shapeUplinkMbit);
@@ -168,8 +173,10 @@ async function build(
         },
         options.persist,
       );
+      watchers.push(procs);
       await procs.startHolder(p.spec.nixSize);
       await procs.startSshd();
+      procs.watchPower();
       const address = p.addresses.publicAddress ?? p.addresses.internalAddress!;
       hosts[p.spec.name] = {
         name: p.spec.name,
@@ -186,7 +193,18 @@ async function build(
         thawSshd: async () => procs.thawSshd(),
         sshdLog: () => procs.sshdLog(),
         connections: (from) => procs.connections(from),
+        nicBytes: () => net.hostBytes(p.netns),
         writeNixConf: (extra) => writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra)),
+        bootId: async () => (await readFile(`${p.layout.dir}/boot_id`, 'utf8')).trim(),
+        powerCalls: async () =>
+          (await readFile(`${p.layout.run}/nh-harness/calls`, 'utf8').catch(() => ''))
+            .split('\n')
+            .filter(Boolean),
+        powerLog: () => readFile(`${p.layout.dir}/power.log`, 'utf8').catch(() => ''),
+        setRebootBehaviour: (b) => {
+          procs.rebootBehaviour = b;
+        },
+        verifyPowerCover: () => procs.verifyPowerCover(),
       };
     }),
   );

@@ -1,6 +1,17 @@
 // One fleet host: a holder process in the host's netns and its own mount and UTS namespaces (per-host folders
-// bind-mounted over /nix, /etc/nix, /run and /root), a real sshd started inside it, and exec via nsenter.
+// bind-mounted over /nix, /etc/nix, /run and /root; stubs over every reboot path, see power-stubs.ts), a
+// real sshd started inside it, and exec via nsenter.
+import { realpathSync, existsSync, statSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
+import { simulatePower, takeRequest, type RebootBehaviour } from './power-sim.ts';
+import {
+  checkVerifyOutput,
+  mountScript,
+  POWER_DIRS,
+  preparePowerCover,
+  verifyScript,
+  type PowerCover,
+} from './power-stubs.ts';
 import { alive, daemon, HOST_ENV, must, run, waitFor, type RunResult } from './proc.ts';
 
 export interface HostLayout {
@@ -42,6 +53,11 @@ const MOUNTS: Array<[keyof HostLayout, string]> = [
 export class HostProcesses {
   holderPid = 0;
   sshdPid = 0;
+  /** What a simulated reboot does: come back (default) or stay down. */
+  rebootBehaviour: RebootBehaviour = 'return';
+  private cover: PowerCover | undefined;
+  private watch: NodeJS.Timeout | undefined;
+  private powering: Promise<void> = Promise.resolve();
   constructor(
     readonly name: string,
     readonly netns: string,
@@ -100,6 +116,76 @@ export class HostProcesses {
         await this.nsenter(['mount', '--bind', this.layout[key], target], true);
       }
     }
+    await this.coverPowerPaths();
+  }
+
+  /**
+   * Stubs over every reboot path and per-host kernel files, then verifies each from inside the host:
+   * a host whose cover is not complete is never started (this machine's kernel is the hosts' kernel).
+   */
+  private async coverPowerPaths(): Promise<void> {
+    const cover = await preparePowerCover(this.layout.dir);
+    const realDirs = [...new Set(POWER_DIRS.filter((d) => existsSync(d)).map((d) => realpathSync(d)))];
+    const mounted = await this.nsenter(['sh', '-c', mountScript(realDirs, cover)]);
+    if (mounted.exitCode !== 0) {
+      throw new Error(
+        `fleet: refusing to start ${this.name}: covering its reboot paths failed: ${mounted.stderr.trim()}`,
+      );
+    }
+    const problems = await this.verifyPowerCover(cover);
+    if (problems.length) {
+      throw new Error(`fleet: refusing to start ${this.name}: ${problems.join('; ')}`);
+    }
+    this.cover = cover;
+  }
+
+  /** Problems with the host's reboot cover, checked from inside its mount namespace (none = safe). */
+  async verifyPowerCover(cover = this.cover): Promise<string[]> {
+    if (!cover) return ['no reboot cover prepared'];
+    const st = statSync(cover.sysrq);
+    const r = await this.nsenter(['sh', '-c', verifyScript()]);
+    const bootId = (await readFile(cover.bootId, 'utf8')).trim();
+    const present = new Set(POWER_DIRS.filter((d) => existsSync(d)));
+    return checkVerifyOutput(r.stdout, { bootId, sysrqDevIno: `${st.dev}:${st.ino}` }, present);
+  }
+
+  /** Acts on the stubs' reboot/halt requests (polled; one at a time). */
+  watchPower(): void {
+    if (this.watch) return;
+    this.watch = setInterval(() => {
+      this.powering = this.powering
+        .then(async () => {
+          const action = await takeRequest(this.powerHost());
+          if (action) await simulatePower(this.powerHost(), action);
+        })
+        .catch(() => {});
+    }, 100);
+    this.watch.unref();
+  }
+
+  stopWatching(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = undefined;
+  }
+
+  private powerHost() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      name: this.name,
+      holderPid: this.holderPid,
+      runDir: this.layout.run,
+      bootIdFile: `${this.layout.dir}/boot_id`,
+      powerLog: `${this.layout.dir}/power.log`,
+      get rebootBehaviour() {
+        return self.rebootBehaviour;
+      },
+      nsenter: (argv: string[]) => this.nsenter(argv),
+      forgetSshd: () => {
+        this.sshdPid = 0;
+      },
+      startSshd: () => this.startSshd(),
+    };
   }
 
   /** Runs argv inside the host's mount and net namespaces. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { SpawnResult } from '../../../lib/exec/spawn.ts';
 import type { Host } from '../../../lib/host/host.ts';
 import { runOnHosts, summarize, type RunEvent } from '../../../lib/host/run-many.ts';
-import { SshError } from '../../../lib/ssh/failure.ts';
+import { SshError } from '../../../lib/errors.ts';
 
 type Behaviour = Partial<SpawnResult> | SshError;
 

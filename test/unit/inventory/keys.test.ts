@@ -13,7 +13,7 @@ const SECRET = 'text-secret-7f3a';
 function keyed() {
   const c = baseConfig();
   c.defaults = { keys: { db: { text: SECRET }, tls: { file: './tls.pem', uploadAt: 'post-activation' } } };
-  c.systems.www!.keys = { db: { command: ['pass', 'show', 'db'], user: 'nginx', group: 'nginx' } };
+  c.systems!.www!.keys = { db: { command: ['pass', 'show', 'db'], user: 'nginx', group: 'nginx' } };
   c.instances!['www-2']!.keys = { db: { file: '/srv/db.key', path: '/etc/db.key', mode: '0440' } };
   return resolveHive(c, CONFIG_FILE);
 }
