@@ -1,6 +1,6 @@
 // `--build-host <instance or ssh-ng:// URI>`: checked like `build.host` (exit 2 naming the argument), then
-// laid over every system's build settings. Building on another host is checked and planned for, but this
-// version does not run it yet: a deploy or build that would use one stops before anything starts.
+// laid over every system's build settings. A build host must be an instance of the hive for now (nix-hive
+// runs the realise, sign and pushes there over its session); a URI stops before anything starts.
 import { InputError } from '../errors.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { buildHostProblems } from '../inventory/source-checks.ts';
@@ -16,12 +16,12 @@ export function refuseBuildHost(hive: ResolvedHive, targets: string[]): void {
   const systems = new Set(targets.map((t) => hive.instances[t]?.system));
   const problems = [...systems].flatMap((name) => {
     const host = name === undefined ? undefined : hive.systems[name]?.build?.host;
-    return host === undefined
+    return host === undefined || host in hive.instances
       ? []
       : [
           {
             path: `systems.${name}.build.host`,
-            message: `building on ${host} is not supported by this version of nix-hive yet; build here (drop build.host / --build-host) or use build.builders`,
+            message: `building on a store URI (${host}) is not supported yet: name an instance of the hive as the build host`,
           },
         ];
   });

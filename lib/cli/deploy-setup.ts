@@ -99,19 +99,10 @@ export async function prepareDeploy(
   if (runId) refuseMissingSigningKey(hive);
   const file = statePath(flags, hive);
   const flag = typeof flags.state === 'string' ? '--state' : 'hive.state';
-  const unwritable = (e: unknown) =>
-    inputError(flag, `cannot write ${file}: ${errnoText(e)}; nothing was started`);
-  let lock: StateLock | undefined;
-  if (file && runId) {
-    try {
-      lock = await lockState(file, runId);
-    } catch (e) {
-      throw e instanceof StateError ? e : unwritable(e);
-    }
-  }
+  const { state, lock } = runId
+    ? await openStateForWrite(file, flag, runId)
+    : { state: file ? await StateFile.open(file) : undefined, lock: undefined };
   try {
-    const state = file ? await StateFile.open(file) : undefined;
-    if (state && lock) await state.probeWrite().catch((e) => Promise.reject(unwritable(e)));
     const selection = flags.failed && state ? selectFailed(hive, targets, state, patterns) : undefined;
     const chosen = selection?.targets ?? targets;
     return {
@@ -139,6 +130,35 @@ function refuseMissingSigningKey(hive: ResolvedHive): void {
   const k = hive.signingKey;
   if (k?.kind === 'env' && !process.env[k.env]?.trim())
     throw inputError('signingKey.env', `the environment variable ${k.env} is not set`);
+}
+
+/**
+ * Opens hive.state for a run that writes it: takes its lock (a StateError naming the holder when held), reads
+ * it, and writes it once, so a missing folder or an unwritable file is one InputError naming `flag` and the
+ * errno before anything starts. Undefined `file` (`--no-state`): nothing to open.
+ */
+export async function openStateForWrite(
+  file: string | undefined,
+  flag: string,
+  runId: string,
+): Promise<{ state: StateFile | undefined; lock: StateLock | undefined }> {
+  if (!file) return { state: undefined, lock: undefined };
+  const unwritable = (e: unknown) =>
+    inputError(flag, `cannot write ${file}: ${errnoText(e)}; nothing was started`);
+  let lock: StateLock;
+  try {
+    lock = await lockState(file, runId);
+  } catch (e) {
+    throw e instanceof StateError ? e : unwritable(e);
+  }
+  try {
+    const state = await StateFile.open(file);
+    await state.probeWrite().catch((e) => Promise.reject(unwritable(e)));
+    return { state, lock };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
 }
 
 /** `--failed`: the selected instances whose last deploy did not succeed, and the truth about the others. */

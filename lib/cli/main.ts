@@ -1,12 +1,15 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
 // errors into printed lines and exit codes (each error class carries its own: lib/errors.ts).
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../errors.ts';
 import { commands } from './commands/index.ts';
+import { guardOutput } from './output-guard.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nix-hive')
     .description('Deploy NixOS to fleets: build once, push through store hosts, activate in order.')
+    .version(packageVersion(), '-V, --version', 'print the nix-hive version')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
@@ -14,8 +17,17 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The `version` of this package's package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -29,6 +41,8 @@ export function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
       return 0;
+    // No command at all: commander has printed the help (to stderr); its message is only `(outputHelp)`.
+    if (err.code === 'commander.help') return 2;
     process.stderr.write(`nix-hive: ${err.message.replace(/^error: /, '')}\n`);
     return 2;
   }

@@ -8,15 +8,16 @@ import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
 import type { HiveSigningKey } from './signing-key.ts';
 import type { RelayRun } from './relay.ts';
+import type { BuildHostPushes } from './build-host.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
   /** Run as root: through sudo when the instance's user is not root. */
   root?: boolean;
-  timeoutMs?: number;
-  /** Bytes for the remote command's stdin (otherwise /dev/null). */
+  /** Text or bytes for the remote command's stdin (a key streamed to the build host, a key upload). */
   input?: string | Uint8Array;
+  timeoutMs?: number;
 }
 
 /**
@@ -61,6 +62,8 @@ export interface DeployContext {
   say(text: string, level?: 'info' | 'warn'): void;
   /** Relay fan-out of this run (absent for the star). */
   relay?: RelayRun;
+  /** Pushes from build hosts (`copy www builder → portico`), when the plan has any. */
+  buildHost?: BuildHostPushes;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

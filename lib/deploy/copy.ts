@@ -4,11 +4,14 @@
 import { checked } from '../exec/spawn.ts';
 import { HostError } from '../errors.ts';
 import { copyArgv, hasPathArgv, instanceStoreUri } from '../nix/argv.ts';
+import { compressCopy } from './compress.ts';
 import type { CopyStep, Destination } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import { stateSaysReceived } from '../state/record.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { preflight } from './preflight.ts';
+import { buildHostOf } from '../plan/build-host.ts';
+import { substituteOnInstance } from './build-host.ts';
 import type { StepIO } from './run-dag.ts';
 
 function storeUri(d: Destination): string {
@@ -58,8 +61,18 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       substitute = false;
     }
   }
+  // Built elsewhere: the build host pushes it, and an instance behind a store takes it from its own
+  // substituters (`nix-store --realise` there), so the closure never crosses the deployer's uplink.
+  if (step.by && ctx.buildHost) {
+    await ctx.buildHost.push(step, substitute, io);
+    return ctx.relay?.holds(step.system, destinationName(step.to));
+  }
+  if (substitute && step.to.kind === 'instance' && buildHostOf(ctx.hive, step.system) !== undefined) {
+    await substituteOnInstance(ctx, step.to.name, outPath, io);
+    return ctx.relay?.holds(step.system, step.to.name);
+  }
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
-  const argv = copyArgv(storeUri(step.to), outPath, substitute);
+  const argv = copyArgv(storeUri(step.to), outPath, substitute, compressCopy(ctx.hive, step));
   // Nix on the destination refuses a substitute signed by no key it trusts, then takes the path from here.
   let refused = 0;
   await checked(ctx.spawn, argv.command, argv.args, {

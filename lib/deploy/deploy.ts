@@ -13,10 +13,12 @@ import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
 import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
+import { compressedHosts } from './compress.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
 import { relayRun, type RelayRun } from './relay.ts';
+import { BuildHostPushes } from './build-host.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -118,10 +120,14 @@ export async function deploy(
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
   const signingKey = hive.signingKey && new HiveSigningKey(hive.signingKey, spawn, hive.root, nixEnv);
-  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate' || s.kind === 'keys');
+  const needsHosts = plan.steps.some(
+    (s) => s.kind === 'copy' || s.kind === 'activate' || s.kind === 'keys' || (s.kind === 'build' && s.on),
+  );
   const connect = options.connect ?? sshTransport;
-  const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  const compressed = compressedHosts(hive, plan.steps);
+  const transport = needsHosts ? await connect(hive, spawn, { ...options.ssh, compressed }) : undefined;
   let relay: RelayRun | undefined;
+  let buildHost: BuildHostPushes | undefined;
   let flushed = false;
   try {
     const ctx: DeployContext = {
@@ -145,6 +151,8 @@ export async function deploy(
       directCopies: new Set(),
     };
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
+    if (plan.steps.some((s) => s.kind === 'copy' && s.by))
+      ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
@@ -187,6 +195,7 @@ export async function deploy(
   } finally {
     try {
       await relay?.cleanup().catch(() => {});
+      await buildHost?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
       if (!flushed) await options.state?.flush();

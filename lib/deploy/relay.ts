@@ -19,6 +19,7 @@ import {
   revokeArgv,
   type RelaySshOptions,
 } from '../ssh/relay-access.ts';
+import { compressLeg, copyCompressMode } from './compress.ts';
 import type { DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
 import type { StepIO } from './run-dag.ts';
@@ -26,6 +27,8 @@ import type { StepIO } from './run-dag.ts';
 /** Failures that say the parent cannot serve (rather than the child cannot take): stop using it. */
 const PARENT_AT_FAULT =
   /ssh|connect|Connection|Permission denied|Host key|REMOTE HOST IDENTIFICATION|closed|Broken pipe|lacks a valid signature|not signed|unexpected end-of-file|protocol/i;
+
+const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
 
 class RelayFailure extends Error {
   constructor(
@@ -47,6 +50,7 @@ export class RelayRun {
   private readonly prepared = new Set<string>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly preparing = new Map<string, Promise<void>>();
+  private readonly warmed = new Set<string>();
   /** `system>parent` → the children that pull from it. */
   private readonly children = new Map<string, string[]>();
 
@@ -78,13 +82,17 @@ export class RelayRun {
   }
 
   /**
-   * The parent's copy is starting: get its children ready meanwhile (key pair on each child, its line on
-   * the parent), so they only have to pull once the parent holds the closure.
+   * The first copy of a system is starting (its build and signature are done): get every child of its
+   * trees ready meanwhile (its ssh connection, its trust in the hive key, its key pair, its line on its
+   * relay), so that a child only has to pull once its relay holds the closure.
    */
   warm(step: CopyStep): void {
-    if (step.to.kind !== 'instance') return;
-    for (const c of this.children.get(`${step.system}>${step.to.name}`) ?? [])
-      this.prepare(c, step.to.name).catch(() => {});
+    if (this.warmed.has(step.system)) return;
+    this.warmed.add(step.system);
+    for (const [key, kids] of this.children) {
+      const [system, parent] = [key.slice(0, key.indexOf('>')), key.slice(key.indexOf('>') + 1)];
+      if (system === step.system) for (const c of kids) this.prepare(c, parent).catch(() => {});
+    }
   }
 
   /** Key pair on the child, grant on the parent; once per child. Rejects with [why, parent at fault]. */
@@ -97,6 +105,9 @@ export class RelayRun {
   private async doPrepare(child: string, parent: string): Promise<void> {
     const { ctx } = this;
     const parentInst = ctx.hive.instances[parent]!;
+    // A child that does not trust the hive key would refuse every path: not the relay's fault.
+    if (ctx.publicKey && !(await remoteSettings(ctx, child, NO_IO)).trustedKeys.includes(ctx.publicKey))
+      throw new RelayFailure(`${child} does not trust the hive key`, false);
     this.prepared.add(child);
     const sshConfig = relaySshConfig(parentInst, ctx.runId, this.ssh);
     const prep = await ctx.remote(
@@ -143,9 +154,6 @@ export class RelayRun {
     if (this.broken.has(parent)) return fallBack(`it failed earlier (${this.broken.get(parent)})`, false);
     if (!this.holders.has(`${step.system}>${parent}`))
       return fallBack('it does not hold the closure (its own copy did not succeed)', true);
-    // A child that does not trust the hive key would refuse every path: not the relay's fault.
-    if (ctx.publicKey && !(await remoteSettings(ctx, child, io)).trustedKeys.includes(ctx.publicKey))
-      return fallBack('the child does not trust the hive key', false);
     try {
       try {
         await this.prepare(child, parent);
@@ -158,7 +166,8 @@ export class RelayRun {
         `nix-hive: ${child} pulls ${outPath} from relay ${parent} (read-only, signatures required)`,
       );
       const lines: string[] = [];
-      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath), {
+      const compress = compressLeg(copyCompressMode(ctx.hive, step), 'internal');
+      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath, compress), {
         signal: io.signal,
         root: true,
         onLine: (stream, l) => {

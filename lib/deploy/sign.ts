@@ -6,8 +6,10 @@ import { signArgv, signFromStdinArgv } from '../nix/argv.ts';
 import type { SignStep } from '../plan/types.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
+import { signOnHost } from './build-host.ts';
 
 export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
+  if (step.on) return signOnHost(ctx, step, io);
   const key = ctx.signingKey;
   if (!key) throw inputError('signingKey', 'signing requested but the hive has no signingKey');
   const material = await key.load();

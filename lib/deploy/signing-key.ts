@@ -30,11 +30,16 @@ export class HiveSigningKey {
     return (this.material ??= this.read());
   }
 
+  /** The secret itself, in memory (for a build host's signing, which gets it on stdin). */
+  async secret(): Promise<Buffer> {
+    const m = await this.load();
+    return m.input ?? (await readFile(m.keyFile));
+  }
+
   /** `name:base64` of the public half. */
   publicKey(): Promise<string> {
     return (this.publicLine ??= (async () => {
-      const m = await this.load();
-      const secret = m.input ?? (await readFile(m.keyFile));
+      const secret = await this.secret();
       const argv = publicKeyArgv();
       const r = await checked(this.spawn, argv.command, argv.args, {
         input: secret,

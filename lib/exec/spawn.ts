@@ -1,6 +1,5 @@
 // The one place that spawns processes. Wraps execa: argv arrays only (never a shell), lines streamed
 // to a callback, exit codes and signals turned into a result or a typed CommandError. Injectable for tests.
-import { execa } from 'execa';
 import { CommandError } from '../errors.ts';
 
 export interface SpawnOptions {
@@ -17,6 +16,17 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Each output line as it arrives. */
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Keep stdin open (after `input`, if any) until the process ends: the remote wrapper of `run` takes its
+   * end of file for "the client is gone".
+   */
+  holdStdin?: boolean;
+  /**
+   * Stay in the terminal's process group even while an orderly stop is armed (see `childrenInOwnSession`), so
+   * the terminal's Ctrl-C reaches the child and it may prompt on /dev/tty. Implied by `stdin: 'inherit'` and
+   * `inheritOutput`.
+   */
+  terminal?: boolean;
 }
 
 export interface SpawnResult {
@@ -51,13 +61,33 @@ function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) =>
   };
 }
 
+let ownSession = 0;
+
+/**
+ * While a command has an orderly stop armed (`cli/interrupt.ts`), its children get their own session: a Ctrl-C
+ * or SIGHUP sent to the terminal's process group reaches nix-hive alone, which stops them in order (the
+ * running activation finishes). Without one, they share the terminal's group and end with nix-hive, as any
+ * shell job's children do. Returns the undo.
+ */
+export function childrenInOwnSession(): () => void {
+  ownSession++;
+  let undone = false;
+  return () => {
+    if (!undone) ownSession--;
+    undone = true;
+  };
+}
+
 /** How long output is still read after the process was killed by a signal. */
 const ABANDON_OUTPUT_AFTER_KILL_MS = 500;
 
 /** The real spawner. Never throws for a non-zero exit: callers decide (see `checked`). */
 export const spawnProcess: Spawner = async (command, args, options = {}) => {
   const started = performance.now();
+  const { execa } = await import('execa'); // loaded on first use, not at the CLI's start-up
+  const terminal = options.terminal || options.stdin === 'inherit' || options.inheritOutput;
   const child = execa(command, [...args], {
+    detached: !terminal && ownSession > 0,
     env: options.env,
     extendEnv: true,
     cwd: options.cwd,
@@ -67,12 +97,22 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
     timeout: options.timeoutMs,
     cancelSignal: options.signal,
     forceKillAfterDelay: 2000,
-    ...(options.input !== undefined
-      ? { input: options.input }
-      : { stdin: options.stdin === 'inherit' ? 'inherit' : 'ignore' }),
+    ...(options.holdStdin
+      ? { stdin: 'pipe' as const }
+      : options.input !== undefined
+        ? { input: options.input }
+        : { stdin: options.stdin === 'inherit' ? ('inherit' as const) : ('ignore' as const) }),
     ...(options.inheritOutput ? { stdout: 'inherit', stderr: 'inherit' } : {}),
     ...(options.stdoutBytes ? { encoding: 'buffer' as const } : {}),
   });
+  if (options.holdStdin && child.stdin) {
+    // A process that ends without reading all of it must not turn into an EPIPE error here.
+    child.stdin.on('error', () => {});
+    if (options.input !== undefined) child.stdin.write(options.input);
+    const release = () => child.stdin?.destroy();
+    child.once('exit', release);
+    child.once('error', release);
+  }
   const onLine = options.onLine;
   if (onLine && !options.inheritOutput) {
     if (!options.stdoutBytes)

@@ -16,6 +16,8 @@ export interface HostRunOptions {
   input?: string | Uint8Array;
   /** Run as root: through `sudo -n --` when the instance's user is not root. */
   root?: boolean;
+  /** Keep the remote stdin open until the command ends (after `input`): see `run-wrapper.ts`. */
+  holdStdin?: boolean;
 }
 
 export interface CurrentSystem {
@@ -72,7 +74,11 @@ export class Host {
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       onLine: opts.onLine,
-      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+      ...(opts.holdStdin
+        ? { holdStdin: true, input: opts.input }
+        : opts.input !== undefined
+          ? { input: opts.input }
+          : { stdin: 'ignore' as const }),
     };
     const r = await this.spawn('ssh', this.sshArgv(argv, opts), spawnOpts);
     const failure = sshFailure(r, { instance: this.instance, connectTimeout: this.session.connectTimeout });
@@ -110,10 +116,13 @@ export class Host {
    * Interactive: a login shell when `argv` is empty, else the command; the terminal is passed through and ssh's
    * exit code is returned. `tty` forces a terminal for a command (`ssh -t`).
    */
-  async interactive(argv: readonly string[] = [], opts: { tty?: boolean } = {}): Promise<number> {
+  async interactive(
+    argv: readonly string[] = [],
+    opts: { tty?: boolean; signal?: AbortSignal } = {},
+  ): Promise<number> {
     const args = [...this.session.configArgs, ...(opts.tty ? ['-t'] : []), '--', this.name];
     if (argv.length > 0) args.push(quoteArgv(argv));
-    const r = await this.spawn('ssh', args, { stdin: 'inherit', inheritOutput: true });
+    const r = await this.spawn('ssh', args, { stdin: 'inherit', inheritOutput: true, signal: opts.signal });
     return r.exitCode;
   }
 }

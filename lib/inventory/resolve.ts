@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { InputError, type Problem } from '../errors.ts';
 import type {
+  CompressMode,
   HiveConfig,
   ResolvedHive,
   ResolvedInstance,
@@ -110,6 +111,7 @@ export function analyzeHive(
       typeof c.signingKey === 'string'
         ? { kind: 'file', file: resolveFile(root, c.signingKey) }
         : resolveSigningKey(root, c.signingKey),
+    compress: compressMode(c.compress) ?? 'auto',
     systems,
     instances,
   };
@@ -161,6 +163,7 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     return raw[key] === undefined && v === name ? undefined : v;
   };
   const port = pick('port');
+  const compress = compressMode(pick('compress'));
   const store = notSelf('store');
   let storeRef: StoreRef | undefined;
   if (store !== undefined) {
@@ -179,7 +182,13 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     hostKeys: strings(pick('hostKeys')) ?? [],
     ssh: mergeSsh(root, defaults.ssh, raw.ssh),
     keys: {},
+    ...(compress !== undefined ? { compress } : {}),
   };
+}
+
+/** A `compress` setting as the schema allows it (anything else was reported by the schema check). */
+function compressMode(v: unknown): CompressMode | undefined {
+  return v === 'auto' || v === true || v === false ? v : undefined;
 }
 
 /** ssh_config keywords are case-insensitive: an instance's `identityFile` replaces the default `IdentityFile`. */

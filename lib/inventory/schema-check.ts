@@ -1,7 +1,8 @@
 // Layer two of inventory checking: ajv validates the authored config against schema/hive.schema.json,
 // and each ajv error becomes one `path: message` problem (with "did you mean" for unknown keys).
 import { readFileSync } from 'node:fs';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileHiveValidator } from './hive-validator.ts';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath, pointerToPath, quote } from './field-path.ts';
@@ -41,9 +42,7 @@ export function hiveSchema(): Record<string, unknown> {
 
 function validate(): ValidateFunction {
   if (!validator) {
-    const Ajv = AjvModule.default;
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    validator = ajv.compile(hiveSchema());
+    validator = compileHiveValidator(hiveSchema());
   }
   return validator;
 }

@@ -54,6 +54,9 @@ export type KeyUploadAt = 'pre-activation' | 'post-activation';
 /** The signing key: a file path (relative to the config), or a command / environment variable giving it. */
 export type SigningKeyConfig = string | { command: string[] } | { env: string };
 
+/** Copy compression: `auto` = the legs leaving the deployer; `true` = every leg; `false` = none. */
+export type CompressMode = 'auto' | true | false;
+
 export interface InstanceConfig {
   /** Required unless `defaults.system` is set. */
   system?: string;
@@ -62,6 +65,8 @@ export interface InstanceConfig {
   port?: number;
   via?: string;
   store?: string;
+  /** Compression of copies to this instance and, on a store host, to those behind it. */
+  compress?: CompressMode;
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
@@ -118,6 +123,7 @@ export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
   signingKey?: SigningKeyConfig;
+  compress?: CompressMode;
   /** A flake whose every `nixosConfigurations` entry is a system (so `systems` may be omitted). */
   flake?: string;
   build?: BuildSettings;
@@ -160,6 +166,8 @@ export interface ResolvedInstance {
   ssh: SshOptions;
   /** Keys to upload, by name (defaults < system < instance). */
   keys: Record<string, ResolvedKey>;
+  /** Its own (or `defaults`') compression setting; absent when neither sets one. */
+  compress?: CompressMode;
 }
 
 /** Where a key's content comes from; nothing is read until the upload runs. */
@@ -188,6 +196,8 @@ export interface ResolvedHive {
   /** Folder that relative paths resolve against (the config file's folder). */
   root: string;
   signingKey: SigningKey | undefined;
+  /** The hive-level `compress` (default `auto`); absent in hand-made hives means `auto`. */
+  compress?: CompressMode;
   systems: Record<string, ResolvedSystem>;
   instances: Record<string, ResolvedInstance>;
 }

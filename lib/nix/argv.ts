@@ -85,13 +85,25 @@ export function generateKeyArgv(name: string, secretFile: string, publicFile: st
 
 /**
  * Copy a closure to a store. With `substitute`, the destination first tries its own substituters
- * (its store host), so only what they lack crosses the deployer's uplink.
+ * (its store host), so only what they lack crosses the deployer's uplink. With `compress`, an ssh store
+ * gets `compress=true` (Nix runs `ssh -C`; see compressedStoreUri).
  */
-export function copyArgv(storeUri: string, outPath: string, substitute: boolean): Argv {
-  const args = [...NIX_FEATURES, 'copy', '--to', storeUri];
+export function copyArgv(storeUri: string, outPath: string, substitute: boolean, compress = false): Argv {
+  const args = [...NIX_FEATURES, 'copy', '--to', compress ? compressedStoreUri(storeUri) : storeUri];
   if (substitute) args.push('--substitute-on-destination');
   args.push(outPath);
   return { command: 'nix', args };
+}
+
+/**
+ * An ssh store URI (`ssh://`, `ssh-ng://`) with the store setting `compress=true` (Nix 2.x: `ssh -C`); other
+ * stores, and URIs that already choose a `compress`, are returned as they are.
+ */
+export function compressedStoreUri(uri: string): string {
+  if (!/^ssh(-ng)?:\/\//.test(uri)) return uri;
+  const query = uri.indexOf('?');
+  if (query >= 0 && /(^|&)compress=/.test(uri.slice(query + 1))) return uri;
+  return `${uri}${query >= 0 ? '&' : '?'}compress=true`;
 }
 
 /** The ssh store URI for an instance: the name resolves through the generated ssh_config. */

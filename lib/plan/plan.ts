@@ -4,6 +4,7 @@
 // the activation of any targeted instance it depends on (its store or via, transitively).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
 import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
+import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 import { withKeySteps } from './keys.ts';
 
@@ -95,6 +96,7 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
 
   const fanout = options.relayFanout ?? DEFAULT_RELAY_FANOUT;
   const trees = planRelays(hive, copies, fanout, (s, name) => stepId.copy(s, { kind: 'instance', name }));
+  placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
   return {
     goal: options.goal,
     targets: [...targets],

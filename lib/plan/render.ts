@@ -7,10 +7,11 @@ import { renderRelayTrees } from './relay-render.ts';
 export function describeStep(step: Step, how: { direct?: boolean } = {}): string {
   switch (step.kind) {
     case 'build':
-      return `build ${step.system}`;
+      return `build ${step.system}${step.on ? `@${step.on}` : ''}`;
     case 'sign':
-      return `sign ${step.system} (whole closure)`;
+      return `sign ${step.system}${step.on ? `@${step.on}` : ''} (whole closure)`;
     case 'copy':
+      if (step.by) return `copy ${step.system} ${step.by} → ${destinationName(step.to)}`;
       if (how.direct)
         return `copy ${step.system} → ${destinationName(step.to)} (pushed from here, --allow-direct)`;
       if (step.relay && step.from)

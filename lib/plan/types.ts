@@ -17,11 +17,15 @@ interface StepBase {
 export interface BuildStep extends StepBase {
   kind: 'build';
   system: string;
+  /** Realised on this build host (an instance) instead of here; see plan/build-host.ts. */
+  on?: string;
 }
 
 export interface SignStep extends StepBase {
   kind: 'sign';
   system: string;
+  /** Signed on this build host, where the closure is. */
+  on?: string;
 }
 
 export interface CopyStep extends StepBase {
@@ -32,6 +36,8 @@ export interface CopyStep extends StepBase {
   from: Destination | undefined;
   /** Relayed: pulled from an instance that already holds the closure (falls back to `from`). */
   relay?: RelayAssignment;
+  /** Pushed by this build host rather than from here (a copy that substitutes from no store). */
+  by?: string;
 }
 
 export interface ActivateStep extends StepBase {

@@ -11,7 +11,7 @@ export const RELAY_ROOT = '/run/nix-hive-relay';
 /** The alias the child's ssh uses for its parent (Host block and known_hosts name). */
 export const RELAY_ALIAS = 'relay-parent';
 /** How long a grant is valid if the run never removes it (crash, dead host). */
-export const RELAY_GRANT_MINUTES = 20;
+export const RELAY_GRANT_MINUTES = 30;
 
 const RUN_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

@@ -12,7 +12,7 @@ import { sshFailure } from './failure.ts';
 export interface SshSessionOptions extends Partial<
   Pick<
     SshConfigOptions,
-    'connectTimeout' | 'serverAlive' | 'controlPersist' | 'userConfig' | 'userKnownHostsFile'
+    'connectTimeout' | 'serverAlive' | 'controlPersist' | 'userConfig' | 'userKnownHostsFile' | 'compressed'
   >
 > {
   /** Interactive use (`nix-hive ssh`): ssh may prompt (no BatchMode). */
@@ -72,6 +72,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       ...(opts.serverAlive ? { serverAlive: opts.serverAlive } : {}),
       ...(opts.controlPersist ? { controlPersist: opts.controlPersist } : {}),
       batchMode: !opts.interactive,
+      ...(opts.compressed ? { compressed: opts.compressed } : {}),
     });
     await writeFile(configFile, text, { mode: 0o600 });
     await writeFile(knownHostsFile, renderKnownHosts(hive), { mode: 0o600 });
@@ -107,6 +108,8 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     if (check.exitCode === 0) return;
     const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
       signal,
+      // Interactive use may prompt (a passphrase, a password) on the terminal.
+      terminal: Boolean(opts.interactive),
       // ConnectTimeout covers the TCP connect and the banner; this bounds a stall during authentication.
       timeoutMs: (connectTimeout * 3 + 10) * 1000,
     });

@@ -138,3 +138,40 @@ test('import hive.nix -o hive.config.ts: the same plan, and the same systems bui
   await rm(path.join(dir, '.hive'), { recursive: true, force: true });
   await rm(path.join(dir, 'converted'), { recursive: true, force: true });
 });
+
+test('a flake whose lock is out of date fails with Nix’s message, and its lock is not rewritten', async () => {
+  const flake = path.join(dir, 'fleet');
+  await cp(path.join(EXAMPLE, 'modules'), path.join(flake, 'modules'), { recursive: true });
+  const flakeNix = (extra: string) => `{
+  inputs.nixpkgs = { url = ${JSON.stringify(`path:${STUB_NIXPKGS}`)}; flake = false; };
+  ${extra}
+  outputs = { self, nixpkgs, ... }: {
+    nixosConfigurations.www = import "\${nixpkgs}/nixos/lib/eval-config.nix" {
+      system = "x86_64-linux";
+      modules = [ ./modules/www.nix ];
+    };
+  };
+}
+`;
+  await writeFile(path.join(flake, 'flake.nix'), flakeNix(''));
+  const lock = await run(
+    ['nix', '--extra-experimental-features', 'nix-command flakes', 'flake', 'lock', `path:${flake}`],
+    { env },
+  );
+  assert.equal(lock.exitCode, 0, lock.stderr);
+  const locked = await readFile(path.join(flake, 'flake.lock'));
+  // A new input the lock does not have: Nix would rewrite the lock unless told not to.
+  await writeFile(
+    path.join(flake, 'flake.nix'),
+    flakeNix(`inputs.extra = { url = ${JSON.stringify(`path:${STUB_NIXPKGS}/lib`)}; flake = false; };`),
+  );
+  await writeFile(
+    path.join(flake, 'hive.config.ts'),
+    `export default { flake: '.', instances: { w: { system: 'www', address: '10.0.0.1' } } };\n`,
+  );
+  const r = await nixHive('plan', '-c', flake);
+  assert.equal(r.exitCode, 2, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /^nix-hive: flake: cannot list nixosConfigurations of .*fleet: .*lock/m);
+  assert.deepEqual(await readFile(path.join(flake, 'flake.lock')), locked, 'flake.lock untouched');
+  await rm(flake, { recursive: true, force: true });
+});

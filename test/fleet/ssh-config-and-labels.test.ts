@@ -1,6 +1,7 @@
 // On the real fleet: the printed ssh_config works with `ssh -F` as it is (pinned keys from the known_hosts it
 // names, through the jump host); a failed copy to an instance that is no store skips its activation naming the
-// copy, not a "store", and shows its real time; an --allow-direct push is labelled as one.
+// copy, not a "store", and shows its real time; an --allow-direct push is labelled as one; status
+// --connect-timeout is the ConnectTimeout of its ssh.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -70,5 +71,19 @@ test('a failed copy to www-2 (no store) skips its activation naming the copy, wi
     assert.equal(end?.label, 'copy www → www-2 (pushed from here, --allow-direct)');
   } finally {
     await wireToPortico(seed.fleet, 'www-2');
+  }
+});
+
+test('status --connect-timeout bounds the wait for a host that does not answer', async () => {
+  const www3 = seed.fleet.hosts['www-3']!;
+  await www3.freezeSshd();
+  try {
+    const r = await cli(['status', '-c', hiveDir, '--json', '--connect-timeout', '2', 'www-3'], seed.env);
+    assert.equal(r.exitCode, 1, r.stderr);
+    const [row] = JSON.parse(r.stdout);
+    assert.equal(row.status, 'unreachable');
+    assert.match(row.detail, /timed out \(ConnectTimeout 2 s\)/);
+  } finally {
+    await www3.thawSshd();
   }
 });

@@ -10,7 +10,8 @@ import { DEFAULT_RELAY_FANOUT } from '../../plan/relay.ts';
 import { planToJson, renderPlanText } from '../../plan/render.ts';
 import { teeSinks, type DeployReport, type EventSink } from '../../progress/events.ts';
 import { jsonRenderer } from '../../progress/json.ts';
-import { listrRenderer } from '../../progress/listr.ts';
+import { listrFits, listrRenderer } from '../../progress/listr.ts';
+import { collectPreview } from '../../progress/preview.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
 import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
@@ -83,20 +84,22 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
     return;
   }
 
-  const logs = logWriter();
+  let emit: EventSink = () => {};
+  const logs = logWriter((text) => emit({ kind: 'message', level: 'warn', text }));
   const tails = collectFailedTails();
+  const preview = collectPreview();
   let view: EventSink;
-  let viewDone: Promise<void> = Promise.resolve();
+  let closeView = async () => {};
   if (flags.json) {
     view = jsonRenderer((l) => process.stdout.write(l + '\n'));
-  } else if (process.stderr.isTTY && !flags.verbose) {
-    const l = listrRenderer();
+  } else if (!flags.verbose && listrFits()) {
+    const l = await listrRenderer();
     view = l.sink;
-    viewDone = l.done;
+    closeView = l.close;
   } else {
     view = plainRenderer((l) => process.stderr.write(l + '\n'), { verbose: flags.verbose });
   }
-  const emit = teeSinks(logs.sink, tails.sink, view);
+  emit = teeSinks(logs.sink, tails.sink, preview.sink, view);
   const interrupt = interruptSignals((text) => emit({ kind: 'message', level: 'warn', text }));
   try {
     const report = await deploy(hive, targets, {
@@ -114,13 +117,15 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
       ssh: { connectTimeout: setup.connectTimeout },
       activationTimeoutMs: setup.activationTimeout * 1000,
     });
-    await viewDone;
-    if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
+    await closeView();
+    if (!flags.json) process.stdout.write(renderSummary(report, tails.tails) + preview.render());
     // The fleet's work is done and summarised; a state file that could not be saved still fails the run.
     if (report.stateError) throw new StateError(report.stateError);
     process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
   } finally {
+    // Every path ends the view (a failure after the plan was shown, an exception), or the terminal waits.
     interrupt.dispose();
+    await closeView();
     await logs.close();
     await setup.lock?.release();
   }

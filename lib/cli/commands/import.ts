@@ -2,7 +2,7 @@
 // state or a plain inventory file, and writes the normalised YAML (with a `$schema` line) to commit and edit.
 // Sensitive outputs are written only when named in --outputs (they are then the instance data); the file is
 // then created with mode 0600 and a note says so. Messages never show their values.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, fstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -81,10 +81,9 @@ export function registerImport(program: Command): void {
       const result = importInventoryFile(path.resolve(file), file, source);
       if (result.problems.length > 0) throw new InputError(result.problems);
       const out = flags.out === undefined ? undefined : path.resolve(flags.out);
-      const schema = path
-        .relative(out ? path.dirname(out) : process.cwd(), SCHEMA)
-        .split(path.sep)
-        .join('/');
+      // Relative to the folder the YAML lands in: `-o`'s, or the file stdout is redirected to; else absolute.
+      const folder = out ? path.dirname(out) : stdoutFolder();
+      const schema = folder ? path.relative(folder, SCHEMA).split(path.sep).join('/') : SCHEMA;
       const yaml = inventoryYaml(result.instances, {
         schema,
         header: [`Imported by nix-hive from ${path.basename(file)} (${result.format}).`],
@@ -102,6 +101,17 @@ export function registerImport(program: Command): void {
           `nix-hive: note: some instances come from sensitive values${out ? ' (the file has mode 0600)' : ''}; keep them private\n`,
         );
     });
+}
+
+/** The folder of the file stdout is redirected to (`import x > inventory/web.yaml`); undefined for a pipe or tty. */
+function stdoutFolder(): string | undefined {
+  try {
+    if (!fstatSync(1).isFile()) return undefined;
+    const file = readlinkSync('/proc/self/fd/1');
+    return path.isAbsolute(file) ? path.dirname(file) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A seed-format hive.nix → hive.config.ts, with one module file per system kept by path. */

@@ -18,7 +18,7 @@ test('the grant is read-only, restricted, expiring (UTC) and marked with the run
   const line = authorizedLine(`${KEY} nix-hive-relay:r1`, 'r1', 'www-5', new Date('2026-11-29T21:55:00Z'));
   assert.equal(
     line,
-    `restrict,command="nix-store --serve",expiry-time="202611292215Z" ${KEY} nix-hive-relay:r1:www-5`,
+    `restrict,command="nix-store --serve",expiry-time="202611292225Z" ${KEY} nix-hive-relay:r1:www-5`,
   );
   assert.doesNotMatch(line, /--write/);
   assert.ok(line.includes(relayMarker('r1')));
