@@ -6,7 +6,7 @@
 // deployer's uplink. For the pushes the build host gets a key pair made there for the run, each destination
 // a marked, expiring authorized_keys line for it (only `nix-store --serve --write`), and the build host a
 // known_hosts pinning the destinations' keys from the inventory; all of it is removed after the run.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checked } from '../exec/spawn.ts';
@@ -126,7 +126,9 @@ export async function substituteOnInstance(
 /** Signs on the build host: the key goes over the open connection as stdin, never onto its disk. */
 export async function signOnHost(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
   const host = step.on!;
-  const key = await readFile(ctx.hive.signingKey!, 'utf8');
+  if (!ctx.signingKey) throw new HostError('signing requested but the hive has no signingKey');
+  const key = await ctx.signingKey.secret();
+  ctx.publicKey ??= await ctx.signingKey.publicKey();
   const r = await ctx.remote(host, signOnHostArgv(outPathOf(ctx, step.system)), {
     root: true,
     input: key,

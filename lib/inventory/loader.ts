@@ -20,9 +20,13 @@ const YAML = lazy<typeof import('yaml')>('yaml');
 
 /**
  * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);
- * the default is ./hive.config.ts. Throws InputError with every problem; starts no process.
+ * the default is ./hive.config.ts. `signingKey` (a file, from `--signing-key` or NIX_HIVE_SIGNING_KEY) replaces
+ * the hive's own, whatever its format. Throws InputError with every problem; starts no process, reads no key.
  */
-export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
+export async function loadHive(
+  configPathOrDir: string | undefined,
+  options: { signingKey?: string } = {},
+): Promise<ResolvedHive> {
   const file = findConfig(configPathOrDir);
   // The seed's own format (nix-hive 0.1) is read through Nix; a hive-level `flake` lists its systems.
   const seed = isSeedFile(file);
@@ -31,6 +35,7 @@ export async function loadHive(configPathOrDir: string | undefined): Promise<Res
   const { hive, problems } = analyzeHive(config, file, {
     checkFiles: true,
     ...(seed ? { seedFile: file } : {}),
+    ...(options.signingKey !== undefined ? { signingKey: options.signingKey } : {}),
   });
   problems.push(...keyInFlakeProblems(hive));
   if (problems.length > 0) throw new InputError(problems);

@@ -64,6 +64,16 @@ export function signArgv(keyFile: string, outPath: string): Argv {
   };
 }
 
+/**
+ * Sign a whole closure with a secret key given on stdin (never in argv or on disk). Nix opens the key file
+ * by path, and a spawned process's stdin is a socket that `/dev/stdin` cannot open; `cat` in a fixed
+ * `sh -c` pipeline hands the key over through a real pipe (the nix argv follows as `$0 "$@"`).
+ */
+export function signFromStdinArgv(outPath: string): Argv {
+  const nix = signArgv('/dev/stdin', outPath);
+  return { command: 'sh', args: ['-c', 'cat | "$0" "$@"', nix.command, ...nix.args] };
+}
+
 /** The public key line of a secret key (the key is read from stdin). */
 export function publicKeyArgv(): Argv {
   return { command: 'nix', args: [...NIX_FEATURES, 'key', 'convert-secret-to-public'] };

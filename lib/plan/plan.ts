@@ -6,6 +6,7 @@ import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/type
 import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
+import { withKeySteps } from './keys.ts';
 
 export const stepId = {
   build: (system: string) => `build:${system}`,
@@ -101,7 +102,12 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: [...builds, ...signs, ...orderCopies(copies), ...orderActivations(activations)],
+    steps: withKeySteps(hive, targets, options, [
+      ...builds,
+      ...signs,
+      ...orderCopies(copies),
+      ...orderActivations(activations),
+    ]),
     relay: { fanout, trees },
   };
 }

@@ -22,7 +22,7 @@ interface Phase {
   finish?: (failed: number) => void;
 }
 
-const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
+const PHASES: StepKind[] = ['build', 'sign', 'keys', 'copy', 'activate'];
 /** Narrower than this (a 0-column terminal, a tiny pane), the view draws plain lines instead. */
 export const MIN_COLUMNS = 40;
 

@@ -148,11 +148,13 @@ const cases: Case[] = [
   {
     name: 'signing key missing',
     files: hive((h) => (h.signingKey = './keys/hive.sec')),
+    args: ['deploy'],
     expect: ['signingKey: file not found: $DIR/keys/hive.sec'],
   },
   {
     name: 'signing key not a key',
     files: { ...hive((h) => (h.signingKey = './hive.pub')), 'hive.pub': 'ssh-ed25519 AAAA\n' },
+    args: ['deploy'],
     expect: ['signingKey: not a Nix secret key (expected "name:base64…"): $DIR/hive.pub'],
   },
   {
@@ -161,6 +163,64 @@ const cases: Case[] = [
     expect: [
       'signingKey: required field missing: instances use a store, so pushed paths must be signed (create a key with: nix-store --generate-binary-cache-key <name> hive.sec hive.pub)',
     ],
+  },
+  {
+    name: 'signing key from an unset environment variable',
+    files: hive((h) => (h.signingKey = { env: 'NIX_HIVE_TEST_UNSET_KEY' })),
+    args: ['deploy'],
+    expect: ['signingKey.env: the environment variable NIX_HIVE_TEST_UNSET_KEY is not set'],
+  },
+  {
+    name: 'signing key with both command and env',
+    files: hive((h) => (h.signingKey = { command: ['pass', 'hive'], env: 'K' })),
+    expect: ['signingKey: give either command or env, not both'],
+  },
+  // --- keys
+  {
+    name: 'key with two sources',
+    files: hive((h) => (www(h).keys = { db: { text: 'x', file: './db.key' } })),
+    expect: ['instances.www-1.keys.db: has text and file; give exactly one source (text, file or command)'],
+  },
+  {
+    name: 'key without a source',
+    files: hive((h) => (h.systems.web!.keys = { db: { path: '/run/keys/db' } })),
+    expect: ['systems.web.keys.db: needs exactly one source: text, file or command'],
+  },
+  {
+    name: 'key path relative, destDir with ..',
+    files: hive((h) => {
+      www(h).keys = { a: { text: 'x', path: 'run/a' }, b: { text: 'y', destDir: '/run/keys/../etc' } };
+    }),
+    expect: [
+      'instances.www-1.keys.a.path: must be an absolute path, got "run/a"',
+      'instances.www-1.keys.b.destDir: must not contain "." or ".." segments',
+    ],
+  },
+  {
+    name: 'key mode and owner',
+    files: hive(
+      (h) => (h.defaults = { keys: { db: { text: 'x', mode: '0999', user: 'Root;x', group: '-g' } } }),
+    ),
+    expect: [
+      'defaults.keys.db.user: invalid value "Root;x": must be a Unix user name (lower case, starting with a letter or "_")',
+      'defaults.keys.db.group: invalid value "-g": must be a Unix user name (lower case, starting with a letter or "_")',
+      'defaults.keys.db.mode: invalid value "0999": must be an octal mode such as "0600" or "0440"',
+    ],
+  },
+  {
+    name: 'key in the Nix store',
+    files: hive((h) => (www(h).keys = { db: { text: 'x', path: '/nix/store/db' } })),
+    expect: ['instances.www-1.keys.db.path: must not be in the Nix store (it is world-readable)'],
+  },
+  {
+    name: 'a key written as a bare string is not echoed',
+    files: hive((h) => (www(h).keys = { db: 'hunter2-secret' })),
+    expect: ['instances.www-1.keys.db: must be an object, got a string'],
+  },
+  {
+    name: 'two keys to one destination',
+    files: hive((h) => (www(h).keys = { a: { text: 'x', path: '/run/keys/b' }, b: { text: 'y' } })),
+    expect: ['instances.www-1.keys.b: goes to /run/keys/b, like key "a"; give each key its own destination'],
   },
   // --- names and hostile strings
   {
@@ -381,7 +441,7 @@ const cases: Case[] = [
     name: 'unknown step word',
     files: hive(() => {}),
     args: ['build', '--no', 'build,deploy'],
-    expect: ['--no: unknown step "deploy"; expected a comma list of build, copy, activate'],
+    expect: ['--no: unknown step "deploy"; expected a comma list of build, copy, activate, keys'],
   },
   {
     name: 'pattern matches nothing',
@@ -510,7 +570,7 @@ const cases: Case[] = [
       ],
       [
         ['deploy', '--no', 'bogus'],
-        '--no: unknown step "bogus"; expected a comma list of build, copy, activate',
+        '--no: unknown step "bogus"; expected a comma list of build, copy, activate, keys',
       ],
       [['deploy', '--failed', '--no-state'], '--failed: needs hive.state; drop --no-state'],
       [

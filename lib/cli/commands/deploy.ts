@@ -14,7 +14,7 @@ import { listrFits, listrRenderer } from '../../progress/listr.ts';
 import { collectPreview } from '../../progress/preview.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
-import { addConfigOption, addSkipOption } from '../options.ts';
+import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
 import { prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import { interruptSignals } from '../interrupt.ts';
 
@@ -27,6 +27,7 @@ interface DeployFlags extends DeploySetupFlags {
 function addDeployOptions(cmd: Command): Command {
   addConfigOption(cmd);
   addSkipOption(cmd);
+  addSigningKeyOption(cmd);
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
     .option('--json', 'one JSON event per line on stdout, then the report')

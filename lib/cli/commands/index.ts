@@ -9,6 +9,7 @@ import { registerSsh } from './ssh.ts';
 import { registerScp } from './scp.ts';
 import { registerRun } from './run.ts';
 import { registerImport } from './import.ts';
+import { registerUploadKeys } from './upload-keys.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -22,4 +23,5 @@ export const commands: RegisterCommand[] = [
   registerScp,
   registerRun,
   registerImport,
+  registerUploadKeys,
 ];

@@ -91,13 +91,14 @@ function agree(tsName: string, node: Json, tsTypeOverride?: ts.Type) {
   assert.equal(node.additionalProperties, false, `${tsName}: the schema rejects unknown keys`);
 }
 
-test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride and InventorySource agree with the schema', () => {
+test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride, InventorySource and KeyConfig agree with the schema', () => {
   agree('HiveConfig', schema);
   agree('SystemConfig', defs.system!);
   agree('InstanceConfig', defs.instance!);
   agree('InstanceDefaults', (schema.properties as Record<string, Json>).defaults!);
   agree('InstanceOverride', defs.instanceOverride!);
   agree('InventorySource', defs.inventoryEntry!);
+  agree('KeyConfig', defs.key!);
   agree('BuildSettings', defs.build!);
   // `systems` may be omitted when a hive-level `flake` gives them (a semantic check asks for one of the two).
   assert.deepEqual(schema.required, []);
