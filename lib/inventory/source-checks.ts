@@ -56,7 +56,8 @@ export function buildHostProblems(at: string, host: unknown, hive: ResolvedHive)
  * (In a git repository Nix copies only tracked files; keep the key untracked.)
  */
 export function keyInFlakeProblems(hive: ResolvedHive): Problem[] {
-  const key = hive.signingKey;
+  // Only a key file can lie in a folder; a command or environment source never touches the disk.
+  const key = hive.signingKey?.kind === 'file' ? hive.signingKey.file : undefined;
   if (key === undefined) return [];
   const dirs = new Set(
     Object.values(hive.systems).flatMap((s) => {
