@@ -41,6 +41,7 @@ import {
   type PushTarget,
 } from '../ssh/build-host-access.ts';
 import { SSH_DEFAULTS } from '../ssh/config.ts';
+import { buildHostOf } from '../plan/build-host.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
 
@@ -148,10 +149,9 @@ export class BuildHostPushes {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Pushes the step's closure from its build host (`copy www builder → portico`). */
-  async push(step: CopyStep, substitute: boolean, io: StepIO): Promise<void> {
+  /** Pushes the step's closure from its build host (`copy www builder → portico`, or a direct push). */
+  async push(step: CopyStep, substitute: boolean, io: StepIO, host = step.by!): Promise<void> {
     const { ctx } = this;
-    const host = step.by!;
     const outPath = outPathOf(ctx, step.system);
     let to: { alias: string } | { uri: string };
     if (step.to.kind === 'instance') {
@@ -180,11 +180,17 @@ export class BuildHostPushes {
         if (r.exitCode !== 0) throw new HostError(`no push key on ${host}: ${lastLine(r.stderr)}`);
         const [publicKey = '', peer = ''] = r.stdout.trim().split('\n');
         const via = ctx.hive.instances[host]!.via;
-        const dests = new Set(
-          ctx.plan.steps.flatMap((s) =>
-            s.kind === 'copy' && s.by === host && s.to.kind === 'instance' ? [s.to.name] : [],
-          ),
-        );
+        // Every destination it pushes to, and those it may push to directly (`--allow-direct`) when pinned.
+        const dests = new Set<string>();
+        for (const s of ctx.plan.steps) {
+          if (s.kind !== 'copy' || s.to.kind !== 'instance') continue;
+          if (s.by === host) dests.add(s.to.name);
+          else if (
+            buildHostOf(ctx.hive, s.system) === host &&
+            ctx.hive.instances[s.to.name]!.hostKeys.length > 0
+          )
+            dests.add(s.to.name);
+        }
         // The build host reaches its own jump host at the address the jump host reached it from.
         const targets: PushTarget[] = [...dests].map((d) => ({
           instance: ctx.hive.instances[d]!,

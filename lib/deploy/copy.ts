@@ -67,8 +67,10 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
     await ctx.buildHost.push(step, substitute, io);
     return ctx.relay?.holds(step.system, destinationName(step.to));
   }
-  if (substitute && step.to.kind === 'instance' && buildHostOf(ctx.hive, step.system) !== undefined) {
-    await substituteOnInstance(ctx, step.to.name, outPath, io);
+  const builtOn = buildHostOf(ctx.hive, step.system);
+  if (builtOn !== undefined && step.to.kind === 'instance') {
+    if (substitute) await substituteOnInstance(ctx, step.to.name, outPath, io);
+    else await ctx.buildHost!.push(step, false, io, builtOn);
     return ctx.relay?.holds(step.system, step.to.name);
   }
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);

@@ -160,7 +160,7 @@ export async function deploy(
       directCopies: new Set(),
     };
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
-    if (plan.steps.some((s) => s.kind === 'copy' && s.by))
+    if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end' && recorder) {

@@ -13,6 +13,7 @@ import type { ResolvedHive } from './types.ts';
 import { displayPath } from './field-path.ts';
 import { isSeedFile, readSeedFacts, seedToConfig } from './seed-format.ts';
 import { expandFlakeSystems } from './flake-systems.ts';
+import { keyInFlakeProblems } from './source-checks.ts';
 import { lazy } from '../lazy.ts';
 
 const YAML = lazy<typeof import('yaml')>('yaml');
@@ -31,6 +32,7 @@ export async function loadHive(configPathOrDir: string | undefined): Promise<Res
     checkFiles: true,
     ...(seed ? { seedFile: file } : {}),
   });
+  problems.push(...keyInFlakeProblems(hive));
   if (problems.length > 0) throw new InputError(problems);
   return hive;
 }

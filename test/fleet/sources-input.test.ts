@@ -175,3 +175,20 @@ test('a flake whose lock is out of date fails with Nix’s message, and its lock
   assert.deepEqual(await readFile(path.join(flake, 'flake.lock')), locked, 'flake.lock untouched');
   await rm(flake, { recursive: true, force: true });
 });
+
+test('a signing key inside a (non-git) flake folder is refused: Nix would copy it into the store', async () => {
+  const flake = path.join(dir, 'keyed');
+  await cp(path.join(EXAMPLE, 'keys'), path.join(flake, 'keys'), { recursive: true });
+  await writeFile(path.join(flake, 'flake.nix'), '{ outputs = _: { }; }\n');
+  await writeFile(
+    path.join(flake, 'hive.config.ts'),
+    `export default { signingKey: './keys/hive.sec', systems: { www: { flake: '.#www' } }, instances: {} };\n`,
+  );
+  const r = await nixHive('plan', '-c', flake);
+  assert.equal(r.exitCode, 2, `${r.stdout}\n${r.stderr}`);
+  assert.match(
+    r.stderr,
+    /^nix-hive: signingKey: ".*keys\/hive\.sec" lies inside the flake folder .*world-readable store/m,
+  );
+  await rm(flake, { recursive: true, force: true });
+});
