@@ -1,6 +1,6 @@
 // One ssh session per run: the generated ssh_config and known_hosts in a private short temp folder, one
 // ControlMaster per host (jump hosts first, so connections behind a jump share its one connection), all closed at the end.
-import { mkdtemp, readdir, lstat, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, lstat, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedHive } from '../inventory/types.ts';
@@ -93,6 +93,10 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
 
   async function openMaster(name: string, signal: AbortSignal | undefined): Promise<void> {
     const inst = instanceOf(name);
+    const stopped = () => {
+      if (signal?.aborted)
+        throw new SshError('connection-lost', name, `connecting to ${name} was stopped`, {});
+    };
     if (inst.via !== undefined) {
       try {
         await connect(inst.via, { signal });
@@ -104,8 +108,11 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
         });
       }
     }
+    stopped();
     const check = await spawn('ssh', [...configArgs, '-O', 'check', '--', name], { signal });
     if (check.exitCode === 0) return;
+    // Never start a master once the run was stopped: it would outlive the session's close.
+    stopped();
     const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
       signal,
       // Interactive use may prompt (a passphrase, a password) on the terminal.
@@ -139,6 +146,12 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
   }
 
   async function closeAll(): Promise<void> {
+    // A master still being opened (its step was stopped) must end, or daemonize and show its socket, first.
+    // Bounded: an opening that was given no stop signal ends by its own timeout at the latest.
+    await Promise.race([
+      Promise.allSettled(connecting.values()),
+      new Promise((r) => setTimeout(r, 15_000).unref()),
+    ]);
     const sockets: string[] = [];
     for (const entry of await readdir(dir).catch(() => [] as string[])) {
       const path = join(dir, entry);
@@ -151,6 +164,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
         spawn('ssh', ['-F', 'none', '-S', s, '-O', 'exit', 'nix-hive'], { timeoutMs: 10_000 }),
       ),
     );
+    await stopStragglers(dir);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -174,4 +188,28 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       ).exitCode === 0,
     close: () => (closing ??= closeAll()),
   };
+}
+
+/**
+ * The backstop of `close()`: an ssh process of this session that is still alive once every socket was told to
+ * exit (a master that daemonized while the run was being stopped) is ended. Only processes whose argv names
+ * this session's private folder are touched; where /proc does not exist (not Linux) nothing is done.
+ */
+async function stopStragglers(dir: string): Promise<void> {
+  const pids = await readdir('/proc').catch(() => [] as string[]);
+  const mine: number[] = [];
+  for (const p of pids) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    const argv = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+    const words = argv.split('\0');
+    if (words[0] && /(^|\/)ssh$/.test(words[0]) && words.some((w) => w.startsWith(`${dir}/`)))
+      mine.push(Number(p));
+  }
+  for (const pid of mine) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
 }
