@@ -19,6 +19,7 @@ import { parseStore } from './store-ref.ts';
 import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } from './resolve-paths.ts';
 import { isDict, type Dict } from './guards.ts';
 import { expandInventory } from './import/merge-inventory.ts';
+import { resolveRollout } from './resolve-checks.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
@@ -90,6 +91,8 @@ export function analyzeHive(
   for (const [name, raw] of Object.entries(isDict(c.instances) ? c.instances : {})) {
     if (!isDict(raw)) continue;
     instances[name] = resolveInstance(root, name, raw, defaults);
+    const sys = isDict(c.systems) ? c.systems[instances[name].system] : undefined;
+    Object.assign(instances[name], resolveRollout(raw, isDict(sys) ? sys : undefined, defaults));
   }
   const signingKey = str(c.signingKey);
   const hive: ResolvedHive = {

@@ -24,6 +24,7 @@ export const PATTERN_MESSAGES: Record<string, string> = {
     'must be a public key line such as "ssh-ed25519 AAAA…"',
   '^[A-Za-z][A-Za-z0-9]*$': 'must be an ssh_config keyword such as "IdentityFile"',
   '^[^\\r\\n]*$': 'must not contain line breaks',
+  '^/[^\\s]*$': 'must be a URL path starting with "/" (no spaces)',
 };
 
 let validator: ValidateFunction | undefined;

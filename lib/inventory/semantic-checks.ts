@@ -9,6 +9,7 @@ import { isValidName } from './names.ts';
 import { parseStore } from './store-ref.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
+import { checkListProblems } from './resolve-checks.ts';
 
 /** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
 const STORE_RE = /^[^\s-][^\s]*$/;
@@ -41,6 +42,10 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
       problems.push(unknown(`defaults.${key}`, 'instance', ref.ref.name, instanceNames()));
   }
   problems.push(...reservedSsh('defaults', defaults.ssh));
+  problems.push(...checkListProblems(defaults.checks, 'defaults.checks'));
+  for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
+    if (isDict(sys))
+      problems.push(...checkListProblems(sys.checks, fieldPath(fieldPath('systems', name), 'checks')));
 
   let needsSigning = false;
   for (const [name, raw] of Object.entries(rawInstances)) {
@@ -48,6 +53,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     const at = fieldPath('instances', name);
     const inst = hive.instances[name];
     if (!inst) continue;
+    problems.push(...checkListProblems(raw.checks, fieldPath(at, 'checks')));
     if (raw.system === undefined && defaultSystem === undefined)
       problems.push({
         path: fieldPath(at, 'system'),

@@ -10,10 +10,33 @@ export type SshOptions = Record<string, string | number | boolean>;
 /** Nix search-path entries: `{ nixpkgs: './nixpkgs' }` → `-I nixpkgs=…`. */
 export type SearchPaths = Record<string, string>;
 
+/** An HTTP health check: GET http://<instance address>:<port><path> from the deployer. */
+export interface HttpCheckConfig {
+  port: number;
+  path?: string;
+  /** Expected status (default 200). */
+  expect?: number;
+}
+
+/** One health check (mirrors `#/definitions/check`): either `cmd` (on the host) or `http` (from the deployer). */
+export interface CheckConfig {
+  name: string;
+  cmd?: string[];
+  http?: HttpCheckConfig;
+  /** Seconds one attempt may take (default 10). */
+  timeout?: number;
+  /** Further attempts after a failed one (default 3). */
+  retries?: number;
+  /** Seconds between attempts (default 2). */
+  interval?: number;
+}
+
 export interface SystemConfig {
   modules: string[];
   paths?: SearchPaths;
   system?: string;
+  checks?: CheckConfig[];
+  confirmTimeout?: number;
 }
 
 export interface InstanceConfig {
@@ -27,6 +50,10 @@ export interface InstanceConfig {
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
+  /** Replace the system's checks. */
+  checks?: CheckConfig[];
+  /** Seconds the host waits for confirmation before it rolls itself back. */
+  confirmTimeout?: number;
 }
 
 export type InstanceDefaults = Partial<Omit<InstanceConfig, 'system' | 'address'>> & {
@@ -99,6 +126,16 @@ export interface ResolvedSystem {
   system: string;
 }
 
+/** A check with its defaults applied. */
+export interface ResolvedCheck {
+  name: string;
+  cmd: string[] | undefined;
+  http: { port: number; path: string; expect: number } | undefined;
+  timeout: number;
+  retries: number;
+  interval: number;
+}
+
 export interface ResolvedInstance {
   name: string;
   system: string;
@@ -110,6 +147,10 @@ export interface ResolvedInstance {
   tags: string[];
   hostKeys: string[];
   ssh: SshOptions;
+  /** Health checks: the instance's own, else its system's, else `defaults.checks` (absent: none). */
+  checks?: ResolvedCheck[];
+  /** Seconds, when the inventory sets it (absent: 30, see confirmTimeoutOf). */
+  confirmTimeout?: number;
 }
 
 export interface ResolvedHive {

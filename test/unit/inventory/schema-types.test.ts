@@ -93,6 +93,8 @@ test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverri
   agree('InstanceDefaults', (schema.properties as Record<string, Json>).defaults!);
   agree('InstanceOverride', defs.instanceOverride!);
   agree('InventorySource', defs.inventoryEntry!);
+  agree('CheckConfig', defs.check!);
+  agree('HttpCheckConfig', (defs.check!.properties as Record<string, Json>).http!);
   assert.deepEqual(schema.required, ['systems']);
 });
 
