@@ -43,3 +43,19 @@ export class InputError extends HiveError {
 export function inputError(path: string, message: string): InputError {
   return new InputError([{ path, message }]);
 }
+
+/** A host returned to its previous system after a failed activation, check or confirmation (outcome `rolled-back`). */
+export class RolledBackError extends HiveError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('E_HOST', message, options);
+    this.name = 'RolledBackError';
+  }
+}
+
+/** A host that did not answer within a bound it was given, e.g. after a reboot (outcome `unreachable`). */
+export class UnreachableError extends HiveError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('E_HOST', message, options);
+    this.name = 'UnreachableError';
+  }
+}

@@ -6,6 +6,17 @@ import type { Plan } from '../plan/types.ts';
 import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
+import type { Transport } from './transport.ts';
+
+/** Rollout safety of a deploy (see confirm.ts, checks.ts, reboot.ts). */
+export interface RolloutOptions {
+  /** Arm the watchdog after `switch`/`test` and roll back on a failed activation or check (`--no-rollback`: off). */
+  rollback: boolean;
+  /** Seconds, overriding every instance's `confirmTimeout` (`--confirm-timeout`). */
+  confirmTimeoutS?: number;
+  /** Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. */
+  reboot?: { timeoutS: number };
+}
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -51,6 +62,21 @@ export interface DeployContext {
   recorder: StateRecorder | undefined;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
+  /** Rollout safety; absent = none (no watchdog, no checks). */
+  rollout?: RolloutOptions;
+  /** A command over a NEW connection (the confirmation); absent on transports without one. */
+  fresh?: Transport['fresh'];
+  /** How an HTTP check reaches a port of an instance. */
+  endpoint?: Transport['endpoint'];
+  /** Per instance, what the rollout learned beyond the outcome (needs reboot, the previous system). */
+  notes: Map<string, InstanceNotes>;
+}
+
+export interface InstanceNotes {
+  /** The new system's kernel, initrd or kernel modules differ from the booted system's. */
+  needsReboot?: boolean;
+  /** The system the host ran before this activation. */
+  previous?: string;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

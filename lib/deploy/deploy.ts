@@ -20,6 +20,9 @@ import { DeployLimits } from './limits.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
+import type { RolloutOptions } from './context.ts';
+import type { WaveOptions } from '../plan/waves.ts';
+import { WaveGate } from './wave-gate.ts';
 
 export interface DeployOptions {
   goal: Goal;
@@ -41,6 +44,10 @@ export interface DeployOptions {
   activationTimeoutMs?: number;
   /** hive.state, opened by the caller; updated after every step and saved atomically. */
   state?: StateFile;
+  /** Rollout safety: watchdog and confirmation, checks, reboot (default: rollback on, no reboot). */
+  rollout?: RolloutOptions;
+  /** Activation waves with a failure budget. */
+  waves?: WaveOptions;
   /** Options of the generated ssh session (ConnectTimeout, ServerAlive…). */
   ssh?: Omit<SshSessionOptions, 'spawn'>;
   /** Opens the transport to instances; defaults to the generated ssh session. */
@@ -106,6 +113,7 @@ export async function deploy(
     goal: options.goal,
     skip: options.skip,
     allowDirect: options.allowDirect,
+    waves: options.waves,
   });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
@@ -138,8 +146,14 @@ export async function deploy(
       state: options.state,
       recorder,
       say,
+      rollout: options.rollout ?? { rollback: true },
+      fresh: transport?.fresh,
+      endpoint: transport?.endpoint,
+      notes: new Map(),
     };
+    const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
     const emit: EventSink = (e) => {
+      if (e.kind === 'step-end') gate?.ended(stepsById.get(e.step)!, e.outcome);
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
         const path =
@@ -159,6 +173,7 @@ export async function deploy(
       emit,
       signal,
       killSignal: options.killSignal,
+      gate: gate ? (step) => gate.gate(step) : undefined,
     });
     const report = buildReport(hive, plan, results, {
       runId,
@@ -167,6 +182,7 @@ export async function deploy(
       durationMs: performance.now() - started,
       systems: Object.fromEntries(plan.systems.map((s) => [s, { outPath: ctx.built.get(s)?.outPath }])),
     });
+    for (const i of report.instances) if (ctx.notes.get(i.instance)?.needsReboot) i.needsReboot = true;
     for (const i of report.instances) {
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);

@@ -4,6 +4,7 @@
 // the activation of any targeted instance it depends on (its store or via, transitively).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
+import { planWaves, wavesWanted } from './waves.ts';
 
 export const stepId = {
   build: (system: string) => `build:${system}`,
@@ -91,12 +92,22 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     });
   }
 
+  const ordered = orderActivations(activations);
+  const waves = wavesWanted(options.waves)
+    ? planWaves(
+        ordered.map((a) => a.instance),
+        options.waves!,
+      )
+    : undefined;
+  const byInstance = new Map(ordered.map((a) => [a.instance, a]));
+  waves?.waves.forEach((w, k) => w.forEach((name) => (byInstance.get(name)!.wave = k)));
   return {
     goal: options.goal,
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: [...builds, ...signs, ...copies, ...orderActivations(activations)],
+    steps: [...builds, ...signs, ...copies, ...ordered],
+    ...(waves ? { waves } : {}),
   };
 }
 

@@ -36,6 +36,14 @@ export function renderPlanText(plan: Plan): string {
       `${String(i + 1).padStart(width)}. ${describeStep(s)}${after.length ? `  [after ${after.join(', ')}]` : ''}`,
     );
   }
+  if (plan.waves) {
+    const w = plan.waves;
+    lines.push(
+      `waves: ${w.waves.length}, stop after ${w.maxFailed} failed or rolled-back host(s)${w.pauseS ? `, ${w.pauseS}s pause between waves` : ''}`,
+    );
+    for (const [k, names] of w.waves.entries())
+      lines.push(`  wave ${k + 1}${k === 0 && w.canary ? ' (canary)' : ''}: ${names.join(' ')}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -46,5 +54,6 @@ export function planToJson(plan: Plan): unknown {
     systems: plan.systems,
     skip: plan.skip,
     steps: plan.steps,
+    ...(plan.waves ? { waves: plan.waves } : {}),
   };
 }

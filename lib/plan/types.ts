@@ -1,5 +1,6 @@
 // The plan is data: a DAG of steps that the runner executes and `deploy --dry-run` prints.
 import type { Goal } from '../nix/goal.ts';
+import type { WaveOptions, Waves } from './waves.ts';
 
 /** Where a copy goes: an instance of the hive (over ssh) or a plain Nix store URI. */
 export type Destination = { kind: 'instance'; name: string } | { kind: 'uri'; uri: string };
@@ -36,6 +37,8 @@ export interface ActivateStep extends StepBase {
   instance: string;
   system: string;
   goal: Goal;
+  /** Its wave (0 = the canary or first), when the rollout has waves. */
+  wave?: number;
 }
 
 export type Step = BuildStep | SignStep | CopyStep | ActivateStep;
@@ -47,6 +50,8 @@ export interface PlanOptions {
   skip: { build: boolean; copy: boolean; activate: boolean };
   /** A failed store does not skip the instances behind it: they are pushed to directly. */
   allowDirect?: boolean;
+  /** Roll out in waves with a failure budget (`--canary`, `--batch`, `--max-failed`, `--pause`). */
+  waves?: WaveOptions;
 }
 
 export interface Plan {
@@ -57,6 +62,8 @@ export interface Plan {
   skip: PlanOptions['skip'];
   /** Topologically ordered: every step comes after its deps. */
   steps: Step[];
+  /** The activation waves, when asked for. */
+  waves?: Waves;
 }
 
 export function destinationName(d: Destination): string {

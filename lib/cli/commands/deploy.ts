@@ -27,8 +27,9 @@ import {
   type SkipOptions,
 } from '../options.ts';
 import { interruptSignals } from '../interrupt.ts';
+import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
 
-interface DeployFlags extends ConfigOptions, SkipOptions {
+interface DeployFlags extends ConfigOptions, SkipOptions, RolloutFlags {
   goal: string;
   dryRun?: boolean;
   json?: boolean;
@@ -56,6 +57,7 @@ export function parseGoal(value: string): Goal {
 function addDeployOptions(cmd: Command): Command {
   addConfigOption(cmd);
   addSkipOption(cmd);
+  addRolloutOptions(cmd);
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
     .option('--json', 'one JSON event per line on stdout, then the report')
@@ -77,10 +79,12 @@ function addDeployOptions(cmd: Command): Command {
     );
 }
 
-async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
-  const goal = parseGoal(flags.goal);
+async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
+  const waves = waveOptions(flags);
   const { hive, targets } = await loadSelection(flags, patterns);
   const plan = planDeploy(hive, targets, {
+    waves,
     goal,
     skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
     allowDirect: Boolean(flags.allowDirect),
@@ -88,9 +92,10 @@ async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
-async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> {
-  if (flags.dryRun) return runPlan(patterns, flags);
-  const goal = parseGoal(flags.goal);
+async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
+  const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
+  const waves = waveOptions(flags);
   const parallel = parseCount('--parallel', flags.parallel);
   const storeFanout = parseCount('--store-fanout', flags.storeFanout);
   const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
@@ -133,6 +138,8 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
       state,
       ssh: { connectTimeout },
       activationTimeoutMs: activationTimeout * 1000,
+      rollout,
+      waves,
     });
     await viewDone;
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
@@ -166,7 +173,9 @@ export function registerDeploy(program: Command): void {
       .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
   )
     .option('--dry-run', 'print the plan and stop (text, or JSON with --json)')
-    .action((patterns: string[], flags: DeployFlags) => runDeploy(patterns, flags));
+    .action((patterns: string[], flags: DeployFlags, cmd: Command) =>
+      runDeploy(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+    );
 
   addDeployOptions(
     program
@@ -175,5 +184,7 @@ export function registerDeploy(program: Command): void {
         'print the deploy plan (the DAG of build, sign, copy and activate steps) without running it',
       )
       .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
-  ).action((patterns: string[], flags: DeployFlags) => runPlan(patterns, flags));
+  ).action((patterns: string[], flags: DeployFlags, cmd: Command) =>
+    runPlan(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+  );
 }
