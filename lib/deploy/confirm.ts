@@ -116,14 +116,7 @@ export async function confirm(
         return;
       }
       if (r.exitCode === 0 && verdict !== '') {
-        return rolledBack(
-          ctx,
-          instance,
-          id,
-          `not confirmed within ${confirmTimeoutS}s (verdict ${verdict})`,
-          previous,
-          io,
-        );
+        return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io);
       }
       last = r.timedOut
         ? 'timed out'
@@ -135,12 +128,9 @@ export async function confirm(
     io.log('stderr', `nix-hive: cannot confirm over a new connection yet (${last}); retrying`);
     await new Promise((res) => setTimeout(res, 1000));
   }
-  return rolledBack(
-    ctx,
-    instance,
-    id,
-    `could not confirm over a new ssh connection within ${confirmTimeoutS}s (${last}); the host rolled itself back`,
-    previous,
-    io,
-  );
+  return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io);
+}
+
+function unconfirmed(seconds: number, last: string): string {
+  return `no confirmation over a new ssh connection within ${seconds}s${last ? ` (${last})` : ''}; the host rolled itself back`;
 }

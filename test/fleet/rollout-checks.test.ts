@@ -30,16 +30,12 @@ before(async () => {
   });
   env = cliEnv(fleet);
   // A web server on www-1 serving /run/current-system (its health file among others), on the internal net only.
-  await fleet.hosts['www-1']!.exec([
-    'setsid',
-    '-f',
-    'python3',
-    '-m',
-    'http.server',
-    '8080',
-    '--directory',
-    '/run',
+  const web = await fleet.hosts['www-1']!.exec([
+    'sh',
+    '-c',
+    'setsid -f python3 -m http.server 8080 --bind 0.0.0.0 --directory /run < /dev/null > /dev/null 2>&1',
   ]);
+  assert.equal(web.exitCode, 0, web.stderr);
 });
 after(() => fleet?.dispose());
 
