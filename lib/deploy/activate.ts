@@ -11,7 +11,7 @@ import { startActivationArgv } from '../nix/detached.ts';
 import { changesRunningSystem } from '../nix/goal.ts';
 import type { ActivateStep } from '../plan/types.ts';
 import { checkFailure, runChecks } from './checks.ts';
-import { arm, confirm, disarm, rollBack } from './confirm.ts';
+import { arm, confirm, disarm, keepAlive, rollBack } from './confirm.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
@@ -52,12 +52,13 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
   if (reboot) await rebootAndWait(ctx, instance, bootBefore, outPath, reboot.timeoutS, io);
   if (rollout && (changesRunningSystem(goal) || reboot) && inst.checks?.length) {
     const log = (line: string) => io.log('stderr', `nix-hive: ${line}`);
+    const stop = guarded ? keepAlive(ctx, instance, id, confirmS, io) : async () => {};
     const results = await runChecks(
       { remote: ctx.remote, endpoint: ctx.endpoint, log, signal: io.signal },
       inst,
       inst.checks,
       true,
-    );
+    ).finally(stop);
     const failure = checkFailure(results);
     if (failure && guarded) await rollBack(ctx, instance, id, 'check-failed', failure, previous, io);
     if (failure) throw new HiveError('E_HOST', failure);

@@ -5,7 +5,7 @@
 // at once. Either way the deployer reads the rollback's outcome back and reports `rolled-back`, never ok.
 import { HiveError, RolledBackError } from '../errors.ts';
 import type { Goal } from '../nix/goal.ts';
-import { armWatchdogArgv, rollbackId, verdictArgv, type Verdict } from '../nix/watchdog.ts';
+import { armWatchdogArgv, heartbeatArgv, rollbackId, verdictArgv, type Verdict } from '../nix/watchdog.ts';
 import { CommandError } from '../exec/spawn.ts';
 import { SshError } from '../ssh/failure.ts';
 import type { DeployContext } from './context.ts';
@@ -35,6 +35,34 @@ export async function arm(
     `nix-hive: watchdog armed: unless confirmed within ${confirmTimeoutS}s after the switch, ${instance} returns to ${previous || '(no previous system)'}`,
   );
   return previous;
+}
+
+/**
+ * Sends heartbeats over the existing connection every third of the window while the deployer works (the
+ * checks), so the window of the final confirmation is the full `confirmTimeout`; returns the stop function.
+ */
+export function keepAlive(
+  ctx: DeployContext,
+  instance: string,
+  id: string,
+  confirmTimeoutS: number,
+  io: StepIO,
+): () => Promise<void> {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const beat = () =>
+    (inFlight = ctx
+      .remote(instance, heartbeatArgv(id), {
+        signal: io.signal,
+        root: true,
+        timeoutMs: confirmTimeoutS * 1000,
+      })
+      .catch(() => {}));
+  beat();
+  const timer = setInterval(beat, Math.max(200, (confirmTimeoutS * 1000) / 3));
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }
 
 /** Withdraws the watchdog when the activation never started (nothing to roll back). */

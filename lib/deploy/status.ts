@@ -6,6 +6,7 @@ import { SYSTEM_PROFILE } from '../nix/argv.ts';
 import type { HiveState } from '../state/types.ts';
 import type { RemoteRunner } from './context.ts';
 import { Semaphore } from './semaphore.ts';
+import { needsReboot } from './reboot.ts';
 
 export type Sync = 'in-sync' | 'drifted' | 'unreachable' | 'unknown';
 
@@ -18,6 +19,8 @@ export interface InstanceStatus {
   current: string | undefined;
   profile: string | undefined;
   detail: string | undefined;
+  /** Kernel, initrd or kernel modules of the current system that differ from the booted one's. */
+  needsReboot?: string[];
 }
 
 /** Two lines: where /run/current-system and the system profile resolve to (empty when missing). */
@@ -80,7 +83,17 @@ export async function fleetStatus(
         const lines = r.stdout.split('\n');
         const current = lines[0]?.trim() || undefined;
         const profile = lines[1]?.trim() || undefined;
-        return { instance, system, expected, current, profile, ...compareStatus(expected, current, profile) };
+        const row: InstanceStatus = {
+          instance,
+          system,
+          expected,
+          current,
+          profile,
+          ...compareStatus(expected, current, profile),
+        };
+        const reboot = await needsReboot(options, instance).catch(() => []);
+        if (reboot.length) row.needsReboot = reboot;
+        return row;
       }),
     ),
   );

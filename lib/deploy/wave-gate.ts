@@ -43,14 +43,19 @@ export class WaveGate {
     if (step.kind !== 'activate' || step.wave === undefined) return undefined;
     const k = step.wave;
     for (let j = 0; j < k; j++) await this.done[j]!.promise;
-    if (this.failed.size >= this.waves.maxFailed) return `stopped after ${this.failed.size} failures`;
+    if (this.failed.size >= this.waves.maxFailed) return this.stopped();
     if (k > 0 && this.waves.pauseS > 0) {
       let p = this.paused.get(k);
       if (!p) this.paused.set(k, (p = this.pause()));
       await p;
-      if (this.failed.size >= this.waves.maxFailed) return `stopped after ${this.failed.size} failures`;
+      if (this.failed.size >= this.waves.maxFailed) return this.stopped();
     }
     return undefined;
+  }
+
+  private stopped(): string {
+    const n = this.failed.size;
+    return `stopped after ${n} failure${n === 1 ? '' : 's'}`;
   }
 
   private pause(): Promise<void> {

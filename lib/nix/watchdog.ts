@@ -2,7 +2,8 @@
 // Before a `switch`/`test` activation, `arm` records what the host ran (the system profile's generation and
 // /run/current-system) and starts a watchdog detached from the ssh session (setsid, like the activation). The
 // watchdog waits for the activation to END (so a long copy or switch never eats the window), then for a
-// verdict: the symlink `<id>.verdict`, created atomically by whoever decides first. `confirmed` (the
+// verdict, the window starting again at each heartbeat the deployer sends while its checks run (so slow
+// checks never eat it either, yet a deployer that vanishes leaves the host to roll back alone). The verdict is the symlink `<id>.verdict`, created atomically by whoever decides first. `confirmed` (the
 // deployer, over a NEW connection, after the checks) ends it; no verdict within the timeout makes it write
 // `timeout` itself; any other verdict (`check-failed`, `activation-failed`, …) also rolls back. Rolling back
 // switches the profile to the recorded generation and runs the old system's switch-to-configuration, with its
@@ -18,7 +19,11 @@ const WATCHDOG = [
   'd=$1; id=$2; limit=$3; profile=$4; goal=$5; old_sys=$6; old_gen=$7; old_prof_sys=$8',
   'v="$d/$id.verdict"',
   'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; sleep 0.2; done',
-  'n=0; while [ ! -L "$v" ] && [ "$n" -lt "$limit" ]; do sleep 0.2; n=$((n+1)); done',
+  // The window restarts at each heartbeat (`<id>.alive`, sent over the old connection while the checks run).
+  'n=0; while [ ! -L "$v" ] && [ "$n" -lt "$limit" ]; do',
+  '  if [ -e "$d/$id.alive" ]; then rm -f "$d/$id.alive"; n=0; fi',
+  '  sleep 0.2; n=$((n+1))',
+  'done',
   'ln -s timeout "$v" 2> /dev/null || true',
   'case "$(readlink "$v")" in confirmed | cancelled) exit 0 ;; esac',
   'rollback() {',
@@ -83,6 +88,12 @@ export type Verdict = 'confirmed' | 'cancelled' | 'check-failed' | 'activation-f
 export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR): string[] {
   checkId(id);
   return ['sh', '-c', VERDICT, 'nix-hive-verdict', dir, id, verdict];
+}
+
+/** A heartbeat: the deployer is still at work (checks); the watchdog's window starts again. */
+export function heartbeatArgv(id: string, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  return ['sh', '-c', 'touch "$1/$2.alive"', 'nix-hive-alive', dir, id];
 }
 
 /** The id whose `.status`/`.log` hold the rollback's outcome (read with waitActivationArgv). */

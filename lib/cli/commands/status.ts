@@ -39,7 +39,17 @@ export function registerStatus(program: Command): void {
         else {
           const lines = table([
             ['INSTANCE', 'SYSTEM', 'STATUS', 'DETAIL'],
-            ...rows.map((r) => [r.instance, r.system, r.status, r.detail ?? r.current ?? '']),
+            ...rows.map((r) => [
+              r.instance,
+              r.system,
+              r.status,
+              [
+                r.needsReboot ? `needs reboot (${r.needsReboot.join(', ')} changed)` : '',
+                r.detail ?? r.current ?? '',
+              ]
+                .filter(Boolean)
+                .join('; '),
+            ]),
           ]);
           process.stdout.write(lines.join('\n') + '\n');
         }
