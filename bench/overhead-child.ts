@@ -26,7 +26,7 @@ const hive: ResolvedHive = resolveHive(config, configFile);
 const targets = selectTargets(hive, []);
 const publicKey = 'bench-synthetic-1:' + Buffer.alloc(32, 7).toString('base64');
 
-async function once(view: { sink: EventSink; done: Promise<void> } | undefined): Promise<Run> {
+async function once(view: { sink: EventSink; close(): Promise<void> } | undefined): Promise<Run> {
   let events = 0;
   let sinkMs = 0;
   let forwarded = 0;
@@ -59,7 +59,7 @@ async function once(view: { sink: EventSink; done: Promise<void> } | undefined):
     const bad = report.instances.find((i) => i.outcome !== 'ok');
     throw new Error(`the synthetic deploy failed: ${bad?.instance} ${bad?.step}: ${bad?.reason}`);
   }
-  await view?.done;
+  await view?.close();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   loop.disable();

@@ -7,6 +7,7 @@ import type { ScaleResults } from './plan-scale.ts';
 import { mib, ratio, seconds } from './stats.ts';
 import { VARIANT_LABEL, VARIANTS } from './variants.ts';
 import type { Prepared } from './fleet-bench.ts';
+import { relayHeadlineRows, relaySection, type RelayBenchResults } from './relay-bench.ts';
 
 export interface BenchResults {
   machine: Machine;
@@ -14,6 +15,7 @@ export interface BenchResults {
   durationMs: number;
   argv: string[];
   fleet?: { prepared: Prepared; figures: FleetFigures };
+  relay?: RelayBenchResults;
   scale?: ScaleResults;
   overhead?: OverheadResults;
   importNote?: string;
@@ -238,6 +240,7 @@ export function headlineTable(r: BenchResults): string {
         ),
       );
   }
+  if (r.relay) rows.push(...relayHeadlineRows(r.relay).map((x) => only(x[0]!, x[1]!, x[2]!)));
   const s = r.scale;
   if (s) {
     const at = (n: number) => s.rows.find((x) => x.n === n);
@@ -299,6 +302,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
   ];
   if (r.fleet) parts.push(fleetSection(r.fleet.prepared, r.fleet.figures));
+  if (r.relay) parts.push(relaySection(r.relay));
   if (r.scale) parts.push(scaleSection(r.scale));
   if (r.overhead) parts.push(overheadSection(r.overhead));
   parts.push('## Inventory import', '', r.importNote ?? 'not run', '');

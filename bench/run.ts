@@ -6,6 +6,8 @@
 //   --overhead N      synthetic instances for the overhead section (2000)
 //   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
 //   --only LIST       some of fleet,scale,overhead,import      --out DIR         where results go (bench/)
+//   --host-mbit N     every host's NIC in the relay section (100)   --relay-fanout K  the tree's k (4)
+//   --relay-rounds N  star/relay pairs in the relay section (2)
 //   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,10 +22,11 @@ import { importBench } from './import-bench.ts';
 import { describeMachine } from './machine.ts';
 import { overhead } from './overhead.ts';
 import { planScale } from './plan-scale.ts';
+import { relayBench } from './relay-bench.ts';
 import { renderMarkdown, type BenchResults } from './report.ts';
 import { seconds } from './stats.ts';
 
-const SECTIONS = ['fleet', 'scale', 'overhead', 'import'] as const;
+const SECTIONS = ['fleet', 'relay', 'scale', 'overhead', 'import'] as const;
 const NIX_ENV = {
   // Not Debian's /etc/nix/nix.conf (absent without nix-setup-systemd): no substituters, no sandbox.
   NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\nconnect-timeout = 5\n',
@@ -44,6 +47,9 @@ const { values } = parseArgs({
     out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
     keep: { type: 'boolean', default: false },
     render: { type: 'string' },
+    'host-mbit': { type: 'string', default: '100' },
+    'relay-fanout': { type: 'string', default: '4' },
+    'relay-rounds': { type: 'string', default: '2' },
   },
 });
 const int = (name: keyof typeof values) => {
@@ -119,6 +125,18 @@ try {
     results.fleet = { prepared, figures: fleetFigures(prepared.unique, raw) };
     results.notes.push(...raw.failures);
     await writeFile(path.join(workDir, 'fleet-raw.json'), JSON.stringify(raw, null, 2));
+  });
+  await section('relay', async () => {
+    requireRoot();
+    const shape = {
+      internal: int('internal'),
+      payload: String(values.payload),
+      payloadPaths: int('payload-paths'),
+    };
+    const prepared = await prepare(path.join(workDir, 'relay'), shape, NIX_ENV);
+    const o = { mbit: int('host-mbit'), fanout: int('relay-fanout'), rounds: int('relay-rounds'), log };
+    results.relay = await relayBench(prepared, o);
+    results.notes.push(...results.relay.failures);
   });
   await section('scale', async () => {
     const sizes = String(values.sizes).split(',').map(Number);

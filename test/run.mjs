@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`.
+// Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. The unit suite
+// runs with a private TMPDIR that must be empty afterwards (but for tsx's compile cache): a test (or the code under test) that leaves a temp
+// file or folder behind fails the run, naming it.
 import { globby } from 'globby';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 const suite = process.argv[2] ?? 'unit';
 const files = await globby([`test/${suite}/**/*.test.ts`]);
@@ -10,9 +14,23 @@ if (files.length === 0) {
   process.exit(1);
 }
 const extra = suite === 'fleet' ? ['--test-concurrency=1'] : [];
+// Short, without spaces: ssh control sockets live under it.
+const tmp = suite === 'unit' ? mkdtempSync('/tmp/nht-') : undefined;
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files.sort()],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: tmp ? { ...process.env, TMPDIR: tmp } : process.env },
 );
-process.exit(r.status ?? 1);
+let status = r.status ?? 1;
+if (tmp) {
+  // tsx keeps its compile cache in $TMPDIR/tsx-<uid> (reused across runs, as in /tmp).
+  const left = readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n));
+  if (left.length > 0) {
+    console.error(
+      `the ${suite} tests left ${left.length} temp file(s): ${left.map((n) => path.join(tmp, n)).join(' ')}`,
+    );
+    status = status || 1;
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(status);

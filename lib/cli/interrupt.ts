@@ -1,38 +1,60 @@
-// Ctrl-C handling for long commands: the first SIGINT/SIGTERM stops new work and lets running steps
-// finish for a grace period; a second one (or the end of the grace period) kills them.
+// Stopping long commands in order: the first SIGINT, SIGTERM or SIGHUP (or our output closing under us)
+// stops new work and lets running steps finish for a grace period; a second signal (or the end of the
+// grace period) kills them. The caller still closes its ssh session and saves its state. While it is
+// armed, the processes we start get their own session, so the terminal's signals reach us alone.
+import { childrenInOwnSession } from '../exec/spawn.ts';
 
 export interface Interrupt {
   stop: AbortSignal;
   kill: AbortSignal;
+  /** Why it stopped (`SIGINT`, `stdout closed`), once it has. */
+  readonly reason: string | undefined;
   dispose(): void;
+}
+
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The interrupts in force now, so that a closed output can stop them as a signal would. */
+const active = new Set<(why: string) => void>();
+
+/** Stops every running command as a first Ctrl-C would (our output is gone: nobody sees the rest). */
+export function interruptAll(why: string): void {
+  for (const stop of active) stop(why);
 }
 
 export function interruptSignals(say: (text: string) => void, graceMs = 10_000): Interrupt {
   const stop = new AbortController();
   const kill = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
+  let reason: string | undefined;
+  const onStop = (why: string) => {
     if (!stop.signal.aborted) {
-      say(
-        `${sig}: starting no new steps; waiting up to ${graceMs / 1000}s for running ones (again to stop now)`,
-      );
+      reason = why;
+      const again = why.startsWith('SIG') ? ' (again to stop now)' : '';
+      say(`${why}: starting no new steps; waiting up to ${graceMs / 1000}s for running ones${again}`);
       stop.abort();
       timer = setTimeout(() => kill.abort(), graceMs);
       timer.unref();
-    } else if (!kill.signal.aborted) {
-      say(`${sig}: stopping running steps now`);
+    } else if (!kill.signal.aborted && why.startsWith('SIG')) {
+      say(`${why}: stopping running steps now`);
       kill.abort();
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSignal = (sig: NodeJS.Signals) => onStop(sig);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  active.add(onStop);
+  const undoSession = childrenInOwnSession();
   return {
     stop: stop.signal,
     kill: kill.signal,
+    get reason() {
+      return reason;
+    },
     dispose: () => {
       if (timer) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+      active.delete(onStop);
+      undoSession();
     },
   };
 }

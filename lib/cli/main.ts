@@ -1,8 +1,9 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
-// errors into printed lines and exit codes (2 = bad input, 1 = something failed).
+// errors into printed lines and exit codes (each error class carries its own: lib/errors.ts).
 import { Command, CommanderError } from 'commander';
-import { HiveError, InputError } from '../errors.ts';
+import { HiveError } from '../errors.ts';
 import { commands } from './commands/index.ts';
+import { guardOutput } from './output-guard.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nix-hive')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -29,17 +31,15 @@ export function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
       return 0;
+    // No command at all: commander has printed the help (to stderr); its message is only `(outputHelp)`.
+    if (err.code === 'commander.help') return 2;
     process.stderr.write(`nix-hive: ${err.message.replace(/^error: /, '')}\n`);
     return 2;
   }
-  if (err instanceof InputError) {
-    for (const line of err.message.split('\n')) process.stderr.write(`nix-hive: ${line}\n`);
-    return 2;
-  }
   if (err instanceof HiveError) {
-    process.stderr.write(`nix-hive: ${err.message}\n`);
+    for (const line of err.message.split('\n')) process.stderr.write(`nix-hive: ${line}\n`);
     if (err.hint) process.stderr.write(`nix-hive: hint: ${err.hint}\n`);
-    return 1;
+    return err.exitCode;
   }
   const e = err as Error;
   process.stderr.write(`nix-hive: internal error: ${e?.stack ?? String(err)}\n`);

@@ -6,12 +6,15 @@ import { InputError } from '../errors.ts';
 import { loadHive, selectTargets } from '../inventory/index.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { didYouMean } from '../inventory/did-you-mean.ts';
+import { applyBuildHost, refuseBuildHost } from './build-host-flag.ts';
 
 export const STEPS = ['build', 'copy', 'activate'] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface ConfigOptions {
   config?: string;
+  /** `--build-host`: overrides every system's `build.host`. */
+  buildHost?: string;
 }
 
 export interface SkipOptions {
@@ -52,7 +55,10 @@ export async function loadSelection(
   patterns: string[],
 ): Promise<{ hive: ResolvedHive; targets: string[] }> {
   const hive = await loadHive(options.config);
-  return { hive, targets: selectTargets(hive, patterns) };
+  if (options.buildHost !== undefined) applyBuildHost(hive, options.buildHost);
+  const targets = selectTargets(hive, patterns);
+  refuseBuildHost(hive, targets);
+  return { hive, targets };
 }
 
 export function parseCount(flag: string, value: string): number {

@@ -4,8 +4,7 @@
 // the rollout (confirm.ts, checks.ts, reboot.ts): after `switch`/`test` a watchdog on the host rolls back
 // unless the deployer confirms over a new connection once the checks passed; `--reboot` reboots after
 // `boot` and waits for the new boot id; a switch whose kernel changed is noted as needing a reboot.
-import { CommandError } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { CommandError, HostError } from '../errors.ts';
 import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
 import { startActivationArgv } from '../nix/detached.ts';
 import { changesRunningSystem } from '../nix/goal.ts';
@@ -46,7 +45,7 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
     const last = result.lines.at(-1);
     const reason = `switch-to-configuration ${goal} exited with code ${result.status}${last ? `: ${last}` : ''}`;
     if (guarded) await rollBack(ctx, instance, id, 'activation-failed', reason, previous, io);
-    throw new HiveError('E_HOST', reason);
+    throw new HostError(reason);
   }
 
   if (reboot) await rebootAndWait(ctx, instance, bootBefore, outPath, reboot.timeoutS, io);
@@ -61,7 +60,7 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
     ).finally(stop);
     const failure = checkFailure(results);
     if (failure && guarded) await rollBack(ctx, instance, id, 'check-failed', failure, previous, io);
-    if (failure) throw new HiveError('E_HOST', failure);
+    if (failure) throw new HostError(failure);
   }
   if (guarded) await confirm(ctx, instance, id, confirmS, previous, io);
   if (rollout && changesRunningSystem(goal)) {

@@ -3,11 +3,9 @@
 // connection (a host that no longer accepts connections cannot be confirmed, so it rolls itself back once
 // its window ends), and `rollBack` claims `check-failed`/`activation-failed` so the watchdog returns the host
 // at once. Either way the deployer reads the rollback's outcome back and reports `rolled-back`, never ok.
-import { HiveError, RolledBackError } from '../errors.ts';
+import { CommandError, HostError, RolledBackError, SshError } from '../errors.ts';
 import type { Goal } from '../nix/goal.ts';
 import { armWatchdogArgv, heartbeatArgv, rollbackId, verdictArgv, type Verdict } from '../nix/watchdog.ts';
-import { CommandError } from '../exec/spawn.ts';
-import { SshError } from '../ssh/failure.ts';
 import type { DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import type { StepIO } from './run-dag.ts';
@@ -82,9 +80,8 @@ async function rolledBack(
   const r = await readBack(ctx, instance, rollbackId(id), ROLLBACK_LIMIT_MS, io, 'rollback');
   for (const line of r.lines) io.log('stdout', line);
   if (r.status === '0') throw new RolledBackError(`${reason}; rolled back to ${previous}`);
-  if (r.status === '3') throw new HiveError('E_HOST', `${reason}; no previous system to roll back to`);
-  throw new HiveError(
-    'E_HOST',
+  if (r.status === '3') throw new HostError(`${reason}; no previous system to roll back to`);
+  throw new HostError(
     `${reason}; the rollback failed (exit ${r.status}${r.lines.at(-1) ? `: ${r.lines.at(-1)}` : ''})`,
   );
 }
@@ -102,7 +99,7 @@ export async function rollBack(
   const r = await ctx.remote(instance, verdictArgv(id, verdict), { signal: io.signal, root: true });
   const stands = r.stdout.trim();
   io.log('stderr', `nix-hive: ${reason}: rolling ${instance} back (verdict ${stands || verdict})`);
-  if (stands === 'confirmed') throw new HiveError('E_HOST', `${reason} (the switch was already confirmed)`);
+  if (stands === 'confirmed') throw new HostError(`${reason} (the switch was already confirmed)`);
   return rolledBack(
     ctx,
     instance,

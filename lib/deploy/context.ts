@@ -17,12 +17,16 @@ export interface RolloutOptions {
   /** Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. */
   reboot?: { timeoutS: number };
 }
+import type { RelayRun } from './relay.ts';
+import type { BuildHostPushes } from './build-host.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
   /** Run as root: through sudo when the instance's user is not root. */
   root?: boolean;
+  /** Text for the remote command's stdin (e.g. a key streamed to the build host). */
+  input?: string;
   timeoutMs?: number;
 }
 
@@ -60,6 +64,8 @@ export interface DeployContext {
   /** The cache of earlier runs, when one is used. */
   state: StateFile | undefined;
   recorder: StateRecorder | undefined;
+  /** Copies that pushed from here instead of substituting (`--allow-direct`), by step id: their label says so. */
+  directCopies: Set<string>;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
   /** Rollout safety; absent = none (no watchdog, no checks). */
@@ -70,6 +76,10 @@ export interface DeployContext {
   endpoint?: Transport['endpoint'];
   /** Per instance, what the rollout learned beyond the outcome (needs reboot, the previous system). */
   notes: Map<string, InstanceNotes>;
+  /** Relay fan-out of this run (absent for the star). */
+  relay?: RelayRun;
+  /** Pushes from build hosts (`copy www builder → portico`), when the plan has any. */
+  buildHost?: BuildHostPushes;
 }
 
 export interface InstanceNotes {

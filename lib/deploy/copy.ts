@@ -2,13 +2,15 @@
 // left alone; an instance behind a store first passes the substituter preflight, then substitutes from
 // its store (`nix copy --substitute-on-destination`), so only what the store lacks crosses the uplink.
 import { checked } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { HostError } from '../errors.ts';
 import { copyArgv, hasPathArgv, instanceStoreUri } from '../nix/argv.ts';
 import type { CopyStep, Destination } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import { stateSaysReceived } from '../state/record.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { preflight } from './preflight.ts';
+import { buildHostOf } from '../plan/build-host.ts';
+import { substituteOnInstance } from './build-host.ts';
 import type { StepIO } from './run-dag.ts';
 
 function storeUri(d: Destination): string {
@@ -17,10 +19,11 @@ function storeUri(d: Destination): string {
 
 export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
+  ctx.relay?.warm(step);
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
       io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
-      return;
+      return ctx.relay?.holds(step.system, step.to.name);
     }
     ctx.say(
       `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
@@ -31,17 +34,20 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
     const has = await ctx.remote(step.to.name, hasPathArgv(outPath), { signal: io.signal });
     if (has.exitCode === 0) {
       io.log('stderr', `nix-hive: ${step.to.name} already has ${outPath}`);
+      ctx.relay?.holds(step.system, step.to.name);
       return;
     }
   }
+  // A relayed copy pulls from an instance that holds the closure; when that fails it goes on as the star.
+  if (step.relay && (await ctx.relay?.pull(step, outPath, io)))
+    return ctx.relay?.holds(step.system, destinationName(step.to));
   // An instance substitutes what its own substituters hold, unless it is pushed to directly.
   let substitute = step.to.kind === 'instance';
   if (step.to.kind === 'instance' && step.from) {
     const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
     if (!wired.ok) {
       if (!ctx.allowDirect) {
-        throw new HiveError(
-          'E_HOST',
+        throw new HostError(
           `${step.to.name} is not wired to substitute from ${destinationName(step.from)}: ${wired.why}`,
           {
             hint: `add the store to its nix.conf substituters (and the hive key to trusted-public-keys), or pass --allow-direct to push from here`,
@@ -49,9 +55,20 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
         );
       }
       io.log('stderr', `nix-hive: ${wired.why}; pushing directly (--allow-direct)`);
+      ctx.directCopies.add(step.id);
       // Not through its substituters: a dead store would make the remote side of the copy fail.
       substitute = false;
     }
+  }
+  // Built elsewhere: the build host pushes it, and an instance behind a store takes it from its own
+  // substituters (`nix-store --realise` there), so the closure never crosses the deployer's uplink.
+  if (step.by && ctx.buildHost) {
+    await ctx.buildHost.push(step, substitute, io);
+    return ctx.relay?.holds(step.system, destinationName(step.to));
+  }
+  if (substitute && step.to.kind === 'instance' && buildHostOf(ctx.hive, step.system) !== undefined) {
+    await substituteOnInstance(ctx, step.to.name, outPath, io);
+    return ctx.relay?.holds(step.system, step.to.name);
   }
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
   const argv = copyArgv(storeUri(step.to), outPath, substitute);
@@ -72,4 +89,5 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       'warn',
     );
   }
+  ctx.relay?.holds(step.system, destinationName(step.to));
 }

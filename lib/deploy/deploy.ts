@@ -1,5 +1,6 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -17,6 +18,8 @@ import { sshTransport, type Transport } from './transport.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
+import { relayRun, type RelayRun } from './relay.ts';
+import { BuildHostPushes } from './build-host.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -32,6 +35,8 @@ export interface DeployOptions {
   parallel: number;
   /** How many instances may substitute from one store host at once. */
   storeFanout: number;
+  /** Relay fan-out k (`--relay-fanout`, default 8); 0 = the star. */
+  relayFanout?: number;
   emit: EventSink;
   /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
@@ -58,11 +63,13 @@ export interface DeployOptions {
   ) => Promise<Transport>;
 }
 
+/** A run id: the UTC time to the second, then random hex, so two runs started in one second never share one. */
 export function newRunId(now = new Date()): string {
-  return now
+  const time = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
+  return `${time}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function hivePublicKey(
@@ -86,14 +93,18 @@ function stepTarget(step: Step): string | undefined {
   return undefined;
 }
 
-function blame(step: Step): string {
+/** How a step skipped because `step` failed names it: a store for what substitutes from it, else the copy. */
+function blame(step: Step, dependent: Step): string {
   switch (step.kind) {
     case 'build':
       return `build ${step.system}`;
     case 'sign':
       return `sign ${step.system}`;
-    case 'copy':
-      return `store ${destinationName(step.to)}`;
+    case 'copy': {
+      const to = destinationName(step.to);
+      const own = dependent.kind === 'activate' ? dependent.instance : stepTarget(dependent);
+      return own === to ? `copy to ${to}` : `store ${to}`;
+    }
     case 'activate':
       return step.instance;
   }
@@ -114,6 +125,7 @@ export async function deploy(
     skip: options.skip,
     allowDirect: options.allowDirect,
     waves: options.waves,
+    relayFanout: options.relayFanout,
   });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
@@ -125,9 +137,14 @@ export async function deploy(
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
   const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
-  const needsHosts = plan.steps.some((s) => s.kind === 'copy' || s.kind === 'activate');
+  const needsHosts = plan.steps.some(
+    (s) => s.kind === 'copy' || s.kind === 'activate' || (s.kind === 'build' && s.on),
+  );
   const connect = options.connect ?? sshTransport;
   const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  let relay: RelayRun | undefined;
+  let buildHost: BuildHostPushes | undefined;
+  let flushed = false;
   try {
     const ctx: DeployContext = {
       runId,
@@ -150,8 +167,12 @@ export async function deploy(
       fresh: transport?.fresh,
       endpoint: transport?.endpoint,
       notes: new Map(),
+      directCopies: new Set(),
     };
     const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
+    if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
+    if (plan.steps.some((s) => s.kind === 'copy' && s.by))
+      ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end') gate?.ended(stepsById.get(e.step)!, e.outcome);
       if (e.kind === 'step-end' && recorder) {
@@ -167,7 +188,7 @@ export async function deploy(
       steps: plan.steps,
       execute: createStepExecutor(ctx),
       limits: (step) => limits.of(step),
-      label: describeStep,
+      label: (s) => describeStep(s, { direct: ctx.directCopies.has(s.id) }),
       target: stepTarget,
       blame,
       emit,
@@ -187,13 +208,20 @@ export async function deploy(
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);
     }
+    // The fleet's work is done: a state file that cannot be saved goes into the report, not over it.
+    flushed = true;
+    await options.state?.flush().catch((e: unknown) => {
+      report.stateError = e instanceof Error ? e.message : String(e);
+    });
     options.emit({ kind: 'report', report });
     return report;
   } finally {
     try {
+      await relay?.cleanup().catch(() => {});
+      await buildHost?.cleanup().catch(() => {});
       await transport?.close();
     } finally {
-      await options.state?.flush();
+      if (!flushed) await options.state?.flush();
     }
   }
 }

@@ -42,9 +42,9 @@ export class DeployLimits {
     switch (step.kind) {
       case 'copy': {
         const into = this.into(destinationName(step.to));
-        return step.from
-          ? [into, this.copies, this.fanoutOf(destinationName(step.from))]
-          : [into, this.copies];
+        // A relayed copy pulls from its relay, not its store (a fallback to the store is not counted).
+        const from = step.relay ? step.relay.parent : step.from && destinationName(step.from);
+        return from ? [into, this.copies, this.fanoutOf(from)] : [into, this.copies];
       }
       case 'activate':
         return [this.activations];

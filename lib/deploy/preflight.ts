@@ -2,7 +2,7 @@
 // itself whether it trusts the hive key and whether one of its own substituters (under whatever name
 // it uses for the store) already holds the path. Without it a fleet silently pulls every closure over
 // the deployer's uplink.
-import { CommandError } from '../exec/spawn.ts';
+import { CommandError } from '../errors.ts';
 import { configShowArgv, pathInfoArgv, showConfigArgv } from '../nix/argv.ts';
 import type { Destination } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';

@@ -1,9 +1,7 @@
 // Reads back the outcome of a detached job on a host (an activation, a rollback): waits for its status file
 // over the run's connection, reconnecting when the connection drops meanwhile, bounded by a deadline.
-import { CommandError } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { CommandError, HostError, SshError } from '../errors.ts';
 import { parseWaitOutput, waitActivationArgv } from '../nix/detached.ts';
-import { SshError } from '../ssh/failure.ts';
 import type { DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
 
@@ -41,11 +39,7 @@ export async function readBack(
       await new Promise((res) => setTimeout(res, 1000));
     }
   }
-  throw new HiveError(
-    'E_HOST',
-    `the ${what} on ${instance} did not finish in ${Math.round(timeoutMs / 1000)}s`,
-    {
-      cause: lastError,
-    },
-  );
+  throw new HostError(`the ${what} on ${instance} did not finish in ${Math.round(timeoutMs / 1000)}s`, {
+    cause: lastError,
+  });
 }

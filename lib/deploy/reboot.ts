@@ -2,7 +2,7 @@
 // then wait, bounded by `--reboot-timeout`, for the host to answer with a NEW boot id; the host is then
 // `unreachable` if it never does, and failed unless /run/current-system is the new system. Also the
 // "needs reboot" test after a switch: kernel, initrd or modules differ from the booted system's.
-import { HiveError, UnreachableError } from '../errors.ts';
+import { HostError, UnreachableError } from '../errors.ts';
 import { bootStateArgv, needsRebootArgv, parseBootState, rebootArgv } from '../nix/reboot.ts';
 import type { DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
@@ -10,7 +10,7 @@ import type { StepIO } from './run-dag.ts';
 export async function bootId(ctx: DeployContext, instance: string, io: StepIO): Promise<string> {
   const r = await ctx.remote(instance, bootStateArgv(), { signal: io.signal });
   const id = parseBootState(r.stdout).bootId;
-  if (r.exitCode !== 0 || id === '') throw new HiveError('E_HOST', `cannot read the boot id of ${instance}`);
+  if (r.exitCode !== 0 || id === '') throw new HostError(`cannot read the boot id of ${instance}`);
   return id;
 }
 
@@ -24,7 +24,7 @@ export async function rebootAndWait(
 ): Promise<void> {
   io.log('stderr', `nix-hive: rebooting ${instance} (boot id ${before})`);
   const r = await ctx.remote(instance, rebootArgv(), { signal: io.signal, root: true });
-  if (r.exitCode !== 0) throw new HiveError('E_HOST', `reboot on ${instance} exited with code ${r.exitCode}`);
+  if (r.exitCode !== 0) throw new HostError(`reboot on ${instance} exited with code ${r.exitCode}`);
   const deadline = Date.now() + timeoutS * 1000;
   let last = 'no answer yet';
   await new Promise((res) => setTimeout(res, 1500));
@@ -38,15 +38,14 @@ export async function rebootAndWait(
       if (s.exitCode === 0 && state.bootId !== '' && state.bootId !== before) {
         io.log('stderr', `nix-hive: ${instance} is back (boot id ${state.bootId})`);
         if (state.current !== expected)
-          throw new HiveError(
-            'E_HOST',
+          throw new HostError(
             `after the reboot /run/current-system is ${state.current || '(none)'}, not ${expected}`,
           );
         return;
       }
       last = s.exitCode === 0 ? 'still the old boot id' : `exit ${s.exitCode}`;
     } catch (err) {
-      if (err instanceof HiveError && err.code === 'E_HOST' && err.name === 'HiveError') throw err;
+      if (err instanceof HostError) throw err;
       last = err instanceof Error ? err.message : String(err);
     }
     await new Promise((res) => setTimeout(res, 1000));

@@ -17,8 +17,8 @@ export interface DagOptions {
   label(step: Step): string;
   /** The instance or store URI a step works on (for logs and the summary). */
   target(step: Step): string | undefined;
-  /** How a dependent names this step when it is skipped because the step failed (`store portico`). */
-  blame(step: Step): string;
+  /** How `dependent`, skipped because `step` failed, names it (`store portico`, `copy to www-2`). */
+  blame(step: Step, dependent: Step): string;
   emit: EventSink;
   /** Aborted: start no new step (running ones go on). */
   signal: AbortSignal;
@@ -88,7 +88,7 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
       } as const;
       const reason =
         bad.outcome === 'failed' || bad.outcome === 'rolled-back' || bad.outcome === 'unreachable'
-          ? `${options.blame(badStep)} ${how[bad.outcome]}: ${bad.reason}`
+          ? `${options.blame(badStep, step)} ${how[bad.outcome]}: ${bad.reason}`
           : bad.reason;
       return finish(step, 'skipped', reason, 0, []);
     }

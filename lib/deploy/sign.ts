@@ -1,15 +1,17 @@
 // The sign step: signs a system's whole closure with the hive's key (`nix store sign --recursive`), so
 // instances behind a store accept it as a substitute.
 import { checked } from '../exec/spawn.ts';
-import { HiveError } from '../errors.ts';
+import { inputError } from '../errors.ts';
 import { signArgv } from '../nix/argv.ts';
 import type { SignStep } from '../plan/types.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
+import { signOnHost } from './build-host.ts';
 
 export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
+  if (step.on) return signOnHost(ctx, step, io);
   const key = ctx.hive.signingKey;
-  if (!key) throw new HiveError('E_INPUT', 'signing requested but the hive has no signingKey');
+  if (!key) throw inputError('signingKey', 'signing requested but the hive has no signingKey');
   const argv = signArgv(key, outPathOf(ctx, step.system));
   await checked(ctx.spawn, argv.command, argv.args, {
     onLine: io.log,

@@ -1,12 +1,10 @@
-// `status`: asks each instance, in parallel, where /run/current-system and its system profile point,
-// and compares with what hive.state says it should run. The hosts are the truth; state only names
-// the expectation.
+// `status`: asks each instance, in parallel, what it runs (`Host.currentSystem`: where /run/current-system
+// and its system profile point), and compares with what hive.state says it should run. The hosts are the
+// truth; state only names the expectation.
 import type { ResolvedHive } from '../inventory/types.ts';
-import { SYSTEM_PROFILE } from '../nix/argv.ts';
+import type { CurrentSystem } from '../host/host.ts';
 import type { HiveState } from '../state/types.ts';
-import type { RemoteRunner } from './context.ts';
 import { Semaphore } from './semaphore.ts';
-import { needsReboot } from './reboot.ts';
 
 export type Sync = 'in-sync' | 'drifted' | 'unreachable' | 'unknown';
 
@@ -21,18 +19,6 @@ export interface InstanceStatus {
   detail: string | undefined;
   /** Kernel, initrd or kernel modules of the current system that differ from the booted one's. */
   needsReboot?: string[];
-}
-
-/** Two lines: where /run/current-system and the system profile resolve to (empty when missing). */
-export function currentSystemArgv(): string[] {
-  return [
-    'sh',
-    '-c',
-    'for p in "$@"; do readlink -e "$p" || echo; done',
-    'sh',
-    '/run/current-system',
-    SYSTEM_PROFILE,
-  ];
 }
 
 export function expectedPath(state: HiveState, hive: ResolvedHive, instance: string): string | undefined {
@@ -57,7 +43,14 @@ export function compareStatus(
 export async function fleetStatus(
   hive: ResolvedHive,
   targets: string[],
-  options: { remote: RemoteRunner; state: HiveState; parallel: number; timeoutMs?: number },
+  options: {
+    currentSystem: (instance: string, o: { timeoutMs?: number }) => Promise<CurrentSystem>;
+    state: HiveState;
+    parallel: number;
+    timeoutMs?: number;
+    /** Which of kernel, initrd, kernel-modules differ from the booted system's (see deploy/reboot.ts). */
+    needsReboot?: (instance: string) => Promise<string[]>;
+  },
 ): Promise<InstanceStatus[]> {
   const sem = new Semaphore(options.parallel);
   return Promise.all(
@@ -65,9 +58,9 @@ export async function fleetStatus(
       sem.with(async (): Promise<InstanceStatus> => {
         const system = hive.instances[instance]!.system;
         const expected = expectedPath(options.state, hive, instance);
-        let r;
+        let running: CurrentSystem;
         try {
-          r = await options.remote(instance, currentSystemArgv(), { timeoutMs: options.timeoutMs });
+          running = await options.currentSystem(instance, { timeoutMs: options.timeoutMs });
         } catch (err) {
           const detail = err instanceof Error ? err.message : String(err);
           return {
@@ -80,9 +73,8 @@ export async function fleetStatus(
             detail,
           };
         }
-        const lines = r.stdout.split('\n');
-        const current = lines[0]?.trim() || undefined;
-        const profile = lines[1]?.trim() || undefined;
+        const current = running.current ?? undefined;
+        const profile = running.profile ?? undefined;
         const row: InstanceStatus = {
           instance,
           system,
@@ -91,7 +83,7 @@ export async function fleetStatus(
           profile,
           ...compareStatus(expected, current, profile),
         };
-        const reboot = await needsReboot(options, instance).catch(() => []);
+        const reboot = (await options.needsReboot?.(instance).catch(() => [])) ?? [];
         if (reboot.length) row.needsReboot = reboot;
         return row;
       }),

@@ -8,9 +8,10 @@ import { buildPhase } from './build-phase.ts';
 import { copy } from './copy.ts';
 import { sign } from './sign.ts';
 import type { DeployContext } from './context.ts';
+import { HiveError } from '../errors.ts';
 
 export function createStepExecutor(ctx: DeployContext): (step: Step, io: StepIO) => Promise<void> {
-  let buildAll: Promise<void> | undefined;
+  let buildAll: Promise<Record<string, string>> | undefined;
   const buildSystemsOnce = (io: StepIO) => {
     const systems = ctx.plan.steps.filter((s) => s.kind === 'build').map((s) => s.system);
     return (buildAll ??= buildPhase(ctx, systems, io));
@@ -19,7 +20,11 @@ export function createStepExecutor(ctx: DeployContext): (step: Step, io: StepIO)
   return async (step, io) => {
     switch (step.kind) {
       case 'build':
-        if (!ctx.built.has(step.system)) await buildSystemsOnce(io);
+        if (!ctx.built.has(step.system)) {
+          // One batch for every system; a system that failed in it fails alone, with Nix's message.
+          const failed = (await buildSystemsOnce(io))[step.system];
+          if (failed !== undefined) throw new HiveError('E_COMMAND', failed);
+        }
         return;
       case 'sign':
         return sign(ctx, step, io);

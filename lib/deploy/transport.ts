@@ -49,7 +49,13 @@ export async function sshTransport(
   };
   return {
     remote: (instance, argv, o = {}) =>
-      host(instance).run(argv, { timeoutMs: o.timeoutMs, signal: o.signal, onLine: o.onLine, root: o.root }),
+      host(instance).run(argv, {
+        timeoutMs: o.timeoutMs,
+        signal: o.signal,
+        onLine: o.onLine,
+        root: o.root,
+        ...(o.input !== undefined ? { input: o.input } : {}),
+      }),
     connect: (instance, signal) => session.connect(instance, { signal }),
     nixSshOpts: session.nixSshOpts,
     fresh: async (instance, argv, o = {}) => {

@@ -1,7 +1,7 @@
 // The one place that spawns processes. Wraps execa: argv arrays only (never a shell), lines streamed
 // to a callback, exit codes and signals turned into a result or a typed CommandError. Injectable for tests.
 import { execa } from 'execa';
-import { HiveError } from '../errors.ts';
+import { CommandError } from '../errors.ts';
 
 export interface SpawnOptions {
   env?: Record<string, string | undefined>;
@@ -15,6 +15,17 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Each output line as it arrives. */
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Keep stdin open (after `input`, if any) until the process ends: the remote wrapper of `run` takes its
+   * end of file for "the client is gone".
+   */
+  holdStdin?: boolean;
+  /**
+   * Stay in the terminal's process group even while an orderly stop is armed (see `childrenInOwnSession`), so
+   * the terminal's Ctrl-C reaches the child and it may prompt on /dev/tty. Implied by `stdin: 'inherit'` and
+   * `inheritOutput`.
+   */
+  terminal?: boolean;
 }
 
 export interface SpawnResult {
@@ -35,27 +46,6 @@ export type Spawner = (
   options?: SpawnOptions,
 ) => Promise<SpawnResult>;
 
-/** A process that exited non-zero (or was killed); the message is short, the detail carries the output. */
-export class CommandError extends HiveError {
-  readonly result: SpawnResult;
-  constructor(result: SpawnResult, what?: string) {
-    const how = result.timedOut
-      ? 'timed out'
-      : result.signal
-        ? `was killed by ${result.signal}`
-        : `exited with code ${result.exitCode}`;
-    const last = lastLines(result.stderr || result.stdout, 1)[0];
-    super('E_COMMAND', `${what ?? result.command} ${how}${last ? `: ${last}` : ''}`);
-    this.name = 'CommandError';
-    this.result = result;
-  }
-}
-
-export function lastLines(text: string, n: number): string[] {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n);
-}
-
 function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) => void {
   let rest = '';
   return (chunk) => {
@@ -68,13 +58,32 @@ function splitLines(onLine: (line: string) => void): (chunk: Buffer | string) =>
   };
 }
 
+let ownSession = 0;
+
+/**
+ * While a command has an orderly stop armed (`cli/interrupt.ts`), its children get their own session: a Ctrl-C
+ * or SIGHUP sent to the terminal's process group reaches nix-hive alone, which stops them in order (the
+ * running activation finishes). Without one, they share the terminal's group and end with nix-hive, as any
+ * shell job's children do. Returns the undo.
+ */
+export function childrenInOwnSession(): () => void {
+  ownSession++;
+  let undone = false;
+  return () => {
+    if (!undone) ownSession--;
+    undone = true;
+  };
+}
+
 /** How long output is still read after the process was killed by a signal. */
 const ABANDON_OUTPUT_AFTER_KILL_MS = 500;
 
 /** The real spawner. Never throws for a non-zero exit: callers decide (see `checked`). */
 export const spawnProcess: Spawner = async (command, args, options = {}) => {
   const started = performance.now();
+  const terminal = options.terminal || options.stdin === 'inherit' || options.inheritOutput;
   const child = execa(command, [...args], {
+    detached: !terminal && ownSession > 0,
     env: options.env,
     extendEnv: true,
     cwd: options.cwd,
@@ -84,11 +93,21 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
     timeout: options.timeoutMs,
     cancelSignal: options.signal,
     forceKillAfterDelay: 2000,
-    ...(options.input !== undefined
-      ? { input: options.input }
-      : { stdin: options.stdin === 'inherit' ? 'inherit' : 'ignore' }),
+    ...(options.holdStdin
+      ? { stdin: 'pipe' as const }
+      : options.input !== undefined
+        ? { input: options.input }
+        : { stdin: options.stdin === 'inherit' ? ('inherit' as const) : ('ignore' as const) }),
     ...(options.inheritOutput ? { stdout: 'inherit', stderr: 'inherit' } : {}),
   });
+  if (options.holdStdin && child.stdin) {
+    // A process that ends without reading all of it must not turn into an EPIPE error here.
+    child.stdin.on('error', () => {});
+    if (options.input !== undefined) child.stdin.write(options.input);
+    const release = () => child.stdin?.destroy();
+    child.once('exit', release);
+    child.once('error', release);
+  }
   const onLine = options.onLine;
   if (onLine && !options.inheritOutput) {
     child.stdout?.on(

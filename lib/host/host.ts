@@ -3,7 +3,9 @@
 import type { SpawnOptions, SpawnResult, Spawner } from '../exec/spawn.ts';
 import type { ResolvedInstance } from '../inventory/types.ts';
 import { quoteArgv } from '../ssh/quote.ts';
-import { SshError, sshFailure } from '../ssh/failure.ts';
+import { CommandError, SshError } from '../errors.ts';
+import { SYSTEM_PROFILE } from '../nix/argv.ts';
+import { sshFailure } from '../ssh/failure.ts';
 import type { SshSession } from '../ssh/session.ts';
 
 export interface HostRunOptions {
@@ -14,6 +16,8 @@ export interface HostRunOptions {
   input?: string;
   /** Run as root: through `sudo -n --` when the instance's user is not root. */
   root?: boolean;
+  /** Keep the remote stdin open until the command ends (after `input`): see `run-wrapper.ts`. */
+  holdStdin?: boolean;
 }
 
 export interface CurrentSystem {
@@ -21,6 +25,19 @@ export interface CurrentSystem {
   current: string | null;
   /** Store path behind /nix/var/nix/profiles/system, or null. */
   profile: string | null;
+}
+
+/** One remote command: where each link resolves to, one line each, empty when it is missing. */
+export function currentSystemArgv(
+  links: readonly string[] = ['/run/current-system', SYSTEM_PROFILE],
+): string[] {
+  return ['sh', '-c', 'for p in "$@"; do readlink -e "$p" || echo; done', 'sh', ...links];
+}
+
+/** Reads `currentSystemArgv`'s output: a store path per link, or null. */
+export function parseCurrentSystem(stdout: string): CurrentSystem {
+  const [current, profile] = stdout.split('\n').map((l) => l.trim() || null);
+  return { current: current ?? null, profile: profile ?? null };
 }
 
 /** The argv as root: unchanged for root, else through non-interactive sudo. */
@@ -57,7 +74,11 @@ export class Host {
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       onLine: opts.onLine,
-      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+      ...(opts.holdStdin
+        ? { holdStdin: true, input: opts.input }
+        : opts.input !== undefined
+          ? { input: opts.input }
+          : { stdin: 'ignore' as const }),
     };
     const r = await this.spawn('ssh', this.sshArgv(argv, opts), spawnOpts);
     const failure = sshFailure(r, { instance: this.instance, connectTimeout: this.session.connectTimeout });
@@ -84,28 +105,24 @@ export class Host {
     return true;
   }
 
-  /** The store paths behind /run/current-system and the system profile (null when absent). */
-  async currentSystem(opts: { signal?: AbortSignal } = {}): Promise<CurrentSystem> {
-    const read = async (link: string) => {
-      const r = await this.run(['readlink', '-e', '--', link], opts);
-      const out = r.stdout.trim();
-      return r.exitCode === 0 && out !== '' ? out : null;
-    };
-    const [current, profile] = await Promise.all([
-      read('/run/current-system'),
-      read('/nix/var/nix/profiles/system'),
-    ]);
-    return { current, profile };
+  /** The store paths behind /run/current-system and the system profile (null when absent), in one command. */
+  async currentSystem(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CurrentSystem> {
+    const r = await this.run(currentSystemArgv(), opts);
+    if (r.exitCode !== 0) throw new CommandError(r, `reading the current system of ${this.name}`);
+    return parseCurrentSystem(r.stdout);
   }
 
   /**
    * Interactive: a login shell when `argv` is empty, else the command; the terminal is passed through and ssh's
    * exit code is returned. `tty` forces a terminal for a command (`ssh -t`).
    */
-  async interactive(argv: readonly string[] = [], opts: { tty?: boolean } = {}): Promise<number> {
+  async interactive(
+    argv: readonly string[] = [],
+    opts: { tty?: boolean; signal?: AbortSignal } = {},
+  ): Promise<number> {
     const args = [...this.session.configArgs, ...(opts.tty ? ['-t'] : []), '--', this.name];
     if (argv.length > 0) args.push(quoteArgv(argv));
-    const r = await this.spawn('ssh', args, { stdin: 'inherit', inheritOutput: true });
+    const r = await this.spawn('ssh', args, { stdin: 'inherit', inheritOutput: true, signal: opts.signal });
     return r.exitCode;
   }
 }

@@ -1,9 +1,14 @@
 // Runs one argv on many hosts, at most `parallel` at once, each with its own timeout; reports events as it goes
-// and returns one record per host (ok / failed / unreachable). Never prints; one failing host stops nothing.
+// and returns one record per host (ok / failed / unreachable / interrupted). Never prints; one failing host
+// stops nothing. Each command runs under the remote wrapper, so a timeout or an interrupt stops it there too.
 import type { Host } from './host.ts';
-import { SshError } from '../ssh/failure.ts';
+import { runWrapperArgv } from './run-wrapper.ts';
+import { SshError } from '../errors.ts';
 
-export type RunOutcome = 'ok' | 'failed' | 'unreachable';
+export type RunOutcome = 'ok' | 'failed' | 'unreachable' | 'interrupted';
+
+/** How long after the client's `--timeout` the remote side stops the command by itself (a lost connection). */
+const BACKSTOP_MARGIN_S = 5;
 
 export interface HostRunRecord {
   instance: string;
@@ -47,7 +52,7 @@ export async function runOnHosts(hosts: readonly Host[], opts: RunManyOptions): 
       const i = next++;
       const host = hosts[i]!;
       if (opts.stop?.aborted || opts.signal?.aborted) {
-        records[i] = failed(host.name, 0, 'not started: interrupted');
+        records[i] = interrupted(host.name, 0, 'interrupted before it started');
       } else {
         emit({ kind: 'start', instance: host.name });
         records[i] = await runOne(host, opts, emit);
@@ -62,12 +67,17 @@ export async function runOnHosts(hosts: readonly Host[], opts: RunManyOptions): 
 async function runOne(host: Host, opts: RunManyOptions, emit: (e: RunEvent) => void): Promise<HostRunRecord> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  const argv = runWrapperArgv(opts.argv, {
+    backstopSeconds: opts.timeoutMs === undefined ? 0 : opts.timeoutMs / 1000 + BACKSTOP_MARGIN_S,
+    inputBytes: opts.input === undefined ? undefined : Buffer.byteLength(opts.input),
+  });
   try {
-    const r = await host.run(opts.argv, {
+    const r = await host.run(argv, {
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
       root: opts.root,
       input: opts.input,
+      holdStdin: true,
       onLine: (stream, line) => emit({ kind: 'line', instance: host.name, stream, line }),
     });
     const base = { instance: host.name, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed() };
@@ -79,9 +89,11 @@ async function runOne(host: Host, opts: RunManyOptions, emit: (e: RunEvent) => v
         reason: `timed out after ${(opts.timeoutMs ?? 0) / 1000} s`,
       };
     }
+    if (opts.signal?.aborted) return { ...base, code: null, outcome: 'interrupted', reason: 'interrupted' };
     if (r.signal) return { ...base, code: null, outcome: 'failed', reason: `stopped (${r.signal})` };
     return { ...base, code: r.exitCode, outcome: r.exitCode === 0 ? 'ok' : 'failed' };
   } catch (e) {
+    if (opts.signal?.aborted) return interrupted(host.name, elapsed(), 'interrupted');
     if (e instanceof SshError) {
       return {
         instance: host.name,
@@ -101,16 +113,29 @@ function failed(instance: string, durationMs: number, reason: string): HostRunRe
   return { instance, stdout: '', stderr: '', code: null, durationMs, outcome: 'failed', reason };
 }
 
+function interrupted(instance: string, durationMs: number, reason: string): HostRunRecord {
+  return { instance, stdout: '', stderr: '', code: null, durationMs, outcome: 'interrupted', reason };
+}
+
 export interface RunSummary {
   ok: HostRunRecord[];
   failed: HostRunRecord[];
   unreachable: HostRunRecord[];
-  /** 0 when every host succeeded, else 1. */
-  exitCode: 0 | 1;
+  interrupted: HostRunRecord[];
+  /** 0 when every host succeeded, 130 when any was interrupted (Ctrl-C), else 1. */
+  exitCode: 0 | 1 | 130;
 }
 
 export function summarize(records: readonly HostRunRecord[]): RunSummary {
   const by = (o: RunOutcome) => records.filter((r) => r.outcome === o);
-  const s = { ok: by('ok'), failed: by('failed'), unreachable: by('unreachable') };
-  return { ...s, exitCode: s.ok.length === records.length ? 0 : 1 };
+  const s = {
+    ok: by('ok'),
+    failed: by('failed'),
+    unreachable: by('unreachable'),
+    interrupted: by('interrupted'),
+  };
+  return {
+    ...s,
+    exitCode: s.ok.length === records.length ? 0 : s.interrupted.length > 0 ? 130 : 1,
+  };
 }

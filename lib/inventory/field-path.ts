@@ -1,4 +1,6 @@
-// Field paths in messages: `instances.www-1.store`, `systems.web.modules[0]`, `instances["odd name"]`.
+// Paths in messages: field paths (`instances.www-1.store`, `systems.web.modules[0]`, `instances["odd name"]`)
+// and file paths (relative to the working folder when inside it).
+import path from 'node:path';
 
 const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
@@ -30,4 +32,10 @@ export function pointerToPath(pointer: string, data: unknown): string {
     }
   }
   return path;
+}
+
+/** How a path is shown in messages: relative to the working folder when inside it. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }

@@ -20,6 +20,7 @@ import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } fr
 import { isDict, type Dict } from './guards.ts';
 import { expandInventory } from './import/merge-inventory.ts';
 import { resolveRollout } from './resolve-checks.ts';
+import { parseSystemFlake } from './flake-ref.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
@@ -27,6 +28,8 @@ export const BUILT_IN = { user: 'root', port: 22 } as const;
 export interface ResolveOptions {
   /** Also check that module files and the signing key exist and are readable (loadHive does). */
   checkFiles?: boolean;
+  /** The hive is a seed-format (nix-hive 0.1) file: each system's module is its `configuration` there. */
+  seedFile?: string;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -84,7 +87,8 @@ export function analyzeHive(
   const systems: Record<string, ResolvedSystem> = {};
   for (const [name, raw] of Object.entries(isDict(c.systems) ? c.systems : {})) {
     if (!isDict(raw)) continue;
-    systems[name] = resolveSystem(root, name, raw, hivePaths);
+    systems[name] = resolveSystem(root, name, raw, hivePaths, isDict(c.build) ? c.build : {});
+    if (options.seedFile) systems[name].seedFile = options.seedFile;
   }
   const defaults = isDict(c.defaults) ? c.defaults : {};
   const instances: Record<string, ResolvedInstance> = {};
@@ -107,7 +111,13 @@ export function analyzeHive(
   return { hive, problems: unique(problems.map(oneLine)) };
 }
 
-function resolveSystem(root: string, name: string, raw: Dict, hivePaths: Dict): ResolvedSystem {
+function resolveSystem(
+  root: string,
+  name: string,
+  raw: Dict,
+  hivePaths: Dict,
+  hiveBuild: Dict,
+): ResolvedSystem {
   // The Nix search path takes the first match: the system's own entries first, then the hive's not overridden.
   const own = isDict(raw.paths) ? raw.paths : {};
   const paths: Array<[string, string]> = [];
@@ -120,7 +130,20 @@ function resolveSystem(root: string, name: string, raw: Dict, hivePaths: Dict): 
     modules: (strings(raw.modules) ?? []).map((m) => resolveFile(root, m)),
     paths,
     system: str(raw.system) ?? hostPlatform(),
+    ...(typeof raw.flake === 'string' ? { flake: parseSystemFlake(root, raw.flake) } : {}),
+    ...resolveBuild({ ...hiveBuild, ...(isDict(raw.build) ? raw.build : {}) }),
   };
+}
+
+/** Build settings as later layers read them: `builders` as Nix's one-line setting. */
+function resolveBuild(b: Dict): { build?: ResolvedSystem['build'] } {
+  const builders = Array.isArray(b.builders) ? strings(b.builders)!.join(' ; ') : str(b.builders);
+  const build = {
+    ...(str(b.host) !== undefined ? { host: str(b.host) } : {}),
+    ...(builders !== undefined ? { builders } : {}),
+    ...(typeof b.maxJobs === 'number' ? { maxJobs: b.maxJobs } : {}),
+  };
+  return Object.keys(build).length > 0 ? { build } : {};
 }
 
 function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict): ResolvedInstance {

@@ -25,6 +25,10 @@ export const PATTERN_MESSAGES: Record<string, string> = {
   '^[A-Za-z][A-Za-z0-9]*$': 'must be an ssh_config keyword such as "IdentityFile"',
   '^[^\\r\\n]*$': 'must not contain line breaks',
   '^/[^\\s]*$': 'must be a URL path starting with "/" (no spaces)',
+  "^[^\\s#]+#[A-Za-z0-9_][A-Za-z0-9_'-]*$":
+    'is not a flake output: expected "<flake-ref>#<name>" such as ".#www" (no spaces; name of letters, digits, "_", "\'" and "-")',
+  '^[^\\s#]+$': 'is not a flake reference such as "." or "github:org/fleet" (no spaces, no "#")',
+  '^[^\\r\\n;]*$': 'must be one machine line (no line breaks, no ";")',
 };
 
 let validator: ValidateFunction | undefined;

@@ -5,22 +5,15 @@ import type { Problem } from '../errors.ts';
 import type { ResolvedHive } from './types.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath } from './field-path.ts';
-import { isValidName } from './names.ts';
-import { parseStore } from './store-ref.ts';
+import { isValidName, parseStore } from './store-ref.ts';
+import { reservedSshOption } from './ssh-options.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
 import { checkListProblems } from './resolve-checks.ts';
+import { sourceProblems } from './source-checks.ts';
 
 /** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
 const STORE_RE = /^[^\s-][^\s]*$/;
-
-/** ssh options that nix-hive derives from instance fields; setting them in `ssh` would conflict. */
-const RESERVED_SSH: Record<string, string> = {
-  hostname: 'address',
-  user: 'user',
-  port: 'port',
-  proxyjump: 'via',
-};
 
 export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
   const problems: Problem[] = [];
@@ -73,6 +66,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     problems.push(...reservedSsh(at, raw.ssh));
   }
 
+  problems.push(...sourceProblems(config, hive));
   problems.push(...caseCollisions('systems', Object.keys(hive.systems)));
   problems.push(...caseCollisions('instances', Object.keys(hive.instances)));
   problems.push(...cycles(hive, 'via', (n) => hive.instances[n]?.via));
@@ -106,12 +100,8 @@ function reservedSsh(at: string, ssh: unknown): Problem[] {
   if (!isDict(ssh)) return [];
   const out: Problem[] = [];
   for (const key of Object.keys(ssh)) {
-    const field = RESERVED_SSH[key.toLowerCase()];
-    if (field)
-      out.push({
-        path: fieldPath(fieldPath(at, 'ssh'), key),
-        message: `set by nix-hive from "${field}"; use ${fieldPath(at, field)} instead`,
-      });
+    const message = reservedSshOption(at, key);
+    if (message) out.push({ path: fieldPath(fieldPath(at, 'ssh'), key), message });
   }
   return out;
 }

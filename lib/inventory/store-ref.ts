@@ -1,8 +1,15 @@
-// Parses an instance's `store`: the name of another instance, or a Nix store URI (checked for shape).
+// Parses an instance's `store` (the name of another instance, or a Nix store URI checked for shape), and says
+// what a valid name is.
 import type { StoreRef } from './types.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { isValidName } from './names.ts';
 import { quote } from './field-path.ts';
+
+/** Names of instances, systems and tags: safe as ssh Host aliases, file names and CLI words (no leading "-"). */
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+
+export function isValidName(name: string): boolean {
+  return NAME_RE.test(name);
+}
 
 /** Store URI schemes Nix understands, and whether the part after `scheme://` must name a host. */
 const SCHEMES: Record<string, 'host' | 'path' | 'any'> = {

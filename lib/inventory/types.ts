@@ -31,12 +31,26 @@ export interface CheckConfig {
   interval?: number;
 }
 
+/** Where and how systems are built (hive level, overridden key by key by a system's own). */
+export interface BuildSettings {
+  /** An instance of the hive, or an `ssh-ng://[user@]host` URI: the systems are realised there. */
+  host?: string;
+  /** Nix's `builders` setting for the local build, or a list of machine lines. */
+  builders?: string | string[];
+  /** `--max-jobs` for the local build (0: only on `builders`). */
+  maxJobs?: number;
+}
+
 export interface SystemConfig {
-  modules: string[];
+  /** Required unless `flake` is set. */
+  modules?: string[];
+  /** `'<flake-ref>#<name>'`: builds `nixosConfigurations.<name>` of that flake instead of `modules`. */
+  flake?: string;
   paths?: SearchPaths;
   system?: string;
   checks?: CheckConfig[];
   confirmTimeout?: number;
+  build?: BuildSettings;
 }
 
 export interface InstanceConfig {
@@ -106,8 +120,11 @@ export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
   signingKey?: string;
+  /** A flake whose every `nixosConfigurations` entry is a system (so `systems` may be omitted). */
+  flake?: string;
+  build?: BuildSettings;
   defaults?: InstanceDefaults;
-  systems: Record<string, SystemConfig>;
+  systems?: Record<string, SystemConfig>;
   instances?: Record<string, InstanceConfig>;
   inventory?: InventoryEntry[];
   overrides?: Record<string, InstanceOverride>;
@@ -124,6 +141,12 @@ export interface ResolvedSystem {
   paths: Array<[string, string]>;
   /** Platform, e.g. x86_64-linux. */
   system: string;
+  /** Built from a flake instead of `modules`: `nixosConfigurations.<attr>` of `ref` (absolute when local). */
+  flake?: { ref: string; attr: string };
+  /** A seed-format (nix-hive 0.1) hive file whose `systems.<name>.configuration` is the module. */
+  seedFile?: string;
+  /** Merged build settings (system keys over hive keys). */
+  build?: { host?: string; builders?: string; maxJobs?: number };
 }
 
 /** A check with its defaults applied. */

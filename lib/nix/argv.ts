@@ -1,8 +1,8 @@
 // Pure argv builders for every nix command nix-hive runs. Tests assert these arrays exactly.
-// `nix` subcommands get `--extra-experimental-features nix-command` so they work on Nix 2.8 through
+// `nix` subcommands get `--extra-experimental-features 'nix-command flakes'` so they work on Nix 2.8 through
 // current Nix and Lix; the stable `nix-build`/`nix-store`/`nix-env` are preferred where they suffice.
 
-export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command'] as const;
+export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'] as const;
 export const SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
 
 export interface Argv {
@@ -16,10 +16,15 @@ export function nixBuildArgv(opts: {
   specFile: string;
   searchPath: Array<[string, string]>;
   attrs: string[];
+  /** Nix's `builders` setting (distributed builds) for this call. */
+  builders?: string;
+  maxJobs?: number;
 }): Argv {
   const args = [opts.expressionFile, '--argstr', 'specFile', opts.specFile];
   for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
   for (const attr of opts.attrs) args.push('-A', attr);
+  if (opts.builders !== undefined) args.push('--option', 'builders', opts.builders);
+  if (opts.maxJobs !== undefined) args.push('--max-jobs', String(opts.maxJobs));
   args.push('--no-out-link');
   return { command: 'nix-build', args };
 }
@@ -30,6 +35,19 @@ export function addRootArgv(outPath: string, root: string): Argv {
 }
 
 /** The derivations that produced the given outputs, one line each, in order. */
+/** Evaluate one attribute of the build expression alone (finds which system of a failed batch is broken). */
+export function instantiateArgv(opts: {
+  expressionFile: string;
+  specFile: string;
+  searchPath: Array<[string, string]>;
+  attr: string;
+}): Argv {
+  const args = [opts.expressionFile, '--argstr', 'specFile', opts.specFile];
+  for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
+  args.push('-A', opts.attr);
+  return { command: 'nix-instantiate', args };
+}
+
 export function deriverArgv(outPaths: string[]): Argv {
   return { command: 'nix-store', args: ['--query', '--deriver', ...outPaths] };
 }

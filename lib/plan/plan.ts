@@ -3,6 +3,8 @@
 // first); an instance's copy waits for its store's copy; activation waits for its own copy and for
 // the activation of any targeted instance it depends on (its store or via, transitively).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
+import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
+import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 import { planWaves, wavesWanted } from './waves.ts';
 
@@ -92,6 +94,9 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     });
   }
 
+  const fanout = options.relayFanout ?? DEFAULT_RELAY_FANOUT;
+  const trees = planRelays(hive, copies, fanout, (s, name) => stepId.copy(s, { kind: 'instance', name }));
+  placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
   const ordered = orderActivations(activations);
   const waves = wavesWanted(options.waves)
     ? planWaves(
@@ -106,7 +111,8 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: [...builds, ...signs, ...copies, ...ordered],
+    steps: [...builds, ...signs, ...orderCopies(copies), ...ordered],
+    relay: { fanout, trees },
     ...(waves ? { waves } : {}),
   };
 }

@@ -1,14 +1,21 @@
 // Renders a plan as text (for `deploy --dry-run`) or as a JSON-ready object (`--json`).
 import type { Plan, Step } from './types.ts';
 import { destinationName } from './types.ts';
+import { renderRelayTrees } from './relay-render.ts';
 
-export function describeStep(step: Step): string {
+/** A step's label; `direct`: a copy that pushed from here instead of substituting (`--allow-direct`). */
+export function describeStep(step: Step, how: { direct?: boolean } = {}): string {
   switch (step.kind) {
     case 'build':
-      return `build ${step.system}`;
+      return `build ${step.system}${step.on ? `@${step.on}` : ''}`;
     case 'sign':
-      return `sign ${step.system} (whole closure)`;
+      return `sign ${step.system}${step.on ? `@${step.on}` : ''} (whole closure)`;
     case 'copy':
+      if (step.by) return `copy ${step.system} ${step.by} → ${destinationName(step.to)}`;
+      if (how.direct)
+        return `copy ${step.system} → ${destinationName(step.to)} (pushed from here, --allow-direct)`;
+      if (step.relay && step.from)
+        return `copy ${step.system} → ${destinationName(step.to)} (relayed from ${step.relay.parent}, round ${step.relay.round}; else from ${destinationName(step.from)})`;
       return step.from
         ? `copy ${step.system} → ${destinationName(step.to)} (substitutes from ${destinationName(step.from)})`
         : `copy ${step.system} → ${destinationName(step.to)}`;
@@ -44,6 +51,7 @@ export function renderPlanText(plan: Plan): string {
     for (const [k, names] of w.waves.entries())
       lines.push(`  wave ${k + 1}${k === 0 && w.canary ? ' (canary)' : ''}: ${names.join(' ')}`);
   }
+  lines.push(...renderRelayTrees(plan));
   return lines.join('\n') + '\n';
 }
 
@@ -55,5 +63,6 @@ export function planToJson(plan: Plan): unknown {
     skip: plan.skip,
     steps: plan.steps,
     ...(plan.waves ? { waves: plan.waves } : {}),
+    relay: plan.relay ?? { fanout: 0, trees: [] },
   };
 }

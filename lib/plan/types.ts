@@ -1,6 +1,7 @@
 // The plan is data: a DAG of steps that the runner executes and `deploy --dry-run` prints.
 import type { Goal } from '../nix/goal.ts';
 import type { WaveOptions, Waves } from './waves.ts';
+import type { RelayAssignment, RelayTree } from './relay.ts';
 
 /** Where a copy goes: an instance of the hive (over ssh) or a plain Nix store URI. */
 export type Destination = { kind: 'instance'; name: string } | { kind: 'uri'; uri: string };
@@ -17,11 +18,15 @@ interface StepBase {
 export interface BuildStep extends StepBase {
   kind: 'build';
   system: string;
+  /** Realised on this build host (an instance) instead of here; see plan/build-host.ts. */
+  on?: string;
 }
 
 export interface SignStep extends StepBase {
   kind: 'sign';
   system: string;
+  /** Signed on this build host, where the closure is. */
+  on?: string;
 }
 
 export interface CopyStep extends StepBase {
@@ -30,6 +35,10 @@ export interface CopyStep extends StepBase {
   to: Destination;
   /** The store the destination substitutes from (it must already hold the closure). */
   from: Destination | undefined;
+  /** Relayed: pulled from an instance that already holds the closure (falls back to `from`). */
+  relay?: RelayAssignment;
+  /** Pushed by this build host rather than from here (a copy that substitutes from no store). */
+  by?: string;
 }
 
 export interface ActivateStep extends StepBase {
@@ -52,6 +61,8 @@ export interface PlanOptions {
   allowDirect?: boolean;
   /** Roll out in waves with a failure budget (`--canary`, `--batch`, `--max-failed`, `--pause`). */
   waves?: WaveOptions;
+  /** Relay fan-out k (`--relay-fanout`); 0 = the star, every instance substitutes from its store. */
+  relayFanout?: number;
 }
 
 export interface Plan {
@@ -64,6 +75,8 @@ export interface Plan {
   steps: Step[];
   /** The activation waves, when asked for. */
   waves?: Waves;
+  /** Who feeds whom behind each store (relay fan-out; absent or empty = the star). */
+  relay?: { fanout: number; trees: RelayTree[] };
 }
 
 export function destinationName(d: Destination): string {

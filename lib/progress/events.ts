@@ -38,6 +38,8 @@ export interface DeployReport {
   systems: Record<string, { outPath: string | undefined }>;
   instances: InstanceReport[];
   steps: StepSummary[];
+  /** Set when hive.state could not be saved at the end (the reason, with its errno). */
+  stateError?: string;
 }
 
 export type HiveEvent =

@@ -1,6 +1,7 @@
 // The TTY view: listr2 with one row per phase (build, sign, copy, activate). Each row's title counts
 // its steps, grouped per store (copies) or per system (activations), so 1,000 hosts stay readable;
-// its output bar shows the steps running now. Fed by events; returns a promise that ends with the run.
+// its output bar shows the steps running now. Fed by events; `close()` ends the view on every path (the
+// report, a failure after the plan, an exception) and resolves once the terminal is given back.
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { StepKind } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -22,12 +23,35 @@ interface Phase {
 }
 
 const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
+/** Narrower than this (a 0-column terminal, a tiny pane), the view draws plain lines instead. */
+export const MIN_COLUMNS = 40;
+
+/**
+ * Whether the listr view can draw here: it writes to stdout, so stdout and stderr must both be a terminal
+ * (`deploy | head` gets plain lines), and wide enough: listr wraps at `columns`, one character per line at 0.
+ */
+export function listrFits(
+  out: { isTTY?: boolean; columns?: number } = process.stdout,
+  err: { isTTY?: boolean } = process.stderr,
+): boolean {
+  return Boolean(out.isTTY && err.isTTY) && (out.columns ?? 0) >= MIN_COLUMNS;
+}
 const REDRAW_MS = 150;
 
-export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<void> } {
+export interface ListrView {
+  sink: (e: HiveEvent) => void;
+  /** Ends every row still open (as not finished) and resolves when listr has drawn its last frame. */
+  close(): Promise<void>;
+}
+
+export function listrRenderer(): ListrView {
   const phases = new Map<StepKind, Phase>();
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));
+  let started = false;
+  let ended = false;
+  /** The last warning (Ctrl-C, a log that cannot be written): shown under every running row. */
+  let notice = '';
 
   const title = (p: Phase) => {
     const groups = [...p.groups.entries()]
@@ -45,7 +69,7 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
     dirty.delete(p);
     if (!p.task || p.closed) return;
     p.task.title = title(p);
-    p.task.output = [...p.running.values()].slice(-5).join('\n');
+    p.task.output = [...(notice ? [notice] : []), ...[...p.running.values()].slice(-5)].join('\n');
   };
   const refresh = (p: Phase) => {
     dirty.add(p);
@@ -100,11 +124,13 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
                 if (failed) reject(new Error(title(p)));
                 else resolve();
               };
-              if (p.done >= p.total) p.finish(p.failed);
+              settle(p);
             }),
         })),
-        { concurrent: true, exitOnError: false },
+        // No listr SIGINT handler: it calls process.exit, before our orderly stop could end anything.
+        { concurrent: true, exitOnError: false, registerSignalListeners: false },
       );
+      started = true;
       list.run().then(resolveDone, resolveDone);
       return;
     }
@@ -127,14 +153,32 @@ export function listrRenderer(): { sink: (e: HiveEvent) => void; done: Promise<v
       }
       if (p.done < p.total) return refresh(p);
       draw(p);
-      p.finish?.(p.failed + p.skipped);
+      settle(p);
+    } else if (e.kind === 'message') {
+      notice = `${e.level === 'warn' ? 'warning: ' : ''}${e.text}`;
+      for (const p of phases.values()) refresh(p);
     } else if (e.kind === 'report') {
-      stopTimer();
-      for (const p of phases.values()) {
-        draw(p);
-        if (p.done < p.total) p.finish?.(p.total - p.done);
-      }
+      end();
     }
   };
-  return { sink, done };
+  // A row ends when all its steps did, or when the view is closed (the rest never ran: not ok).
+  const settle = (p: Phase) => {
+    if (p.done >= p.total) p.finish?.(p.failed + p.skipped);
+    else if (ended) p.finish?.(p.total - p.done + p.failed + p.skipped);
+  };
+  const end = () => {
+    ended = true;
+    stopTimer();
+    for (const p of phases.values()) {
+      draw(p);
+      settle(p);
+    }
+  };
+  return {
+    sink,
+    close: async () => {
+      end();
+      if (started) await done;
+    },
+  };
 }

@@ -1,37 +1,9 @@
 // Turns ssh's own failures (exit 255 with ssh's messages) into a typed SshError that says what went wrong:
 // host key mismatch (with the pinned fingerprint), unknown key, timeout, refused, unreachable, auth, dropped.
-import { HiveError } from '../errors.ts';
+import { SshError, type SshFailureKind } from '../errors.ts';
 import type { SpawnResult } from '../exec/spawn.ts';
 import type { ResolvedInstance } from '../inventory/types.ts';
 import { fingerprint, parsePublicKey } from './host-keys.ts';
-
-export type SshFailureKind =
-  | 'host-key-mismatch'
-  | 'host-key-unknown'
-  | 'timeout'
-  | 'refused'
-  | 'unreachable'
-  | 'auth'
-  | 'connection-lost';
-
-export class SshError extends HiveError {
-  readonly kind: SshFailureKind;
-  readonly instance: string;
-  /** The ssh process that failed, when there was one. */
-  readonly result: SpawnResult | undefined;
-  constructor(
-    kind: SshFailureKind,
-    instance: string,
-    message: string,
-    options: { hint?: string; cause?: unknown; result?: SpawnResult } = {},
-  ) {
-    super('E_HOST', message, options);
-    this.name = 'SshError';
-    this.kind = kind;
-    this.instance = instance;
-    this.result = options.result;
-  }
-}
 
 export interface FailureContext {
   instance: ResolvedInstance;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions } from './config.ts';
-import { SshError, sshFailure } from './failure.ts';
+import { SshError } from '../errors.ts';
+import { sshFailure } from './failure.ts';
 
 export interface SshSessionOptions extends Partial<
   Pick<
@@ -106,6 +107,8 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     if (check.exitCode === 0) return;
     const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
       signal,
+      // Interactive use may prompt (a passphrase, a password) on the terminal.
+      terminal: Boolean(opts.interactive),
       // ConnectTimeout covers the TCP connect and the banner; this bounds a stall during authentication.
       timeoutMs: (connectTimeout * 3 + 10) * 1000,
     });

@@ -1,11 +1,13 @@
 // A system's fingerprint: a hash of its inputs as far as nix-hive can know them without evaluating:
 // the config entry, the search path, and the module files with every file they reach through
 // relative path literals (`./nginx.nix`, `../common`). Search-path trees themselves (nixpkgs) are
-// named, not hashed: pin them by path or URL.
+// named, not hashed: pin them by path or URL. A flake system hashes its flake.nix and flake.lock (and
+// what flake.nix reaches); a seed-format system hashes the hive file.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSystem } from '../inventory/types.ts';
+import { localFlakeDir } from '../inventory/flake-ref.ts';
 
 const PATH_LITERAL = /(?<![\w./-])(\.{1,2}\/[\w.+\-/]*[\w+\-])/g;
 const MAX_FILES = 2000;
@@ -40,10 +42,16 @@ export async function systemFingerprint(system: ResolvedSystem): Promise<string>
       system: system.system,
       paths: system.paths,
       modules: system.modules,
+      flake: system.flake,
+      seedFile: system.seedFile,
+      build: system.build,
     }),
   );
   const seen = new Set<string>();
-  const queue = [...system.modules];
+  // A seed-format hive's file holds the configurations; a local flake's flake.nix and flake.lock pin the rest.
+  const flakeDir = system.flake ? localFlakeDir(system.flake.ref) : undefined;
+  const flakeFiles = flakeDir ? [path.join(flakeDir, 'flake.nix'), path.join(flakeDir, 'flake.lock')] : [];
+  const queue = [...system.modules, ...(system.seedFile ? [system.seedFile] : []), ...flakeFiles];
   while (queue.length > 0 && seen.size < MAX_FILES) {
     const p = queue.shift()!;
     if (seen.has(p)) continue;

@@ -1,6 +1,6 @@
 // Reads any known version of the state file and returns the current one. Version 1 (the original
 // tool's) kept only build results: `{ version: 1, builds: { <system>: <outPath> } }`.
-import { HiveError } from '../errors.ts';
+import { StateError } from '../errors.ts';
 import { emptyState, STATE_VERSION, type HiveState } from './types.ts';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -8,14 +8,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function migrateState(raw: unknown, file: string): HiveState {
-  if (!isRecord(raw)) throw new HiveError('E_STATE', `${file}: not a state file (expected a JSON object)`);
+  if (!isRecord(raw)) throw new StateError(`${file}: not a state file (expected a JSON object)`);
   const version = raw.version;
   if (version === STATE_VERSION) {
     if (!isRecord(raw.systems) || !isRecord(raw.instances)) {
-      throw new HiveError(
-        'E_STATE',
-        `${file}: version ${STATE_VERSION} state needs "systems" and "instances" objects`,
-      );
+      throw new StateError(`${file}: version ${STATE_VERSION} state needs "systems" and "instances" objects`);
     }
     return raw as unknown as HiveState;
   }
@@ -30,13 +27,12 @@ export function migrateState(raw: unknown, file: string): HiveState {
     return state;
   }
   if (typeof version === 'number' && version > STATE_VERSION) {
-    throw new HiveError(
-      'E_STATE',
+    throw new StateError(
       `${file}: state version ${version} is newer than this nix-hive understands (${STATE_VERSION})`,
       {
         hint: 'upgrade nix-hive, or pass --state with another file',
       },
     );
   }
-  throw new HiveError('E_STATE', `${file}: unknown state version ${JSON.stringify(version)}`);
+  throw new StateError(`${file}: unknown state version ${JSON.stringify(version)}`);
 }

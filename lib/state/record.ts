@@ -41,6 +41,7 @@ export class StateRecorder {
     const i = this.instance(name, system);
     Object.assign(i, {
       system,
+      targeted: true,
       outcome: 'skipped',
       reason: 'not finished',
       runId: this.runId,
@@ -102,10 +103,15 @@ export function stateSaysReceived(file: StateFile | undefined, instance: string,
   return file?.state.instances[instance]?.received?.includes(path) ?? false;
 }
 
-/** Instances whose last deploy did not succeed (`deploy --failed`). */
+/** Whether a run ever targeted the instance (entries written before `targeted` existed: it has step records). */
+function wasTargeted(i: InstanceState): boolean {
+  return i.targeted ?? (Object.keys(i.steps).length > 0 || i.reason !== undefined);
+}
+
+/** Instances that were targeted and whose last deploy did not succeed (`deploy --failed`). */
 export function failedInstances(file: StateFile): string[] {
   return Object.entries(file.state.instances)
-    .filter(([, i]) => i.outcome !== 'ok')
+    .filter(([, i]) => i.outcome !== 'ok' && wasTargeted(i))
     .map(([n]) => n)
     .sort();
 }

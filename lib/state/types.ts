@@ -31,6 +31,8 @@ export interface InstanceState {
   steps: Partial<Record<StepName, StepRecord>>;
   /** System paths this instance received by a successful copy, newest first (a store receives several). */
   received?: string[];
+  /** Set when a run targeted this instance (a store host that only received copies is not targeted). */
+  targeted?: boolean;
   runId: string;
   at: string;
 }

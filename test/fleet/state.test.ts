@@ -103,8 +103,17 @@ test('a SIGINT during a deploy leaves a valid state file and says what was inter
   assert.match(stderr, /SIGINT: starting no new steps/);
   const state = await readState(stateFile); // parses and validates the version, or throws
   assert.equal(state.version, 2);
-  for (const n of ['www-1', 'www-2', 'www-3']) assert.ok(state.instances[n], `${n} recorded`);
   assert.match(stdout, /INSTANCE\s+SYSTEM\s+OUTCOME/, 'the summary is printed');
+  // The entries are this run's (earlier tests recorded these instances too): its run id, and the outcome its
+  // summary shows, never "not finished".
+  const runId = /^nix-hive: run (\S+):/m.exec(stderr)?.[1];
+  assert.ok(runId, stderr);
+  for (const n of ['www-1', 'www-2', 'www-3']) {
+    const shown = new RegExp(`^${n}\\s+www\\s+(\\w+)`, 'm').exec(stdout)?.[1];
+    assert.ok(shown === 'ok' || shown === 'interrupted', `${n}: ${shown}`);
+    assert.equal(state.instances[n]!.runId, runId, `${n} recorded by the interrupted run`);
+    assert.equal(state.instances[n]!.outcome, shown, `${n} recorded as the summary shows it`);
+  }
 });
 
 test('status reports a host whose profile was changed behind our back as drifted', async () => {

@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
@@ -17,7 +18,7 @@ const KEY = path.join(ROOT, 'test/fixtures/configs/valid/keys/hive.sec');
 const NAME_RULE =
   'must start with a letter, digit or "_" and contain only letters, digits, ".", "_" and "-" (at most 63)';
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-catalogue-'));
+const work = tempDir('nix-hive-catalogue-');
 const shimDir = path.join(work, 'shim');
 const marker = path.join(work, 'marker');
 mkdirSync(shimDir);
@@ -283,7 +284,7 @@ const cases: Case[] = [
   {
     name: 'no systems',
     files: { 'hive.config.ts': 'export default { instances: {} };\n' },
-    expect: ['systems: required field missing'],
+    expect: ['systems: required field missing (or set `flake`)'],
   },
   {
     name: 'exports a list',
@@ -612,6 +613,32 @@ test('every bad input exits 2 with one line per problem and starts no process', 
     '',
     'no nix or ssh process was started',
   );
+});
+
+test('reserved ssh options are refused at load by build, plan and deploy: exit 2, hive.state untouched', async () => {
+  const dir = path.join(work, 'reserved-ssh');
+  mkdirSync(dir);
+  const edit = (h: Json & { instances: Record<string, Json> }) => {
+    h.defaults = { ssh: { ControlPath: '/tmp/x' } };
+    www(h).ssh = { controlmaster: 'no', HostName: '10.9.9.9' };
+  };
+  writeFileSync(path.join(dir, 'hive.config.ts'), hive(edit)['hive.config.ts']);
+  const state = '{"version": 2, "systems": {}, "instances": {}}\n';
+  writeFileSync(path.join(dir, 'hive.state'), state);
+  const before = existsSync(marker) ? readFileSync(marker, 'utf8') : '';
+  for (const args of [['build'], ['plan'], ['deploy'], ['deploy', '--dry-run'], ['ssh-config'], ['status']]) {
+    const r = await runCli(dir, args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(r.stderr.split('\n').filter(Boolean), [
+      'nix-hive: defaults.ssh.ControlPath: cannot be set here: nix-hive manages the connection',
+      'nix-hive: instances.www-1.ssh.controlmaster: cannot be set here: nix-hive manages the connection',
+      'nix-hive: instances.www-1.ssh.HostName: set by nix-hive from "address"; use instances.www-1.address instead',
+    ]);
+  }
+  assert.equal(readFileSync(path.join(dir, 'hive.state'), 'utf8'), state);
+  assert.deepEqual(readdirSync(dir).sort(), ['hive.config.ts', 'hive.state']);
+  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', before, 'no nix or ssh process');
 });
 
 test('control: the shim does catch a real build attempt', async () => {

@@ -3,6 +3,8 @@
 // Progress goes to stderr only.
 import path from 'node:path';
 import type { Command } from 'commander';
+import { newRunId } from '../../deploy/deploy.ts';
+import { openStateForWrite } from '../deploy-setup.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { buildSystems, type BuiltSystem } from '../../nix/build.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
@@ -95,32 +97,40 @@ export function registerBuild(program: Command): void {
     async (patterns: string[], options: ConfigOptions & SkipOptions & { state?: string | false }) => {
       const { hive, targets } = await loadSelection(options, patterns);
       const file = statePath(options, hive);
-      const state = file ? await StateFile.open(file) : undefined;
-      let built: Record<string, BuiltSystem> = {};
-      if (!skips(options, 'build')) {
-        const names = systemsFor(hive, targets, patterns);
-        process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
-        built = await buildSystems(hive, names, {
-          spawn: spawnProcess,
-          gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
-          onLine: (_stream, line) => process.stderr.write(`${line}\n`),
-        });
-        if (state) {
-          for (const [name, b] of Object.entries(built)) {
-            const fingerprint = await systemFingerprint(hive.systems[name]!);
-            state.state.systems[name] = {
-              outPath: b.outPath,
-              drvPath: b.drvPath,
-              fingerprint,
-              builtAt: new Date().toISOString(),
-            };
+      // A build that records its results holds hive.state's lock, as a deploy does.
+      const flag = typeof options.state === 'string' ? '--state' : 'hive.state';
+      const { state, lock } = skips(options, 'build')
+        ? { state: file ? await StateFile.open(file) : undefined, lock: undefined }
+        : await openStateForWrite(file, flag, `build-${newRunId()}`);
+      try {
+        let built: Record<string, BuiltSystem> = {};
+        if (!skips(options, 'build')) {
+          const names = systemsFor(hive, targets, patterns);
+          process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
+          built = await buildSystems(hive, names, {
+            spawn: spawnProcess,
+            gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
+            onLine: (_stream, line) => process.stderr.write(`${line}\n`),
+          });
+          if (state) {
+            for (const [name, b] of Object.entries(built)) {
+              const fingerprint = await systemFingerprint(hive.systems[name]!);
+              state.state.systems[name] = {
+                outPath: b.outPath,
+                drvPath: b.drvPath,
+                fingerprint,
+                builtAt: new Date().toISOString(),
+              };
+            }
+            state.save();
+            await state.flush();
           }
-          state.save();
-          await state.flush();
         }
+        const cached = await cachedSystems(hive, state?.state);
+        process.stdout.write(JSON.stringify(buildOutput(hive, targets, built, cached), null, 2) + '\n');
+      } finally {
+        await lock?.release();
       }
-      const cached = await cachedSystems(hive, state?.state);
-      process.stdout.write(JSON.stringify(buildOutput(hive, targets, built, cached), null, 2) + '\n');
     },
   );
 }

@@ -1,57 +1,28 @@
 // `nix-hive deploy [patterns…]` and `nix-hive plan [patterns…]`: build once, push through store hosts,
 // activate in order. Chooses the renderer (listr2 on a TTY, plain lines, JSON lines) and exit code.
 import type { Command } from 'commander';
-import { InputError, inputError } from '../../errors.ts';
-import type { ResolvedHive } from '../../inventory/types.ts';
-import { StateFile } from '../../state/store.ts';
-import { failedInstances } from '../../state/record.ts';
-import { deploy } from '../../deploy/deploy.ts';
+import { StateError } from '../../errors.ts';
+import { deploy, newRunId } from '../../deploy/deploy.ts';
 import { logWriter } from '../../deploy/logs.ts';
-import { GOALS, isGoal, type Goal } from '../../nix/goal.ts';
+import { GOALS } from '../../nix/goal.ts';
 import { planDeploy } from '../../plan/plan.ts';
+import { DEFAULT_RELAY_FANOUT } from '../../plan/relay.ts';
 import { planToJson, renderPlanText } from '../../plan/render.ts';
-import { teeSinks, type EventSink } from '../../progress/events.ts';
+import { teeSinks, type DeployReport, type EventSink } from '../../progress/events.ts';
 import { jsonRenderer } from '../../progress/json.ts';
-import { listrRenderer } from '../../progress/listr.ts';
+import { listrFits, listrRenderer } from '../../progress/listr.ts';
+import { collectPreview } from '../../progress/preview.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
-import { didYouMean } from '../../inventory/did-you-mean.ts';
-import {
-  addConfigOption,
-  addSkipOption,
-  loadSelection,
-  parseCount,
-  skips,
-  statePath,
-  type ConfigOptions,
-  type SkipOptions,
-} from '../options.ts';
-import { interruptSignals } from '../interrupt.ts';
+import { addConfigOption, addSkipOption } from '../options.ts';
+import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
+import { interruptSignals } from '../interrupt.ts';
 
-interface DeployFlags extends ConfigOptions, SkipOptions, RolloutFlags {
-  goal: string;
+interface DeployFlags extends DeploySetupFlags, RolloutFlags {
   dryRun?: boolean;
   json?: boolean;
-  parallel: string;
-  storeFanout: string;
-  allowDirect?: boolean;
   verbose?: boolean;
-  /** A path, or false for `--no-state`. */
-  state?: string | false;
-  failed?: boolean;
-  connectTimeout: string;
-  activationTimeout: string;
-}
-
-export function parseGoal(value: string): Goal {
-  if (isGoal(value)) return value;
-  throw new InputError([
-    {
-      path: '--goal',
-      message: `unknown goal "${value}"${didYouMean(value, GOALS)} (expected ${GOALS.join(', ')})`,
-    },
-  ]);
 }
 
 function addDeployOptions(cmd: Command): Command {
@@ -63,6 +34,11 @@ function addDeployOptions(cmd: Command): Command {
     .option('--json', 'one JSON event per line on stdout, then the report')
     .option('--parallel <n>', 'how many copies / activations run at once', '10')
     .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
+    .option(
+      '--relay-fanout <k>',
+      'instances that hold the closure pass it on to k more each (a tree behind each store); 0 = every instance substitutes from its store',
+      String(DEFAULT_RELAY_FANOUT),
+    )
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
     .option('-v, --verbose', 'print every output line (plain mode)')
     .option(
@@ -71,6 +47,7 @@ function addDeployOptions(cmd: Command): Command {
       '10',
     )
     .option('--activation-timeout <s>', 'seconds one activation may take', '600')
+    .option('--build-host <host>', 'build on this instance or ssh-ng:// URI (overrides build.host)')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state')
     .option(
@@ -82,12 +59,15 @@ function addDeployOptions(cmd: Command): Command {
 async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
   const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
-  const { hive, targets } = await loadSelection(flags, patterns);
-  const plan = planDeploy(hive, targets, {
-    waves,
+  const setup = await prepareDeploy(patterns, flags);
+  for (const note of setup.notes) process.stderr.write(`nix-hive: ${note}\n`);
+  if (setup.nothing) process.stderr.write(`nix-hive: ${setup.nothing}\n`);
+  const plan = planDeploy(setup.hive, setup.targets, {
     goal,
-    skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
-    allowDirect: Boolean(flags.allowDirect),
+    waves,
+    skip: setup.skip,
+    allowDirect: setup.allowDirect,
+    relayFanout: setup.relayFanout,
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
@@ -96,73 +76,82 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
   if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
   const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
-  const parallel = parseCount('--parallel', flags.parallel);
-  const storeFanout = parseCount('--store-fanout', flags.storeFanout);
-  const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
-  const activationTimeout = parseCount('--activation-timeout', flags.activationTimeout);
-  const { hive, targets, state } = await selectWithState(flags, patterns);
-  if (targets.length === 0) {
-    process.stderr.write(
-      flags.failed
-        ? 'nix-hive: hive.state records no failed instance; nothing to deploy\n'
-        : 'nix-hive: the hive has no instances\n',
-    );
+  const runId = newRunId();
+  const setup = await prepareDeploy(patterns, flags, runId);
+  const { hive, targets, state } = setup;
+  for (const note of setup.notes) process.stderr.write(`nix-hive: ${note}\n`);
+  if (setup.nothing) {
+    await setup.lock?.release();
+    process.stderr.write(`nix-hive: ${setup.nothing}\n`);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ kind: 'message', level: 'info', text: setup.nothing }) + '\n');
+      process.stdout.write(JSON.stringify({ kind: 'report', report: emptyReport(runId, goal) }) + '\n');
+    }
     return;
   }
 
-  const logs = logWriter();
+  let emit: EventSink = () => {};
+  const logs = logWriter((text) => emit({ kind: 'message', level: 'warn', text }));
   const tails = collectFailedTails();
+  const preview = collectPreview();
   let view: EventSink;
-  let viewDone: Promise<void> = Promise.resolve();
+  let closeView = async () => {};
   if (flags.json) {
     view = jsonRenderer((l) => process.stdout.write(l + '\n'));
-  } else if (process.stderr.isTTY && !flags.verbose) {
+  } else if (!flags.verbose && listrFits()) {
     const l = listrRenderer();
     view = l.sink;
-    viewDone = l.done;
+    closeView = l.close;
   } else {
     view = plainRenderer((l) => process.stderr.write(l + '\n'), { verbose: flags.verbose });
   }
-  const emit = teeSinks(logs.sink, tails.sink, view);
+  emit = teeSinks(logs.sink, tails.sink, preview.sink, view);
   const interrupt = interruptSignals((text) => emit({ kind: 'message', level: 'warn', text }));
   try {
     const report = await deploy(hive, targets, {
       goal,
-      skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
-      allowDirect: Boolean(flags.allowDirect),
-      parallel,
-      storeFanout,
+      rollout,
+      waves,
+      skip: setup.skip,
+      allowDirect: setup.allowDirect,
+      parallel: setup.parallel,
+      storeFanout: setup.storeFanout,
+      relayFanout: setup.relayFanout,
       emit,
       signal: interrupt.stop,
       killSignal: interrupt.kill,
       state,
-      ssh: { connectTimeout },
-      activationTimeoutMs: activationTimeout * 1000,
-      rollout,
-      waves,
+      runId,
+      ssh: { connectTimeout: setup.connectTimeout },
+      activationTimeoutMs: setup.activationTimeout * 1000,
     });
-    await viewDone;
-    if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
+    await closeView();
+    if (!flags.json) process.stdout.write(renderSummary(report, tails.tails) + preview.render());
+    // The fleet's work is done and summarised; a state file that could not be saved still fails the run.
+    if (report.stateError) throw new StateError(report.stateError);
     process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
   } finally {
+    // Every path ends the view (a failure after the plan was shown, an exception), or the terminal waits.
     interrupt.dispose();
+    await closeView();
     await logs.close();
+    await setup.lock?.release();
   }
 }
 
-/** Loads the hive, opens the state, and picks the targets (`--failed` narrows to what failed last). */
-async function selectWithState(
-  flags: DeployFlags,
-  patterns: string[],
-): Promise<{ hive: ResolvedHive; targets: string[]; state: StateFile | undefined }> {
-  if (flags.failed && flags.state === false)
-    throw inputError('--failed', 'needs hive.state; drop --no-state');
-  const { hive, targets } = await loadSelection(flags, flags.failed && patterns.length === 0 ? [] : patterns);
-  const file = statePath(flags, hive);
-  const state = file ? await StateFile.open(file) : undefined;
-  if (!flags.failed || !state) return { hive, targets, state };
-  const failed = new Set(failedInstances(state).filter((n) => hive.instances[n]));
-  return { hive, targets: targets.filter((t) => failed.has(t)), state };
+/** The report of a run with nothing to do (`--json` still ends with one). */
+function emptyReport(runId: string, goal: string): DeployReport {
+  return {
+    runId,
+    goal,
+    ok: true,
+    interrupted: false,
+    durationMs: 0,
+    logDir: '',
+    systems: {},
+    instances: [],
+    steps: [],
+  };
 }
 
 export function registerDeploy(program: Command): void {

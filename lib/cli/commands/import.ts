@@ -2,7 +2,7 @@
 // state or a plain inventory file, and writes the normalised YAML (with a `$schema` line) to commit and edit.
 // Sensitive outputs are written only when named in --outputs (they are then the instance data); the file is
 // then created with mode 0600 and a note says so. Messages never show their values.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, fstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -12,6 +12,8 @@ import { importInventoryFile } from '../../inventory/import/import-file.ts';
 import { inventoryYaml } from '../../inventory/import/inventory-yaml.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
 import { inventoryFormats } from '../../inventory/import/schema-facts.ts';
+import { convertSeedHive } from '../../inventory/seed-import.ts';
+import { isSeedFile } from '../../inventory/seed-format.ts';
 
 const SCHEMA = fileURLToPath(new URL('../../../schema/inventory.schema.json', import.meta.url));
 
@@ -37,7 +39,9 @@ const list = (v: string | undefined) =>
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('convert a terraform/pulumi output, terraform state or inventory file to inventory YAML')
+    .description(
+      'convert a terraform/pulumi output, terraform state or inventory file to inventory YAML, or a nix-hive 0.1 hive.nix to hive.config.ts',
+    )
     .argument(
       '<file>',
       'the file: `terraform output -json`, `terraform show -json`, `pulumi stack output --json`, YAML or JSON',
@@ -56,7 +60,8 @@ export function registerImport(program: Command): void {
     .option('--tags-tag <tag>', 'state: the tag holding the instance tags (default HiveTags)')
     .option('--address-from <attrs>', 'state: attributes holding the address, a comma list, first set wins')
     .option('-o, --out <file>', 'write the YAML to this file (default: stdout)')
-    .action((file: string, flags: ImportFlags) => {
+    .action(async (file: string, flags: ImportFlags) => {
+      if (isSeedFile(file)) return importSeed(file, flags.out);
       const formats = inventoryFormats();
       if (!(formats as string[]).includes(flags.format))
         throw inputError(
@@ -76,10 +81,9 @@ export function registerImport(program: Command): void {
       const result = importInventoryFile(path.resolve(file), file, source);
       if (result.problems.length > 0) throw new InputError(result.problems);
       const out = flags.out === undefined ? undefined : path.resolve(flags.out);
-      const schema = path
-        .relative(out ? path.dirname(out) : process.cwd(), SCHEMA)
-        .split(path.sep)
-        .join('/');
+      // Relative to the folder the YAML lands in: `-o`'s, or the file stdout is redirected to; else absolute.
+      const folder = out ? path.dirname(out) : stdoutFolder();
+      const schema = folder ? path.relative(folder, SCHEMA).split(path.sep).join('/') : SCHEMA;
       const yaml = inventoryYaml(result.instances, {
         schema,
         header: [`Imported by nix-hive from ${path.basename(file)} (${result.format}).`],
@@ -97,4 +101,36 @@ export function registerImport(program: Command): void {
           `nix-hive: note: some instances come from sensitive values${out ? ' (the file has mode 0600)' : ''}; keep them private\n`,
         );
     });
+}
+
+/** The folder of the file stdout is redirected to (`import x > inventory/web.yaml`); undefined for a pipe or tty. */
+function stdoutFolder(): string | undefined {
+  try {
+    if (!fstatSync(1).isFile()) return undefined;
+    const file = readlinkSync('/proc/self/fd/1');
+    return path.isAbsolute(file) ? path.dirname(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A seed-format hive.nix → hive.config.ts, with one module file per system kept by path. */
+async function importSeed(file: string, out: string | undefined): Promise<void> {
+  const target = path.resolve(out ?? 'hive.config.ts');
+  const converted = await convertSeedHive(path.resolve(file), target);
+  if (out === undefined) {
+    process.stdout.write(converted.config);
+    if (converted.modules.length > 0)
+      process.stderr.write('nix-hive: the modules it names are written only with -o <file>\n');
+    return;
+  }
+  mkdirSync(path.dirname(target), { recursive: true });
+  for (const m of converted.modules) {
+    mkdirSync(path.dirname(m.file), { recursive: true });
+    writeFileSync(m.file, m.text);
+  }
+  writeFileSync(target, converted.config);
+  process.stderr.write(
+    `nix-hive: wrote ${out} and ${converted.modules.length} module(s) under ${path.join(path.dirname(out), 'modules')}\n`,
+  );
 }

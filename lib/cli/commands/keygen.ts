@@ -2,12 +2,13 @@
 // every instance must trust. Never overwrites an existing key.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { inputError } from '../../errors.ts';
 import { checked, spawnProcess } from '../../exec/spawn.ts';
 import { generateKeyArgv } from '../../nix/argv.ts';
 import { readFile } from 'node:fs/promises';
+import { errnoText } from '../../state/store.ts';
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -26,7 +27,7 @@ export function registerKeygen(program: Command): void {
       const pub = path.resolve(flags.dir, `${name}.pub`);
       for (const f of [secret, pub])
         if (existsSync(f)) throw inputError('name', `${f} already exists; not overwriting a key`);
-      await mkdir(path.dirname(secret), { recursive: true });
+      await writableFolder(path.dirname(secret));
       const argv = generateKeyArgv(name, secret, pub);
       await checked(spawnProcess, argv.command, argv.args, { what: 'nix-store --generate-binary-cache-key' });
       await chmod(secret, 0o600);
@@ -37,4 +38,19 @@ export function registerKeygen(program: Command): void {
       );
       process.stdout.write(`trusted-public-keys = ${line}\n`);
     });
+}
+
+/**
+ * Makes the key folder and proves a file can be created in it, before nix-store runs: an unwritable folder,
+ * or one such as /proc where files cannot be made, is one line naming `--dir` and the errno (exit 2).
+ */
+async function writableFolder(dir: string): Promise<void> {
+  const probe = path.join(dir, `.nix-hive-keygen-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await (await open(probe, 'wx', 0o600)).close();
+    await unlink(probe);
+  } catch (e) {
+    throw inputError('--dir', `cannot write key files in ${dir}: ${errnoText(e)}`);
+  }
 }

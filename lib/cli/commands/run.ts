@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InputError, inputError } from '../../errors.ts';
 import { hostsOf } from '../../host/host.ts';
 import { runOnHosts, summarize, type HostRunRecord, type RunEvent } from '../../host/run-many.ts';
-import { openSshSession } from '../../ssh/session.ts';
+import { openSshSession, type SshSession } from '../../ssh/session.ts';
 import { addConfigOption, loadSelection, parseCount, parseSeconds, type ConfigOptions } from '../options.ts';
 import { interruptSignals } from '../interrupt.ts';
 
@@ -72,6 +72,8 @@ function seconds(ms: number): string {
 function status(r: HostRunRecord): string {
   if (r.outcome === 'ok') return 'ok';
   if (r.outcome === 'unreachable') return `unreachable: ${r.reason ?? ''}`;
+  if (r.outcome === 'interrupted')
+    return r.reason === 'interrupted' ? 'interrupted' : `interrupted: ${r.reason ?? ''}`;
   return r.code !== null ? `failed (exit ${r.code})` : `failed: ${r.reason ?? ''}`;
 }
 
@@ -112,10 +114,11 @@ function printer(mode: RunRequest['mode'], width: number): (e: RunEvent) => void
 function printSummary(records: HostRunRecord[]): void {
   const s = summarize(records);
   const lines = [
-    `${records.length} host${records.length === 1 ? '' : 's'}: ${s.ok.length} ok, ${s.failed.length} failed, ${s.unreachable.length} unreachable`,
+    `${records.length} host${records.length === 1 ? '' : 's'}: ${s.ok.length} ok, ${s.failed.length} failed, ${s.unreachable.length} unreachable${s.interrupted.length ? `, ${s.interrupted.length} interrupted` : ''}`,
   ];
-  const width = Math.max(0, ...[...s.failed, ...s.unreachable].map((r) => r.instance.length));
-  for (const r of [...s.failed, ...s.unreachable]) lines.push(`  ${r.instance.padEnd(width)}  ${status(r)}`);
+  const bad = [...s.failed, ...s.unreachable, ...s.interrupted];
+  const width = Math.max(0, ...bad.map((r) => r.instance.length));
+  for (const r of bad) lines.push(`  ${r.instance.padEnd(width)}  ${status(r)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -139,7 +142,10 @@ export function registerRun(
       'instance names, @tags, globs (!pattern excludes), then -- and the command',
     )
     .option('--parallel <n>', 'how many hosts at once', '10')
-    .option('--timeout <seconds>', 'per host; a host that takes longer fails')
+    .option(
+      '--timeout <seconds>',
+      'per host; a host that takes longer fails and its command is stopped there',
+    )
     .option('--connect-timeout <seconds>', 'how long to wait for each connection', '10')
     .option('--stream', 'print lines as they come, prefixed with the instance name')
     .option(
@@ -160,9 +166,10 @@ export async function executeRun(req: RunRequest, flags: RunFlags): Promise<void
   const { hive, targets } = await loadSelection(flags, req.patterns);
   if (targets.length === 0) throw new InputError([{ path: 'patterns', message: 'selects no instance' }]);
   const input = req.stdin ? await readStdin() : undefined;
-  const session = await openSshSession(hive, { connectTimeout: req.connectTimeout });
   const interrupt = interruptSignals((text) => process.stderr.write(`nix-hive: ${text}\n`), 3000);
+  let session: SshSession | undefined;
   try {
+    session = await openSshSession(hive, { connectTimeout: req.connectTimeout });
     const hosts = hostsOf(session);
     const records = await runOnHosts(
       targets.map((t) => hosts.get(t)!),
@@ -181,6 +188,6 @@ export async function executeRun(req: RunRequest, flags: RunFlags): Promise<void
     process.exitCode = summarize(records).exitCode;
   } finally {
     interrupt.dispose();
-    await session.close();
+    await session?.close();
   }
 }

@@ -51,7 +51,7 @@ export function registerScp(program: Command): void {
     if (args.length < 2) throw inputError('paths', 'give at least one source and a destination');
     const paths = args.map((a, i) => parseScpPath(hive, a, i));
     const remote = [...new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))];
-    await runInteractive(hive, remote, async (session) => {
+    await runInteractive(hive, remote, async (session, signal) => {
       const argv = [
         ...session.configArgs,
         ...(flags.recursive ? ['-r'] : []),
@@ -59,7 +59,7 @@ export function registerScp(program: Command): void {
         '--',
         ...paths.map((p) => p.arg),
       ];
-      return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true })).exitCode;
+      return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true, signal })).exitCode;
     });
   });
 }

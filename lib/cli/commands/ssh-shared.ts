@@ -1,9 +1,8 @@
 // What the ssh, scp and run commands share at the CLI edge: naming an instance (exit 2 when unknown) and
-// printing an ssh failure with its hint.
+// running an interactive child while it owns Ctrl-C.
 import type { ResolvedHive, ResolvedInstance } from '../../inventory/types.ts';
 import { inputError } from '../../errors.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
-import { SshError } from '../../ssh/failure.ts';
 import { openSshSession, type SshSession } from '../../ssh/session.ts';
 
 export function instanceNamed(hive: ResolvedHive, name: string, path = 'instance'): ResolvedInstance {
@@ -12,46 +11,48 @@ export function instanceNamed(hive: ResolvedHive, name: string, path = 'instance
   throw inputError(path, `unknown instance "${name}"${didYouMean(name, Object.keys(hive.instances))}`);
 }
 
-export function printSshError(e: SshError): void {
-  process.stderr.write(`nix-hive: ${e.message}\n`);
-  if (e.hint) process.stderr.write(`nix-hive: hint: ${e.hint}\n`);
-}
-
 /**
- * Runs `fn` while Ctrl-C belongs to the child (ssh, scp): like a shell, we ignore SIGINT/SIGTERM meanwhile, the
- * child gets them itself and exits, and the caller still closes the session afterwards.
+ * Runs `fn` while the terminal belongs to the child (ssh, scp). Like a shell, we ignore SIGINT meanwhile: the
+ * child gets Ctrl-C itself (or passes it on to the remote side). SIGTERM and SIGHUP (a closed terminal, a
+ * dropped session to this machine) end the child through `signal`, so the caller still closes the session:
+ * no ControlMaster, `ssh -W` jump process or session folder is left.
  */
-export async function withChildOwningSignals<T>(fn: () => Promise<T>): Promise<T> {
+export async function withChildOwningSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ended = new AbortController();
   const ignore = () => {};
+  const end = () => ended.abort();
   process.on('SIGINT', ignore);
-  process.on('SIGTERM', ignore);
+  process.on('SIGTERM', end);
+  process.on('SIGHUP', end);
   try {
-    return await fn();
+    return await fn(ended.signal);
   } finally {
     process.off('SIGINT', ignore);
-    process.off('SIGTERM', ignore);
+    process.off('SIGTERM', end);
+    process.off('SIGHUP', end);
   }
 }
 
 /**
  * The shape of an interactive command: open a session, connect the named instances (jump hosts first),
- * run `fn` while Ctrl-C belongs to the child, and set the exit code: the child's own, or 255 with the
- * message when ssh itself failed. The session is closed in every case.
+ * run `fn` while the terminal belongs to the child, and set the exit code to the child's own (129 when SIGHUP
+ * or SIGTERM ended it). When ssh itself fails, its SshError ends the run (255, as ssh(1)). The session is
+ * closed in every case.
  */
 export async function runInteractive(
   hive: ResolvedHive,
   instances: string[],
-  fn: (session: SshSession) => Promise<number>,
+  fn: (session: SshSession, signal: AbortSignal) => Promise<number>,
 ): Promise<void> {
-  const session = await openSshSession(hive, { interactive: true });
+  let session: SshSession | undefined;
   try {
-    for (const name of instances) await session.connect(name);
-    process.exitCode = await withChildOwningSignals(() => fn(session));
-  } catch (e) {
-    if (!(e instanceof SshError)) throw e;
-    printSshError(e);
-    process.exitCode = 255;
+    process.exitCode = await withChildOwningSignals(async (signal) => {
+      const s = (session = await openSshSession(hive, { interactive: true }));
+      for (const name of instances) await s.connect(name, { signal });
+      const code = await fn(s, signal);
+      return signal.aborted ? 129 : code;
+    });
   } finally {
-    await session.close();
+    await session?.close();
   }
 }

@@ -21,8 +21,8 @@ export function registerSsh(program: Command): void {
   cmd.action(async (name: string, command: string[], flags: SshFlags) => {
     const hive = await loadHive(flags.config);
     const instance = instanceNamed(hive, name);
-    await runInteractive(hive, [instance.name], (session) =>
-      new Host(instance, session).interactive(command, { tty: flags.tty }),
+    await runInteractive(hive, [instance.name], (session, signal) =>
+      new Host(instance, session).interactive(command, { tty: flags.tty, signal }),
     );
   });
 }

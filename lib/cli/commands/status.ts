@@ -1,10 +1,11 @@
 // `nix-hive status [patterns…]`: in-sync / drifted / unreachable per instance, asked of the hosts
-// themselves and compared with hive.state's expectation. Exit 1 if any is not in sync.
+// themselves (`Host.currentSystem`) and compared with hive.state's expectation. Exit 1 if any is not in sync.
 import type { Command } from 'commander';
 import { fleetStatus } from '../../deploy/status.ts';
-import { sshTransport } from '../../deploy/transport.ts';
-import { spawnProcess } from '../../exec/spawn.ts';
-import { StateFile } from '../../state/store.ts';
+import { needsReboot } from '../../deploy/reboot.ts';
+import { hostsOf } from '../../host/host.ts';
+import { openSshSession } from '../../ssh/session.ts';
+import { readState } from '../../state/store.ts';
 import { table } from '../../progress/summary.ts';
 import { addConfigOption, loadSelection, parseCount, statePath, type ConfigOptions } from '../options.ts';
 
@@ -12,6 +13,7 @@ interface StatusFlags extends ConfigOptions {
   json?: boolean;
   parallel: string;
   state?: string;
+  connectTimeout: string;
 }
 
 export function registerStatus(program: Command): void {
@@ -24,16 +26,25 @@ export function registerStatus(program: Command): void {
     .option('--json', 'one JSON array of per-instance records')
     .option('--parallel <n>', 'how many hosts are asked at once', '10')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
+    .option(
+      '--connect-timeout <s>',
+      'seconds to wait for a host to answer before it counts as unreachable',
+      '10',
+    )
     .action(async (patterns: string[], flags: StatusFlags) => {
       const parallel = parseCount('--parallel', flags.parallel);
+      const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
       const { hive, targets } = await loadSelection(flags, patterns);
-      const state = await StateFile.open(statePath(flags, hive)!);
-      const transport = await sshTransport(hive, spawnProcess);
+      const state = await readState(statePath(flags, hive)!);
+      const session = await openSshSession(hive, { connectTimeout });
       try {
+        const hosts = hostsOf(session);
         const rows = await fleetStatus(hive, targets, {
-          remote: transport.remote,
-          state: state.state,
+          currentSystem: (instance, o) => hosts.get(instance)!.currentSystem(o),
+          state,
           parallel,
+          needsReboot: (instance) =>
+            needsReboot({ remote: (i, argv, o) => hosts.get(i)!.run(argv, o) }, instance),
         });
         if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         else {
@@ -55,7 +66,7 @@ export function registerStatus(program: Command): void {
         }
         process.exitCode = rows.every((r) => r.status === 'in-sync') ? 0 : 1;
       } finally {
-        await transport.close();
+        await session.close();
       }
     });
 }

@@ -7,8 +7,7 @@ import { globbySync, isDynamicPattern } from 'globby';
 import type { Problem } from '../../errors.ts';
 import type { InventorySource } from '../types.ts';
 import { isDict } from '../guards.ts';
-import { fieldPath, quote } from '../field-path.ts';
-import { displayPath } from '../find-config.ts';
+import { displayPath, fieldPath, quote } from '../field-path.ts';
 
 export interface FileRead {
   /** Absolute path. */

@@ -5,9 +5,8 @@
 import type { Problem } from '../../errors.ts';
 import type { InstanceConfig } from '../types.ts';
 import { isDict, type Dict } from '../guards.ts';
-import { fieldPath } from '../field-path.ts';
+import { displayPath, fieldPath } from '../field-path.ts';
 import { didYouMean } from '../did-you-mean.ts';
-import { displayPath } from '../find-config.ts';
 import { mergeInstanceSources, type InstanceSource } from '../merge-sources.ts';
 import { inventoryFiles } from './inventory-files.ts';
 import { parseInventoryFile } from './parse-file.ts';

@@ -47,11 +47,12 @@ export function stateCandidates(
   const tagsTag = source.tagsTag ?? 'HiveTags';
   const addressFrom = source.addressFrom ?? DEFAULT_ADDRESS_FROM;
   let chosen: TerraformResource[];
+  // Data sources are read, not run: never instances.
+  const managed = all.filter((r) => r.mode === 'managed');
   if (source.resources) {
     const res = source.resources.map(addressPattern);
-    chosen = all.filter((r) => res.some((re) => re.test(r.address) || re.test(withoutIndex(r.address))));
+    chosen = managed.filter((r) => res.some((re) => re.test(r.address) || re.test(withoutIndex(r.address))));
   } else {
-    const managed = all.filter((r) => r.mode === 'managed');
     chosen = source.map ? managed : managed.filter((r) => typeof r.tags[systemTag] === 'string');
   }
   if (chosen.length === 0)
@@ -147,12 +148,13 @@ export function collectResources(data: Dict): { resources: TerraformResource[] }
     for (const raw of Array.isArray(mod.resources) ? mod.resources : []) {
       if (!isDict(raw) || typeof raw.address !== 'string') continue;
       const values = isDict(raw.values) ? raw.values : {};
+      const index = typeof raw.index === 'number' || typeof raw.index === 'string' ? raw.index : undefined;
       resources.push({
-        address: raw.address,
+        address: fullAddress(raw.address, moduleAddress, index),
         mode: raw.mode === 'data' ? 'data' : 'managed',
         type: typeof raw.type === 'string' ? raw.type : '',
         name: typeof raw.name === 'string' ? raw.name : '',
-        ...(typeof raw.index === 'number' || typeof raw.index === 'string' ? { index: raw.index } : {}),
+        ...(index !== undefined ? { index } : {}),
         module: moduleAddress,
         values,
         sensitiveValues: isDict(raw.sensitive_values) ? raw.sensitive_values : {},
@@ -164,6 +166,17 @@ export function collectResources(data: Dict): { resources: TerraformResource[] }
   };
   walk(data.values.root_module, '');
   return { resources };
+}
+
+/**
+ * The resource's whole address. Format 0.1 (terraform 0.12) writes `null_resource.baz` with `index: 0` beside
+ * it, and leaves the module path off resources in `child_modules`; later formats write both into the address.
+ */
+function fullAddress(address: string, module: string, index: number | string | undefined): string {
+  let a = module && !address.startsWith(`${module}.`) ? `${module}.${address}` : address;
+  if (index !== undefined && !a.endsWith(']'))
+    a += `[${typeof index === 'number' ? index : JSON.stringify(index)}]`;
+  return a;
 }
 
 function tagsOf(values: Dict): Record<string, string> {

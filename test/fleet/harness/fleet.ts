@@ -124,6 +124,8 @@ async function build(
     await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);
     await chmod(`${layout.root}/.ssh/id_ed25519`, 0o600);
     const addresses = await net.createHostNet(names, netns, index, spec.network);
+    if (options.shapeHostsMbit)
+      await net.shapeHost(names, netns, index, spec.network, options.shapeHostsMbit);
     prepared.push({ spec, netns, layout, hostKey, addresses });
   }
   if (options.shapeUplinkMbit) await net.shapeUplink(names, options.shapeUplinkMbit);
@@ -191,6 +193,7 @@ async function build(
         thawSshd: async () => procs.thawSshd(),
         sshdLog: () => procs.sshdLog(),
         connections: (from) => procs.connections(from),
+        nicBytes: () => net.hostBytes(p.netns),
         writeNixConf: (extra) => writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra)),
         bootId: async () => (await readFile(`${p.layout.dir}/boot_id`, 'utf8')).trim(),
         powerCalls: async () =>

@@ -92,16 +92,17 @@ export async function unrouteInternal(n: RunNames): Promise<void> {
   await run(['ip', 'route', 'del', `${n.internalPrefix}.0/24`]);
 }
 
-/** Shapes what the deployer sends into the fleet with a token bucket (netem is not available). */
-export async function shapeUplink(n: RunNames, mbit: number): Promise<void> {
+/** A token bucket on one interface's egress (netem is not available); `netns` undefined = the root one. */
+async function tbf(netns: string | undefined, dev: string, mbit: number): Promise<void> {
   const bytesPerSec = (mbit * 1_000_000) / 8;
   const burst = Math.max(32 * 1024, Math.round(bytesPerSec / 50));
+  const tc = netns ? ['ip', 'netns', 'exec', netns, 'tc'] : ['tc'];
   await must([
-    'tc',
+    ...tc,
     'qdisc',
     'replace',
     'dev',
-    n.uplink,
+    dev,
     'root',
     'tbf',
     'rate',
@@ -111,6 +112,46 @@ export async function shapeUplink(n: RunNames, mbit: number): Promise<void> {
     'latency',
     '200ms',
   ]);
+}
+
+/** Shapes what the deployer sends into the fleet with a token bucket. */
+export async function shapeUplink(n: RunNames, mbit: number): Promise<void> {
+  await tbf(undefined, n.uplink, mbit);
+}
+
+/**
+ * A host's NIC at `mbit` both ways, as on real hardware: tbf on what it sends (its ethN) and on what the
+ * switch delivers to it (the switch end of each leg).
+ */
+export async function shapeHost(
+  n: RunNames,
+  netns: string,
+  index: number,
+  network: Network,
+  mbit: number,
+): Promise<void> {
+  const ports = switchPorts(index);
+  if (network !== 'internal') {
+    await tbf(netns, 'eth0', mbit);
+    await tbf(n.switchNetns, ports.public, mbit);
+  }
+  if (network !== 'public') {
+    await tbf(netns, 'eth1', mbit);
+    await tbf(n.switchNetns, ports.internal, mbit);
+  }
+}
+
+/** What a host sent (tx) and received (rx) over all its legs, from its own interface counters. */
+export async function hostBytes(netns: string): Promise<Bytes> {
+  const r = await must(['ip', '-n', netns, '-s', '-j', 'link', 'show']);
+  let tx = 0;
+  let rx = 0;
+  for (const l of JSON.parse(r.stdout) as IpLinkStats[]) {
+    if (!/^eth\d$/.test(l.ifname) || !l.stats64) continue;
+    tx += l.stats64.tx.bytes;
+    rx += l.stats64.rx.bytes;
+  }
+  return { tx, rx };
 }
 
 export interface Bytes {

@@ -25,6 +25,8 @@ export interface FleetOptions {
   hosts: HostSpec[];
   /** Shape what the deployer sends into the fleet to this rate (tc tbf on the uplink). */
   shapeUplinkMbit?: number;
+  /** Shape every host's NIC to this rate, both ways (tc tbf on each leg's veth ends). */
+  shapeHostsMbit?: number;
   /** Parent of the run's folder (default /tmp). Must not be under /nix, /etc/nix, /run or /root. */
   baseDir?: string;
   /**
@@ -58,6 +60,8 @@ export interface FleetHost {
   sshdLog(): Promise<string>;
   /** Accepted TCP connections counted from its sshd log, optionally only those from one address. */
   connections(fromAddress?: string): Promise<number>;
+  /** Bytes it sent (tx) and received (rx) over all its network legs. */
+  nicBytes(): Promise<{ tx: number; rx: number }>;
   /** Rewrites its /etc/nix/nix.conf: the harness defaults followed by `extra` lines. */
   writeNixConf(extra?: string): Promise<void>;
   /** The host's own /proc/sys/kernel/random/boot_id (a per-host file; a simulated reboot renews it). */

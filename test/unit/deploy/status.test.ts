@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareStatus, currentSystemArgv, expectedPath } from '../../../lib/deploy/status.ts';
+import { compareStatus, expectedPath } from '../../../lib/deploy/status.ts';
 import { emptyState } from '../../../lib/state/types.ts';
 import { seedHive } from '../../helpers/hive.ts';
 
@@ -28,15 +28,4 @@ test('the expectation: the system’s last build, else the instance’s last dep
   assert.equal(expectedPath(state, hive, 'www-1'), B);
   state.systems.www = { outPath: A, drvPath: undefined, fingerprint: 'f', builtAt: 't' };
   assert.equal(expectedPath(state, hive, 'www-1'), A);
-});
-
-test('one remote command reads both links, each line empty when missing', () => {
-  assert.deepEqual(currentSystemArgv(), [
-    'sh',
-    '-c',
-    'for p in "$@"; do readlink -e "$p" || echo; done',
-    'sh',
-    '/run/current-system',
-    '/nix/var/nix/profiles/system',
-  ]);
 });

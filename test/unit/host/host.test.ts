@@ -2,8 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSshSession } from '../../../lib/ssh/session.ts';
-import { SshError } from '../../../lib/ssh/failure.ts';
-import { Host, asRoot, hostsOf } from '../../../lib/host/host.ts';
+import { SshError } from '../../../lib/errors.ts';
+import { Host, asRoot, currentSystemArgv, hostsOf, parseCurrentSystem } from '../../../lib/host/host.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fixtureHive } from '../ssh/hive-fixture.ts';
 import { fakeSpawn, sshAnswers } from '../ssh/fake-spawn.ts';
 
@@ -63,14 +67,22 @@ test("ssh's own failure during a command is an SshError, not a result", async ()
   }
 });
 
-test('currentSystem reads both links, null when absent', async () => {
-  const { spawn } = fakeSpawn(
+test('currentSystem: one command, whose script really reads both links (null when absent)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nh-links-'));
+  try {
+    const target = path.join(dir, 'nixos-system');
+    mkdirSync(target);
+    symlinkSync(target, path.join(dir, 'current'));
+    symlinkSync(path.join(dir, 'gone'), path.join(dir, 'profile'));
+    const argv = currentSystemArgv([path.join(dir, 'current'), path.join(dir, 'profile')]);
+    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    assert.deepEqual(parseCurrentSystem(out), { current: target, profile: null });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { spawn, calls } = fakeSpawn(
     sshAnswers((call) =>
-      call.args.at(-1)!.endsWith('/run/current-system')
-        ? { stdout: '/nix/store/abc-nixos-system\n' }
-        : call.args.at(-1) === "'true'"
-          ? {}
-          : { exitCode: 1 },
+      call.args.at(-1)!.includes('readlink') ? { stdout: '/nix/store/abc-nixos-system\n\n' } : {},
     ),
   );
   const s = await openSshSession(fixtureHive(), { spawn });
@@ -79,6 +91,7 @@ test('currentSystem reads both links, null when absent', async () => {
       current: '/nix/store/abc-nixos-system',
       profile: null,
     });
+    assert.equal(calls.filter((c) => c.args.at(-1)!.includes('readlink')).length, 1);
     assert.equal(await hostsOf(s).get('portico')!.check(), true);
   } finally {
     await s.close();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { SpawnResult } from '../../../lib/exec/spawn.ts';
 import type { Host } from '../../../lib/host/host.ts';
 import { runOnHosts, summarize, type RunEvent } from '../../../lib/host/run-many.ts';
-import { SshError } from '../../../lib/ssh/failure.ts';
+import { SshError } from '../../../lib/errors.ts';
 
 type Behaviour = Partial<SpawnResult> | SshError;
 
@@ -68,7 +68,7 @@ test('runs every host within the parallel limit and reports each outcome in inpu
   assert.equal(summarize(records.filter((r) => r.outcome === 'ok')).exitCode, 0);
 });
 
-test('after a stop, hosts not yet started are recorded as not started', async () => {
+test('after a stop, hosts not yet started are recorded as interrupted (exit 130)', async () => {
   const active = { now: 0, max: 0 };
   const stop = new AbortController();
   const hosts = Array.from({ length: 4 }, (_, i) => fakeHost(`h${i}`, {}, active));
@@ -82,7 +82,8 @@ test('after a stop, hosts not yet started are recorded as not started', async ()
   });
   assert.deepEqual(
     records.map((r) => r.outcome),
-    ['ok', 'failed', 'failed', 'failed'],
+    ['ok', 'interrupted', 'interrupted', 'interrupted'],
   );
-  assert.equal(records[1]!.reason, 'not started: interrupted');
+  assert.equal(records[1]!.reason, 'interrupted before it started');
+  assert.equal(summarize(records).exitCode, 130);
 });

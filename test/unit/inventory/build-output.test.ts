@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -12,6 +11,7 @@ import AjvModule from 'ajv';
 import { buildOutput, systemsFor } from '../../../lib/cli/commands/build.ts';
 import { resolveHive } from '../../../lib/inventory/resolve.ts';
 import { baseConfig, CONFIG_FILE } from './fixtures.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
@@ -64,7 +64,7 @@ test('the www modules trust the example public key', () => {
 });
 
 test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, client and signing key from it', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-fleet-'));
+  const dir = tempDir('nix-hive-fleet-');
   const hostKey = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${n}`;
   const hosts = Object.fromEntries(
     ['portico', 'www-1', 'www-2', 'www-3', 'storage'].map((name, i) => [
@@ -117,7 +117,7 @@ test('built systems carry their out and drv paths; only the selected systems are
 });
 
 test('a real build of the example (stub nixpkgs): out and drv paths in the JSON, progress on stderr only', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-build-'));
+  const dir = tempDir('nix-hive-build-');
   cpSync(path.join(ROOT, 'example'), path.join(dir, 'example'), { recursive: true });
   const hosts = Object.fromEntries(
     ['portico', 'www-1', 'www-2', 'www-3', 'storage'].map((name, i) => [
@@ -151,7 +151,7 @@ test('build --no build shows what hive.state caches, and whether it is still cur
   const env = { ...process.env };
   delete env.NIX_HIVE_FLEET;
   const hive = await loadHive(path.join(ROOT, 'example'));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-build-state-'));
+  const dir = tempDir('nix-hive-build-state-');
   const stateFile = path.join(dir, 'hive.state');
   const www = '/nix/store/00000000000000000000000000000000-nixos-system-www';
   writeFileSync(

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHive } from '../../../lib/inventory/index.ts';
-import { ConfigLoadError } from '../../../lib/inventory/config-load-error.ts';
+import { ConfigLoadError } from '../../../lib/errors.ts';
 import { problemLinesAsync } from './fixtures.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
 const fixture = (p: string) => path.join(FIXTURES, p);
@@ -15,7 +15,7 @@ const KEY = fixture('valid/keys/hive.sec');
 
 /** A temp folder outside the repository holding `files`. */
 function tempHive(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-load-'));
+  const dir = tempDir('nix-hive-load-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), text);

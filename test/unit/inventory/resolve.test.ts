@@ -115,8 +115,8 @@ test('store: instance names and store URIs', () => {
 test('systems: modules absolute, platform defaults to the build host, paths ordered system first', () => {
   const c = baseConfig();
   c.paths = { nixpkgs: './nixpkgs', extra: 'https://example.org/x.tar.gz', home: '~/src' };
-  c.systems.www!.paths = { nixpkgs: '/srv/nixpkgs-www', own: 'channel:nixos-24.11' };
-  c.systems.www!.modules = ['./www.nix', '/abs/mod.nix', '../up.nix'];
+  c.systems!.www!.paths = { nixpkgs: '/srv/nixpkgs-www', own: 'channel:nixos-24.11' };
+  c.systems!.www!.modules = ['./www.nix', '/abs/mod.nix', '../up.nix'];
   const h = resolveHive(c, CONFIG_FILE);
   assert.deepEqual(h.systems.www, {
     name: 'www',

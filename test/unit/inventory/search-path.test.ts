@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveHive } from '../../../lib/inventory/resolve.ts';
 import type { ResolvedSystem } from '../../../lib/inventory/types.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-paths-'));
+const dir = tempDir('nix-hive-paths-');
 for (const name of ['hive-nixpkgs', 'www-nixpkgs', 'hive-extra']) {
   mkdirSync(path.join(dir, name));
   writeFileSync(path.join(dir, name, 'default.nix'), JSON.stringify(name) + '\n');

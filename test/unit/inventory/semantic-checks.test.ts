@@ -41,7 +41,7 @@ test('unknown keys, with did you mean, at every level', () => {
         w.adress = w.address;
         delete w.address;
         (c as unknown as Record<string, unknown>).signinKey = './k';
-        (c.systems.www as unknown as Record<string, unknown>).modles = [];
+        (c.systems!.www as unknown as Record<string, unknown>).modles = [];
         c.defaults = { usr: 'x' } as never;
       }),
     ),
@@ -68,7 +68,7 @@ test('wrong types and ranges', () => {
         www1(c).port = '22';
         www1(c).tags = 'web';
         c.instances!.portico!.port = 70000;
-        c.systems = { ...c.systems, www: { modules: [] } };
+        c.systems! = { ...c.systems!, www: { modules: [] } };
       }),
     ),
     [
@@ -87,7 +87,7 @@ test('invalid names: leading "-", spaces, slashes, too long', () => {
       edit((c) => {
         c.instances!['-oProxyCommand=x'] = { system: 'www', address: 'x' };
         c.instances!['a b'] = { system: 'www', address: 'x' };
-        c.systems['../etc'] = { modules: ['./x.nix'] };
+        c.systems!['../etc'] = { modules: ['./x.nix'] };
         c.instances![long] = { system: 'www', address: 'x' };
         www1(c).tags = ['-x'];
       }),
@@ -223,7 +223,7 @@ test('the config must be an object with systems', () => {
   assert.deepEqual(lines(undefined), [
     'config: must export a hive object (export default defineHive({…})), got undefined',
   ]);
-  assert.deepEqual(lines({}), ['systems: required field missing']);
+  assert.deepEqual(lines({}), ['systems: required field missing (or set `flake`)']);
 });
 
 test('every problem is reported at once', () => {
@@ -243,7 +243,7 @@ test('names equal apart from case collide (ssh Host aliases, file names)', () =>
     lines(
       edit((c) => {
         c.instances!['WWW-1'] = { system: 'www', address: 'x' };
-        c.systems.WWW = { modules: ['./w.nix'] };
+        c.systems!.WWW = { modules: ['./w.nix'] };
       }),
     ),
     [
@@ -258,7 +258,7 @@ test('module paths and the signing key may not contain line breaks', () => {
     lines(
       edit((c) => {
         c.signingKey = './k\n.sec';
-        c.systems.www!.modules = ['./www.nix\n; rm -rf /'];
+        c.systems!.www!.modules = ['./www.nix\n; rm -rf /'];
       }),
     ),
     [

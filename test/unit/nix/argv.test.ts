@@ -100,7 +100,7 @@ test('sign, copy, root and query argv', () => {
     command: 'nix',
     args: [
       '--extra-experimental-features',
-      'nix-command',
+      'nix-command flakes',
       'store',
       'sign',
       '--recursive',
@@ -113,7 +113,7 @@ test('sign, copy, root and query argv', () => {
     command: 'nix',
     args: [
       '--extra-experimental-features',
-      'nix-command',
+      'nix-command flakes',
       'copy',
       '--to',
       'ssh://www-1',
@@ -129,14 +129,14 @@ test('sign, copy, root and query argv', () => {
   assert.deepEqual(showConfigArgv(), [
     'nix',
     '--extra-experimental-features',
-    'nix-command',
+    'nix-command flakes',
     'show-config',
     '--json',
   ]);
   assert.deepEqual(pathInfoArgv('ssh://root@10.1.0.1', SYS), [
     'nix',
     '--extra-experimental-features',
-    'nix-command',
+    'nix-command flakes',
     'path-info',
     '--store',
     'ssh://root@10.1.0.1',

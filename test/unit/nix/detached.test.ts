@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseWaitOutput, startActivationArgv, waitActivationArgv } from '../../../lib/nix/detached.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,7 @@ async function activateLocally(dir: string, id: string, system: string, goal: 't
 }
 
 test('start returns at once; wait reads back the exit status and the output', async () => {
-  const root = await mkdtemp(path.join(tmpdir(), 'nix-hive-detached-'));
+  const root = tempDir('nix-hive-detached-');
   const dir = path.join(root, 'state');
   const ok = await fakeSystem(root, 'ok', 'sleep 1\necho "activating $1"\necho warn >&2');
   const r = await activateLocally(dir, 'run-1-a', ok, 'test');
@@ -53,7 +53,7 @@ test('start returns at once; wait reads back the exit status and the output', as
 });
 
 test('hostile paths are data: nothing in them is run by a shell', async () => {
-  const root = await mkdtemp(path.join(tmpdir(), 'nix-hive-detached-'));
+  const root = tempDir('nix-hive-detached-');
   const marker = path.join(root, 'pwned');
   const system = await fakeSystem(
     root,
@@ -67,7 +67,7 @@ test('hostile paths are data: nothing in them is run by a shell', async () => {
 });
 
 test('wait gives up with 124 when the activation never ends', async () => {
-  const root = await mkdtemp(path.join(tmpdir(), 'nix-hive-detached-'));
+  const root = tempDir('nix-hive-detached-');
   const [cmd, ...args] = waitActivationArgv('never', 0.4, root);
   await assert.rejects(run(cmd!, args), (e: { code: number }) => e.code === 124);
 });

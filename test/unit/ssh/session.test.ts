@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { openSshSession } from '../../../lib/ssh/session.ts';
-import { SshError } from '../../../lib/ssh/failure.ts';
+import { SshError } from '../../../lib/errors.ts';
 import { fixtureHive, instance } from './hive-fixture.ts';
 import { fakeSpawn, sshAnswers } from './fake-spawn.ts';
 

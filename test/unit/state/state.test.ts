@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { migrateState } from '../../../lib/state/migrate.ts';
 import { readState, StateFile, writeFileAtomic } from '../../../lib/state/store.ts';
 import { emptyState, STATE_VERSION } from '../../../lib/state/types.ts';
 import { nixPathLiterals, systemFingerprint } from '../../../lib/state/fingerprint.ts';
 import { HiveError } from '../../../lib/errors.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
-const tmp = () => mkdtemp(path.join(tmpdir(), 'nix-hive-state-'));
+const tmp = async () => tempDir('nix-hive-state-');
 
 test('atomic write: the file is replaced whole and no temp file is left', async () => {
   const dir = await tmp();

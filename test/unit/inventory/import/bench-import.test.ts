@@ -1,12 +1,18 @@
 // bench/import.ts imports 5,000 instances from a terraform output correctly (the timing is the benchmark's).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { benchImport, terraformOutput } from '../../../../bench/import.ts';
 
-test('benchImport: 5,000 web instances and their gateway, no problems', async () => {
+const benchFolders = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith('nix-hive-bench-import-'));
+
+test('benchImport: 5,000 web instances and their gateway, no problems, its temp folder removed', async () => {
+  const before = benchFolders();
   const r = await benchImport();
   assert.equal(r.instances, 5001);
-  assert.equal(typeof r.ms, 'number');
+  assert.ok(r.ms > 0, `a timed import takes time: ${r.ms}`);
+  assert.deepEqual(benchFolders(), before);
 });
 
 test('the benchmark input is a realistic terraform output with a sensitive value', () => {

@@ -2,16 +2,16 @@
 // addresses and host keys replace the placeholders, in the config and the inventory file alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHive } from '../../../../lib/inventory/index.ts';
+import { tempDir } from '../../../helpers/tmp.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../example/', import.meta.url));
 
 test('example/ with a fleet file: real addresses and pinned keys over the imported placeholders', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-example-fleet-'));
+  const dir = tempDir('nix-hive-example-fleet-');
   const names = ['portico', 'www-1', 'www-2', 'www-3', 'storage'];
   const key = (i: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${'ABCDE'[i]}`;
   const fleet = {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
@@ -130,4 +130,25 @@ test('bad input: exit 2, one line naming the file or flag, nothing on stdout', (
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, stderr);
   }
+});
+
+test('to stdout, $schema is relative to the file stdout is redirected to, and absolute into a pipe', () => {
+  mkdirSync(path.join(dir, 'inventory-out'), { recursive: true });
+  const file = path.join(dir, 'inventory-out', 'web.yaml');
+  const fd = openSync(file, 'w');
+  try {
+    const r = spawnSync(process.execPath, [BIN, 'import', 'inventory/terraform-output/outputs.json'], {
+      cwd: dir,
+      stdio: ['ignore', fd, 'pipe'],
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    closeSync(fd);
+  }
+  const schema = /^\$schema: (.*)$/m.exec(readFileSync(file, 'utf8'))![1]!;
+  assert.ok(!path.isAbsolute(schema), schema);
+  assert.equal(path.resolve(path.dirname(file), schema), path.join(ROOT, 'schema/inventory.schema.json'));
+  const piped = /^\$schema: (.*)$/m.exec(cli('inventory/terraform-output/outputs.json').stdout)![1]!;
+  assert.equal(piped, path.join(ROOT, 'schema/inventory.schema.json'));
 });

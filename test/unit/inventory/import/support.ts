@@ -1,12 +1,12 @@
 // Shared inputs for the import tests: the fixture folder, a hive with the systems the fixtures use, and a
 // runner that resolves a config in a folder (messages show paths relative to it, as from a CLI run there).
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeHive } from '../../../../lib/inventory/resolve.ts';
 import type { HiveConfig, ResolvedHive } from '../../../../lib/inventory/types.ts';
 import type { Problem } from '../../../../lib/errors.ts';
+import { tempDir } from '../../../helpers/tmp.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/inventory/', import.meta.url));
 
@@ -24,7 +24,7 @@ export function config(extra: Partial<HiveConfig>): HiveConfig {
 
 /** A temp folder holding a copy of the fixtures under `inventory/`, plus `files`. */
 export function folder(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'nix-hive-import-'));
+  const dir = tempDir('nix-hive-import-');
   cpSync(FIXTURES, path.join(dir, 'inventory'), { recursive: true });
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });

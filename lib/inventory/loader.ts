@@ -1,14 +1,75 @@
-// Imports the config module: TypeScript/JavaScript through tsx (with `nix-hive` resolving to this
-// package, and .ts loaded as ESM: see nix-hive-hook.mjs), JSON and YAML parsed as data. Any failure
-// becomes one ConfigLoadError line, never a stack.
-import { readFileSync } from 'node:fs';
+// The config loader: finds the config (`-c` names a file or a folder holding hive.config.ts; the default is
+// ./hive.config.ts), imports it (TypeScript/JavaScript through tsx, with `nix-hive` resolving to this
+// package and .ts loaded as ESM by the resolve hook in nix-hive-hook.mjs, which Node runs as its own
+// module; JSON and YAML parsed as data), then checks and resolves it. Any failure to find, import or
+// parse the file becomes one ConfigLoadError line naming it, never a stack.
+import { readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import YAML from 'yaml';
-import { ConfigLoadError } from './config-load-error.ts';
-import { displayPath } from './find-config.ts';
+import { ConfigLoadError, InputError } from '../errors.ts';
+import { analyzeHive } from './resolve.ts';
+import type { ResolvedHive } from './types.ts';
+import { displayPath } from './field-path.ts';
+import { isSeedFile, readSeedFacts, seedToConfig } from './seed-format.ts';
+import { expandFlakeSystems } from './flake-systems.ts';
+
+/**
+ * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);
+ * the default is ./hive.config.ts. Throws InputError with every problem; starts no process.
+ */
+export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
+  const file = findConfig(configPathOrDir);
+  // The seed's own format (nix-hive 0.1) is read through Nix; a hive-level `flake` lists its systems.
+  const seed = isSeedFile(file);
+  let config = seed ? seedToConfig(await readSeedFacts(file)) : await loadConfigFile(file);
+  config = await expandFlakeSystems(config, path.dirname(file), file);
+  const { hive, problems } = analyzeHive(config, file, {
+    checkFiles: true,
+    ...(seed ? { seedFile: file } : {}),
+  });
+  if (problems.length > 0) throw new InputError(problems);
+  return hive;
+}
+
+/** Config file names looked for in a folder, in order. */
+export const CONFIG_NAMES = [
+  'hive.config.ts',
+  'hive.config.mts',
+  'hive.config.mjs',
+  'hive.config.js',
+  'hive.config.json',
+  'hive.config.yaml',
+  'hive.config.yml',
+  // The seed's own format (nix-hive 0.1), read as it is.
+  'hive.nix',
+  'default.nix',
+];
+
+export function findConfig(configPathOrDir: string | undefined, cwd = process.cwd()): string {
+  const given = path.resolve(cwd, configPathOrDir ?? '.');
+  let stat;
+  try {
+    stat = statSync(given);
+  } catch {
+    throw new ConfigLoadError(displayPath(given), 'config file not found');
+  }
+  if (stat.isFile()) return given;
+  if (!stat.isDirectory()) throw new ConfigLoadError(displayPath(given), 'not a file or folder');
+  for (const name of CONFIG_NAMES) {
+    const file = path.join(given, name);
+    try {
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // try the next name
+    }
+  }
+  if (configPathOrDir === undefined)
+    throw new ConfigLoadError('hive.config.ts', 'config file not found (give one with -c <file or folder>)');
+  throw new ConfigLoadError(displayPath(given), 'no hive.config.ts in this folder');
+}
 
 let hookRegistered = false;
 

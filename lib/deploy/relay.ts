@@ -1,0 +1,225 @@
+// The relay step of a copy: a child pulls its closure from a relay parent (an instance that already holds
+// it) instead of the store host. The child makes a key pair of its own for the run (the private key never
+// leaves it), the parent lets that key run `nix-store --serve` (read-only) as root until the run ends, and
+// the child's Nix checks the hive key's signature on every path it takes. A relay that fails is not used
+// again: its children are re-parented to their store. All access is removed after the run.
+import { SSH_DEFAULTS } from '../ssh/config.ts';
+import { SshError } from '../errors.ts';
+import { relayPullArgv } from '../nix/relay-argv.ts';
+import type { CopyStep } from '../plan/types.ts';
+import { destinationName } from '../plan/types.ts';
+import {
+  authorizedLine,
+  clearChildArgv,
+  grantArgv,
+  prepareChildArgv,
+  RELAY_GRANT_MINUTES,
+  relayKnownHosts,
+  relaySshConfig,
+  revokeArgv,
+  type RelaySshOptions,
+} from '../ssh/relay-access.ts';
+import type { DeployContext } from './context.ts';
+import { remoteSettings } from './preflight.ts';
+import type { StepIO } from './run-dag.ts';
+
+/** Failures that say the parent cannot serve (rather than the child cannot take): stop using it. */
+const PARENT_AT_FAULT =
+  /ssh|connect|Connection|Permission denied|Host key|REMOTE HOST IDENTIFICATION|closed|Broken pipe|lacks a valid signature|not signed|unexpected end-of-file|protocol/i;
+
+const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
+
+class RelayFailure extends Error {
+  constructor(
+    message: string,
+    readonly parentAtFault: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
+
+export class RelayRun {
+  /** `system>instance` of every instance known to hold a system's closure in this run. */
+  private readonly holders = new Set<string>();
+  /** Relays that failed to serve, and why: their other children go to the store at once. */
+  private readonly broken = new Map<string, string>();
+  private readonly granted = new Set<string>();
+  private readonly prepared = new Set<string>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly preparing = new Map<string, Promise<void>>();
+  private readonly warmed = new Set<string>();
+  /** `system>parent` → the children that pull from it. */
+  private readonly children = new Map<string, string[]>();
+
+  constructor(
+    private readonly ctx: DeployContext,
+    private readonly ssh: RelaySshOptions,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    for (const s of ctx.plan.steps) {
+      if (s.kind !== 'copy' || !s.relay || s.to.kind !== 'instance') continue;
+      const key = `${s.system}>${s.relay.parent}`;
+      this.children.set(key, [...(this.children.get(key) ?? []), s.to.name]);
+    }
+  }
+
+  /** The instance holds the system's closure now (copied, or it had it). */
+  holds(system: string, instance: string): void {
+    this.holders.add(`${system}>${instance}`);
+  }
+
+  /** One authorized_keys edit at a time per host. */
+  private serial<T>(host: string, fn: () => Promise<T>): Promise<T> {
+    const p = (this.queues.get(host) ?? Promise.resolve()).then(fn, fn);
+    this.queues.set(
+      host,
+      p.catch(() => {}),
+    );
+    return p;
+  }
+
+  /**
+   * The first copy of a system is starting (its build and signature are done): get every child of its
+   * trees ready meanwhile (its ssh connection, its trust in the hive key, its key pair, its line on its
+   * relay), so that a child only has to pull once its relay holds the closure.
+   */
+  warm(step: CopyStep): void {
+    if (this.warmed.has(step.system)) return;
+    this.warmed.add(step.system);
+    for (const [key, kids] of this.children) {
+      const [system, parent] = [key.slice(0, key.indexOf('>')), key.slice(key.indexOf('>') + 1)];
+      if (system === step.system) for (const c of kids) this.prepare(c, parent).catch(() => {});
+    }
+  }
+
+  /** Key pair on the child, grant on the parent; once per child. Rejects with [why, parent at fault]. */
+  private prepare(child: string, parent: string): Promise<void> {
+    let p = this.preparing.get(child);
+    if (!p) this.preparing.set(child, (p = this.doPrepare(child, parent)));
+    return p;
+  }
+
+  private async doPrepare(child: string, parent: string): Promise<void> {
+    const { ctx } = this;
+    const parentInst = ctx.hive.instances[parent]!;
+    // A child that does not trust the hive key would refuse every path: not the relay's fault.
+    if (ctx.publicKey && !(await remoteSettings(ctx, child, NO_IO)).trustedKeys.includes(ctx.publicKey))
+      throw new RelayFailure(`${child} does not trust the hive key`, false);
+    this.prepared.add(child);
+    const sshConfig = relaySshConfig(parentInst, ctx.runId, this.ssh);
+    const prep = await ctx.remote(
+      child,
+      prepareChildArgv(ctx.runId, relayKnownHosts(parentInst), sshConfig),
+      {
+        root: true,
+      },
+    );
+    if (prep.exitCode !== 0)
+      throw new RelayFailure(`no relay key on ${child}: ${lastLine(prep.stderr)}`, false);
+    const line = authorizedLine(prep.stdout.trim(), ctx.runId, child, this.now());
+    this.granted.add(parent);
+    let grant;
+    try {
+      grant = await this.serial(parent, () => ctx.remote(parent, grantArgv(line), { root: true }));
+    } catch (e) {
+      throw new RelayFailure(e instanceof Error ? e.message : String(e), e instanceof SshError);
+    }
+    if (grant.exitCode !== 0)
+      throw new RelayFailure(`granting access failed: ${lastLine(grant.stderr)}`, true);
+  }
+
+  /**
+   * Pulls the closure from the step's relay parent. Resolves true when the child has it; false when the
+   * child must take it from its store instead (the reason is logged and said). Throws only when the
+   * child itself cannot be reached.
+   */
+  async pull(step: CopyStep, outPath: string, io: StepIO): Promise<boolean> {
+    const { ctx } = this;
+    if (!step.relay || step.to.kind !== 'instance') return false;
+    const child = step.to.name;
+    const parent = step.relay.parent;
+    const store = step.from ? destinationName(step.from) : 'its store';
+    const fallBack = (why: string, blameParent: boolean) => {
+      if (blameParent && !this.broken.has(parent)) this.broken.set(parent, why);
+      io.log('stderr', `nix-hive: relay ${parent} → ${child}: ${why}; substituting from ${store} instead`);
+      ctx.say(
+        `relay ${parent} failed for ${child}: ${why}; ${child} substitutes from ${store} instead`,
+        'warn',
+      );
+      return false;
+    };
+    if (this.broken.has(parent)) return fallBack(`it failed earlier (${this.broken.get(parent)})`, false);
+    if (!this.holders.has(`${step.system}>${parent}`))
+      return fallBack('it does not hold the closure (its own copy did not succeed)', true);
+    try {
+      try {
+        await this.prepare(child, parent);
+      } catch (e) {
+        if (e instanceof RelayFailure) return fallBack(e.message, e.parentAtFault);
+        throw e;
+      }
+      io.log(
+        'stderr',
+        `nix-hive: ${child} pulls ${outPath} from relay ${parent} (read-only, signatures required)`,
+      );
+      const lines: string[] = [];
+      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath), {
+        signal: io.signal,
+        root: true,
+        onLine: (stream, l) => {
+          lines.push(l);
+          io.log(stream, l);
+        },
+      });
+      if (r.exitCode === 0) return true;
+      const why =
+        lines.filter((l) => /error|refus|lacks|not signed|ssh/i.test(l)).pop() ?? lastLine(r.stderr);
+      return fallBack(`the pull failed: ${why || `exit ${r.exitCode}`}`, PARENT_AT_FAULT.test(r.stderr));
+    } finally {
+      if (this.prepared.has(child)) {
+        const done = await ctx
+          .remote(child, clearChildArgv(ctx.runId), { root: true, timeoutMs: 30_000 })
+          .catch(() => undefined);
+        if (done?.exitCode === 0) this.prepared.delete(child);
+      }
+    }
+  }
+
+  /** Removes every grant of this run from the parents and every leftover key folder from the children. */
+  async cleanup(): Promise<void> {
+    const { ctx } = this;
+    // Grants still being made must land before they are removed.
+    await Promise.allSettled(this.preparing.values());
+    const undo = async (host: string, argv: string[], what: string) => {
+      try {
+        const r = await ctx.remote(host, argv, { root: true, timeoutMs: 30_000 });
+        if (r.exitCode !== 0) throw new Error(lastLine(r.stderr) || `exit ${r.exitCode}`);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        ctx.say(
+          `could not remove ${what} on ${host}: ${why} (it expires within ${RELAY_GRANT_MINUTES} minutes)`,
+          'warn',
+        );
+      }
+    };
+    await Promise.all([
+      ...[...this.granted].map((p) =>
+        this.serial(p, () => undo(p, revokeArgv(ctx.runId), 'the relay access (authorized_keys)')),
+      ),
+      ...[...this.prepared].map((c) => undo(c, clearChildArgv(ctx.runId), 'the relay key folder')),
+    ]);
+  }
+}
+
+/** The run's relay state, with the child's ssh timeouts taken from the deploy's own. */
+export function relayRun(
+  ctx: DeployContext,
+  ssh: { connectTimeout?: number; serverAlive?: RelaySshOptions['serverAlive'] } = {},
+): RelayRun {
+  return new RelayRun(ctx, {
+    connectTimeout: ssh.connectTimeout ?? SSH_DEFAULTS.connectTimeout,
+    serverAlive: ssh.serverAlive ?? SSH_DEFAULTS.serverAlive,
+  });
+}

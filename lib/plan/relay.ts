@@ -1,0 +1,146 @@
+// The relay tree (pure): instances that already hold a closure pass it on to the next ones. Per group of
+// copies that substitute from the same store through the same jump host, the store feeds the first k,
+// those feed the next k each, and so on, level by level (each level spread evenly over the one before).
+// A relay must have pinned host keys (its children pin them) and the hive must sign (children check the
+// hive key's signature on every path). Fan-out 0 keeps the star: every instance substitutes from its store.
+import type { ResolvedHive } from '../inventory/types.ts';
+import type { CopyStep } from './types.ts';
+import { destinationName } from './types.ts';
+
+export const DEFAULT_RELAY_FANOUT = 8;
+
+/** One relay tree: who feeds whom behind one store, for one system. */
+export interface RelayTree {
+  system: string;
+  /** The store host (or store URI) at the root. */
+  store: string;
+  /** Parent → its children, in order; the store's own children come first. */
+  feeds: Array<{ parent: string; children: string[] }>;
+  /** Depth of the tree: 1 = the store feeds everyone (no relay). */
+  rounds: number;
+}
+
+export interface RelayAssignment {
+  /** The instance the child pulls from. */
+  parent: string;
+  /** 2 for a child of the store's children, and so on (the store's children are round 1). */
+  round: number;
+}
+
+/** Rounds a k-ary tree needs for n instances below one store: the smallest r with k + k² + … + k^r ≥ n. */
+export function relayRounds(n: number, k: number): number {
+  if (n <= 0) return 0;
+  if (k <= 0) return 1;
+  let rounds = 0;
+  let covered = 0;
+  let level = 1;
+  while (covered < n) {
+    level *= k;
+    covered += level;
+    rounds++;
+  }
+  return rounds;
+}
+
+/**
+ * Lays out one group in order: the store feeds the first k; each next level (k times as wide) is spread
+ * round-robin over the relay-capable members of the level before, at most k children each. Members that
+ * cannot relay (no pinned host key) are placed last, as leaves. Returns child → assignment (round-1
+ * members are absent: they substitute from the store).
+ */
+export function layoutTree(
+  members: string[],
+  k: number,
+  canRelay: (name: string) => boolean,
+): Map<string, RelayAssignment> {
+  const out = new Map<string, RelayAssignment>();
+  if (k <= 0 || members.length <= k) return out;
+  const ordered = [...members.filter(canRelay), ...members.filter((m) => !canRelay(m))];
+  let level = ordered.slice(0, k);
+  let next = k;
+  let round = 1;
+  while (next < ordered.length) {
+    const parents = level.filter(canRelay);
+    if (parents.length === 0) break; // the rest substitute from the store
+    round++;
+    const width = Math.min(parents.length * k, ordered.length - next);
+    const children = ordered.slice(next, next + width);
+    children.forEach((child, i) => out.set(child, { parent: parents[i % parents.length]!, round }));
+    next += width;
+    level = children;
+  }
+  return out;
+}
+
+/**
+ * Marks each relayed copy in `copies` with its relay parent and round (in place), and returns the trees.
+ * Only copies to an instance that substitutes from a store qualify; they are grouped by system, store
+ * and jump host (siblings behind one jump host share its internal network).
+ */
+export function planRelays(
+  hive: ResolvedHive,
+  copies: CopyStep[],
+  k: number,
+  copyId: (system: string, instance: string) => string,
+): RelayTree[] {
+  if (k <= 0 || !hive.signingKey) return [];
+  const groups = new Map<string, CopyStep[]>();
+  for (const c of copies) {
+    if (c.to.kind !== 'instance' || !c.from) continue;
+    const via = hive.instances[c.to.name]?.via ?? '';
+    const key = JSON.stringify([c.system, destinationName(c.from), via]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(c);
+  }
+  const canRelay = (name: string) => (hive.instances[name]?.hostKeys.length ?? 0) > 0;
+  const trees: RelayTree[] = [];
+  for (const group of groups.values()) {
+    const names = group.map((c) => (c.to as { name: string }).name);
+    const layout = layoutTree(names, k, canRelay);
+    if (layout.size === 0) continue;
+    const first = group[0]!;
+    const feeds = new Map<string, string[]>([[destinationName(first.from!), []]]);
+    let rounds = 1;
+    for (const c of group) {
+      const name = (c.to as { name: string }).name;
+      const a = layout.get(name);
+      const parent = a ? a.parent : destinationName(first.from!);
+      if (!feeds.has(parent)) feeds.set(parent, []);
+      feeds.get(parent)!.push(name);
+      if (!a) continue;
+      c.relay = a;
+      // Ordering only: a failed relay re-parents its children to the store, it does not skip them.
+      c.after = [...(c.after ?? []), copyId(c.system, a.parent)];
+      rounds = Math.max(rounds, a.round);
+    }
+    trees.push({
+      system: first.system,
+      store: destinationName(first.from!),
+      feeds: [...feeds].filter(([, ch]) => ch.length > 0).map(([parent, children]) => ({ parent, children })),
+      rounds,
+    });
+  }
+  return trees;
+}
+
+/** The copies again in an order where every step comes after its deps and `after` steps (stable). */
+export function orderCopies(copies: CopyStep[]): CopyStep[] {
+  const ids = new Set(copies.map((c) => c.id));
+  const placed = new Set<string>();
+  const out: CopyStep[] = [];
+  let rest = copies;
+  while (rest.length > 0) {
+    const later: CopyStep[] = [];
+    for (const c of rest) {
+      const ready = [...c.deps, ...(c.after ?? [])].every((d) => !ids.has(d) || placed.has(d));
+      if (ready) {
+        placed.add(c.id);
+        out.push(c);
+      } else later.push(c);
+    }
+    if (later.length === rest.length) throw new Error(`plan: relay copies form a cycle at ${later[0]!.id}`);
+    rest = later;
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+// The build host's push access for one run (pure): its private folder under /run (a key pair made there
+// for the run, a known_hosts pinning each destination's host keys from the inventory, an ssh_config with
+// one Host block per destination), the marked authorized_keys line that lets that key run only
+// `nix-store --serve --write` on a destination until it expires, and the fixed shell scripts that install
+// and remove them (data goes in as arguments, never into the script text). Nothing is left after the run.
+import type { ResolvedInstance } from '../inventory/types.ts';
+import { pathValue } from './config.ts';
+import { parsePublicKey } from './host-keys.ts';
+import { expiryTime } from './relay-access.ts';
+
+export const BUILD_ROOT = '/run/nix-hive-build';
+/** How long a grant is valid if the run never removes it (crash, dead host). */
+export const PUSH_GRANT_MINUTES = 30;
+
+const RUN_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function checkRunId(runId: string): string {
+  if (!RUN_RE.test(runId)) throw new TypeError(`build host: unusable run id ${JSON.stringify(runId)}`);
+  return runId;
+}
+
+export function buildHostDir(runId: string): string {
+  return `${BUILD_ROOT}/${checkRunId(runId)}`;
+}
+
+/** What every authorized_keys line of this run ends with; revoking removes the lines holding it. */
+export function pushMarker(runId: string): string {
+  return `nix-hive-build:${checkRunId(runId)}:`;
+}
+
+/** The destination's line for the build host's key: only `nix-store --serve --write`, expiring. */
+export function pushAuthorizedLine(publicKey: string, runId: string, builder: string, now: Date): string {
+  const key = parsePublicKey(publicKey);
+  if (!key) throw new TypeError(`build host ${builder} returned no ssh public key`);
+  const expiry = expiryTime(new Date(now.getTime() + PUSH_GRANT_MINUTES * 60_000));
+  return `restrict,command="nix-store --serve --write",expiry-time="${expiry}" ${key.type} ${key.blob} ${pushMarker(runId)}${builder}`;
+}
+
+/** A destination as the build host reaches it: its name (Host alias) and where it answers. */
+export interface PushTarget {
+  instance: ResolvedInstance;
+  /** The address the build host uses (the inventory's, or the jump host's side facing the build host). */
+  address: string;
+}
+
+/** known_hosts of the build host: each destination's pinned keys under its name. */
+export function pushKnownHosts(targets: PushTarget[]): string {
+  const lines: string[] = [];
+  for (const { instance } of targets) {
+    const keys = instance.hostKeys.map(parsePublicKey);
+    if (keys.length === 0 || keys.some((k) => !k))
+      throw new TypeError(`the build host pushes to ${instance.name}, which needs pinned hostKeys`);
+    for (const k of keys) lines.push(`${instance.name} ${k!.type} ${k!.blob}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The build host's ssh_config: the run's key only, pinned host keys only, no agent, no forwarding. */
+export function pushSshConfig(targets: PushTarget[], runId: string, connectTimeout: number): string {
+  const dir = buildHostDir(runId);
+  const out = [`# nix-hive ${runId}: the build host pushes to these hosts; removed after the run`];
+  for (const { instance, address } of targets) {
+    out.push(
+      `Host ${instance.name}`,
+      `  HostName ${pathValue(address)}`,
+      `  Port ${instance.port}`,
+      `  User ${instance.user}`,
+      `  HostKeyAlias ${instance.name}`,
+      `  UserKnownHostsFile ${dir}/known_hosts`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  UpdateHostKeys no',
+      `  IdentityFile ${dir}/id`,
+      '  IdentitiesOnly yes',
+      '  IdentityAgent none',
+      '  BatchMode yes',
+      '  ForwardAgent no',
+      '  ClearAllForwardings yes',
+      '  ControlMaster no',
+      '  ControlPath none',
+      `  ConnectTimeout ${connectTimeout}`,
+      '  ServerAliveInterval 10',
+      '  ServerAliveCountMax 3',
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+// Prints the public key, then the address the current ssh connection came from (the jump host's side).
+const PREPARE = [
+  'set -eu',
+  'umask 077',
+  `mkdir -p ${BUILD_ROOT}`,
+  `chmod 700 ${BUILD_ROOT}`,
+  `d=${BUILD_ROOT}/$1`,
+  'rm -rf "$d"',
+  'mkdir "$d"',
+  'ssh-keygen -q -t ed25519 -N "" -C "nix-hive-build:$1" -f "$d/id" > /dev/null',
+  'cat "$d/id.pub"',
+  'echo "${SSH_CONNECTION%% *}"',
+].join('\n');
+
+const CONFIGURE = [
+  'set -eu',
+  'umask 077',
+  `d=${BUILD_ROOT}/$1`,
+  'printf "%s" "$2" > "$d/known_hosts"',
+  'printf "%s" "$3" > "$d/ssh_config"',
+].join('\n');
+
+const CLEAR = [`rm -rf ${BUILD_ROOT}/"$1"`, `rmdir ${BUILD_ROOT} 2> /dev/null || true`].join('\n');
+
+const GRANT = [
+  'set -eu',
+  'umask 077',
+  'h=~root',
+  'mkdir -p "$h/.ssh"',
+  'f="$h/.ssh/authorized_keys"',
+  'if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi',
+  'printf "%s\\n" "$1" >> "$f"',
+].join('\n');
+
+const REVOKE = [
+  'set -eu',
+  'f=~root/.ssh/authorized_keys',
+  '[ -f "$f" ] || exit 0',
+  'grep -qF -e "$1" "$f" || exit 0',
+  't=$(mktemp "$f.XXXXXX")',
+  'grep -vF -e "$1" "$f" > "$t" || true',
+  'chmod 600 "$t"',
+  'mv -f "$t" "$f"',
+].join('\n');
+
+const ARG0 = 'nix-hive-build';
+
+/** Run on the build host: the private folder and key pair; prints the public key and the peer address. */
+export function preparePushArgv(runId: string): string[] {
+  return ['sh', '-c', PREPARE, ARG0, checkRunId(runId)];
+}
+
+/** Run on the build host: its known_hosts and ssh_config for this run. */
+export function configurePushArgv(runId: string, knownHosts: string, sshConfig: string): string[] {
+  return ['sh', '-c', CONFIGURE, ARG0, checkRunId(runId), knownHosts, sshConfig];
+}
+
+/** Run on the build host: remove the folder (the private key with it). */
+export function clearPushArgv(runId: string): string[] {
+  return ['sh', '-c', CLEAR, ARG0, checkRunId(runId)];
+}
+
+/** Run on a destination as root: append the one authorized_keys line. */
+export function grantPushArgv(line: string): string[] {
+  if (/[\r\n\0]/.test(line)) throw new TypeError('an authorized_keys line must be one line');
+  return ['sh', '-c', GRANT, ARG0, line];
+}
+
+/** Run on a destination as root: remove every line of this run. */
+export function revokePushArgv(runId: string): string[] {
+  return ['sh', '-c', REVOKE, ARG0, pushMarker(runId)];
+}

@@ -1,0 +1,136 @@
+// Issue 12, items 1, 4 and 12 off a terminal: the signal goes to the whole process group, as Ctrl-C and a
+// closed terminal send it. `deploy` stops in order on SIGINT and SIGHUP (the running activation finishes);
+// `run` reports `interrupted` with exit 130 and its remote commands are gone, and `--timeout` stops the
+// remote command too; `ssh` on SIGHUP leaves no ControlMaster, `ssh -W` jump or session folder.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { readState } from '../../lib/state/store.ts';
+import { startFleet, type Fleet } from './harness/fleet.ts';
+import { netnsPids } from './harness/dispose.ts';
+import { cliEnv, sleep, stubModule, writeStubHive } from './support/faults.ts';
+import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
+
+let fleet: Fleet;
+let env: Record<string, string>;
+let runHive: string;
+
+before(async () => {
+  fleet = await startFleet({
+    hosts: [
+      { name: 'jump', network: 'both' },
+      { name: 'a', network: 'public' },
+      { name: 'b', network: 'public' },
+      { name: 'x', network: 'internal' },
+    ],
+  });
+  env = cliEnv(fleet);
+  runHive = await writeStubHive(fleet, path.join(fleet.dir, 'run-hive'), {
+    modules: { stub: stubModule() },
+    instances: {
+      jump: { system: 'stub', host: 'jump' },
+      a: { system: 'stub', host: 'a' },
+      x: { system: 'stub', host: 'x', via: 'jump' },
+    },
+  });
+});
+after(async () => {
+  await fleet?.dispose();
+});
+
+const remote = (host: string, re: RegExp) => hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), re);
+
+async function until(what: string, ok: () => boolean, ms = 120_000): Promise<void> {
+  for (const t0 = Date.now(); !ok(); await sleep(50)) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+const row = (out: string, n: string) => out.split('\n').find((l) => l.startsWith(`${n} `)) ?? '';
+
+for (const sig of ['SIGINT', 'SIGHUP'] as const) {
+  test(`deploy, ${sig} to the process group: the running activation finishes, the rest is interrupted, exit 130`, async () => {
+    const dir = await writeStubHive(fleet, path.join(fleet.dir, `deploy-${sig}`), {
+      modules: { slow: stubModule({ delay: 4, seed: `deploy-${sig}` }) },
+      instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
+    });
+    const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env);
+    await until('the activation on a', () => remote('a', /switch-to-configuration/).length > 0);
+    run.signal(sig);
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, new RegExp(`${sig}: starting no new steps`));
+    assert.match(row(r.stdout, 'a'), /\bok\b/, r.stdout);
+    assert.match(row(r.stdout, 'b'), /\binterrupted\b/, r.stdout);
+    const state = await readState(stateFile(dir));
+    assert.equal(state.instances.a!.outcome, 'ok');
+    assert.equal(state.instances.b!.outcome, 'interrupted');
+    await assertNothingLeft(run, dir);
+  });
+
+  test(`run, ${sig} to the process group: hosts are interrupted (exit 130), their remote commands are gone`, async () => {
+    const run = startGroup(
+      nixHive('run', '-c', runHive, 'a', 'x', '--', 'sh', '-c', 'sleep 37; echo never'),
+      env,
+    );
+    await until(
+      'both remote commands',
+      // the command itself on each host (not only the shell around it)
+      () => remote('a', /^sleep 37$/).length > 0 && remote('x', /^sleep 37$/).length > 0,
+    );
+    run.signal(sig);
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(
+      r.stdout,
+      /2 hosts: 0 ok, 0 failed, 0 unreachable, 2 interrupted/,
+      `${r.stdout}\n${r.stderr}`,
+    );
+    assert.doesNotMatch(r.stdout, /unreachable:/);
+    await until(
+      'the remote commands to end',
+      () => remote('a', /sleep 37/).length + remote('x', /sleep 37/).length === 0,
+      8000,
+    );
+    await assertNothingLeft(run);
+  });
+}
+
+test('run --timeout: the host fails as timed out and its remote command (a grandchild too) is gone', async () => {
+  const run = startGroup(
+    nixHive(
+      'run',
+      '-c',
+      runHive,
+      '--timeout',
+      '1',
+      'a',
+      'x',
+      '--',
+      'sh',
+      '-c',
+      'sleep 41 & sleep 41; echo never',
+    ),
+    env,
+  );
+  const r = await run.done;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /a\s+failed: timed out after 1 s/, r.stdout);
+  assert.match(r.stdout, /x\s+failed: timed out after 1 s/, r.stdout);
+  await until(
+    'the remote commands to end',
+    () => remote('a', /sleep 41/).length + remote('x', /sleep 41/).length === 0,
+    8000,
+  );
+  await assertNothingLeft(run);
+});
+
+test('ssh through a jump host, SIGHUP to the process group: no ControlMaster, ssh -W or session folder left', async () => {
+  const run = startGroup(nixHive('ssh', '-c', runHive, 'x', '--', 'sleep', '43'), env);
+  await until('the remote command', () => remote('x', /sleep 43/).length > 0);
+  assert.ok([...run.seen.dirs].length > 0, 'the run used an ssh session');
+  run.signal('SIGHUP');
+  const r = await run.done;
+  assert.notEqual(r.code, 0);
+  await assertNothingLeft(run);
+});

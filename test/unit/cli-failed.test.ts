@@ -1,0 +1,140 @@
+// `--failed` and the one validation path, through the real CLI with a recorded hive.state: `plan --failed` and
+// `deploy --dry-run --failed` show only what failed; `deploy --failed www-1` says that www-1 did not fail and
+// which did; `--dry-run` refuses what a real run refuses; `deploy --json` with nothing to do prints a report.
+// A PATH shim records any nix or ssh call: none may happen.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
+const MODULE = path.join(ROOT, 'test/fixtures/configs/valid/modules/web.nix');
+const KEY = path.join(ROOT, 'test/fixtures/configs/valid/keys/hive.sec');
+const work = tempDir('nix-hive-failed-cli-');
+const marker = path.join(work, 'marker');
+const shim = path.join(work, 'shim');
+mkdirSync(shim);
+for (const tool of ['nix', 'nix-build', 'nix-store', 'nix-env', 'ssh', 'scp']) {
+  writeFileSync(path.join(shim, tool), `#!/bin/sh\necho "${tool} $*" >> '${marker}'\nexit 1\n`);
+  chmodSync(path.join(shim, tool), 0o755);
+}
+
+function hiveDir(name: string, instances: Record<string, unknown>, state?: unknown): string {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  const config = { signingKey: KEY, systems: { www: { modules: [MODULE] } }, instances };
+  writeFileSync(path.join(dir, 'hive.config.ts'), `export default ${JSON.stringify(config)};\n`);
+  if (state) writeFileSync(path.join(dir, 'hive.state'), JSON.stringify(state));
+  return dir;
+}
+
+const P = '/nix/store/aaaa-nixos-system-www';
+const entry = (outcome: string, extra: object = {}) => ({
+  system: 'www',
+  target: P,
+  outcome,
+  steps: {},
+  runId: 'r1',
+  at: 't',
+  ...extra,
+});
+const fleet = hiveDir(
+  'fleet',
+  {
+    portico: { system: 'www', address: '203.0.113.1' },
+    'www-1': { system: 'www', address: '10.0.0.1', via: 'portico', store: 'portico' },
+    'www-2': { system: 'www', address: '10.0.0.2', via: 'portico', store: 'portico' },
+  },
+  {
+    version: 2,
+    systems: {},
+    instances: {
+      portico: entry('skipped', { received: [P] }), // a store host that only received a copy
+      'www-1': entry('ok', { targeted: true }),
+      'www-2': entry('failed', { targeted: true, reason: 'copy refused' }),
+    },
+  },
+);
+
+function cli(dir: string, args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${shim}:${process.env.PATH}` },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const targetsLine = (out: string) => out.split('\n').find((l) => l.startsWith('targets:'));
+
+test('plan --failed and deploy --dry-run --failed show only the instance that failed', () => {
+  for (const args of [
+    ['plan', '--failed'],
+    ['deploy', '--dry-run', '--failed'],
+  ]) {
+    const r = cli(fleet, args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(targetsLine(r.stdout), 'targets: www-2', args.join(' '));
+  }
+  const all = cli(fleet, ['plan']);
+  assert.equal(targetsLine(all.stdout), 'targets: portico www-1 www-2');
+});
+
+test('deploy --failed www-1 says www-1 did not fail and names the one that did; nothing starts', () => {
+  for (const args of [
+    ['deploy', '--failed', 'www-1'],
+    ['deploy', '--dry-run', '--failed', 'www-1'],
+  ]) {
+    const r = cli(fleet, args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /none of the selected instances failed in its last deploy; the ones that did: www-2/,
+    );
+    assert.doesNotMatch(r.stderr, /records no failed instance/);
+  }
+  const both = cli(fleet, ['plan', '--failed', 'www-1', 'www-2']);
+  assert.equal(targetsLine(both.stdout), 'targets: www-2');
+  assert.match(both.stderr, /--failed: leaving out www-1: not failed in its last deploy/);
+  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
+});
+
+test('--dry-run and plan refuse what the real run refuses, with the same line', () => {
+  const cases: Array<[string[], string]> = [
+    [['--parallel', '0'], 'nix-hive: --parallel: must be a whole number ≥ 1, got "0"'],
+    [['--failed', '--no-state'], 'nix-hive: --failed: needs hive.state; drop --no-state'],
+    [
+      ['--activation-timeout', 'soon'],
+      'nix-hive: --activation-timeout: must be a whole number ≥ 1, got "soon"',
+    ],
+    [['--connect-timeout', '-1'], 'nix-hive: --connect-timeout: must be a whole number ≥ 1, got "-1"'],
+  ];
+  for (const [extra, line] of cases) {
+    for (const cmd of [['deploy'], ['deploy', '--dry-run'], ['plan']]) {
+      const r = cli(fleet, [...cmd, ...extra]);
+      assert.equal(r.code, 2, `${cmd.join(' ')} ${extra.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim(), line);
+      assert.equal(r.stdout, '');
+    }
+  }
+  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
+});
+
+test('deploy --json on an empty hive prints a report record', () => {
+  const empty = hiveDir('empty', {});
+  const r = cli(empty, ['deploy', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const report = events.find((e) => e.kind === 'report')?.report;
+  assert.ok(report, r.stdout);
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.instances, []);
+  assert.equal(existsSync(path.join(empty, 'hive.state.lock')), false);
+});
