@@ -54,6 +54,10 @@ run *args:
 import *args:
     npx zx tasks/import.mjs "$@"
 
+# Re-send keys without a deploy (e.g. after a reboot emptied /run/keys): `just upload-keys @web`.
+upload-keys *args:
+    npx zx tasks/upload-keys.mjs "$@"
+
 # Bring up a local demo fleet (root) and deploy example/ to it.
 demo *args:
     npx zx tasks/demo.mjs "$@"

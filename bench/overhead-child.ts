@@ -78,5 +78,5 @@ async function once(view: { sink: EventSink; close(): Promise<void> } | undefine
 
 await once(undefined); // warm-up: JIT and module caches, not counted
 const bare = await once(undefined);
-const listr = await once(listrRenderer());
+const listr = await once(await listrRenderer());
 await writeFile(out, JSON.stringify({ n, steps: bare.events, bare, listr }));

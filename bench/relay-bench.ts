@@ -216,7 +216,7 @@ export function relaySection(r: RelayBenchResults): string {
       'same',
     ]),
     row([
-      'per hop (slowest round) / per instance (star)',
+      'time per instance (star); per round, the slowest (relay)',
       seconds(r.starPerInstanceMs),
       seconds(r.perHopMs),
       '',

@@ -8,6 +8,8 @@ import { mib, ratio, seconds } from './stats.ts';
 import { VARIANT_LABEL, VARIANTS } from './variants.ts';
 import type { Prepared } from './fleet-bench.ts';
 import { relayHeadlineRows, relaySection, type RelayBenchResults } from './relay-bench.ts';
+import { cliHeadlineRows, cliSection, type StartupResults } from './cli-startup.ts';
+import { compressHeadlineRows, compressSection, type CompressBenchResults } from './compress-bench.ts';
 
 export interface BenchResults {
   machine: Machine;
@@ -16,6 +18,8 @@ export interface BenchResults {
   argv: string[];
   fleet?: { prepared: Prepared; figures: FleetFigures };
   relay?: RelayBenchResults;
+  compress?: CompressBenchResults;
+  cli?: StartupResults;
   scale?: ScaleResults;
   overhead?: OverheadResults;
   importNote?: string;
@@ -241,6 +245,8 @@ export function headlineTable(r: BenchResults): string {
       );
   }
   if (r.relay) rows.push(...relayHeadlineRows(r.relay).map((x) => only(x[0]!, x[1]!, x[2]!)));
+  if (r.compress) rows.push(...compressHeadlineRows(r.compress).map((x) => only(x[0]!, x[1]!, x[2]!)));
+  if (r.cli) rows.push(...cliHeadlineRows(r.cli).map((x) => only(x[0]!, x[1]!, x[2]!)));
   const s = r.scale;
   if (s) {
     const at = (n: number) => s.rows.find((x) => x.n === n);
@@ -303,6 +309,8 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   if (r.fleet) parts.push(fleetSection(r.fleet.prepared, r.fleet.figures));
   if (r.relay) parts.push(relaySection(r.relay));
+  if (r.compress) parts.push(compressSection(r.compress));
+  if (r.cli) parts.push(cliSection(r.cli));
   if (r.scale) parts.push(scaleSection(r.scale));
   if (r.overhead) parts.push(overheadSection(r.overhead));
   parts.push('## Inventory import', '', r.importNote ?? 'not run', '');

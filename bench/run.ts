@@ -5,7 +5,8 @@
 //   --sizes a,b,c     synthetic inventory sizes (1000,10000,50000)
 //   --overhead N      synthetic instances for the overhead section (2000)
 //   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
-//   --only LIST       some of fleet,scale,overhead,import      --out DIR         where results go (bench/)
+//   --only LIST       some of cli,fleet,compress,relay,scale,overhead,import   --out DIR   where results go (bench/)
+//   --starts N        CLI start-up: starts per command (10)
 //   --host-mbit N     every host's NIC in the relay section (100)   --relay-fanout K  the tree's k (4)
 //   --relay-rounds N  star/relay pairs in the relay section (2)
 //   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
@@ -23,10 +24,12 @@ import { describeMachine } from './machine.ts';
 import { overhead } from './overhead.ts';
 import { planScale } from './plan-scale.ts';
 import { relayBench } from './relay-bench.ts';
+import { cliStartup } from './cli-startup.ts';
+import { compressBench } from './compress-bench.ts';
 import { renderMarkdown, type BenchResults } from './report.ts';
 import { seconds } from './stats.ts';
 
-const SECTIONS = ['fleet', 'relay', 'scale', 'overhead', 'import'] as const;
+const SECTIONS = ['cli', 'fleet', 'compress', 'relay', 'scale', 'overhead', 'import'] as const;
 const NIX_ENV = {
   // Not Debian's /etc/nix/nix.conf (absent without nix-setup-systemd): no substituters, no sandbox.
   NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\nconnect-timeout = 5\n',
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     'host-mbit': { type: 'string', default: '100' },
     'relay-fanout': { type: 'string', default: '4' },
     'relay-rounds': { type: 'string', default: '2' },
+    starts: { type: 'string', default: '10' },
   },
 });
 const int = (name: keyof typeof values) => {
@@ -112,6 +116,9 @@ const section = async (name: (typeof SECTIONS)[number], fn: () => Promise<void>)
 };
 
 try {
+  await section('cli', async () => {
+    results.cli = await cliStartup(int('starts'), log);
+  });
   await section('fleet', async () => {
     requireRoot();
     const shape = {
@@ -137,6 +144,15 @@ try {
     const o = { mbit: int('host-mbit'), fanout: int('relay-fanout'), rounds: int('relay-rounds'), log };
     results.relay = await relayBench(prepared, o);
     results.notes.push(...results.relay.failures);
+  });
+  await section('compress', async () => {
+    requireRoot();
+    const shape = {
+      internal: int('internal'),
+      payload: String(values.payload),
+      payloadPaths: int('payload-paths'),
+    };
+    results.compress = await compressBench(workDir, shape, NIX_ENV, log);
   });
   await section('scale', async () => {
     const sizes = String(values.sizes).split(',').map(Number);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The nix-hive bin: loads the TypeScript sources through tsx (no build step) and runs the CLI.
-import { register } from 'tsx/esm/api';
+// The nix-hive bin: runs the compiled CLI (dist/, rebuilt first when any source changed; the TypeScript
+// sources through tsx when it cannot be built). See scripts/dist.mjs.
+import { loadMain } from '../scripts/dist.mjs';
 
-register();
-const { main } = await import('../lib/cli/main.ts');
+const main = await loadMain();
 process.exitCode = await main(process.argv.slice(2));

@@ -16,6 +16,8 @@ interface Fleet {
   nixpkgs: string;
   clientKey: string;
   signingKey?: string;
+  /** portico's substituter private key (`just demo` makes one per fleet). */
+  substituterKey?: string;
   hosts: Record<string, FleetHost>;
 }
 
@@ -33,6 +35,19 @@ const fleetAddresses: Record<string, InstanceOverride> = Object.fromEntries(
   ]),
 );
 
+/**
+ * The hosts behind portico log in to it with this key to substitute (behind-portico.nix). It is a secret, so
+ * it never goes through the Nix store: nix-hive uploads it before their copy and activation. Not in the repo:
+ * `just demo` makes one per fleet; for a real fleet, point `file` (or a `command` such as `pass show …`) at yours.
+ */
+const porticoSubstituter = {
+  'portico-substituter': {
+    file: fleet?.substituterKey ?? './keys/portico-substituter',
+    path: '/etc/nix/portico-substituter',
+    mode: '0600',
+  },
+};
+
 export default defineHive({
   paths: { nixpkgs: fleet?.nixpkgs ?? 'channel:nixos-24.11' },
   // Demo-only key pair (see README.md); a fleet file may name its own.
@@ -43,8 +58,8 @@ export default defineHive({
   },
   systems: {
     portico: { modules: ['./modules/portico.nix'] },
-    www: { modules: ['./modules/www.nix'] },
-    storage: { modules: ['./modules/storage.nix'] },
+    www: { modules: ['./modules/www.nix'], keys: porticoSubstituter },
+    storage: { modules: ['./modules/storage.nix'], keys: porticoSubstituter },
   },
   // Placeholder addresses (RFC 5737 / private) unless a fleet file overrides them.
   instances: {

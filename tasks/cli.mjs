@@ -1,9 +1,7 @@
-// Shared glue for the thin zx task scripts: load the TypeScript core through tsx and run one
-// nix-hive command with the script's own arguments, exactly as the bin would.
-import { register } from 'tsx/esm/api';
+// Shared glue for the thin zx task scripts: load the CLI exactly as the bin does (the compiled bundle,
+// rebuilt when stale; see scripts/dist.mjs) and run one nix-hive command with the script's own arguments.
 import { fileURLToPath } from 'node:url';
-
-register();
+import { loadMain } from '../scripts/dist.mjs';
 
 /** The arguments given after the task script's path (`npx zx tasks/deploy.mjs portico '*'`). */
 export function scriptArgs(scriptUrl) {
@@ -14,6 +12,6 @@ export function scriptArgs(scriptUrl) {
 
 /** Run `nix-hive <command> …args` and set the exit code. */
 export async function runCommand(command, scriptUrl) {
-  const { main } = await import('../lib/cli/main.ts');
+  const main = await loadMain();
   process.exitCode = await main([command, ...scriptArgs(scriptUrl)]);
 }

@@ -2,9 +2,11 @@
 // `just demo`: bring up a local demo fleet as root (portico as jump box and store host; www-1..3 and
 // storage behind it, substituting from portico and trusting the example's demo key), write
 // example/.demo/fleet.json for example/hive.config.ts (env NIX_HIVE_FLEET), and keep it running.
+// The hosts behind portico log in to it to substitute with portico's substituter key only (their own
+// ssh key is removed): a fresh pair per fleet, which the deploy delivers to them as a nix-hive key.
 import { register } from 'tsx/esm/api';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, copyFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
@@ -37,11 +39,13 @@ if (missing.length > 0) {
 let up;
 if (existsSync(statePath)) {
   const state = JSON.parse(await readFile(statePath, 'utf8'));
-  if (existsSync(state.dir) && state.nixEnv) {
+  const fleetJson = `${demoDir}/fleet.json`;
+  const wired = existsSync(fleetJson) && JSON.parse(await readFile(fleetJson, 'utf8')).substituterKey;
+  if (existsSync(state.dir) && state.nixEnv && wired) {
     console.log(`demo: the demo fleet ${state.runId} is already up (${state.dir}); deploying to it again`);
     up = state;
   } else if (existsSync(state.dir)) {
-    // A fleet from an older demo that did not record its nix settings: replace it.
+    // A fleet from an older demo (no nix settings recorded, or no substituter key): replace it.
     const { disposeRecorded } = await import('../test/fleet/harness/fleet.ts');
     await disposeRecorded(state.dir);
   }
@@ -55,7 +59,7 @@ async function startDemoFleet() {
   const hivePub = (await readFile(`${repo}/example/keys/hive.pub`, 'utf8')).trim();
   const behindPortico = (h) =>
     [
-      `substituters = ssh://root@${h.portico.internalAddress}`,
+      `substituters = ssh://root@${h.portico.internalAddress}?ssh-key=/etc/nix/portico-substituter`,
       `trusted-public-keys = ${hivePub}`,
       'require-sigs = true',
     ].join('\n');
@@ -75,6 +79,12 @@ async function startDemoFleet() {
 
   await mkdir(demoDir, { recursive: true });
   await fleet.writeInventoryJson(`${demoDir}/fleet.json`);
+  // portico's substituter key: portico authorizes it for `nix-store --serve` only; the hosts behind it
+  // lose their own ssh key, so they can substitute only once the deploy has delivered this one.
+  const { addPorticoSubstituterKey } = await import('../test/fleet/support/substituter-key.ts');
+  await addPorticoSubstituterKey(fleet, `${demoDir}/fleet.json`, demoDir);
+  for (const name of ['www-1', 'www-2', 'www-3', 'storage'])
+    await rm(`${fleet.hosts[name].dir}/root/.ssh/id_ed25519`, { force: true });
   await copyFile(fleet.sshConfig, `${demoDir}/ssh_config`);
   const state = {
     runId: fleet.runId,
@@ -97,7 +107,9 @@ async function startDemoFleet() {
     const via = h.publicAddress ? '' : ', reached through portico, substitutes from it';
     console.log(`  ${h.name.padEnd(8)} ${where}${leg}${via}`);
   }
-  console.log(`  wrote ${rel(demoDir)}/fleet.json (addresses, pinned host keys, stub nixpkgs, client key)`);
+  console.log(
+    `  wrote ${rel(demoDir)}/fleet.json (addresses, pinned host keys, stub nixpkgs, client key, portico's substituter key)`,
+  );
   console.log(`  try:  ssh -F ${rel(demoDir)}/ssh_config www-1 hostname`);
   console.log(`  use:  NIX_HIVE_FLEET=${rel(demoDir)}/fleet.json npx nix-hive build -c example`);
   return state;

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. The unit suite
-// runs with a private TMPDIR that must be empty afterwards (but for tsx's compile cache): a test (or the code under test) that leaves a temp
-// file or folder behind fails the run, naming it.
+// Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. Builds the
+// compiled CLI first (the bin would rebuild a stale one anyway; once here, not in every test's first start).
+// The unit suite runs with a private TMPDIR that must be empty afterwards (but for tsx's compile cache): a
+// test (or the code under test) that leaves a temp file or folder behind fails the run, naming it.
 import { globby } from 'globby';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { buildDist, isFresh } from '../scripts/dist.mjs';
+
+if (!isFresh()) await buildDist();
 
 const suite = process.argv[2] ?? 'unit';
 const files = await globby([`test/${suite}/**/*.test.ts`]);
@@ -13,7 +18,11 @@ if (files.length === 0) {
   console.error(`no test files under test/${suite}/`);
   process.exit(1);
 }
-const extra = suite === 'fleet' ? ['--test-concurrency=1'] : [];
+// Unit test files mostly wait on child processes: two at a time even on 2 CPUs (node's default there is one).
+const extra =
+  suite === 'fleet'
+    ? ['--test-concurrency=1']
+    : [`--test-concurrency=${Math.max(2, availableParallelism())}`];
 // Short, without spaces: ssh control sockets live under it.
 const tmp = suite === 'unit' ? mkdtempSync('/tmp/nht-') : undefined;
 const r = spawnSync(

@@ -3,6 +3,7 @@
 // file writable, so bad input, a locked or an unwritable state stop the run before anything starts.
 import { InputError, inputError, StateError } from '../errors.ts';
 import { didYouMean } from '../inventory/did-you-mean.ts';
+import { signingKeyFileProblem } from '../inventory/file-checks.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { GOALS, isGoal, type Goal } from '../nix/goal.ts';
 import { lockState, type StateLock } from '../state/lock.ts';
@@ -32,7 +33,7 @@ export interface DeploySetupFlags extends ConfigOptions, SkipOptions {
 
 export interface DeploySetup {
   goal: Goal;
-  skip: { build: boolean; copy: boolean; activate: boolean };
+  skip: { build: boolean; copy: boolean; activate: boolean; keys: boolean };
   allowDirect: boolean;
   parallel: number;
   storeFanout: number;
@@ -79,7 +80,12 @@ export async function prepareDeploy(
 ): Promise<DeploySetup> {
   const parsed = {
     goal: parseGoal(flags.goal),
-    skip: { build: skips(flags, 'build'), copy: skips(flags, 'copy'), activate: skips(flags, 'activate') },
+    skip: {
+      build: skips(flags, 'build'),
+      copy: skips(flags, 'copy'),
+      activate: skips(flags, 'activate'),
+      keys: skips(flags, 'keys'),
+    },
     allowDirect: Boolean(flags.allowDirect),
     parallel: parseCount('--parallel', flags.parallel),
     storeFanout: parseCount('--store-fanout', flags.storeFanout),
@@ -90,6 +96,7 @@ export async function prepareDeploy(
   if (flags.failed && flags.state === false)
     throw inputError('--failed', 'needs hive.state; drop --no-state');
   const { hive, targets } = await loadSelection(flags, patterns);
+  if (runId) refuseMissingSigningKey(hive);
   const file = statePath(flags, hive);
   const flag = typeof flags.state === 'string' ? '--state' : 'hive.state';
   const { state, lock } = runId
@@ -111,6 +118,18 @@ export async function prepareDeploy(
     await lock?.release();
     throw e;
   }
+}
+
+/**
+ * A real run signs: a signing key file that is missing or not a key, or an unset `{ env }`, stops it before
+ * anything starts (the commands that do not sign never look). A `{ command }` runs when the first sign step does.
+ */
+function refuseMissingSigningKey(hive: ResolvedHive): void {
+  const problem = signingKeyFileProblem(hive);
+  if (problem) throw new InputError([problem]);
+  const k = hive.signingKey;
+  if (k?.kind === 'env' && !process.env[k.env]?.trim())
+    throw inputError('signingKey.env', `the environment variable ${k.env} is not set`);
 }
 
 /**

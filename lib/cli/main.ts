@@ -1,5 +1,6 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
 // errors into printed lines and exit codes (each error class carries its own: lib/errors.ts).
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../errors.ts';
 import { commands } from './commands/index.ts';
@@ -8,11 +9,20 @@ import { guardOutput } from './output-guard.ts';
 export function buildProgram(): Command {
   const program = new Command('nix-hive')
     .description('Deploy NixOS to fleets: build once, push through store hosts, activate in order.')
+    .version(packageVersion(), '-V, --version', 'print the nix-hive version')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   for (const register of commands) register(program);
   return program;
+}
+
+/** The `version` of this package's package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */

@@ -6,13 +6,16 @@ import { InputError } from '../errors.ts';
 import { loadHive, selectTargets } from '../inventory/index.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { didYouMean } from '../inventory/did-you-mean.ts';
+import { signingKeyOverride } from '../inventory/signing-key.ts';
 import { applyBuildHost, refuseBuildHost } from './build-host-flag.ts';
 
-export const STEPS = ['build', 'copy', 'activate'] as const;
+export const STEPS = ['build', 'copy', 'activate', 'keys'] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface ConfigOptions {
   config?: string;
+  /** `--signing-key <file>` (deploy, plan, build). */
+  signingKey?: string;
   /** `--build-host`: overrides every system's `build.host`. */
   buildHost?: string;
 }
@@ -41,6 +44,14 @@ export function parseSteps(value: string, previous: Set<Step> | undefined): Set<
   return out;
 }
 
+/** `--signing-key <file>`: beats NIX_HIVE_SIGNING_KEY, which beats the config's signingKey. */
+export function addSigningKeyOption(cmd: Command): Command {
+  return cmd.option(
+    '--signing-key <file>',
+    'the Nix secret key file that signs pushed paths (default: $NIX_HIVE_SIGNING_KEY, then the config)',
+  );
+}
+
 export function addSkipOption(cmd: Command): Command {
   return cmd.option('--no <steps>', `steps to skip, a comma list of ${STEPS.join(', ')}`, parseSteps);
 }
@@ -54,7 +65,8 @@ export async function loadSelection(
   options: ConfigOptions,
   patterns: string[],
 ): Promise<{ hive: ResolvedHive; targets: string[] }> {
-  const hive = await loadHive(options.config);
+  const signingKey = signingKeyOverride(options.signingKey, process.env.NIX_HIVE_SIGNING_KEY);
+  const hive = await loadHive(options.config, { signingKey });
   if (options.buildHost !== undefined) applyBuildHost(hive, options.buildHost);
   const targets = selectTargets(hive, patterns);
   refuseBuildHost(hive, targets);

@@ -6,7 +6,7 @@
 // deployer's uplink. For the pushes the build host gets a key pair made there for the run, each destination
 // a marked, expiring authorized_keys line for it (only `nix-store --serve --write`), and the build host a
 // known_hosts pinning the destinations' keys from the inventory; all of it is removed after the run.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checked } from '../exec/spawn.ts';
@@ -41,6 +41,7 @@ import {
   type PushTarget,
 } from '../ssh/build-host-access.ts';
 import { SSH_DEFAULTS } from '../ssh/config.ts';
+import { buildHostOf } from '../plan/build-host.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
 
@@ -125,7 +126,9 @@ export async function substituteOnInstance(
 /** Signs on the build host: the key goes over the open connection as stdin, never onto its disk. */
 export async function signOnHost(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
   const host = step.on!;
-  const key = await readFile(ctx.hive.signingKey!, 'utf8');
+  if (!ctx.signingKey) throw new HostError('signing requested but the hive has no signingKey');
+  const key = await ctx.signingKey.secret();
+  ctx.publicKey ??= await ctx.signingKey.publicKey();
   const r = await ctx.remote(host, signOnHostArgv(outPathOf(ctx, step.system)), {
     root: true,
     input: key,
@@ -148,10 +151,9 @@ export class BuildHostPushes {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Pushes the step's closure from its build host (`copy www builder → portico`). */
-  async push(step: CopyStep, substitute: boolean, io: StepIO): Promise<void> {
+  /** Pushes the step's closure from its build host (`copy www builder → portico`, or a direct push). */
+  async push(step: CopyStep, substitute: boolean, io: StepIO, host = step.by!): Promise<void> {
     const { ctx } = this;
-    const host = step.by!;
     const outPath = outPathOf(ctx, step.system);
     let to: { alias: string } | { uri: string };
     if (step.to.kind === 'instance') {
@@ -180,11 +182,17 @@ export class BuildHostPushes {
         if (r.exitCode !== 0) throw new HostError(`no push key on ${host}: ${lastLine(r.stderr)}`);
         const [publicKey = '', peer = ''] = r.stdout.trim().split('\n');
         const via = ctx.hive.instances[host]!.via;
-        const dests = new Set(
-          ctx.plan.steps.flatMap((s) =>
-            s.kind === 'copy' && s.by === host && s.to.kind === 'instance' ? [s.to.name] : [],
-          ),
-        );
+        // Every destination it pushes to, and those it may push to directly (`--allow-direct`) when pinned.
+        const dests = new Set<string>();
+        for (const s of ctx.plan.steps) {
+          if (s.kind !== 'copy' || s.to.kind !== 'instance') continue;
+          if (s.by === host) dests.add(s.to.name);
+          else if (
+            buildHostOf(ctx.hive, s.system) === host &&
+            ctx.hive.instances[s.to.name]!.hostKeys.length > 0
+          )
+            dests.add(s.to.name);
+        }
         // The build host reaches its own jump host at the address the jump host reached it from.
         const targets: PushTarget[] = [...dests].map((d) => ({
           instance: ctx.hive.instances[d]!,

@@ -17,6 +17,7 @@ export interface RolloutOptions {
   /** Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. */
   reboot?: { timeoutS: number };
 }
+import type { HiveSigningKey } from './signing-key.ts';
 import type { RelayRun } from './relay.ts';
 import type { BuildHostPushes } from './build-host.ts';
 
@@ -25,8 +26,8 @@ export interface RemoteRunOptions {
   signal?: AbortSignal;
   /** Run as root: through sudo when the instance's user is not root. */
   root?: boolean;
-  /** Text for the remote command's stdin (e.g. a key streamed to the build host). */
-  input?: string;
+  /** Text or bytes for the remote command's stdin (a key streamed to the build host, a key upload). */
+  input?: string | Uint8Array;
   timeoutMs?: number;
 }
 
@@ -57,8 +58,10 @@ export interface DeployContext {
   gcrootDir: string;
   /** Filled by the build step. */
   built: Map<string, BuiltSystem>;
-  /** `name:base64` public key of the hive's signing key, when signing. */
+  /** `name:base64` public key of the hive's signing key: set by the first sign step. */
   publicKey: string | undefined;
+  /** The hive's signing key, read only by the steps that sign. */
+  signingKey: HiveSigningKey | undefined;
   /** Push directly when a dependent is not wired to substitute from its store. */
   allowDirect: boolean;
   /** The cache of earlier runs, when one is used. */

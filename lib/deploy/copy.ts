@@ -4,6 +4,7 @@
 import { checked } from '../exec/spawn.ts';
 import { HostError } from '../errors.ts';
 import { copyArgv, hasPathArgv, instanceStoreUri } from '../nix/argv.ts';
+import { compressCopy } from './compress.ts';
 import type { CopyStep, Destination } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import { stateSaysReceived } from '../state/record.ts';
@@ -66,12 +67,14 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
     await ctx.buildHost.push(step, substitute, io);
     return ctx.relay?.holds(step.system, destinationName(step.to));
   }
-  if (substitute && step.to.kind === 'instance' && buildHostOf(ctx.hive, step.system) !== undefined) {
-    await substituteOnInstance(ctx, step.to.name, outPath, io);
+  const builtOn = buildHostOf(ctx.hive, step.system);
+  if (builtOn !== undefined && step.to.kind === 'instance') {
+    if (substitute) await substituteOnInstance(ctx, step.to.name, outPath, io);
+    else await ctx.buildHost!.push(step, false, io, builtOn);
     return ctx.relay?.holds(step.system, step.to.name);
   }
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
-  const argv = copyArgv(storeUri(step.to), outPath, substitute);
+  const argv = copyArgv(storeUri(step.to), outPath, substitute, compressCopy(ctx.hive, step));
   // Nix on the destination refuses a substitute signed by no key it trusts, then takes the path from here.
   let refused = 0;
   await checked(ctx.spawn, argv.command, argv.args, {

@@ -1,20 +1,19 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checked, spawnProcess, type Spawner } from '../exec/spawn.ts';
+import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
-import { publicKeyArgv } from '../nix/argv.ts';
 import type { Goal } from '../nix/goal.ts';
 import { planDeploy } from '../plan/plan.ts';
 import { describeStep } from '../plan/render.ts';
-import type { Step } from '../plan/types.ts';
+import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
 import type { DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './transport.ts';
+import { compressedHosts } from './compress.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
@@ -26,10 +25,11 @@ import { StateRecorder } from '../state/record.ts';
 import type { RolloutOptions } from './context.ts';
 import type { WaveOptions } from '../plan/waves.ts';
 import { WaveGate } from './wave-gate.ts';
+import { HiveSigningKey } from './signing-key.ts';
 
 export interface DeployOptions {
   goal: Goal;
-  skip: { build: boolean; copy: boolean; activate: boolean };
+  skip: { build: boolean; copy: boolean; activate: boolean; keys?: boolean };
   allowDirect: boolean;
   /** Concurrency per phase (copies, activations). */
   parallel: number;
@@ -55,6 +55,8 @@ export interface DeployOptions {
   waves?: WaveOptions;
   /** Options of the generated ssh session (ConnectTimeout, ServerAlive…). */
   ssh?: Omit<SshSessionOptions, 'spawn'>;
+  /** Run this plan instead of planning a deploy (upload-keys runs a plan of keys steps only). */
+  plan?: Plan;
   /** Opens the transport to instances; defaults to the generated ssh session. */
   connect?: (
     hive: ResolvedHive,
@@ -72,24 +74,9 @@ export function newRunId(now = new Date()): string {
   return `${time}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function hivePublicKey(
-  spawn: Spawner,
-  keyFile: string,
-  env?: Record<string, string | undefined>,
-): Promise<string> {
-  const secret = await readFile(keyFile, 'utf8');
-  const argv = publicKeyArgv();
-  const r = await checked(spawn, argv.command, argv.args, {
-    input: secret,
-    env,
-    what: 'nix key convert-secret-to-public',
-  });
-  return r.stdout.trim();
-}
-
 function stepTarget(step: Step): string | undefined {
   if (step.kind === 'copy') return destinationName(step.to);
-  if (step.kind === 'activate') return step.instance;
+  if (step.kind === 'activate' || step.kind === 'keys') return step.instance;
   return undefined;
 }
 
@@ -107,6 +94,8 @@ function blame(step: Step, dependent: Step): string {
     }
     case 'activate':
       return step.instance;
+    case 'keys':
+      return `keys of ${step.instance}`;
   }
 }
 
@@ -120,13 +109,15 @@ export async function deploy(
   const signal = options.signal ?? new AbortController().signal;
   const runId = options.runId ?? newRunId();
   const logDir = path.join(hive.root, '.hive', 'logs', runId);
-  const plan = planDeploy(hive, targets, {
-    goal: options.goal,
-    skip: options.skip,
-    allowDirect: options.allowDirect,
-    waves: options.waves,
-    relayFanout: options.relayFanout,
-  });
+  const plan =
+    options.plan ??
+    planDeploy(hive, targets, {
+      goal: options.goal,
+      skip: options.skip,
+      allowDirect: options.allowDirect,
+      relayFanout: options.relayFanout,
+      waves: options.waves,
+    });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
   const nixEnv = options.nixEnv ?? {};
@@ -136,12 +127,13 @@ export async function deploy(
   const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
   const targetSet = new Set(plan.targets);
   for (const t of plan.targets) recorder?.started(t, hive.instances[t]!.system);
-  const publicKey = hive.signingKey ? await hivePublicKey(spawn, hive.signingKey, nixEnv) : undefined;
+  const signingKey = hive.signingKey && new HiveSigningKey(hive.signingKey, spawn, hive.root, nixEnv);
   const needsHosts = plan.steps.some(
-    (s) => s.kind === 'copy' || s.kind === 'activate' || (s.kind === 'build' && s.on),
+    (s) => s.kind === 'copy' || s.kind === 'activate' || s.kind === 'keys' || (s.kind === 'build' && s.on),
   );
   const connect = options.connect ?? sshTransport;
-  const transport = needsHosts ? await connect(hive, spawn, options.ssh) : undefined;
+  const compressed = compressedHosts(hive, plan.steps);
+  const transport = needsHosts ? await connect(hive, spawn, { ...options.ssh, compressed }) : undefined;
   let relay: RelayRun | undefined;
   let buildHost: BuildHostPushes | undefined;
   let flushed = false;
@@ -158,7 +150,8 @@ export async function deploy(
       nixEnv,
       gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
       built: new Map(),
-      publicKey,
+      publicKey: undefined,
+      signingKey,
       allowDirect: options.allowDirect,
       state: options.state,
       recorder,
@@ -171,7 +164,7 @@ export async function deploy(
     };
     const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
-    if (plan.steps.some((s) => s.kind === 'copy' && s.by))
+    if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
       if (e.kind === 'step-end') gate?.ended(stepsById.get(e.step)!, e.outcome);

@@ -5,6 +5,7 @@
 // again: its children are re-parented to their store. All access is removed after the run.
 import { SSH_DEFAULTS } from '../ssh/config.ts';
 import { SshError } from '../errors.ts';
+import { hasPathArgv } from '../nix/argv.ts';
 import { relayPullArgv } from '../nix/relay-argv.ts';
 import type { CopyStep } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -19,13 +20,10 @@ import {
   revokeArgv,
   type RelaySshOptions,
 } from '../ssh/relay-access.ts';
-import type { DeployContext } from './context.ts';
+import { compressLeg, copyCompressMode } from './compress.ts';
+import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
 import type { StepIO } from './run-dag.ts';
-
-/** Failures that say the parent cannot serve (rather than the child cannot take): stop using it. */
-const PARENT_AT_FAULT =
-  /ssh|connect|Connection|Permission denied|Host key|REMOTE HOST IDENTIFICATION|closed|Broken pipe|lacks a valid signature|not signed|unexpected end-of-file|protocol/i;
 
 const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
 
@@ -90,20 +88,24 @@ export class RelayRun {
     this.warmed.add(step.system);
     for (const [key, kids] of this.children) {
       const [system, parent] = [key.slice(0, key.indexOf('>')), key.slice(key.indexOf('>') + 1)];
-      if (system === step.system) for (const c of kids) this.prepare(c, parent).catch(() => {});
+      if (system !== step.system) continue;
+      const outPath = outPathOf(this.ctx, system);
+      for (const c of kids) this.prepare(c, parent, outPath).catch(() => {});
     }
   }
 
   /** Key pair on the child, grant on the parent; once per child. Rejects with [why, parent at fault]. */
-  private prepare(child: string, parent: string): Promise<void> {
+  private prepare(child: string, parent: string, outPath: string): Promise<void> {
     let p = this.preparing.get(child);
-    if (!p) this.preparing.set(child, (p = this.doPrepare(child, parent)));
+    if (!p) this.preparing.set(child, (p = this.doPrepare(child, parent, outPath)));
     return p;
   }
 
-  private async doPrepare(child: string, parent: string): Promise<void> {
+  private async doPrepare(child: string, parent: string, outPath: string): Promise<void> {
     const { ctx } = this;
     const parentInst = ctx.hive.instances[parent]!;
+    // A child that has the closure already needs no access (its copy step will say so).
+    if ((await ctx.remote(child, hasPathArgv(outPath))).exitCode === 0) return;
     // A child that does not trust the hive key would refuse every path: not the relay's fault.
     if (ctx.publicKey && !(await remoteSettings(ctx, child, NO_IO)).trustedKeys.includes(ctx.publicKey))
       throw new RelayFailure(`${child} does not trust the hive key`, false);
@@ -155,7 +157,7 @@ export class RelayRun {
       return fallBack('it does not hold the closure (its own copy did not succeed)', true);
     try {
       try {
-        await this.prepare(child, parent);
+        await this.prepare(child, parent, outPath);
       } catch (e) {
         if (e instanceof RelayFailure) return fallBack(e.message, e.parentAtFault);
         throw e;
@@ -165,7 +167,8 @@ export class RelayRun {
         `nix-hive: ${child} pulls ${outPath} from relay ${parent} (read-only, signatures required)`,
       );
       const lines: string[] = [];
-      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath), {
+      const compress = compressLeg(copyCompressMode(ctx.hive, step), 'internal');
+      const r = await ctx.remote(child, relayPullArgv(ctx.runId, outPath, compress), {
         signal: io.signal,
         root: true,
         onLine: (stream, l) => {
@@ -176,7 +179,9 @@ export class RelayRun {
       if (r.exitCode === 0) return true;
       const why =
         lines.filter((l) => /error|refus|lacks|not signed|ssh/i.test(l)).pop() ?? lastLine(r.stderr);
-      return fallBack(`the pull failed: ${why || `exit ${r.exitCode}`}`, PARENT_AT_FAULT.test(r.stderr));
+      // Whatever broke the pull (the relay died, served a path its child refused, …), the safe side is not
+      // to use this relay again in the run: its other children take the store's way at once.
+      return fallBack(`the pull failed: ${why || `exit ${r.exitCode}`}`, true);
     } finally {
       if (this.prepared.has(child)) {
         const done = await ctx

@@ -4,7 +4,7 @@ import type { ResolvedHive } from '../inventory/types.ts';
 import type { Plan } from '../plan/types.ts';
 import type { DeployReport, InstanceReport, StepSummary } from '../progress/events.ts';
 
-/** Per instance: the first of its steps (build, sign, copy, activate) that did not succeed decides. */
+/** Per instance: the first of its steps (build, sign, keys, copy, activate, post keys) that did not succeed decides. */
 export function buildReport(
   hive: ResolvedHive,
   plan: Plan,
@@ -13,7 +13,14 @@ export function buildReport(
 ): DeployReport {
   const instances: InstanceReport[] = plan.targets.map((name) => {
     const system = hive.instances[name]!.system;
-    const ids = [`build:${system}`, `sign:${system}`, `copy:${system}>${name}`, `activate:${name}`];
+    const ids = [
+      `build:${system}`,
+      `sign:${system}`,
+      `keys:${name}`,
+      `copy:${system}>${name}`,
+      `activate:${name}`,
+      `keys:${name}:post`,
+    ];
     const mine = ids.map((id) => results.get(id)).filter((r): r is StepSummary => r !== undefined);
     const bad = mine.find((r) => r.outcome !== 'ok');
     const durationMs = mine.filter((r) => r.target === name).reduce((t, r) => t + r.durationMs, 0);

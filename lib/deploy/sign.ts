@@ -1,8 +1,8 @@
 // The sign step: signs a system's whole closure with the hive's key (`nix store sign --recursive`), so
-// instances behind a store accept it as a substitute.
+// instances behind a store accept it as a substitute. The key is read here, on first use, and never earlier.
 import { checked } from '../exec/spawn.ts';
 import { inputError } from '../errors.ts';
-import { signArgv } from '../nix/argv.ts';
+import { signArgv, signFromStdinArgv } from '../nix/argv.ts';
 import type { SignStep } from '../plan/types.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
@@ -10,10 +10,15 @@ import { signOnHost } from './build-host.ts';
 
 export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
   if (step.on) return signOnHost(ctx, step, io);
-  const key = ctx.hive.signingKey;
+  const key = ctx.signingKey;
   if (!key) throw inputError('signingKey', 'signing requested but the hive has no signingKey');
-  const argv = signArgv(key, outPathOf(ctx, step.system));
+  const material = await key.load();
+  ctx.publicKey ??= await key.publicKey();
+  const argv = material.input
+    ? signFromStdinArgv(outPathOf(ctx, step.system))
+    : signArgv(material.keyFile, outPathOf(ctx, step.system));
   await checked(ctx.spawn, argv.command, argv.args, {
+    ...(material.input ? { input: material.input } : {}),
     onLine: io.log,
     signal: io.signal,
     env: ctx.nixEnv,

@@ -1,5 +1,6 @@
 // Dispatches each plan step to its executor, one file per step kind: build (all systems in one batched
-// nix-build, build-phase.ts), sign (sign.ts), copy (copy.ts, with the preflight), activate (activate.ts).
+// nix-build, build-phase.ts), sign (sign.ts), copy (copy.ts, with the preflight), activate (activate.ts),
+// keys (keys.ts).
 // A new kind of step gets its own file and one line here.
 import type { Step } from '../plan/types.ts';
 import type { StepIO } from './run-dag.ts';
@@ -7,6 +8,7 @@ import { activate } from './activate.ts';
 import { buildPhase } from './build-phase.ts';
 import { copy } from './copy.ts';
 import { sign } from './sign.ts';
+import { uploadKeys } from './keys.ts';
 import type { DeployContext } from './context.ts';
 import { HiveError } from '../errors.ts';
 
@@ -32,6 +34,8 @@ export function createStepExecutor(ctx: DeployContext): (step: Step, io: StepIO)
         return copy(ctx, step, io);
       case 'activate':
         return activate(ctx, step, io);
+      case 'keys':
+        return uploadKeys(ctx, step, io);
     }
   };
 }

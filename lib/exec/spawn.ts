@@ -1,13 +1,14 @@
 // The one place that spawns processes. Wraps execa: argv arrays only (never a shell), lines streamed
 // to a callback, exit codes and signals turned into a result or a typed CommandError. Injectable for tests.
-import { execa } from 'execa';
 import { CommandError } from '../errors.ts';
 
 export interface SpawnOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** Text written to the child's stdin; otherwise stdin is closed (`ignore`), or `inherit`ed for interactive use. */
-  input?: string;
+  /** Text or bytes written to the child's stdin; otherwise stdin is closed (`ignore`), or `inherit`ed for interactive use. */
+  input?: string | Uint8Array;
+  /** Keep stdout as bytes in `stdoutBytes` (in memory only; `stdout` is then empty and no stdout line is streamed). */
+  stdoutBytes?: boolean;
   stdin?: 'ignore' | 'inherit';
   /** Pass stdout/stderr straight through to the terminal (interactive `ssh`). */
   inheritOutput?: boolean;
@@ -37,6 +38,8 @@ export interface SpawnResult {
   timedOut: boolean;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, when asked for with `stdoutBytes`. */
+  stdoutBytes?: Buffer;
   durationMs: number;
 }
 
@@ -81,6 +84,7 @@ const ABANDON_OUTPUT_AFTER_KILL_MS = 500;
 /** The real spawner. Never throws for a non-zero exit: callers decide (see `checked`). */
 export const spawnProcess: Spawner = async (command, args, options = {}) => {
   const started = performance.now();
+  const { execa } = await import('execa'); // loaded on first use, not at the CLI's start-up
   const terminal = options.terminal || options.stdin === 'inherit' || options.inheritOutput;
   const child = execa(command, [...args], {
     detached: !terminal && ownSession > 0,
@@ -99,6 +103,7 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
         ? { input: options.input }
         : { stdin: options.stdin === 'inherit' ? ('inherit' as const) : ('ignore' as const) }),
     ...(options.inheritOutput ? { stdout: 'inherit', stderr: 'inherit' } : {}),
+    ...(options.stdoutBytes ? { encoding: 'buffer' as const } : {}),
   });
   if (options.holdStdin && child.stdin) {
     // A process that ends without reading all of it must not turn into an EPIPE error here.
@@ -110,10 +115,11 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
   }
   const onLine = options.onLine;
   if (onLine && !options.inheritOutput) {
-    child.stdout?.on(
-      'data',
-      splitLines((l) => onLine('stdout', l)),
-    );
+    if (!options.stdoutBytes)
+      child.stdout?.on(
+        'data',
+        splitLines((l) => onLine('stdout', l)),
+      );
     child.stderr?.on(
       'data',
       splitLines((l) => onLine('stderr', l)),
@@ -129,14 +135,19 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
     }, ABANDON_OUTPUT_AFTER_KILL_MS).unref();
   });
   const r = await child;
+  const text = (v: unknown): string =>
+    typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString() : '';
   return {
     command,
     args: [...args],
     exitCode: typeof r.exitCode === 'number' ? r.exitCode : r.isTerminated ? 128 : 1,
     signal: r.signal ?? undefined,
     timedOut: Boolean(r.timedOut),
-    stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    stdout: options.stdoutBytes ? '' : text(r.stdout),
+    stderr: text(r.stderr),
+    ...(options.stdoutBytes
+      ? { stdoutBytes: r.stdout instanceof Uint8Array ? Buffer.from(r.stdout) : Buffer.alloc(0) }
+      : {}),
     durationMs: performance.now() - started,
   };
 };

@@ -13,7 +13,7 @@ export interface HostRunOptions {
   signal?: AbortSignal;
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   /** Text for the remote command's stdin; without it stdin is /dev/null (never the terminal). */
-  input?: string;
+  input?: string | Uint8Array;
   /** Run as root: through `sudo -n --` when the instance's user is not root. */
   root?: boolean;
   /** Keep the remote stdin open until the command ends (after `input`): see `run-wrapper.ts`. */

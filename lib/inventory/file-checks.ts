@@ -1,5 +1,5 @@
-// The checks that read the disk: module files exist, and the signing key is a readable Nix secret key.
-// Run by loadHive; resolveHive stays pure unless asked.
+// The checks that read the disk: module files exist (run by loadHive; resolveHive stays pure unless asked),
+// and, for the commands that sign only, that a signing key file is a readable Nix secret key.
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import type { Problem } from '../errors.ts';
 import type { ResolvedHive } from './types.ts';
@@ -26,15 +26,15 @@ export function fileProblems(config: Dict, hive: ResolvedHive): Problem[] {
         });
     });
   }
-  if (
-    hive.signingKey !== undefined &&
-    typeof config.signingKey === 'string' &&
-    CHECKABLE.test(config.signingKey)
-  ) {
-    const problem = fileProblem(hive.signingKey) ?? keyProblem(hive.signingKey);
-    if (problem) problems.push({ path: 'signingKey', message: `${problem}: ${hive.signingKey}` });
-  }
   return problems;
+}
+
+/** A signing key file that is missing, unreadable or not a Nix secret key (never echoing the key). */
+export function signingKeyFileProblem(hive: ResolvedHive): Problem | undefined {
+  const k = hive.signingKey;
+  if (k?.kind !== 'file' || !CHECKABLE.test(k.file)) return undefined;
+  const problem = fileProblem(k.file) ?? keyProblem(k.file);
+  return problem ? { path: 'signingKey', message: `${problem}: ${k.file}` } : undefined;
 }
 
 function fileProblem(file: string): string | undefined {

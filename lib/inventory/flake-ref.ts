@@ -4,8 +4,8 @@
 // schema (exit 2 naming the field); these helpers only split and resolve.
 import path from 'node:path';
 
-/** A `nixosConfigurations` attribute name nix-hive will put into an installable. */
-export const FLAKE_ATTR = /^[A-Za-z0-9_][A-Za-z0-9_'-]*$/;
+/** A `nixosConfigurations` attribute name nix-hive will put into an installable (quoted when it has dots). */
+export const FLAKE_ATTR = /^[A-Za-z0-9_][A-Za-z0-9_.'-]*$/;
 
 export interface FlakeSystemRef {
   /** The flake reference, resolved (absolute when local). */
@@ -43,7 +43,8 @@ export function localFlakeDir(ref: string): string | undefined {
 
 /** The installable of a system's toplevel: `<ref>#nixosConfigurations.<attr>.config.system.build.toplevel`. */
 export function toplevelInstallable(f: FlakeSystemRef): string {
-  return `${f.ref}#nixosConfigurations.${f.attr}.config.system.build.toplevel`;
+  const attr = f.attr.includes('.') ? `"${f.attr}"` : f.attr;
+  return `${f.ref}#nixosConfigurations.${attr}.config.system.build.toplevel`;
 }
 
 function splitQuery(v: string): [string, string] {

@@ -1,26 +1,32 @@
 // The config loader: finds the config (`-c` names a file or a folder holding hive.config.ts; the default is
-// ./hive.config.ts), imports it (TypeScript/JavaScript through tsx, with `nix-hive` resolving to this
-// package and .ts loaded as ESM by the resolve hook in nix-hive-hook.mjs, which Node runs as its own
-// module; JSON and YAML parsed as data), then checks and resolves it. Any failure to find, import or
+// ./hive.config.ts), imports it (TypeScript/JavaScript through tsx, loaded only then, with `nix-hive`
+// resolving to this running library and .ts loaded as ESM by the resolve hook in nix-hive-hook.mjs, which
+// Node runs as its own module; JSON and YAML parsed as data), then checks and resolves it. Any failure to find, import or
 // parse the file becomes one ConfigLoadError line naming it, never a stack.
 import { readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
-import YAML from 'yaml';
 import { ConfigLoadError, InputError } from '../errors.ts';
 import { analyzeHive } from './resolve.ts';
 import type { ResolvedHive } from './types.ts';
 import { displayPath } from './field-path.ts';
 import { isSeedFile, readSeedFacts, seedToConfig } from './seed-format.ts';
 import { expandFlakeSystems } from './flake-systems.ts';
+import { keyInFlakeProblems } from './source-checks.ts';
+import { lazy } from '../lazy.ts';
+
+const YAML = lazy<typeof import('yaml')>('yaml');
 
 /**
  * Loads, checks and resolves the hive. `configPathOrDir` is a file or a folder (its hive.config.ts);
- * the default is ./hive.config.ts. Throws InputError with every problem; starts no process.
+ * the default is ./hive.config.ts. `signingKey` (a file, from `--signing-key` or NIX_HIVE_SIGNING_KEY) replaces
+ * the hive's own, whatever its format. Throws InputError with every problem; starts no process, reads no key.
  */
-export async function loadHive(configPathOrDir: string | undefined): Promise<ResolvedHive> {
+export async function loadHive(
+  configPathOrDir: string | undefined,
+  options: { signingKey?: string } = {},
+): Promise<ResolvedHive> {
   const file = findConfig(configPathOrDir);
   // The seed's own format (nix-hive 0.1) is read through Nix; a hive-level `flake` lists its systems.
   const seed = isSeedFile(file);
@@ -29,7 +35,9 @@ export async function loadHive(configPathOrDir: string | undefined): Promise<Res
   const { hive, problems } = analyzeHive(config, file, {
     checkFiles: true,
     ...(seed ? { seedFile: file } : {}),
+    ...(options.signingKey !== undefined ? { signingKey: options.signingKey } : {}),
   });
+  problems.push(...keyInFlakeProblems(hive));
   if (problems.length > 0) throw new InputError(problems);
   return hive;
 }
@@ -73,12 +81,24 @@ export function findConfig(configPathOrDir: string | undefined, cwd = process.cw
 
 let hookRegistered = false;
 
-function registerNixHiveHook(): void {
+/**
+ * A config's `import … from 'nix-hive'` gets the library this CLI runs (compiled or not), not a second copy:
+ * the hook serves a module re-exporting it from a global.
+ */
+async function registerNixHiveHook(): Promise<void> {
   if (hookRegistered) return;
   hookRegistered = true;
-  register('./nix-hive-hook.mjs', import.meta.url, {
-    data: { target: new URL('../index.ts', import.meta.url).href },
-  });
+  const library = await import('../index.ts');
+  (globalThis as Record<symbol, unknown>)[Symbol.for('nix-hive.library')] = library;
+  register('./nix-hive-hook.mjs', import.meta.url, { data: { exports: Object.keys(library) } });
+}
+
+/** Imports a TypeScript/JavaScript module through tsx, loaded only now (in a namespace of its own per call). */
+async function importThroughTsx(file: string): Promise<Record<string, unknown>> {
+  // tsx first: modules imported after the hook is registered resolve through its thread, more slowly.
+  const { tsImport } = await import('tsx/esm/api');
+  await registerNixHiveHook();
+  return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
 }
 
 /** The authored config (not yet checked) from a file. */
@@ -93,7 +113,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       throw new ConfigLoadError(shown, `cannot read: ${(e as Error).message}`, e);
     }
     try {
-      return ext === '.json' ? JSON.parse(text) : YAML.parse(text);
+      return ext === '.json' ? JSON.parse(text) : YAML().parse(text);
     } catch (e) {
       // Node's JSON messages quote the whole text; keep only the reason.
       // YAML's first line ends with ":" before a code excerpt.
@@ -103,10 +123,9 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       throw new ConfigLoadError(shown, `cannot parse: ${reason}`, e);
     }
   }
-  registerNixHiveHook();
   let mod: Record<string, unknown>;
   try {
-    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    mod = await importThroughTsx(file);
   } catch (e) {
     throw new ConfigLoadError(shown, `cannot load: ${explain(e, file)}`, e);
   }

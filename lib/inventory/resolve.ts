@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { InputError, type Problem } from '../errors.ts';
 import type {
+  CompressMode,
   HiveConfig,
   ResolvedHive,
   ResolvedInstance,
@@ -20,14 +21,18 @@ import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } fr
 import { isDict, type Dict } from './guards.ts';
 import { expandInventory } from './import/merge-inventory.ts';
 import { resolveRollout } from './resolve-checks.ts';
+import { resolveKeys } from './keys.ts';
+import { resolveSigningKey } from './signing-key.ts';
 import { parseSystemFlake } from './flake-ref.ts';
 
 /** Built-in instance defaults, the last layer of precedence. */
 export const BUILT_IN = { user: 'root', port: 22 } as const;
 
 export interface ResolveOptions {
-  /** Also check that module files and the signing key exist and are readable (loadHive does). */
+  /** Also check that module files exist and are readable (loadHive does). */
   checkFiles?: boolean;
+  /** A signing key file that replaces the config's `signingKey` (`--signing-key`, `NIX_HIVE_SIGNING_KEY`). */
+  signingKey?: string;
   /** The hive is a seed-format (nix-hive 0.1) file: each system's module is its `configuration` there. */
   seedFile?: string;
 }
@@ -83,6 +88,7 @@ export function analyzeHive(
     locate = expanded.locate;
     problems = [...expanded.problems, ...schemaProblems(c).map(locate)];
   } else problems = schemaProblems(c);
+  if (options.signingKey !== undefined) c = { ...c, signingKey: options.signingKey };
   const hivePaths = isDict(c.paths) ? c.paths : {};
   const systems: Record<string, ResolvedSystem> = {};
   for (const [name, raw] of Object.entries(isDict(c.systems) ? c.systems : {})) {
@@ -92,17 +98,22 @@ export function analyzeHive(
   }
   const defaults = isDict(c.defaults) ? c.defaults : {};
   const instances: Record<string, ResolvedInstance> = {};
+  const rawSystems = isDict(c.systems) ? c.systems : {};
   for (const [name, raw] of Object.entries(isDict(c.instances) ? c.instances : {})) {
     if (!isDict(raw)) continue;
     instances[name] = resolveInstance(root, name, raw, defaults);
-    const sys = isDict(c.systems) ? c.systems[instances[name].system] : undefined;
+    const sys = rawSystems[instances[name].system];
+    instances[name].keys = resolveKeys(root, defaults.keys, isDict(sys) ? sys.keys : undefined, raw.keys);
     Object.assign(instances[name], resolveRollout(raw, isDict(sys) ? sys : undefined, defaults));
   }
-  const signingKey = str(c.signingKey);
   const hive: ResolvedHive = {
     configFile: file,
     root,
-    signingKey: signingKey === undefined ? undefined : resolveFile(root, signingKey),
+    signingKey:
+      typeof c.signingKey === 'string'
+        ? { kind: 'file', file: resolveFile(root, c.signingKey) }
+        : resolveSigningKey(root, c.signingKey),
+    compress: compressMode(c.compress) ?? 'auto',
     systems,
     instances,
   };
@@ -154,6 +165,7 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     return raw[key] === undefined && v === name ? undefined : v;
   };
   const port = pick('port');
+  const compress = compressMode(pick('compress'));
   const store = notSelf('store');
   let storeRef: StoreRef | undefined;
   if (store !== undefined) {
@@ -171,7 +183,14 @@ function resolveInstance(root: string, name: string, raw: Dict, defaults: Dict):
     tags: strings(pick('tags')) ?? [],
     hostKeys: strings(pick('hostKeys')) ?? [],
     ssh: mergeSsh(root, defaults.ssh, raw.ssh),
+    keys: {},
+    ...(compress !== undefined ? { compress } : {}),
   };
+}
+
+/** A `compress` setting as the schema allows it (anything else was reported by the schema check). */
+function compressMode(v: unknown): CompressMode | undefined {
+  return v === 'auto' || v === true || v === false ? v : undefined;
 }
 
 /** ssh_config keywords are case-insensitive: an instance's `identityFile` replaces the default `IdentityFile`. */

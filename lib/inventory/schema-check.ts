@@ -1,7 +1,8 @@
 // Layer two of inventory checking: ajv validates the authored config against schema/hive.schema.json,
 // and each ajv error becomes one `path: message` problem (with "did you mean" for unknown keys).
 import { readFileSync } from 'node:fs';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileHiveValidator } from './hive-validator.ts';
 import type { Problem } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath, pointerToPath, quote } from './field-path.ts';
@@ -25,8 +26,11 @@ export const PATTERN_MESSAGES: Record<string, string> = {
   '^[A-Za-z][A-Za-z0-9]*$': 'must be an ssh_config keyword such as "IdentityFile"',
   '^[^\\r\\n]*$': 'must not contain line breaks',
   '^/[^\\s]*$': 'must be a URL path starting with "/" (no spaces)',
-  "^[^\\s#]+#[A-Za-z0-9_][A-Za-z0-9_'-]*$":
-    'is not a flake output: expected "<flake-ref>#<name>" such as ".#www" (no spaces; name of letters, digits, "_", "\'" and "-")',
+  '^[^\\u0000]*$': 'must not contain NUL bytes',
+  '^[A-Za-z_][A-Za-z0-9_]*$': 'must be an environment variable name (letters, digits and "_")',
+  '^0?[0-7]{3}$': 'must be an octal mode such as "0600" or "0440"',
+  "^[^\\s#]+#[A-Za-z0-9_][A-Za-z0-9_.'-]*$":
+    'is not a flake output: expected "<flake-ref>#<name>" such as ".#www" (no spaces; a name of letters, digits, ".", "_", "\'" and "-")',
   '^[^\\s#]+$': 'is not a flake reference such as "." or "github:org/fleet" (no spaces, no "#")',
   '^[^\\r\\n;]*$': 'must be one machine line (no line breaks, no ";")',
 };
@@ -39,20 +43,24 @@ export function hiveSchema(): Record<string, unknown> {
 
 function validate(): ValidateFunction {
   if (!validator) {
-    const Ajv = AjvModule.default;
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    validator = ajv.compile(hiveSchema());
+    validator = compileHiveValidator(hiveSchema());
   }
   return validator;
 }
 
-function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return quote(value.length > 60 ? value.slice(0, 60) + '…' : value);
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return TYPE_WORDS[typeof value] ?? typeof value;
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -69,8 +77,14 @@ function typeWords(type: unknown): string {
   return types.map((t) => TYPE_WORDS[String(t)] ?? String(t)).join(' or ');
 }
 
+/** A key, or its `text`, may be a secret: messages name its kind, never its value. */
+function isSecretPath(at: string): boolean {
+  return /(^|\.)keys((\.[^.[]+|\[[^\]]*\])(\.text)?)?$/.test(at);
+}
+
 function toProblem(e: ErrorObject, data: unknown): Problem | undefined {
   const at = pointerToPath(e.instancePath, data);
+  const describe = (v: unknown) => (isSecretPath(at) ? describeKind(v) : describeValue(v));
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {

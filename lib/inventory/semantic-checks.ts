@@ -10,6 +10,8 @@ import { reservedSshOption } from './ssh-options.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
 import { checkListProblems } from './resolve-checks.ts';
+import { destinationProblems, keysProblems } from './keys.ts';
+import { signingKeyProblems } from './signing-key.ts';
 import { sourceProblems } from './source-checks.ts';
 
 /** The schema's shape for `store`; values it rejects are reported by the schema check alone. */
@@ -39,6 +41,9 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
   for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
     if (isDict(sys))
       problems.push(...checkListProblems(sys.checks, fieldPath(fieldPath('systems', name), 'checks')));
+  problems.push(...keysProblems('defaults.keys', defaults.keys), ...signingKeyProblems(config.signingKey));
+  for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
+    if (isDict(sys)) problems.push(...keysProblems(fieldPath(fieldPath('systems', name), 'keys'), sys.keys));
 
   let needsSigning = false;
   for (const [name, raw] of Object.entries(rawInstances)) {
@@ -64,6 +69,8 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     }
     if (inst.store) needsSigning = true;
     problems.push(...reservedSsh(at, raw.ssh));
+    problems.push(...keysProblems(fieldPath(at, 'keys'), raw.keys));
+    problems.push(...destinationProblems(fieldPath(at, 'keys'), inst.keys));
   }
 
   problems.push(...sourceProblems(config, hive));

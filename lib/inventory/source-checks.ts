@@ -1,7 +1,11 @@
 // Semantic checks for where systems come from and where they are built: each system has exactly one
 // source (`modules`, a `flake` output, or the seed file's `configuration`), a hive without `systems`
-// has a `flake`, and every `build.host` names an instance of the hive or an ssh-ng:// URI.
+// has a `flake`, and every `build.host` names an instance of the hive or an ssh-ng:// URI. Also (reading the
+// disk, for the loader): the signing key never sits where Nix would copy it into the store with a flake.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Problem } from '../errors.ts';
+import { localFlakeDir } from './flake-ref.ts';
 import type { ResolvedHive } from './types.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { fieldPath, quote } from './field-path.ts';
@@ -44,4 +48,32 @@ export function buildHostProblems(at: string, host: unknown, hive: ResolvedHive)
       message: `${quote(host)} is neither an instance of the hive nor an ssh-ng:// URI${didYouMean(host, Object.keys(hive.instances))}`,
     },
   ];
+}
+
+/**
+ * A signing key inside a local flake folder that is not a git repository would be copied into the Nix store
+ * (world-readable) with the whole folder whenever Nix evaluates the flake. Refused before anything runs.
+ * (In a git repository Nix copies only tracked files; keep the key untracked.)
+ */
+export function keyInFlakeProblems(hive: ResolvedHive): Problem[] {
+  // Only a key file can lie in a folder; a command or environment source never touches the disk.
+  const key = hive.signingKey?.kind === 'file' ? hive.signingKey.file : undefined;
+  if (key === undefined) return [];
+  const dirs = new Set(
+    Object.values(hive.systems).flatMap((s) => {
+      const d = s.flake ? localFlakeDir(s.flake.ref) : undefined;
+      return d ? [d] : [];
+    }),
+  );
+  for (const dir of dirs) {
+    const rel = path.relative(dir, key);
+    if (rel.startsWith('..') || path.isAbsolute(rel) || existsSync(path.join(dir, '.git'))) continue;
+    return [
+      {
+        path: 'signingKey',
+        message: `${quote(key)} lies inside the flake folder ${quote(dir)}, which Nix copies whole into the world-readable store; keep the key outside it (or make the flake a git repository that does not track the key)`,
+      },
+    ];
+  }
+  return [];
 }

@@ -50,8 +50,35 @@ export interface SystemConfig {
   system?: string;
   checks?: CheckConfig[];
   confirmTimeout?: number;
+  keys?: Record<string, KeyConfig>;
   build?: BuildSettings;
 }
+
+/**
+ * A secret delivered to an instance, never through the Nix store (mirrors `#/definitions/key`): exactly one
+ * source (`text`, `file` relative to the config, or `command` run on the deployer, its stdout the content),
+ * a destination (`path`, or `destDir` + the key's name), owner and mode. Merged by name: instance > system >
+ * defaults.
+ */
+export interface KeyConfig {
+  text?: string;
+  file?: string;
+  command?: string[];
+  path?: string;
+  destDir?: string;
+  user?: string;
+  group?: string;
+  mode?: string;
+  uploadAt?: KeyUploadAt;
+}
+
+export type KeyUploadAt = 'pre-activation' | 'post-activation';
+
+/** The signing key: a file path (relative to the config), or a command / environment variable giving it. */
+export type SigningKeyConfig = string | { command: string[] } | { env: string };
+
+/** Copy compression: `auto` = the legs leaving the deployer; `true` = every leg; `false` = none. */
+export type CompressMode = 'auto' | true | false;
 
 export interface InstanceConfig {
   /** Required unless `defaults.system` is set. */
@@ -61,6 +88,8 @@ export interface InstanceConfig {
   port?: number;
   via?: string;
   store?: string;
+  /** Compression of copies to this instance and, on a store host, to those behind it. */
+  compress?: CompressMode;
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
@@ -68,6 +97,7 @@ export interface InstanceConfig {
   checks?: CheckConfig[];
   /** Seconds the host waits for confirmation before it rolls itself back. */
   confirmTimeout?: number;
+  keys?: Record<string, KeyConfig>;
 }
 
 export type InstanceDefaults = Partial<Omit<InstanceConfig, 'system' | 'address'>> & {
@@ -119,7 +149,8 @@ export type InventoryEntry = string | InventorySource;
 export interface HiveConfig {
   $schema?: string;
   paths?: SearchPaths;
-  signingKey?: string;
+  signingKey?: SigningKeyConfig;
+  compress?: CompressMode;
   /** A flake whose every `nixosConfigurations` entry is a system (so `systems` may be omitted). */
   flake?: string;
   build?: BuildSettings;
@@ -174,14 +205,40 @@ export interface ResolvedInstance {
   checks?: ResolvedCheck[];
   /** Seconds, when the inventory sets it (absent: 30, see confirmTimeoutOf). */
   confirmTimeout?: number;
+  /** Keys to upload, by name (defaults < system < instance). */
+  keys: Record<string, ResolvedKey>;
+  /** Its own (or `defaults`') compression setting; absent when neither sets one. */
+  compress?: CompressMode;
 }
+
+/** Where a key's content comes from; nothing is read until the upload runs. */
+export type KeySource =
+  { kind: 'text'; text: string } | { kind: 'file'; file: string } | { kind: 'command'; command: string[] };
+
+export interface ResolvedKey {
+  name: string;
+  source: KeySource;
+  /** Absolute destination on the instance. */
+  path: string;
+  user: string;
+  group: string;
+  /** Octal, as written (`0600`). */
+  mode: string;
+  uploadAt: KeyUploadAt;
+}
+
+/** The resolved signing key: a file (absolute path), a command, or an environment variable. */
+export type SigningKey =
+  { kind: 'file'; file: string } | { kind: 'command'; command: string[] } | { kind: 'env'; env: string };
 
 export interface ResolvedHive {
   /** Absolute path of the config file. */
   configFile: string;
   /** Folder that relative paths resolve against (the config file's folder). */
   root: string;
-  signingKey: string | undefined;
+  signingKey: SigningKey | undefined;
+  /** The hive-level `compress` (default `auto`); absent in hand-made hives means `auto`. */
+  compress?: CompressMode;
   systems: Record<string, ResolvedSystem>;
   instances: Record<string, ResolvedInstance>;
 }

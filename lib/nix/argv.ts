@@ -64,6 +64,16 @@ export function signArgv(keyFile: string, outPath: string): Argv {
   };
 }
 
+/**
+ * Sign a whole closure with a secret key given on stdin (never in argv or on disk). Nix opens the key file
+ * by path, and a spawned process's stdin is a socket that `/dev/stdin` cannot open; `cat` in a fixed
+ * `sh -c` pipeline hands the key over through a real pipe (the nix argv follows as `$0 "$@"`).
+ */
+export function signFromStdinArgv(outPath: string): Argv {
+  const nix = signArgv('/dev/stdin', outPath);
+  return { command: 'sh', args: ['-c', 'cat | "$0" "$@"', nix.command, ...nix.args] };
+}
+
 /** The public key line of a secret key (the key is read from stdin). */
 export function publicKeyArgv(): Argv {
   return { command: 'nix', args: [...NIX_FEATURES, 'key', 'convert-secret-to-public'] };
@@ -75,13 +85,25 @@ export function generateKeyArgv(name: string, secretFile: string, publicFile: st
 
 /**
  * Copy a closure to a store. With `substitute`, the destination first tries its own substituters
- * (its store host), so only what they lack crosses the deployer's uplink.
+ * (its store host), so only what they lack crosses the deployer's uplink. With `compress`, an ssh store
+ * gets `compress=true` (Nix runs `ssh -C`; see compressedStoreUri).
  */
-export function copyArgv(storeUri: string, outPath: string, substitute: boolean): Argv {
-  const args = [...NIX_FEATURES, 'copy', '--to', storeUri];
+export function copyArgv(storeUri: string, outPath: string, substitute: boolean, compress = false): Argv {
+  const args = [...NIX_FEATURES, 'copy', '--to', compress ? compressedStoreUri(storeUri) : storeUri];
   if (substitute) args.push('--substitute-on-destination');
   args.push(outPath);
   return { command: 'nix', args };
+}
+
+/**
+ * An ssh store URI (`ssh://`, `ssh-ng://`) with the store setting `compress=true` (Nix 2.x: `ssh -C`); other
+ * stores, and URIs that already choose a `compress`, are returned as they are.
+ */
+export function compressedStoreUri(uri: string): string {
+  if (!/^ssh(-ng)?:\/\//.test(uri)) return uri;
+  const query = uri.indexOf('?');
+  if (query >= 0 && /(^|&)compress=/.test(uri.slice(query + 1))) return uri;
+  return `${uri}${query >= 0 ? '&' : '?'}compress=true`;
 }
 
 /** The ssh store URI for an instance: the name resolves through the generated ssh_config. */

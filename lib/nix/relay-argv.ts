@@ -1,9 +1,10 @@
 // The relay pull (pure argv, run on the child): `nix copy --from` its parent into its own store, through
 // the child's private ssh_config for this run, with signatures required on every path.
-import { NIX_FEATURES } from './argv.ts';
+import { compressedStoreUri, NIX_FEATURES } from './argv.ts';
 import { RELAY_ALIAS, relayDir } from '../ssh/relay-access.ts';
 
-export function relayPullArgv(runId: string, outPath: string): string[] {
+/** `compress`: an internal leg, compressed only when a `compress: true` governs it (see deploy/compress.ts). */
+export function relayPullArgv(runId: string, outPath: string, compress = false): string[] {
   return [
     'env',
     `NIX_SSHOPTS=-F ${relayDir(runId)}/ssh_config`,
@@ -11,7 +12,7 @@ export function relayPullArgv(runId: string, outPath: string): string[] {
     ...NIX_FEATURES,
     'copy',
     '--from',
-    `ssh://${RELAY_ALIAS}`,
+    compress ? compressedStoreUri(`ssh://${RELAY_ALIAS}`) : `ssh://${RELAY_ALIAS}`,
     '--option',
     'require-sigs',
     'true',

@@ -7,6 +7,7 @@ import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 import { planWaves, wavesWanted } from './waves.ts';
+import { withKeySteps } from './keys.ts';
 
 export const stepId = {
   build: (system: string) => `build:${system}`,
@@ -111,7 +112,7 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: [...builds, ...signs, ...orderCopies(copies), ...ordered],
+    steps: withKeySteps(hive, targets, options, [...builds, ...signs, ...orderCopies(copies), ...ordered]),
     relay: { fanout, trees },
     ...(waves ? { waves } : {}),
   };

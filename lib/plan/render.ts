@@ -21,6 +21,8 @@ export function describeStep(step: Step, how: { direct?: boolean } = {}): string
         : `copy ${step.system} → ${destinationName(step.to)}`;
     case 'activate':
       return `activate ${step.instance} (${step.goal})`;
+    case 'keys':
+      return `keys → ${step.instance} (${step.uploadAt}): ${step.keys.map((k) => `${k.name} → ${k.path}`).join(', ')}`;
   }
 }
 

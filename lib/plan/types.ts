@@ -50,13 +50,23 @@ export interface ActivateStep extends StepBase {
   wave?: number;
 }
 
-export type Step = BuildStep | SignStep | CopyStep | ActivateStep;
+/** Uploads an instance's keys in one remote command: before its copy and activation, or after it. */
+export interface KeysStep extends StepBase {
+  kind: 'keys';
+  instance: string;
+  system: string;
+  uploadAt: 'pre-activation' | 'post-activation';
+  /** Names and destinations only: the content is read when the step runs. */
+  keys: Array<{ name: string; path: string }>;
+}
+
+export type Step = BuildStep | SignStep | CopyStep | ActivateStep | KeysStep;
 export type StepKind = Step['kind'];
 
 export interface PlanOptions {
   goal: Goal;
   /** Steps the user turned off with `--no` (they are left out of the plan, or reuse cached results). */
-  skip: { build: boolean; copy: boolean; activate: boolean };
+  skip: { build: boolean; copy: boolean; activate: boolean; keys?: boolean };
   /** A failed store does not skip the instances behind it: they are pushed to directly. */
   allowDirect?: boolean;
   /** Roll out in waves with a failure budget (`--canary`, `--batch`, `--max-failed`, `--pause`). */

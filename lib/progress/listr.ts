@@ -2,7 +2,7 @@
 // its steps, grouped per store (copies) or per system (activations), so 1,000 hosts stay readable;
 // its output bar shows the steps running now. Fed by events; `close()` ends the view on every path (the
 // report, a failure after the plan, an exception) and resolves once the terminal is given back.
-import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { ListrTaskWrapper } from 'listr2';
 import type { StepKind } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { HiveEvent } from './events.ts';
@@ -22,7 +22,7 @@ interface Phase {
   finish?: (failed: number) => void;
 }
 
-const PHASES: StepKind[] = ['build', 'sign', 'copy', 'activate'];
+const PHASES: StepKind[] = ['build', 'sign', 'keys', 'copy', 'activate'];
 /** Narrower than this (a 0-column terminal, a tiny pane), the view draws plain lines instead. */
 export const MIN_COLUMNS = 40;
 
@@ -44,7 +44,9 @@ export interface ListrView {
   close(): Promise<void>;
 }
 
-export function listrRenderer(): ListrView {
+/** Async only to load listr2 on first use (not at the CLI's start-up). */
+export async function listrRenderer(): Promise<ListrView> {
+  const { Listr } = await import('listr2');
   const phases = new Map<StepKind, Phase>();
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));

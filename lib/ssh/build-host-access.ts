@@ -64,7 +64,8 @@ export function pushSshConfig(targets: PushTarget[], runId: string, connectTimeo
       `Host ${instance.name}`,
       `  HostName ${pathValue(address)}`,
       `  Port ${instance.port}`,
-      `  User ${instance.user}`,
+      // The grant is in root's authorized_keys, and importing store paths needs root.
+      '  User root',
       `  HostKeyAlias ${instance.name}`,
       `  UserKnownHostsFile ${dir}/known_hosts`,
       '  GlobalKnownHostsFile /dev/null',

@@ -26,6 +26,8 @@ export interface SshConfigOptions {
   controlPersist?: string;
   /** `BatchMode yes`: never prompt (true by default; interactive commands turn it off). */
   batchMode?: boolean;
+  /** Instances whose connection is compressed (`Compression yes`; their own `ssh` options still win). */
+  compressed?: readonly string[];
 }
 
 export const SSH_DEFAULTS = {
@@ -61,6 +63,8 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
       line('UpdateHostKeys', 'no');
     }
     for (const [key, v] of Object.entries(inst.ssh)) line(...extraOption(inst, key, v));
+    // On the connection itself: `nix copy`'s `ssh -C` is ignored when it rides a ControlMaster.
+    if (o.compressed?.includes(inst.name)) line('Compression', 'yes');
     line('ConnectTimeout', String(o.connectTimeout));
     line('ServerAliveInterval', String(o.serverAlive.interval));
     line('ServerAliveCountMax', String(o.serverAlive.countMax));

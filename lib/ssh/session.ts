@@ -12,7 +12,7 @@ import { sshFailure } from './failure.ts';
 export interface SshSessionOptions extends Partial<
   Pick<
     SshConfigOptions,
-    'connectTimeout' | 'serverAlive' | 'controlPersist' | 'userConfig' | 'userKnownHostsFile'
+    'connectTimeout' | 'serverAlive' | 'controlPersist' | 'userConfig' | 'userKnownHostsFile' | 'compressed'
   >
 > {
   /** Interactive use (`nix-hive ssh`): ssh may prompt (no BatchMode). */
@@ -72,6 +72,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       ...(opts.serverAlive ? { serverAlive: opts.serverAlive } : {}),
       ...(opts.controlPersist ? { controlPersist: opts.controlPersist } : {}),
       batchMode: !opts.interactive,
+      ...(opts.compressed ? { compressed: opts.compressed } : {}),
     });
     await writeFile(configFile, text, { mode: 0o600 });
     await writeFile(knownHostsFile, renderKnownHosts(hive), { mode: 0o600 });

@@ -175,3 +175,53 @@ test('a flake whose lock is out of date fails with Nix’s message, and its lock
   assert.deepEqual(await readFile(path.join(flake, 'flake.lock')), locked, 'flake.lock untouched');
   await rm(flake, { recursive: true, force: true });
 });
+
+test('a signing key inside a (non-git) flake folder is refused: Nix would copy it into the store', async () => {
+  const flake = path.join(dir, 'keyed');
+  await cp(path.join(EXAMPLE, 'keys'), path.join(flake, 'keys'), { recursive: true });
+  await writeFile(path.join(flake, 'flake.nix'), '{ outputs = _: { }; }\n');
+  await writeFile(
+    path.join(flake, 'hive.config.ts'),
+    `export default { signingKey: './keys/hive.sec', systems: { www: { flake: '.#www' } }, instances: {} };\n`,
+  );
+  const r = await nixHive('plan', '-c', flake);
+  assert.equal(r.exitCode, 2, `${r.stdout}\n${r.stderr}`);
+  assert.match(
+    r.stderr,
+    /^nix-hive: signingKey: ".*keys\/hive\.sec" lies inside the flake folder .*world-readable store/m,
+  );
+  await rm(flake, { recursive: true, force: true });
+});
+
+test('a flake with one broken nixosConfiguration: only that system fails, with Nix’s message', async () => {
+  const flake = path.join(dir, 'broken-flake');
+  await cp(path.join(EXAMPLE, 'modules'), path.join(flake, 'modules'), { recursive: true });
+  await writeFile(path.join(flake, 'modules', 'broken.nix'), '{ ... }: { networking.hostName = 1 + "x"; }\n');
+  await writeFile(
+    path.join(flake, 'flake.nix'),
+    `{
+  inputs.nixpkgs = { url = ${JSON.stringify(`path:${STUB_NIXPKGS}`)}; flake = false; };
+  outputs = { self, nixpkgs }:
+    let nixos = m: import "\${nixpkgs}/nixos/lib/eval-config.nix" { system = "x86_64-linux"; modules = [ m ]; };
+    in {
+      nixosConfigurations.www = nixos ./modules/www.nix;
+      nixosConfigurations.broken = nixos ./modules/broken.nix;
+    };
+}
+`,
+  );
+  const lock = await run(
+    ['nix', '--extra-experimental-features', 'nix-command flakes', 'flake', 'lock', `path:${flake}`],
+    { env },
+  );
+  assert.equal(lock.exitCode, 0, lock.stderr);
+  await writeFile(
+    path.join(flake, 'hive.config.ts'),
+    `export default { flake: '.', instances: { a: { system: 'www', address: '10.0.0.1' }, b: { system: 'broken', address: '10.0.0.2' } } };\n`,
+  );
+  const r = await nixHive('build', '-c', flake, '--no-state');
+  assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /build broken failed: .*cannot add a string to an integer/);
+  assert.doesNotMatch(r.stderr, /build www failed/);
+  await rm(flake, { recursive: true, force: true });
+});

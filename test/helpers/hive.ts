@@ -18,6 +18,7 @@ export function instance(
     tags: [],
     hostKeys: [],
     ssh: {},
+    keys: {},
     ...rest,
     store:
       store === undefined
@@ -43,7 +44,7 @@ export function hive(instances: ResolvedInstance[], opts: { signingKey?: string 
   return {
     configFile: '/hive/hive.config.ts',
     root: '/hive',
-    signingKey: opts.signingKey,
+    signingKey: opts.signingKey === undefined ? undefined : { kind: 'file', file: opts.signingKey },
     systems,
     instances: Object.fromEntries(instances.map((i) => [i.name, i])),
   };

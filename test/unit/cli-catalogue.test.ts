@@ -1,14 +1,15 @@
 // The bad-input catalogue: broken configs and arguments fed through the real CLI. Each must exit 2, print
 // exactly one `nix-hive: <path>: <message>` line per problem on stderr (nothing on stdout), and start no
 // nix or ssh process: a PATH shim of nix, nix-build, nix-store, nix-instantiate, nix-env, ssh and scp
-// records any call in a marker file, which must stay empty.
+// records any call in a marker file, which must stay empty. The cases run in this process (the CLI's
+// main() with its cwd, PATH and output captured: fast); a sample also runs through the compiled bin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../lib/cli/main.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -147,11 +148,13 @@ const cases: Case[] = [
   {
     name: 'signing key missing',
     files: hive((h) => (h.signingKey = './keys/hive.sec')),
+    args: ['deploy'],
     expect: ['signingKey: file not found: $DIR/keys/hive.sec'],
   },
   {
     name: 'signing key not a key',
     files: { ...hive((h) => (h.signingKey = './hive.pub')), 'hive.pub': 'ssh-ed25519 AAAA\n' },
+    args: ['deploy'],
     expect: ['signingKey: not a Nix secret key (expected "name:base64…"): $DIR/hive.pub'],
   },
   {
@@ -160,6 +163,64 @@ const cases: Case[] = [
     expect: [
       'signingKey: required field missing: instances use a store, so pushed paths must be signed (create a key with: nix-store --generate-binary-cache-key <name> hive.sec hive.pub)',
     ],
+  },
+  {
+    name: 'signing key from an unset environment variable',
+    files: hive((h) => (h.signingKey = { env: 'NIX_HIVE_TEST_UNSET_KEY' })),
+    args: ['deploy'],
+    expect: ['signingKey.env: the environment variable NIX_HIVE_TEST_UNSET_KEY is not set'],
+  },
+  {
+    name: 'signing key with both command and env',
+    files: hive((h) => (h.signingKey = { command: ['pass', 'hive'], env: 'K' })),
+    expect: ['signingKey: give either command or env, not both'],
+  },
+  // --- keys
+  {
+    name: 'key with two sources',
+    files: hive((h) => (www(h).keys = { db: { text: 'x', file: './db.key' } })),
+    expect: ['instances.www-1.keys.db: has text and file; give exactly one source (text, file or command)'],
+  },
+  {
+    name: 'key without a source',
+    files: hive((h) => (h.systems.web!.keys = { db: { path: '/run/keys/db' } })),
+    expect: ['systems.web.keys.db: needs exactly one source: text, file or command'],
+  },
+  {
+    name: 'key path relative, destDir with ..',
+    files: hive((h) => {
+      www(h).keys = { a: { text: 'x', path: 'run/a' }, b: { text: 'y', destDir: '/run/keys/../etc' } };
+    }),
+    expect: [
+      'instances.www-1.keys.a.path: must be an absolute path, got "run/a"',
+      'instances.www-1.keys.b.destDir: must not contain "." or ".." segments',
+    ],
+  },
+  {
+    name: 'key mode and owner',
+    files: hive(
+      (h) => (h.defaults = { keys: { db: { text: 'x', mode: '0999', user: 'Root;x', group: '-g' } } }),
+    ),
+    expect: [
+      'defaults.keys.db.user: invalid value "Root;x": must be a Unix user name (lower case, starting with a letter or "_")',
+      'defaults.keys.db.group: invalid value "-g": must be a Unix user name (lower case, starting with a letter or "_")',
+      'defaults.keys.db.mode: invalid value "0999": must be an octal mode such as "0600" or "0440"',
+    ],
+  },
+  {
+    name: 'key in the Nix store',
+    files: hive((h) => (www(h).keys = { db: { text: 'x', path: '/nix/store/db' } })),
+    expect: ['instances.www-1.keys.db.path: must not be in the Nix store (it is world-readable)'],
+  },
+  {
+    name: 'a key written as a bare string is not echoed',
+    files: hive((h) => (www(h).keys = { db: 'hunter2-secret' })),
+    expect: ['instances.www-1.keys.db: must be an object, got a string'],
+  },
+  {
+    name: 'two keys to one destination',
+    files: hive((h) => (www(h).keys = { a: { text: 'x', path: '/run/keys/b' }, b: { text: 'y' } })),
+    expect: ['instances.www-1.keys.b: goes to /run/keys/b, like key "a"; give each key its own destination'],
   },
   // --- names and hostile strings
   {
@@ -380,7 +441,7 @@ const cases: Case[] = [
     name: 'unknown step word',
     files: hive(() => {}),
     args: ['build', '--no', 'build,deploy'],
-    expect: ['--no: unknown step "deploy"; expected a comma list of build, copy, activate'],
+    expect: ['--no: unknown step "deploy"; expected a comma list of build, copy, activate, keys'],
   },
   {
     name: 'pattern matches nothing',
@@ -509,7 +570,7 @@ const cases: Case[] = [
       ],
       [
         ['deploy', '--no', 'bogus'],
-        '--no: unknown step "bogus"; expected a comma list of build, copy, activate',
+        '--no: unknown step "bogus"; expected a comma list of build, copy, activate, keys',
       ],
       [['deploy', '--failed', '--no-state'], '--failed: needs hive.state; drop --no-state'],
       [
@@ -564,6 +625,45 @@ function runCli(cwd: string, args: string[]): Promise<Result> {
   });
 }
 
+/** The CLI's main() in this process, run in `cwd` with the shim first on PATH; output captured. */
+async function runInProcess(cwd: string, args: string[]): Promise<Result> {
+  const saved = {
+    cwd: process.cwd(),
+    env: { ...process.env },
+    out: process.stdout.write,
+    err: process.stderr.write,
+    exitCode: process.exitCode,
+  };
+  let stdout = '';
+  let stderr = '';
+  process.chdir(cwd);
+  process.env.PATH = `${shimDir}:${saved.env.PATH}`;
+  delete process.env.NIX_HIVE_FLEET;
+  process.exitCode = undefined;
+  // The CLI writes strings; the test runner's own protocol (binary chunks on stdout) passes through.
+  const capture =
+    (original: typeof process.stdout.write, add: (s: string) => void) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      if (typeof chunk !== 'string')
+        return (original as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+      add(chunk);
+      return true;
+    };
+  process.stdout.write = capture(saved.out, (s) => (stdout += s)) as typeof process.stdout.write;
+  process.stderr.write = capture(saved.err, (s) => (stderr += s)) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    process.exitCode = saved.exitCode;
+    process.chdir(saved.cwd);
+    for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
+    Object.assign(process.env, saved.env);
+  }
+}
+
 function setUp(c: Case, i: number): string {
   const dir = path.join(work, `case-${i}`);
   mkdirSync(dir);
@@ -586,20 +686,13 @@ test(`the catalogue has at least 30 distinct cases (${cases.length})`, () => {
   assert.equal(new Set(cases.map((c) => c.name)).size, cases.length);
 });
 
-test('every bad input exits 2 with one line per problem and starts no process', async () => {
-  const results = new Array<Result>(cases.length);
-  const dirs = cases.map(setUp);
-  let next = 0;
-  const worker = async () => {
-    while (next < cases.length) {
-      const i = next++;
-      results[i] = await runCli(dirs[i]!, defaultArgs(cases[i]!));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, Math.max(4, os.cpus().length)) }, worker));
+const dirs = cases.map(setUp);
+
+function failuresOf(results: Array<Result | undefined>): string[] {
   const failures: string[] = [];
   cases.forEach((c, i) => {
-    const r = results[i]!;
+    const r = results[i];
+    if (!r) return;
     const expected = c.expect.map((l) => `nix-hive: ${l.replaceAll('$DIR', dirs[i]!)}`);
     const got = r.stderr.split('\n').filter((l) => l !== '');
     if (r.code !== 2 || r.stdout !== '' || JSON.stringify(got) !== JSON.stringify(expected))
@@ -607,12 +700,27 @@ test('every bad input exits 2 with one line per problem and starts no process', 
         `${c.name}: exit ${r.code}\n  expected: ${JSON.stringify(expected)}\n  got:      ${JSON.stringify(got)}\n  stdout: ${r.stdout.slice(0, 200)}`,
       );
   });
-  assert.deepEqual(failures, []);
+  return failures;
+}
+
+test('every bad input exits 2 with one line per problem and starts no process', async () => {
+  // One at a time: each case has its own working directory.
+  const results: Result[] = [];
+  for (const [i, c] of cases.entries()) results.push(await runInProcess(dirs[i]!, defaultArgs(c)));
+  assert.deepEqual(failuresOf(results), []);
   assert.equal(
     existsSync(marker) ? readFileSync(marker, 'utf8') : '',
     '',
     'no nix or ssh process was started',
   );
+});
+
+test('the compiled bin gives the same answers (every 12th case, run as a process)', async () => {
+  const results = await Promise.all(
+    cases.map((c, i) => (i % 12 === 0 ? runCli(dirs[i]!, defaultArgs(c)) : Promise.resolve(undefined))),
+  );
+  assert.deepEqual(failuresOf(results), []);
+  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
 });
 
 test('reserved ssh options are refused at load by build, plan and deploy: exit 2, hive.state untouched', async () => {
@@ -627,7 +735,7 @@ test('reserved ssh options are refused at load by build, plan and deploy: exit 2
   writeFileSync(path.join(dir, 'hive.state'), state);
   const before = existsSync(marker) ? readFileSync(marker, 'utf8') : '';
   for (const args of [['build'], ['plan'], ['deploy'], ['deploy', '--dry-run'], ['ssh-config'], ['status']]) {
-    const r = await runCli(dir, args);
+    const r = await runInProcess(dir, args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.deepEqual(r.stderr.split('\n').filter(Boolean), [
@@ -645,7 +753,10 @@ test('control: the shim does catch a real build attempt', async () => {
   const dir = path.join(work, 'control');
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'hive.config.ts'), hive(() => {})['hive.config.ts']);
-  const r = await runCli(dir, ['build', 'www-1']);
-  assert.notEqual(r.code, 0);
-  assert.match(readFileSync(marker, 'utf8'), /^nix/m);
+  for (const run of [runInProcess, runCli]) {
+    rmSync(marker, { force: true });
+    const r = await run(dir, ['build', 'www-1']);
+    assert.notEqual(r.code, 0);
+    assert.match(readFileSync(marker, 'utf8'), /^nix/m, run.name);
+  }
 });

@@ -8,11 +8,14 @@ import { openStateForWrite } from '../deploy-setup.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { buildSystems, type BuiltSystem } from '../../nix/build.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
+import { describeKey } from '../../inventory/keys.ts';
+import { describeSigningKey } from '../../inventory/signing-key.ts';
 import { systemFingerprint } from '../../state/fingerprint.ts';
 import { StateFile } from '../../state/store.ts';
 import type { HiveState } from '../../state/types.ts';
 import {
   addConfigOption,
+  addSigningKeyOption,
   addSkipOption,
   loadSelection,
   skips,
@@ -71,12 +74,17 @@ export function buildOutput(
   }
   const instances: Record<string, unknown> = {};
   for (const i of Object.values(hive.instances))
-    instances[i.name] = { ...i, via: i.via ?? null, store: i.store ?? null };
+    instances[i.name] = {
+      ...i,
+      via: i.via ?? null,
+      store: i.store ?? null,
+      keys: Object.fromEntries(Object.values(i.keys).map((k) => [k.name, describeKey(k)])),
+    };
   return {
     format: BUILD_OUTPUT_FORMAT,
     configFile: hive.configFile,
     root: hive.root,
-    signingKey: hive.signingKey ?? null,
+    signingKey: describeSigningKey(hive.signingKey),
     targets,
     systems,
     instances,
@@ -90,6 +98,7 @@ export function registerBuild(program: Command): void {
     .argument('[patterns...]', 'instance names, system names, tags (@tag), globs; !pattern excludes');
   addConfigOption(cmd);
   addSkipOption(cmd);
+  addSigningKeyOption(cmd);
   cmd
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state');

@@ -14,7 +14,7 @@ import { listrFits, listrRenderer } from '../../progress/listr.ts';
 import { collectPreview } from '../../progress/preview.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
-import { addConfigOption, addSkipOption } from '../options.ts';
+import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
 import { interruptSignals } from '../interrupt.ts';
@@ -29,6 +29,7 @@ function addDeployOptions(cmd: Command): Command {
   addConfigOption(cmd);
   addSkipOption(cmd);
   addRolloutOptions(cmd);
+  addSigningKeyOption(cmd);
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
     .option('--json', 'one JSON event per line on stdout, then the report')
@@ -99,7 +100,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
   if (flags.json) {
     view = jsonRenderer((l) => process.stdout.write(l + '\n'));
   } else if (!flags.verbose && listrFits()) {
-    const l = listrRenderer();
+    const l = await listrRenderer();
     view = l.sink;
     closeView = l.close;
   } else {

@@ -11,6 +11,7 @@ import { registerRun } from './run.ts';
 import { registerImport } from './import.ts';
 import { registerCheck } from './check.ts';
 import { registerRollback } from './rollback.ts';
+import { registerUploadKeys } from './upload-keys.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -26,4 +27,5 @@ export const commands: RegisterCommand[] = [
   registerImport,
   registerCheck,
   registerRollback,
+  registerUploadKeys,
 ];

@@ -1,7 +1,9 @@
 // Reads one inventory file and parses it as JSON or YAML (JSON first: terraform and pulumi write JSON, and
 // YAML would accept most broken JSON as a string). Failures are one line naming the file, never a stack.
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import { lazy } from '../../lazy.ts';
+
+const YAML = lazy<typeof import('yaml')>('yaml');
 
 export type Parsed = { ok: true; data: unknown } | { ok: false; message: string };
 
@@ -18,7 +20,7 @@ export function parseInventoryFile(file: string): Parsed {
   return parseInventoryText(text, /\.ya?ml$/i.test(file) ? 'yaml' : 'json');
 }
 
-/** JSON-looking text (and any `.json` file) is parsed as JSON; the rest as YAML. */
+/** JSON-looking text (and any `.json` file) is parsed as JSON; the rest as yaml(). */
 export function parseInventoryText(text: string, hint: 'json' | 'yaml'): Parsed {
   if (text.trim() === '') return { ok: false, message: 'empty file (no instances)' };
   const first = text.trimStart()[0];
@@ -31,7 +33,7 @@ export function parseInventoryText(text: string, hint: 'json' | 'yaml'): Parsed 
     }
   }
   try {
-    const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    const doc = YAML().parseDocument(text, { uniqueKeys: true, prettyErrors: false });
     const err = doc.errors[0];
     if (err) return { ok: false, message: `cannot parse YAML: ${yamlReason(err, text)}` };
     return { ok: true, data: doc.toJS({ maxAliasCount: 1000 }) };

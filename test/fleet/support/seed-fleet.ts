@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFleet, type Fleet } from '../harness/fleet.ts';
 import { run, type RunResult } from '../harness/proc.ts';
+import { addPorticoSubstituterKey } from './substituter-key.ts';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 export const EXAMPLE = path.join(REPO, 'example');
@@ -72,6 +73,7 @@ export async function startSeedFleet(options: { wired?: string[] } = {}): Promis
     for (const h of options.wired ?? ['www-1', 'www-2', 'www-3', 'storage']) await wireToPortico(fleet, h);
     const fleetFile = path.join(fleet.dir, 'fleet.json');
     await fleet.writeInventoryJson(fleetFile);
+    await addPorticoSubstituterKey(fleet, fleetFile, fleet.dir);
     const spy = await spyPath(fleet.dir);
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),

@@ -51,7 +51,20 @@ test('the example prints the resolved inventory on stdout, nothing on stderr', a
     tags: ['web'],
     hostKeys: [],
     ssh: {},
+    keys: {
+      'portico-substituter': {
+        name: 'portico-substituter',
+        source: 'file',
+        file: path.join(ROOT, 'example/keys/portico-substituter'),
+        path: '/etc/nix/portico-substituter',
+        user: 'root',
+        group: 'root',
+        mode: '0600',
+        uploadAt: 'pre-activation',
+      },
+    },
   });
+  assert.deepEqual(doc.instances.portico.keys, {});
   assert.equal(doc.instances.portico.via, null);
   assert.equal(doc.instances.portico.store, null);
 });
@@ -63,7 +76,7 @@ test('the www modules trust the example public key', () => {
   assert.match(module, /substituters = \[ "ssh:\/\/nix-ssh@portico/);
 });
 
-test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, client and signing key from it', async () => {
+test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, client, signing and substituter key from it', async () => {
   const dir = tempDir('nix-hive-fleet-');
   const hostKey = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${n}`;
   const hosts = Object.fromEntries(
@@ -77,6 +90,7 @@ test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, clie
     nixpkgs: '/srv/stub-nixpkgs',
     clientKey: path.join(dir, 'client'),
     signingKey: path.join(dir, 'hive.sec'),
+    substituterKey: path.join(dir, 'portico-substituter'),
     hosts,
   };
   writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify(fleet));
@@ -92,6 +106,7 @@ test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, clie
   assert.deepEqual(doc.instances['www-3'].ssh, { IdentityFile: fleet.clientKey });
   assert.deepEqual(doc.systems.storage.paths, [['nixpkgs', '/srv/stub-nixpkgs']]);
   assert.equal(doc.signingKey, fleet.signingKey);
+  assert.equal(doc.instances['www-3'].keys['portico-substituter'].file, fleet.substituterKey);
 });
 
 test('built systems carry their out and drv paths; only the selected systems are built', () => {

@@ -31,10 +31,11 @@ test('a full instance resolves with every field', () => {
     tags: ['web'],
     hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3 www-1'],
     ssh: { ConnectTimeout: 5, Compression: true },
+    keys: {},
   });
   assert.equal(h.configFile, '/hive/hive.config.ts');
   assert.equal(h.root, '/hive');
-  assert.equal(h.signingKey, '/hive/keys/hive.sec');
+  assert.deepEqual(h.signingKey, { kind: 'file', file: '/hive/keys/hive.sec' });
 });
 
 test('built-in defaults: user root, port 22, no via, no store, empty lists', () => {
@@ -137,7 +138,7 @@ test('systems: modules absolute, platform defaults to the build host, paths orde
 test('relative paths resolve against the config file folder, not the working folder', () => {
   const h = resolveHive(baseConfig(), '/elsewhere/deep/hive.config.ts');
   assert.equal(h.root, '/elsewhere/deep');
-  assert.equal(h.signingKey, '/elsewhere/deep/keys/hive.sec');
+  assert.deepEqual(h.signingKey, { kind: 'file', file: '/elsewhere/deep/keys/hive.sec' });
   assert.deepEqual(h.systems.portico!.modules, ['/elsewhere/deep/portico.nix']);
 });
 

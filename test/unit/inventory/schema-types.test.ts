@@ -91,7 +91,7 @@ function agree(tsName: string, node: Json, tsTypeOverride?: ts.Type) {
   assert.equal(node.additionalProperties, false, `${tsName}: the schema rejects unknown keys`);
 }
 
-test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride and InventorySource agree with the schema', () => {
+test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverride, InventorySource and KeyConfig agree with the schema', () => {
   agree('HiveConfig', schema);
   agree('SystemConfig', defs.system!);
   agree('InstanceConfig', defs.instance!);
@@ -100,6 +100,7 @@ test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverri
   agree('InventorySource', defs.inventoryEntry!);
   agree('CheckConfig', defs.check!);
   agree('HttpCheckConfig', (defs.check!.properties as Record<string, Json>).http!);
+  agree('KeyConfig', defs.key!);
   agree('BuildSettings', defs.build!);
   // `systems` may be omitted when a hive-level `flake` gives them (a semantic check asks for one of the two).
   assert.deepEqual(schema.required, []);

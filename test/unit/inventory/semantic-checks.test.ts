@@ -57,7 +57,7 @@ test('unknown keys, with did you mean, at every level', () => {
 
 test('an unknown key far from every known one lists the expected keys', () => {
   assert.deepEqual(lines(edit((c) => (www1(c).zzzzzz = 1))), [
-    'instances.www-1.zzzzzz: unknown key (expected one of: system, address, user, port, via, store, tags, hostKeys, ssh, checks, confirmTimeout)',
+    'instances.www-1.zzzzzz: unknown key (expected one of: system, address, user, port, via, store, compress, tags, hostKeys, ssh, checks, confirmTimeout, keys)',
   ]);
 });
 

@@ -87,3 +87,11 @@ test('flake systems: one nix build for all, lock never rewritten, builders passe
     ],
   });
 });
+
+test('a nixosConfigurations name with dots is quoted in the installable', () => {
+  const h = hive({ web: { flake: '.#web.example.com' } });
+  assert.deepEqual(
+    groupArgv(groupSystems(Object.values(h.systems))[0]!, '/e', '/s').args.at(-1),
+    '/hive#nixosConfigurations."web.example.com".config.system.build.toplevel',
+  );
+});

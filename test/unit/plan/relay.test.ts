@@ -121,3 +121,24 @@ test('plan text and JSON show who feeds whom', () => {
     { parent: 'h02', children: ['h04', 'h06'] },
   ]);
 });
+
+test('steps stay in dependency order when a leaf comes before its relay in target order', () => {
+  const h = fleet(6, { unpinned: ['h01', 'h02', 'h03'] });
+  const p = planDeploy(h, ['portico', ...names(6)], opts(2));
+  const index = new Map(p.steps.map((s, i) => [s.id, i]));
+  assert.ok(
+    copies(p).some((c) => c.relay),
+    'some copies are relayed',
+  );
+  for (const s of p.steps)
+    for (const d of [...s.deps, ...(s.after ?? [])])
+      assert.ok(index.get(d)! < index.get(s.id)!, `${d} before ${s.id}`);
+  // The pinned ones are fed first and relay; the unpinned are leaves.
+  assert.deepEqual(
+    Object.entries(parentOf(p))
+      .filter(([, parent]) => parent === 'store')
+      .map(([c]) => c)
+      .sort(),
+    ['h04', 'h05'],
+  );
+});

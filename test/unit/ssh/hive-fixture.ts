@@ -17,6 +17,7 @@ export function instance(name: string, extra: Partial<ResolvedInstance> = {}): R
     tags: [],
     hostKeys: [],
     ssh: {},
+    keys: {},
     ...extra,
   };
 }

@@ -1,0 +1,60 @@
+// The keys step: every key of one instance in ONE remote command over its ssh connection. Sources are read
+// on the deployer into memory (a `command` runs now, not at load), framed on the command's stdin, and the
+// fixed remote script (host/keys-script.ts) puts each file in place with its owner and mode before any byte.
+// Logs show a key's name, destination and whether it was written or left unchanged; never its content.
+import { CommandError, HostError } from '../errors.ts';
+import { keyStream, parseUploadOutput, uploadKeysArgv, type KeyFrame } from '../host/keys-script.ts';
+import type { KeysStep } from '../plan/types.ts';
+import type { DeployContext } from './context.ts';
+import { readKeySource } from './key-source.ts';
+import type { StepIO } from './run-dag.ts';
+
+/** How many stderr lines of a failing source command reach the step's log (and the summary's tail). */
+const STDERR_TAIL = 20;
+
+export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
+  const inst = ctx.hive.instances[step.instance];
+  if (!inst) throw new Error(`keys: unknown instance ${step.instance}`);
+  const frames: KeyFrame[] = [];
+  try {
+    for (const { name } of step.keys) {
+      const key = inst.keys[name]!;
+      const stderr: string[] = [];
+      let content: Buffer;
+      try {
+        content = await readKeySource(`key ${name}`, key.source, {
+          spawn: ctx.spawn,
+          cwd: ctx.hive.root,
+          signal: io.signal,
+          onStderr: (line) => stderr.push(line),
+        });
+      } catch (err) {
+        for (const line of stderr.slice(-STDERR_TAIL)) io.log('stderr', line);
+        throw err;
+      }
+      frames.push({ dest: key.path, user: key.user, group: key.group, mode: key.mode, content });
+    }
+    const input = keyStream(frames);
+    let r;
+    try {
+      r = await ctx.remote(step.instance, uploadKeysArgv(), { input, signal: io.signal, root: true });
+    } finally {
+      input.fill(0);
+    }
+    const outcomes = parseUploadOutput(r.stdout);
+    for (const o of outcomes) {
+      const name = step.keys.find((k) => k.path === o.dest)?.name ?? '?';
+      io.log('stdout', `key ${name} → ${o.dest}: ${o.state}${o.reason ? ` (${o.reason})` : ''}`);
+    }
+    if (r.exitCode !== 0) {
+      const failed = outcomes.find((o) => o.state === 'failed');
+      if (failed) {
+        const name = step.keys.find((k) => k.path === failed.dest)?.name ?? failed.dest;
+        throw new HostError(`key ${name} → ${failed.dest}: ${failed.reason ?? 'failed'}`);
+      }
+      throw new CommandError(r, `uploading keys to ${step.instance}`);
+    }
+  } finally {
+    for (const f of frames) if (Buffer.isBuffer(f.content)) f.content.fill(0);
+  }
+}

@@ -1,0 +1,142 @@
+// The compiled CLI (scripts/dist.mjs) is never run stale: in a copy of the package, a source edited, added,
+// removed or renamed (mtime kept) makes the bin rebuild dist/ before it runs; if dist/ cannot be built, the bin
+// runs the TypeScript sources instead. The bundle finds the package's own files (schema, hive.nix) and gives a
+// hive.config.ts's `import … from 'nix-hive'` the running library.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const copy = tempDir('nix-hive-dist-');
+for (const p of ['lib', 'schema', 'scripts', 'bin', 'package.json', 'tsconfig.json'])
+  cpSync(path.join(ROOT, p), path.join(copy, p), { recursive: true });
+symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+
+const MAIN = path.join(copy, 'lib/cli/main.ts');
+const DESCRIPTION = 'Deploy NixOS to fleets: build once, push through store hosts, activate in order.';
+
+function node(args: string[], cwd = copy) {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const fresh = () => node(['scripts/dist.mjs', '--check']).code === 0;
+const help = () => node(['bin/nix-hive.mjs', '--help']).stdout;
+const describeAs = (text: string) =>
+  writeFileSync(
+    MAIN,
+    readFileSync(MAIN, 'utf8').replace(/\.description\('[^']*'\)/, `.description('${text}')`),
+  );
+
+test('a built dist/ is fresh; an edited source makes it stale and the bin runs the edit', () => {
+  assert.equal(node(['scripts/dist.mjs']).code, 0);
+  assert.ok(fresh());
+  assert.match(help(), new RegExp(DESCRIPTION.replace(/[.]/g, '\\.')));
+  describeAs('Edited description one');
+  assert.ok(!fresh(), 'an edit makes dist/ stale');
+  assert.match(help(), /Edited description one/);
+  assert.ok(fresh(), 'the bin rebuilt it');
+});
+
+test('an added, removed or renamed file (mtime kept) makes dist/ stale', () => {
+  node(['scripts/dist.mjs']);
+  const extra = path.join(copy, 'lib/extra-file.ts');
+  writeFileSync(extra, '// nothing\nexport {};\n');
+  assert.ok(!fresh(), 'added');
+  node(['scripts/dist.mjs']);
+  rmSync(extra);
+  assert.ok(!fresh(), 'removed');
+  const errors = path.join(copy, 'lib/errors.ts');
+  const lib = path.dirname(errors);
+  const past = new Date('2020-01-01T00:00:00Z');
+  const backdate = () => [errors, lib].forEach((p) => utimesSync(p, past, past));
+  backdate();
+  node(['scripts/dist.mjs']);
+  renameSync(errors, `${errors}.x`);
+  renameSync(`${errors}.x`, errors);
+  backdate();
+  assert.deepEqual([statSync(errors).mtimeMs, statSync(lib).mtimeMs], [past.getTime(), past.getTime()]);
+  assert.ok(!fresh(), 'renamed away and back, mtimes restored (its ctime tells)');
+});
+
+test('without a buildable dist/ the bin runs the sources, not an old bundle', () => {
+  node(['scripts/dist.mjs']);
+  describeAs('Edited description two');
+  rmSync(path.join(copy, 'dist'), { recursive: true });
+  writeFileSync(path.join(copy, 'dist'), 'not a folder: nothing can be built here\n');
+  const r = node(['bin/nix-hive.mjs', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Edited description two/);
+  rmSync(path.join(copy, 'dist'));
+});
+
+test('the bundle reads the schema and hands a config the running library', () => {
+  node(['scripts/dist.mjs']);
+  assert.ok(fresh());
+  const hive = mkdtempSync(path.join(copy, 'hive-'));
+  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
+  writeFileSync(
+    path.join(hive, 'hive.config.ts'),
+    [
+      "import { defineHive, HiveError } from 'nix-hive';",
+      "const running = (globalThis as Record<symbol, { HiveError?: unknown }>)[Symbol.for('nix-hive.library')];",
+      "if (running?.HiveError !== HiveError) throw new Error('a second copy of nix-hive');",
+      "export default defineHive({ systems: { web: { modules: ['./web.nix'] } }, instances: { www: { system: 'web', address: '10.0.0.1', prot: 22 } } });",
+    ].join('\n'),
+  );
+  // The schema check runs (it names the typo), so the bundle found schema/hive.schema.json.
+  const r = node([path.join(copy, 'bin/nix-hive.mjs'), 'ssh-config'], hive);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, 'nix-hive: instances.www.prot: unknown key (did you mean "port"?)\n');
+});
+
+test("nix-hive --version and -V print package.json's version", () => {
+  const { version } = JSON.parse(readFileSync(path.join(copy, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-V']) {
+    const r = node(['bin/nix-hive.mjs', flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+  }
+});
+
+test('the bundle’s precompiled schema validator reports exactly what ajv compiled at run time does', () => {
+  node(['scripts/dist.mjs']);
+  const hive = tempDir('nix-hive-dist-hive-');
+  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
+  const config = {
+    compress: 'yes',
+    systems: { web: { modules: ['./web.nix'], sytem: 'x86_64-linux' } },
+    defaults: { port: 'ssh' },
+    instances: {
+      www: { system: 'web', address: 'a b', prot: 22, tags: ['ok', 'ok'], hostKeys: ['nope'] },
+      db: { system: 'web' },
+    },
+  };
+  writeFileSync(path.join(hive, 'hive.config.json'), JSON.stringify(config));
+  const run = (sources: boolean) =>
+    spawnSync(process.execPath, [path.join(copy, 'bin/nix-hive.mjs'), 'ssh-config'], {
+      cwd: hive,
+      encoding: 'utf8',
+      env: { ...process.env, NIX_HIVE_SOURCES: sources ? '1' : '' },
+    });
+  const [compiled, sources] = [run(false), run(true)];
+  assert.equal(compiled.status, 2, compiled.stderr);
+  assert.ok(compiled.stderr.split('\n').filter(Boolean).length >= 7, compiled.stderr);
+  assert.equal(compiled.stderr, sources.stderr);
+  assert.equal(sources.status, 2);
+});
