@@ -34,6 +34,14 @@ ssh-config *args:
 ssh *args:
     npx zx tasks/ssh.mjs "$@"
 
+# Run the health checks of the selected instances on their own: `just check @web`.
+check *args:
+    npx zx tasks/check.mjs "$@"
+
+# Switch instances back to their previous system generation (or `--to <n>`): `just rollback www-1`.
+rollback *args:
+    npx zx tasks/rollback.mjs "$@"
+
 # Copy files, instance names on either side: `just scp www-1:/var/log/x .`.
 scp *args:
     npx zx tasks/scp.mjs "$@"

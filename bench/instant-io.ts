@@ -57,6 +57,8 @@ export function instantTransport(publicKey: string): Transport {
       // A first deploy: the host does not have the closure yet (so the preflight and the copy run).
       if (argv[0] === 'nix-store' && argv.includes('--check-validity')) return result(argv[0], argv, '', 1);
       // The activation's wait command prints the exit status, then the output.
+      // The rollout's confirmation: the verdict that stands (the deployer's own claim).
+      if (argv.includes('nix-hive-verdict')) return result(argv[0]!, argv, 'confirmed\n');
       if (argv.includes('nix-hive-wait'))
         return result(argv[0]!, argv, '0\nactivating the configuration...\n');
       return result(argv[0]!, argv);

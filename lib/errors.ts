@@ -126,3 +126,19 @@ export class SshError extends HiveError {
     this.result = options.result;
   }
 }
+
+/** A host returned to its previous system after a failed activation, check or confirmation (outcome `rolled-back`). */
+export class RolledBackError extends HostError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options);
+    this.name = 'RolledBackError';
+  }
+}
+
+/** A host that did not answer within a bound it was given, e.g. after a reboot (outcome `unreachable`). */
+export class UnreachableError extends HostError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options);
+    this.name = 'UnreachableError';
+  }
+}

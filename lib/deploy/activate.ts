@@ -1,53 +1,73 @@
 // Activation of one instance, in two remote commands: start (set the system profile when the goal
 // asks and it changes, then launch switch-to-configuration detached from the ssh session) and wait
-// (read its exit status and output back, reconnecting when the connection drops meanwhile).
-import { CommandError, HostError, SshError } from '../errors.ts';
-import { parseWaitOutput, startActivationArgv, waitActivationArgv } from '../nix/detached.ts';
+// (read its exit status and output back, reconnecting when the connection drops meanwhile). Around it,
+// the rollout (confirm.ts, checks.ts, reboot.ts): after `switch`/`test` a watchdog on the host rolls back
+// unless the deployer confirms over a new connection once the checks passed; `--reboot` reboots after
+// `boot` and waits for the new boot id; a switch whose kernel changed is noted as needing a reboot.
+import { CommandError, HostError } from '../errors.ts';
+import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
+import { startActivationArgv } from '../nix/detached.ts';
+import { changesRunningSystem } from '../nix/goal.ts';
 import type { ActivateStep } from '../plan/types.ts';
+import { checkFailure, runChecks } from './checks.ts';
+import { arm, confirm, disarm, keepAlive, rollBack } from './confirm.ts';
 import { outPathOf, type DeployContext } from './context.ts';
+import { readBack } from './read-back.ts';
+import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
 import type { StepIO } from './run-dag.ts';
 
 export async function activate(ctx: DeployContext, step: ActivateStep, io: StepIO): Promise<void> {
   const { instance, goal } = step;
   const id = `${ctx.runId}-${instance}`;
-  const start = await ctx.remote(instance, startActivationArgv(id, outPathOf(ctx, step.system), goal), {
+  const inst = ctx.hive.instances[instance]!;
+  const outPath = outPathOf(ctx, step.system);
+  const rollout = ctx.rollout;
+  const guarded = Boolean(rollout?.rollback) && changesRunningSystem(goal);
+  const confirmS = rollout?.confirmTimeoutS ?? confirmTimeoutOf(inst);
+  const reboot = rollout?.reboot && goal === 'boot' ? rollout.reboot : undefined;
+
+  const previous = guarded ? await arm(ctx, instance, id, goal, confirmS, io) : '';
+  if (guarded) ctx.notes.set(instance, { ...ctx.notes.get(instance), previous });
+  const bootBefore = reboot ? await bootId(ctx, instance, io) : '';
+  const start = await ctx.remote(instance, startActivationArgv(id, outPath, goal), {
     onLine: io.log,
     signal: io.signal,
     root: true,
   });
-  if (start.exitCode !== 0) throw new CommandError(start, `starting the activation on ${instance}`);
+  if (start.exitCode !== 0) {
+    if (guarded) await disarm(ctx, instance, id, io);
+    throw new CommandError(start, `starting the activation on ${instance}`);
+  }
 
-  const deadline = Date.now() + ctx.activationTimeoutMs;
-  let result: { status: string; lines: string[] } | undefined;
-  let lastError: Error | undefined;
-  while (result === undefined) {
-    const left = (deadline - Date.now()) / 1000;
-    if (left <= 0) break;
-    try {
-      const r = await ctx.remote(instance, waitActivationArgv(id, left), { signal: io.signal, root: true });
-      if (r.exitCode === 0) result = parseWaitOutput(r.stdout);
-      else if (r.exitCode === 124) break;
-      else throw new CommandError(r, `waiting for the activation on ${instance}`);
-    } catch (err) {
-      if (io.signal.aborted || !(err instanceof SshError || err instanceof CommandError)) throw err;
-      lastError = err;
-      io.log('stderr', `nix-hive: lost the connection while activating (${err.message}); reconnecting`);
-      await new Promise((res) => setTimeout(res, 1000));
-    }
-  }
-  if (result === undefined) {
-    throw new HostError(
-      `the activation on ${instance} did not finish in ${ctx.activationTimeoutMs / 1000}s`,
-      {
-        cause: lastError,
-      },
-    );
-  }
+  const result = await readBack(ctx, instance, id, ctx.activationTimeoutMs, io, 'activation');
   for (const line of result.lines) io.log('stdout', line);
   if (result.status !== '0') {
     const last = result.lines.at(-1);
-    throw new HostError(
-      `switch-to-configuration ${goal} exited with code ${result.status}${last ? `: ${last}` : ''}`,
-    );
+    const reason = `switch-to-configuration ${goal} exited with code ${result.status}${last ? `: ${last}` : ''}`;
+    if (guarded) await rollBack(ctx, instance, id, 'activation-failed', reason, previous, io);
+    throw new HostError(reason);
+  }
+
+  if (reboot) await rebootAndWait(ctx, instance, bootBefore, outPath, reboot.timeoutS, io);
+  if (rollout && (changesRunningSystem(goal) || reboot) && inst.checks?.length) {
+    const log = (line: string) => io.log('stderr', `nix-hive: ${line}`);
+    const stop = guarded ? keepAlive(ctx, instance, id, confirmS, io) : async () => {};
+    const results = await runChecks(
+      { remote: ctx.remote, endpoint: ctx.endpoint, log, signal: io.signal },
+      inst,
+      inst.checks,
+      true,
+    ).finally(stop);
+    const failure = checkFailure(results);
+    if (failure && guarded) await rollBack(ctx, instance, id, 'check-failed', failure, previous, io);
+    if (failure) throw new HostError(failure);
+  }
+  if (guarded) await confirm(ctx, instance, id, confirmS, previous, io);
+  if (rollout && changesRunningSystem(goal)) {
+    const parts = await needsReboot(ctx, instance, io.signal).catch(() => []);
+    if (parts.length) {
+      ctx.notes.set(instance, { ...ctx.notes.get(instance), needsReboot: true });
+      io.log('stderr', `nix-hive: ${instance} needs a reboot (${parts.join(', ')} changed)`);
+    }
   }
 }

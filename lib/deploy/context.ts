@@ -6,6 +6,17 @@ import type { Plan } from '../plan/types.ts';
 import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
+import type { Transport } from './transport.ts';
+
+/** Rollout safety of a deploy (see confirm.ts, checks.ts, reboot.ts). */
+export interface RolloutOptions {
+  /** Arm the watchdog after `switch`/`test` and roll back on a failed activation or check (`--no-rollback`: off). */
+  rollback: boolean;
+  /** Seconds, overriding every instance's `confirmTimeout` (`--confirm-timeout`). */
+  confirmTimeoutS?: number;
+  /** Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. */
+  reboot?: { timeoutS: number };
+}
 import type { HiveSigningKey } from './signing-key.ts';
 import type { RelayRun } from './relay.ts';
 import type { BuildHostPushes } from './build-host.ts';
@@ -60,10 +71,25 @@ export interface DeployContext {
   directCopies: Set<string>;
   /** A message for the user (not tied to one step). */
   say(text: string, level?: 'info' | 'warn'): void;
+  /** Rollout safety; absent = none (no watchdog, no checks). */
+  rollout?: RolloutOptions;
+  /** A command over a NEW connection (the confirmation); absent on transports without one. */
+  fresh?: Transport['fresh'];
+  /** How an HTTP check reaches a port of an instance. */
+  endpoint?: Transport['endpoint'];
+  /** Per instance, what the rollout learned beyond the outcome (needs reboot, the previous system). */
+  notes: Map<string, InstanceNotes>;
   /** Relay fan-out of this run (absent for the star). */
   relay?: RelayRun;
   /** Pushes from build hosts (`copy www builder → portico`), when the plan has any. */
   buildHost?: BuildHostPushes;
+}
+
+export interface InstanceNotes {
+  /** The new system's kernel, initrd or kernel modules differ from the booted system's. */
+  needsReboot?: boolean;
+  /** The system the host ran before this activation. */
+  previous?: string;
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

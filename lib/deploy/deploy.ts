@@ -22,6 +22,9 @@ import { BuildHostPushes } from './build-host.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
+import type { RolloutOptions } from './context.ts';
+import type { WaveOptions } from '../plan/waves.ts';
+import { WaveGate } from './wave-gate.ts';
 import { HiveSigningKey } from './signing-key.ts';
 
 export interface DeployOptions {
@@ -46,6 +49,10 @@ export interface DeployOptions {
   activationTimeoutMs?: number;
   /** hive.state, opened by the caller; updated after every step and saved atomically. */
   state?: StateFile;
+  /** Rollout safety: watchdog and confirmation, checks, reboot (default: rollback on, no reboot). */
+  rollout?: RolloutOptions;
+  /** Activation waves with a failure budget. */
+  waves?: WaveOptions;
   /** Options of the generated ssh session (ConnectTimeout, ServerAlive…). */
   ssh?: Omit<SshSessionOptions, 'spawn'>;
   /** Run this plan instead of planning a deploy (upload-keys runs a plan of keys steps only). */
@@ -109,6 +116,7 @@ export async function deploy(
       skip: options.skip,
       allowDirect: options.allowDirect,
       relayFanout: options.relayFanout,
+      waves: options.waves,
     });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
@@ -148,12 +156,18 @@ export async function deploy(
       state: options.state,
       recorder,
       say,
+      rollout: options.rollout ?? { rollback: true },
+      fresh: transport?.fresh,
+      endpoint: transport?.endpoint,
+      notes: new Map(),
       directCopies: new Set(),
     };
+    const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
     if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
     if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {
+      if (e.kind === 'step-end') gate?.ended(stepsById.get(e.step)!, e.outcome);
       if (e.kind === 'step-end' && recorder) {
         const step = stepsById.get(e.step)!;
         const path =
@@ -173,6 +187,7 @@ export async function deploy(
       emit,
       signal,
       killSignal: options.killSignal,
+      gate: gate ? (step) => gate.gate(step) : undefined,
     });
     const report = buildReport(hive, plan, results, {
       runId,
@@ -181,6 +196,7 @@ export async function deploy(
       durationMs: performance.now() - started,
       systems: Object.fromEntries(plan.systems.map((s) => [s, { outPath: ctx.built.get(s)?.outPath }])),
     });
+    for (const i of report.instances) if (ctx.notes.get(i.instance)?.needsReboot) i.needsReboot = true;
     for (const i of report.instances) {
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);

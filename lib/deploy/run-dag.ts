@@ -1,6 +1,6 @@
 // Runs a plan's DAG: each step starts when its deps succeeded, under its concurrency limits; a failed
 // step skips everything behind it with the root cause as the reason; an abort stops new work.
-import { HiveError } from '../errors.ts';
+import { HiveError, RolledBackError, UnreachableError } from '../errors.ts';
 import type { Step } from '../plan/types.ts';
 import type { EventSink, Outcome, StepSummary } from '../progress/events.ts';
 import { withAll, type Semaphore } from './semaphore.ts';
@@ -25,6 +25,8 @@ export interface DagOptions {
   /** Aborted: running steps are killed (handed to each step as `io.signal`). */
   killSignal?: AbortSignal;
   tailLines?: number;
+  /** Asked once a step's deps succeeded, before it waits for its limits: a reason skips it (waves). */
+  gate?(step: Step): Promise<string | undefined>;
 }
 
 function messageOf(err: unknown): string {
@@ -74,11 +76,20 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
     const deps = await Promise.all(step.deps.map((d) => pending.get(d)).filter((p) => p !== undefined));
     await Promise.all((step.after ?? []).map((d) => pending.get(d)));
     const bad = deps.find((d) => d.outcome !== 'ok');
+    const gated = bad ? undefined : await options.gate?.(step);
+    if (gated !== undefined) return finish(step, 'skipped', gated, 0, []);
     if (bad) {
       const badStep = byId.get(bad.id)!;
       if (bad.outcome === 'interrupted') return finish(step, 'interrupted', bad.reason, 0, []);
+      const how = {
+        failed: 'failed',
+        'rolled-back': 'was rolled back',
+        unreachable: 'is unreachable',
+      } as const;
       const reason =
-        bad.outcome === 'failed' ? `${options.blame(badStep, step)} failed: ${bad.reason}` : bad.reason;
+        bad.outcome === 'failed' || bad.outcome === 'rolled-back' || bad.outcome === 'unreachable'
+          ? `${options.blame(badStep, step)} ${how[bad.outcome]}: ${bad.reason}`
+          : bad.reason;
       return finish(step, 'skipped', reason, 0, []);
     }
     if (signal.aborted) return finish(step, 'interrupted', 'interrupted before it started', 0, []);
@@ -100,7 +111,13 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
         await options.execute(step, io);
         return finish(step, 'ok', undefined, performance.now() - started, []);
       } catch (err) {
-        const outcome: Outcome = (options.killSignal ?? signal).aborted ? 'interrupted' : 'failed';
+        const outcome: Outcome = (options.killSignal ?? signal).aborted
+          ? 'interrupted'
+          : err instanceof RolledBackError
+            ? 'rolled-back'
+            : err instanceof UnreachableError
+              ? 'unreachable'
+              : 'failed';
         return finish(step, outcome, messageOf(err), performance.now() - started, tail);
       }
     });

@@ -17,6 +17,8 @@ export interface InstanceStatus {
   current: string | undefined;
   profile: string | undefined;
   detail: string | undefined;
+  /** Kernel, initrd or kernel modules of the current system that differ from the booted one's. */
+  needsReboot?: string[];
 }
 
 export function expectedPath(state: HiveState, hive: ResolvedHive, instance: string): string | undefined {
@@ -46,6 +48,8 @@ export async function fleetStatus(
     state: HiveState;
     parallel: number;
     timeoutMs?: number;
+    /** Which of kernel, initrd, kernel-modules differ from the booted system's (see deploy/reboot.ts). */
+    needsReboot?: (instance: string) => Promise<string[]>;
   },
 ): Promise<InstanceStatus[]> {
   const sem = new Semaphore(options.parallel);
@@ -71,7 +75,17 @@ export async function fleetStatus(
         }
         const current = running.current ?? undefined;
         const profile = running.profile ?? undefined;
-        return { instance, system, expected, current, profile, ...compareStatus(expected, current, profile) };
+        const row: InstanceStatus = {
+          instance,
+          system,
+          expected,
+          current,
+          profile,
+          ...compareStatus(expected, current, profile),
+        };
+        const reboot = (await options.needsReboot?.(instance).catch(() => [])) ?? [];
+        if (reboot.length) row.needsReboot = reboot;
+        return row;
       }),
     ),
   );

@@ -20,6 +20,7 @@ import { parseStore } from './store-ref.ts';
 import { hostPlatform, resolveFile, resolveSearchPathValue, resolveSshValue } from './resolve-paths.ts';
 import { isDict, type Dict } from './guards.ts';
 import { expandInventory } from './import/merge-inventory.ts';
+import { resolveRollout } from './resolve-checks.ts';
 import { resolveKeys } from './keys.ts';
 import { resolveSigningKey } from './signing-key.ts';
 import { parseSystemFlake } from './flake-ref.ts';
@@ -103,6 +104,7 @@ export function analyzeHive(
     instances[name] = resolveInstance(root, name, raw, defaults);
     const sys = rawSystems[instances[name].system];
     instances[name].keys = resolveKeys(root, defaults.keys, isDict(sys) ? sys.keys : undefined, raw.keys);
+    Object.assign(instances[name], resolveRollout(raw, isDict(sys) ? sys : undefined, defaults));
   }
   const hive: ResolvedHive = {
     configFile: file,

@@ -25,6 +25,7 @@ export const PATTERN_MESSAGES: Record<string, string> = {
     'must be a public key line such as "ssh-ed25519 AAAA…"',
   '^[A-Za-z][A-Za-z0-9]*$': 'must be an ssh_config keyword such as "IdentityFile"',
   '^[^\\r\\n]*$': 'must not contain line breaks',
+  '^/[^\\s]*$': 'must be a URL path starting with "/" (no spaces)',
   '^[^\\u0000]*$': 'must not contain NUL bytes',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'must be an environment variable name (letters, digits and "_")',
   '^0?[0-7]{3}$': 'must be an octal mode such as "0600" or "0440"',

@@ -9,6 +9,7 @@ import { isValidName, parseStore } from './store-ref.ts';
 import { reservedSshOption } from './ssh-options.ts';
 import { caseCollisions } from './merge-sources.ts';
 import { isDict, type Dict } from './guards.ts';
+import { checkListProblems } from './resolve-checks.ts';
 import { destinationProblems, keysProblems } from './keys.ts';
 import { signingKeyProblems } from './signing-key.ts';
 import { sourceProblems } from './source-checks.ts';
@@ -36,6 +37,10 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
       problems.push(unknown(`defaults.${key}`, 'instance', ref.ref.name, instanceNames()));
   }
   problems.push(...reservedSsh('defaults', defaults.ssh));
+  problems.push(...checkListProblems(defaults.checks, 'defaults.checks'));
+  for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
+    if (isDict(sys))
+      problems.push(...checkListProblems(sys.checks, fieldPath(fieldPath('systems', name), 'checks')));
   problems.push(...keysProblems('defaults.keys', defaults.keys), ...signingKeyProblems(config.signingKey));
   for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
     if (isDict(sys)) problems.push(...keysProblems(fieldPath(fieldPath('systems', name), 'keys'), sys.keys));
@@ -46,6 +51,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     const at = fieldPath('instances', name);
     const inst = hive.instances[name];
     if (!inst) continue;
+    problems.push(...checkListProblems(raw.checks, fieldPath(at, 'checks')));
     if (raw.system === undefined && defaultSystem === undefined)
       problems.push({
         path: fieldPath(at, 'system'),

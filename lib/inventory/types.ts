@@ -10,6 +10,27 @@ export type SshOptions = Record<string, string | number | boolean>;
 /** Nix search-path entries: `{ nixpkgs: './nixpkgs' }` → `-I nixpkgs=…`. */
 export type SearchPaths = Record<string, string>;
 
+/** An HTTP health check: GET http://<instance address>:<port><path> from the deployer. */
+export interface HttpCheckConfig {
+  port: number;
+  path?: string;
+  /** Expected status (default 200). */
+  expect?: number;
+}
+
+/** One health check (mirrors `#/definitions/check`): either `cmd` (on the host) or `http` (from the deployer). */
+export interface CheckConfig {
+  name: string;
+  cmd?: string[];
+  http?: HttpCheckConfig;
+  /** Seconds one attempt may take (default 10). */
+  timeout?: number;
+  /** Further attempts after a failed one (default 3). */
+  retries?: number;
+  /** Seconds between attempts (default 2). */
+  interval?: number;
+}
+
 /** Where and how systems are built (hive level, overridden key by key by a system's own). */
 export interface BuildSettings {
   /** An instance of the hive, or an `ssh-ng://[user@]host` URI: the systems are realised there. */
@@ -27,6 +48,8 @@ export interface SystemConfig {
   flake?: string;
   paths?: SearchPaths;
   system?: string;
+  checks?: CheckConfig[];
+  confirmTimeout?: number;
   keys?: Record<string, KeyConfig>;
   build?: BuildSettings;
 }
@@ -70,6 +93,10 @@ export interface InstanceConfig {
   tags?: string[];
   hostKeys?: string[];
   ssh?: SshOptions;
+  /** Replace the system's checks. */
+  checks?: CheckConfig[];
+  /** Seconds the host waits for confirmation before it rolls itself back. */
+  confirmTimeout?: number;
   keys?: Record<string, KeyConfig>;
 }
 
@@ -153,6 +180,16 @@ export interface ResolvedSystem {
   build?: { host?: string; builders?: string; maxJobs?: number };
 }
 
+/** A check with its defaults applied. */
+export interface ResolvedCheck {
+  name: string;
+  cmd: string[] | undefined;
+  http: { port: number; path: string; expect: number } | undefined;
+  timeout: number;
+  retries: number;
+  interval: number;
+}
+
 export interface ResolvedInstance {
   name: string;
   system: string;
@@ -164,6 +201,10 @@ export interface ResolvedInstance {
   tags: string[];
   hostKeys: string[];
   ssh: SshOptions;
+  /** Health checks: the instance's own, else its system's, else `defaults.checks` (absent: none). */
+  checks?: ResolvedCheck[];
+  /** Seconds, when the inventory sets it (absent: 30, see confirmTimeoutOf). */
+  confirmTimeout?: number;
   /** Keys to upload, by name (defaults < system < instance). */
   keys: Record<string, ResolvedKey>;
   /** Its own (or `defaults`') compression setting; absent when neither sets one. */

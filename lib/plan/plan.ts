@@ -6,6 +6,7 @@ import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/type
 import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
+import { planWaves, wavesWanted } from './waves.ts';
 import { withKeySteps } from './keys.ts';
 
 export const stepId = {
@@ -97,18 +98,23 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
   const fanout = options.relayFanout ?? DEFAULT_RELAY_FANOUT;
   const trees = planRelays(hive, copies, fanout, (s, name) => stepId.copy(s, { kind: 'instance', name }));
   placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
+  const ordered = orderActivations(activations);
+  const waves = wavesWanted(options.waves)
+    ? planWaves(
+        ordered.map((a) => a.instance),
+        options.waves!,
+      )
+    : undefined;
+  const byInstance = new Map(ordered.map((a) => [a.instance, a]));
+  waves?.waves.forEach((w, k) => w.forEach((name) => (byInstance.get(name)!.wave = k)));
   return {
     goal: options.goal,
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: withKeySteps(hive, targets, options, [
-      ...builds,
-      ...signs,
-      ...orderCopies(copies),
-      ...orderActivations(activations),
-    ]),
+    steps: withKeySteps(hive, targets, options, [...builds, ...signs, ...orderCopies(copies), ...ordered]),
     relay: { fanout, trees },
+    ...(waves ? { waves } : {}),
   };
 }
 

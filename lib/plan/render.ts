@@ -45,6 +45,14 @@ export function renderPlanText(plan: Plan): string {
       `${String(i + 1).padStart(width)}. ${describeStep(s)}${after.length ? `  [after ${after.join(', ')}]` : ''}`,
     );
   }
+  if (plan.waves) {
+    const w = plan.waves;
+    lines.push(
+      `waves: ${w.waves.length}, stop after ${w.maxFailed} failed or rolled-back host(s)${w.pauseS ? `, ${w.pauseS}s pause between waves` : ''}`,
+    );
+    for (const [k, names] of w.waves.entries())
+      lines.push(`  wave ${k + 1}${k === 0 && w.canary ? ' (canary)' : ''}: ${names.join(' ')}`);
+  }
   lines.push(...renderRelayTrees(plan));
   return lines.join('\n') + '\n';
 }
@@ -56,6 +64,7 @@ export function planToJson(plan: Plan): unknown {
     systems: plan.systems,
     skip: plan.skip,
     steps: plan.steps,
+    ...(plan.waves ? { waves: plan.waves } : {}),
     relay: plan.relay ?? { fanout: 0, trees: [] },
   };
 }

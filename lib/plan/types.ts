@@ -1,5 +1,6 @@
 // The plan is data: a DAG of steps that the runner executes and `deploy --dry-run` prints.
 import type { Goal } from '../nix/goal.ts';
+import type { WaveOptions, Waves } from './waves.ts';
 import type { RelayAssignment, RelayTree } from './relay.ts';
 
 /** Where a copy goes: an instance of the hive (over ssh) or a plain Nix store URI. */
@@ -45,6 +46,8 @@ export interface ActivateStep extends StepBase {
   instance: string;
   system: string;
   goal: Goal;
+  /** Its wave (0 = the canary or first), when the rollout has waves. */
+  wave?: number;
 }
 
 /** Uploads an instance's keys in one remote command: before its copy and activation, or after it. */
@@ -66,6 +69,8 @@ export interface PlanOptions {
   skip: { build: boolean; copy: boolean; activate: boolean; keys?: boolean };
   /** A failed store does not skip the instances behind it: they are pushed to directly. */
   allowDirect?: boolean;
+  /** Roll out in waves with a failure budget (`--canary`, `--batch`, `--max-failed`, `--pause`). */
+  waves?: WaveOptions;
   /** Relay fan-out k (`--relay-fanout`); 0 = the star, every instance substitutes from its store. */
   relayFanout?: number;
 }
@@ -78,6 +83,8 @@ export interface Plan {
   skip: PlanOptions['skip'];
   /** Topologically ordered: every step comes after its deps. */
   steps: Step[];
+  /** The activation waves, when asked for. */
+  waves?: Waves;
   /** Who feeds whom behind each store (relay fan-out; absent or empty = the star). */
   relay?: { fanout: number; trees: RelayTree[] };
 }

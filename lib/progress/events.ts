@@ -2,7 +2,8 @@
 // them; nothing under lib/ prints. A union tagged by `kind`.
 import type { Plan, StepKind } from '../plan/types.ts';
 
-export type Outcome = 'ok' | 'failed' | 'skipped' | 'interrupted';
+/** `rolled-back`: the host was returned to its previous system; `unreachable`: it did not come back in time. */
+export type Outcome = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'rolled-back' | 'unreachable';
 
 export interface StepSummary {
   id: string;
@@ -23,6 +24,8 @@ export interface InstanceReport {
   step: string | undefined;
   reason: string | undefined;
   durationMs: number;
+  /** Its new system changes the kernel, initrd or modules of the booted one: reboot to run them. */
+  needsReboot?: boolean;
 }
 
 export interface DeployReport {

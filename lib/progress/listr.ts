@@ -146,7 +146,7 @@ export async function listrRenderer(): Promise<ListrView> {
       if (!p) return;
       p.running.delete(e.step);
       p.done++;
-      if (e.outcome === 'failed' || e.outcome === 'interrupted') p.failed++;
+      if (e.outcome !== 'ok' && e.outcome !== 'skipped') p.failed++;
       if (e.outcome === 'skipped') p.skipped++;
       const g = p.groups.get(p.groupOf.get(e.step) ?? '');
       if (g) {

@@ -22,9 +22,14 @@ export function plainRenderer(
         if (options.verbose) write(`${stamp()}   ${e.target ?? e.step} | ${e.line}`);
         return;
       case 'step-end': {
-        const word = { ok: 'ok     ', failed: 'FAILED ', skipped: 'skipped', interrupted: 'stopped' }[
-          e.outcome
-        ];
+        const word = {
+          ok: 'ok     ',
+          failed: 'FAILED ',
+          skipped: 'skipped',
+          interrupted: 'stopped',
+          'rolled-back': 'ROLLED BACK',
+          unreachable: 'UNREACHABLE',
+        }[e.outcome];
         const why = e.reason ? `: ${e.reason}` : '';
         write(
           `${stamp()} ${word} ${e.label}${e.outcome === 'ok' ? ` (${formatDuration(e.durationMs)})` : why}`,

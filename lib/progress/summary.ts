@@ -29,11 +29,15 @@ export function renderSummary(report: DeployReport, failedTails: Map<string, str
   const count = (o: string) => report.instances.filter((i) => i.outcome === o).length;
   const lines = table(rows);
   const parts = [`${count('ok')} ok`, `${count('failed')} failed`, `${count('skipped')} skipped`];
+  if (count('rolled-back')) parts.splice(2, 0, `${count('rolled-back')} rolled back`);
+  if (count('unreachable')) parts.splice(2, 0, `${count('unreachable')} unreachable`);
   if (report.interrupted || count('interrupted')) parts.push(`${count('interrupted')} interrupted`);
   lines.push(
     '',
     `${parts.join(', ')} in ${formatDuration(report.durationMs)} (goal ${report.goal}; logs in ${path.relative(process.cwd(), report.logDir) || report.logDir})`,
   );
+  const reboot = report.instances.filter((i) => i.needsReboot).map((i) => i.instance);
+  if (reboot.length) lines.push(`needs reboot (new kernel, initrd or modules): ${reboot.join(', ')}`);
   for (const [step, tail] of failedTails) {
     if (tail.length === 0) continue;
     lines.push('', `--- last ${tail.length} lines of ${step} ---`, ...tail);
@@ -47,7 +51,8 @@ export function collectFailedTails(): { sink: (e: HiveEvent) => void; tails: Map
   return {
     tails,
     sink: (e) => {
-      if (e.kind === 'step-end' && e.outcome === 'failed') tails.set(e.step, e.tail);
+      if (e.kind === 'step-end' && ['failed', 'rolled-back', 'unreachable'].includes(e.outcome))
+        tails.set(e.step, e.tail);
     },
   };
 }

@@ -4,7 +4,7 @@
 export const STATE_VERSION = 2;
 
 export type StepName = 'build' | 'copy' | 'activate';
-export type StepOutcome = 'ok' | 'failed' | 'skipped' | 'interrupted';
+export type StepOutcome = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'rolled-back' | 'unreachable';
 
 export interface SystemState {
   outPath: string;

@@ -81,12 +81,13 @@ test('first deploy: built once, stored on portico first, substituted from it, ac
     assert.equal(links.profile, report.systems[sys].outPath, `${n} system profile`);
   }
 
-  // Each host saw exactly one ssh connection from the deployer (the www hosts' come through portico).
-  assert.equal(await fleet.hosts.portico!.connections(fleet.deployerAddress), 1, 'portico connections');
+  // Each host saw exactly two ssh connections from the deployer (the www hosts' come through portico): the one
+  // that did the work, and the new one that confirmed the switch (a host that accepts none is rolled back).
+  assert.equal(await fleet.hosts.portico!.connections(fleet.deployerAddress), 2, 'portico connections');
   for (const n of [...WWW, 'storage']) {
     assert.equal(
       await fleet.hosts[n]!.connections(fleet.hosts.portico!.internalAddress),
-      1,
+      2,
       `${n} connections`,
     );
   }

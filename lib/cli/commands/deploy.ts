@@ -15,10 +15,11 @@ import { collectPreview } from '../../progress/preview.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
 import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
-import { prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
+import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
+import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
 import { interruptSignals } from '../interrupt.ts';
 
-interface DeployFlags extends DeploySetupFlags {
+interface DeployFlags extends DeploySetupFlags, RolloutFlags {
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -27,6 +28,7 @@ interface DeployFlags extends DeploySetupFlags {
 function addDeployOptions(cmd: Command): Command {
   addConfigOption(cmd);
   addSkipOption(cmd);
+  addRolloutOptions(cmd);
   addSigningKeyOption(cmd);
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
@@ -55,12 +57,15 @@ function addDeployOptions(cmd: Command): Command {
     );
 }
 
-async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
+async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
+  const waves = waveOptions(flags);
   const setup = await prepareDeploy(patterns, flags);
   for (const note of setup.notes) process.stderr.write(`nix-hive: ${note}\n`);
   if (setup.nothing) process.stderr.write(`nix-hive: ${setup.nothing}\n`);
   const plan = planDeploy(setup.hive, setup.targets, {
-    goal: setup.goal,
+    goal,
+    waves,
     skip: setup.skip,
     allowDirect: setup.allowDirect,
     relayFanout: setup.relayFanout,
@@ -68,8 +73,10 @@ async function runPlan(patterns: string[], flags: DeployFlags): Promise<void> {
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
-async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> {
-  if (flags.dryRun) return runPlan(patterns, flags);
+async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
+  const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
+  const waves = waveOptions(flags);
   const runId = newRunId();
   const setup = await prepareDeploy(patterns, flags, runId);
   const { hive, targets, state } = setup;
@@ -79,7 +86,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
     process.stderr.write(`nix-hive: ${setup.nothing}\n`);
     if (flags.json) {
       process.stdout.write(JSON.stringify({ kind: 'message', level: 'info', text: setup.nothing }) + '\n');
-      process.stdout.write(JSON.stringify({ kind: 'report', report: emptyReport(runId, setup.goal) }) + '\n');
+      process.stdout.write(JSON.stringify({ kind: 'report', report: emptyReport(runId, goal) }) + '\n');
     }
     return;
   }
@@ -103,7 +110,9 @@ async function runDeploy(patterns: string[], flags: DeployFlags): Promise<void> 
   const interrupt = interruptSignals((text) => emit({ kind: 'message', level: 'warn', text }));
   try {
     const report = await deploy(hive, targets, {
-      goal: setup.goal,
+      goal,
+      rollout,
+      waves,
       skip: setup.skip,
       allowDirect: setup.allowDirect,
       parallel: setup.parallel,
@@ -154,7 +163,9 @@ export function registerDeploy(program: Command): void {
       .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
   )
     .option('--dry-run', 'print the plan and stop (text, or JSON with --json)')
-    .action((patterns: string[], flags: DeployFlags) => runDeploy(patterns, flags));
+    .action((patterns: string[], flags: DeployFlags, cmd: Command) =>
+      runDeploy(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+    );
 
   addDeployOptions(
     program
@@ -163,5 +174,7 @@ export function registerDeploy(program: Command): void {
         'print the deploy plan (the DAG of build, sign, copy and activate steps) without running it',
       )
       .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
-  ).action((patterns: string[], flags: DeployFlags) => runPlan(patterns, flags));
+  ).action((patterns: string[], flags: DeployFlags, cmd: Command) =>
+    runPlan(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+  );
 }

@@ -9,6 +9,8 @@ import { registerSsh } from './ssh.ts';
 import { registerScp } from './scp.ts';
 import { registerRun } from './run.ts';
 import { registerImport } from './import.ts';
+import { registerCheck } from './check.ts';
+import { registerRollback } from './rollback.ts';
 import { registerUploadKeys } from './upload-keys.ts';
 
 export type RegisterCommand = (program: Command) => void;
@@ -23,5 +25,7 @@ export const commands: RegisterCommand[] = [
   registerScp,
   registerRun,
   registerImport,
+  registerCheck,
+  registerRollback,
   registerUploadKeys,
 ];

@@ -2,6 +2,7 @@
 // themselves (`Host.currentSystem`) and compared with hive.state's expectation. Exit 1 if any is not in sync.
 import type { Command } from 'commander';
 import { fleetStatus } from '../../deploy/status.ts';
+import { needsReboot } from '../../deploy/reboot.ts';
 import { hostsOf } from '../../host/host.ts';
 import { openSshSession } from '../../ssh/session.ts';
 import { readState } from '../../state/store.ts';
@@ -42,12 +43,24 @@ export function registerStatus(program: Command): void {
           currentSystem: (instance, o) => hosts.get(instance)!.currentSystem(o),
           state,
           parallel,
+          needsReboot: (instance) =>
+            needsReboot({ remote: (i, argv, o) => hosts.get(i)!.run(argv, o) }, instance),
         });
         if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         else {
           const lines = table([
             ['INSTANCE', 'SYSTEM', 'STATUS', 'DETAIL'],
-            ...rows.map((r) => [r.instance, r.system, r.status, r.detail ?? r.current ?? '']),
+            ...rows.map((r) => [
+              r.instance,
+              r.system,
+              r.status,
+              [
+                r.needsReboot ? `needs reboot (${r.needsReboot.join(', ')} changed)` : '',
+                r.detail ?? r.current ?? '',
+              ]
+                .filter(Boolean)
+                .join('; '),
+            ]),
           ]);
           process.stdout.write(lines.join('\n') + '\n');
         }

@@ -98,6 +98,8 @@ test('HiveConfig, SystemConfig, InstanceConfig, InstanceDefaults, InstanceOverri
   agree('InstanceDefaults', (schema.properties as Record<string, Json>).defaults!);
   agree('InstanceOverride', defs.instanceOverride!);
   agree('InventorySource', defs.inventoryEntry!);
+  agree('CheckConfig', defs.check!);
+  agree('HttpCheckConfig', (defs.check!.properties as Record<string, Json>).http!);
   agree('KeyConfig', defs.key!);
   agree('BuildSettings', defs.build!);
   // `systems` may be omitted when a hive-level `flake` gives them (a semantic check asks for one of the two).

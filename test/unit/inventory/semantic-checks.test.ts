@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { analyzeHive, resolveHive } from '../../../lib/inventory/resolve.ts';
 import type { HiveConfig } from '../../../lib/inventory/types.ts';
 import { baseConfig, CONFIG_FILE, problemLines } from './fixtures.ts';
 
@@ -57,7 +57,7 @@ test('unknown keys, with did you mean, at every level', () => {
 
 test('an unknown key far from every known one lists the expected keys', () => {
   assert.deepEqual(lines(edit((c) => (www1(c).zzzzzz = 1))), [
-    'instances.www-1.zzzzzz: unknown key (expected one of: system, address, user, port, via, store, compress, tags, hostKeys, ssh, keys)',
+    'instances.www-1.zzzzzz: unknown key (expected one of: system, address, user, port, via, store, compress, tags, hostKeys, ssh, checks, confirmTimeout, keys)',
   ]);
 });
 
@@ -266,4 +266,47 @@ test('module paths and the signing key may not contain line breaks', () => {
       'systems.www.modules[0]: invalid value "./www.nix\\n; rm -rf /": must not contain line breaks',
     ],
   );
+});
+
+test('checks: exactly one of cmd or http, unique names, instance > system > defaults', () => {
+  const config = {
+    defaults: { checks: [{ name: 'd', cmd: ['true'] }], confirmTimeout: 9 },
+    systems: {
+      www: { modules: ['./m.nix'], checks: [{ name: 'a', cmd: ['true'], http: { port: 80 } }] },
+      db: {
+        modules: ['./m.nix'],
+        checks: [
+          { name: 'x', http: { port: 80 } },
+          { name: 'x', cmd: ['true'] },
+        ],
+      },
+    },
+    instances: {
+      'www-1': { system: 'www', address: 'a', checks: [{ name: 'own' }] },
+      'www-2': { system: 'www', address: 'b', confirmTimeout: 5 },
+      'db-1': { system: 'db', address: 'c', checks: [{ name: 'h', http: { port: 8080 }, retries: 0 }] },
+    },
+  };
+  const { hive, problems } = analyzeHive(config, '/tmp/hive.config.ts');
+  assert.deepEqual(
+    problems.map((p) => `${p.path}: ${p.message}`),
+    [
+      'systems.www.checks[0]: a check needs exactly one of `cmd` or `http`',
+      'systems.db.checks[1].name: duplicate check name "x"',
+      'instances.www-1.checks[0]: a check needs exactly one of `cmd` or `http`',
+    ],
+  );
+  assert.equal(hive.instances['www-2']!.checks![0]!.name, 'a');
+  assert.equal(hive.instances['www-2']!.confirmTimeout, 5);
+  assert.equal(hive.instances['www-1']!.confirmTimeout, 9);
+  assert.deepEqual(hive.instances['db-1']!.checks, [
+    {
+      name: 'h',
+      cmd: undefined,
+      http: { port: 8080, path: '/', expect: 200 },
+      timeout: 10,
+      retries: 0,
+      interval: 2,
+    },
+  ]);
 });

@@ -1,0 +1,85 @@
+// The rollout options of `deploy` and `plan`: confirmation and rollback, waves with a failure budget, and
+// reboot. Parsed once here into the deploy's RolloutOptions and the plan's WaveOptions; bad values are
+// InputError naming the flag (exit 2, nothing started).
+import type { Command } from 'commander';
+import { inputError } from '../errors.ts';
+import type { RolloutOptions } from '../deploy/context.ts';
+import type { Goal } from '../nix/goal.ts';
+import { parseSize, type Size, type WaveOptions } from '../plan/waves.ts';
+import { parseCount, parseSeconds } from './options.ts';
+
+export interface RolloutFlags {
+  confirmTimeout?: string;
+  rollback?: boolean;
+  canary?: string;
+  batch?: string;
+  maxFailed?: string;
+  pause?: string;
+  reboot?: boolean;
+  rebootTimeout: string;
+}
+
+export function addRolloutOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--confirm-timeout <s>',
+      "seconds a host waits for the deployer's confirmation after switch/test before rolling itself back (default: the inventory's confirmTimeout, else 30)",
+    )
+    .option(
+      '--no-rollback',
+      'no watchdog, no automatic rollback: a failed check or activation is only reported',
+    )
+    .option('--canary <n>', 'activate n hosts first, as a wave of their own')
+    .option('--batch <n|n%>', 'hosts per later wave (a count, or a percentage of the targets)')
+    .option(
+      '--max-failed <n|n%>',
+      'start no new wave once this many hosts failed or were rolled back (default 1)',
+    )
+    .option('--pause <s>', 'seconds to wait between waves')
+    .option(
+      '--reboot',
+      'set the profile (goal boot), reboot, and wait for the host to come back with the new system',
+    )
+    .option(
+      '--reboot-timeout <s>',
+      'seconds to wait for a rebooted host before it counts as unreachable',
+      '300',
+    );
+}
+
+function size(flag: string, value: string | undefined): Size | undefined {
+  if (value === undefined) return undefined;
+  const s = parseSize(value);
+  if (!s) throw inputError(flag, `must be a whole number ≥ 1 or a percentage such as 20%, got "${value}"`);
+  return s;
+}
+
+export function waveOptions(flags: RolloutFlags): WaveOptions | undefined {
+  const o: WaveOptions = {
+    canary: flags.canary === undefined ? undefined : parseCount('--canary', flags.canary),
+    batch: size('--batch', flags.batch),
+    maxFailed: size('--max-failed', flags.maxFailed),
+    pauseS: flags.pause === undefined ? undefined : parseSeconds('--pause', flags.pause),
+  };
+  return Object.values(o).some((v) => v !== undefined) ? o : undefined;
+}
+
+/** The goal with `--reboot` (boot; an explicit other goal is bad input) and the deploy's rollout options. */
+export function rolloutOptions(
+  flags: RolloutFlags,
+  goal: Goal,
+  goalGiven: boolean,
+): { goal: Goal; rollout: RolloutOptions } {
+  const rollout: RolloutOptions = { rollback: flags.rollback !== false };
+  if (flags.confirmTimeout !== undefined)
+    rollout.confirmTimeoutS = parseCount('--confirm-timeout', flags.confirmTimeout);
+  const rebootTimeout = parseSeconds('--reboot-timeout', flags.rebootTimeout);
+  if (!flags.reboot) return { goal, rollout };
+  if (goalGiven && goal !== 'boot')
+    throw inputError(
+      '--reboot',
+      `reboots into the new system with goal boot; it cannot be combined with --goal ${goal}`,
+    );
+  rollout.reboot = { timeoutS: rebootTimeout };
+  return { goal: 'boot', rollout };
+}

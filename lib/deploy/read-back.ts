@@ -1,0 +1,45 @@
+// Reads back the outcome of a detached job on a host (an activation, a rollback): waits for its status file
+// over the run's connection, reconnecting when the connection drops meanwhile, bounded by a deadline.
+import { CommandError, HostError, SshError } from '../errors.ts';
+import { parseWaitOutput, waitActivationArgv } from '../nix/detached.ts';
+import type { DeployContext } from './context.ts';
+import type { StepIO } from './run-dag.ts';
+
+export interface ReadBack {
+  status: string;
+  lines: string[];
+}
+
+/** The job's exit status and output; throws HiveError when it does not end within `timeoutMs`. */
+export async function readBack(
+  ctx: Pick<DeployContext, 'remote'>,
+  instance: string,
+  id: string,
+  timeoutMs: number,
+  io: Pick<StepIO, 'log' | 'signal'>,
+  what: string,
+): Promise<ReadBack> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: Error | undefined;
+  for (;;) {
+    const left = (deadline - Date.now()) / 1000;
+    if (left <= 0) break;
+    try {
+      const r = await ctx.remote(instance, waitActivationArgv(id, left), { signal: io.signal, root: true });
+      if (r.exitCode === 0) return parseWaitOutput(r.stdout);
+      if (r.exitCode === 124) break;
+      throw new CommandError(r, `waiting for the ${what} on ${instance}`);
+    } catch (err) {
+      if (io.signal.aborted || !(err instanceof SshError || err instanceof CommandError)) throw err;
+      lastError = err;
+      io.log(
+        'stderr',
+        `nix-hive: lost the connection while ${what === 'activation' ? 'activating' : `waiting for the ${what}`} (${err.message}); reconnecting`,
+      );
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  }
+  throw new HostError(`the ${what} on ${instance} did not finish in ${Math.round(timeoutMs / 1000)}s`, {
+    cause: lastError,
+  });
+}

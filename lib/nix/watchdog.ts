@@ -1,0 +1,102 @@
+// Remote scripts of the confirm-or-roll-back protocol (fixed text; user data only as positional arguments).
+// Before a `switch`/`test` activation, `arm` records what the host ran (the system profile's generation and
+// /run/current-system) and starts a watchdog detached from the ssh session (setsid, like the activation). The
+// watchdog waits for the activation to END (so a long copy or switch never eats the window), then for a
+// verdict, the window starting again at each heartbeat the deployer sends while its checks run (so slow
+// checks never eat it either, yet a deployer that vanishes leaves the host to roll back alone). The verdict is the symlink `<id>.verdict`, created atomically by whoever decides first. `confirmed` (the
+// deployer, over a NEW connection, after the checks) ends it; no verdict within the timeout makes it write
+// `timeout` itself; any other verdict (`check-failed`, `activation-failed`, …) also rolls back. Rolling back
+// switches the profile to the recorded generation and runs the old system's switch-to-configuration, with its
+// output and exit status in `<id>.rollback.log` / `<id>.rollback.status` (read back like an activation). No
+// lock file is ever taken: a verdict is a claim made once, and the watchdog always exits.
+import { SYSTEM_PROFILE } from './argv.ts';
+import { ACTIVATION_DIR } from './detached.ts';
+import type { Goal } from './goal.ts';
+
+/** Runs in the background: waits, decides, rolls back (see the header). */
+const WATCHDOG = [
+  'exec < /dev/null > /dev/null 2>&1',
+  'd=$1; id=$2; limit=$3; profile=$4; goal=$5; old_sys=$6; old_gen=$7; old_prof_sys=$8',
+  'v="$d/$id.verdict"',
+  'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; sleep 0.2; done',
+  // The window restarts at each heartbeat (`<id>.alive`, sent over the old connection while the checks run).
+  'n=0; while [ ! -L "$v" ] && [ "$n" -lt "$limit" ]; do',
+  '  if [ -e "$d/$id.alive" ]; then rm -f "$d/$id.alive"; n=0; fi',
+  '  sleep 0.2; n=$((n+1))',
+  'done',
+  'ln -s timeout "$v" 2> /dev/null || true',
+  'case "$(readlink "$v")" in confirmed | cancelled) exit 0 ;; esac',
+  'rollback() {',
+  '  echo "nix-hive: rolling back ($(readlink "$v")) to ${old_sys:-nothing}"',
+  '  if [ -z "$old_sys" ] || [ ! -x "$old_sys/bin/switch-to-configuration" ]; then',
+  '    echo "nix-hive: no previous system to return to"; return 3',
+  '  fi',
+  '  if [ "$goal" = switch ] && [ -n "$old_gen" ]; then nix-env -p "$profile" --switch-generation "$old_gen" || return $?; fi',
+  '  if [ "$goal" = switch ] && [ "$old_prof_sys" = "$old_sys" ]; then',
+  '    "$old_sys/bin/switch-to-configuration" switch',
+  '  else',
+  '    if [ "$goal" = switch ] && [ -x "$old_prof_sys/bin/switch-to-configuration" ]; then',
+  '      "$old_prof_sys/bin/switch-to-configuration" boot || return $?',
+  '    fi',
+  '    "$old_sys/bin/switch-to-configuration" test',
+  '  fi',
+  '}',
+  'rollback > "$d/$id.rollback.log" 2>&1',
+  'echo $? > "$d/$id.rollback.status.tmp" && mv "$d/$id.rollback.status.tmp" "$d/$id.rollback.status"',
+].join('\n');
+
+/**
+ * Records the running system and the profile generation, then starts the watchdog and returns. Prints the
+ * previous system (or an empty line) so the deployer can name it.
+ */
+const ARM = [
+  'set -e',
+  'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
+  'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log"',
+  'old_sys=$(readlink -e /run/current-system || true)',
+  'old_gen=$(readlink "$profile" 2> /dev/null | sed -n "s/^.*-\\([0-9][0-9]*\\)-link$/\\1/p" || true)',
+  'old_prof_sys=$(readlink -e "$profile" || true)',
+  'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  'echo "$old_sys"',
+].join('\n');
+
+/** Claims the verdict (atomically) unless one exists, then prints whichever verdict stands. */
+const VERDICT = [
+  'd=$1; id=$2; verdict=$3',
+  'ln -s "$verdict" "$d/$id.verdict" 2> /dev/null',
+  'readlink "$d/$id.verdict"',
+].join('\n');
+
+function checkId(id: string): void {
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new Error(`unsafe activation id ${JSON.stringify(id)}`);
+}
+
+export function armWatchdogArgv(
+  id: string,
+  goal: Goal,
+  confirmTimeoutS: number,
+  dir = ACTIVATION_DIR,
+): string[] {
+  checkId(id);
+  const polls = String(Math.max(1, Math.round(confirmTimeoutS * 5)));
+  return ['sh', '-c', ARM, 'nix-hive-arm', WATCHDOG, dir, id, polls, SYSTEM_PROFILE, goal];
+}
+
+/** The verdicts the deployer may claim; the watchdog itself only ever writes `timeout`. */
+export type Verdict = 'confirmed' | 'cancelled' | 'check-failed' | 'activation-failed';
+
+export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  return ['sh', '-c', VERDICT, 'nix-hive-verdict', dir, id, verdict];
+}
+
+/** A heartbeat: the deployer is still at work (checks); the watchdog's window starts again. */
+export function heartbeatArgv(id: string, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  return ['sh', '-c', 'touch "$1/$2.alive"', 'nix-hive-alive', dir, id];
+}
+
+/** The id whose `.status`/`.log` hold the rollback's outcome (read with waitActivationArgv). */
+export function rollbackId(id: string): string {
+  return `${id}.rollback`;
+}
