@@ -33,7 +33,6 @@ import {
   configurePushArgv,
   grantPushArgv,
   preparePushArgv,
-  PUSH_GRANT_MINUTES,
   pushAuthorizedLine,
   pushKnownHosts,
   pushSshConfig,
@@ -44,8 +43,7 @@ import { SSH_DEFAULTS } from '../ssh/config.ts';
 import { buildHostOf } from '../plan/build-host.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
-
-const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
+import { lastLine, undoAccess } from './revoke-access.ts';
 
 /** Evaluates here, copies the derivations to `host`, realises them there. */
 export async function buildOnHost(
@@ -231,18 +229,7 @@ export class BuildHostPushes {
   /** Removes every grant of this run and the build hosts' key folders. */
   async cleanup(): Promise<void> {
     const { ctx } = this;
-    const undo = async (host: string, argv: string[], what: string) => {
-      try {
-        const r = await ctx.remote(host, argv, { root: true, timeoutMs: 30_000 });
-        if (r.exitCode !== 0) throw new Error(lastLine(r.stderr) || `exit ${r.exitCode}`);
-      } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        ctx.say(
-          `could not remove ${what} on ${host}: ${why} (it expires within ${PUSH_GRANT_MINUTES} minutes)`,
-          'warn',
-        );
-      }
-    };
+    const undo = (host: string, argv: string[], what: string) => undoAccess(ctx, host, argv, what);
     await Promise.all([
       ...[...this.destsTouched].map((d) =>
         undo(d, revokePushArgv(ctx.runId), "the build host's push access"),

@@ -14,7 +14,6 @@ import {
   clearChildArgv,
   grantArgv,
   prepareChildArgv,
-  RELAY_GRANT_MINUTES,
   relayKnownHosts,
   relaySshConfig,
   revokeArgv,
@@ -24,6 +23,7 @@ import { compressLeg, copyCompressMode } from './compress.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
 import type { StepIO } from './run-dag.ts';
+import { lastLine, undoAccess } from './revoke-access.ts';
 
 const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
 
@@ -35,8 +35,6 @@ class RelayFailure extends Error {
     super(message);
   }
 }
-
-const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
 
 export class RelayRun {
   /** `system>instance` of every instance known to hold a system's closure in this run. */
@@ -197,18 +195,7 @@ export class RelayRun {
     const { ctx } = this;
     // Grants still being made must land before they are removed.
     await Promise.allSettled(this.preparing.values());
-    const undo = async (host: string, argv: string[], what: string) => {
-      try {
-        const r = await ctx.remote(host, argv, { root: true, timeoutMs: 30_000 });
-        if (r.exitCode !== 0) throw new Error(lastLine(r.stderr) || `exit ${r.exitCode}`);
-      } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        ctx.say(
-          `could not remove ${what} on ${host}: ${why} (it expires within ${RELAY_GRANT_MINUTES} minutes)`,
-          'warn',
-        );
-      }
-    };
+    const undo = (host: string, argv: string[], what: string) => undoAccess(ctx, host, argv, what);
     await Promise.all([
       ...[...this.granted].map((p) =>
         this.serial(p, () => undo(p, revokeArgv(ctx.runId), 'the relay access (authorized_keys)')),

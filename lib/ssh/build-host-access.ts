@@ -4,20 +4,22 @@
 // `nix-store --serve --write` on a destination until it expires, and the fixed shell scripts that install
 // and remove them (data goes in as arguments, never into the script text). Nothing is left after the run.
 import type { ResolvedInstance } from '../inventory/types.ts';
-import { pathValue } from './config.ts';
 import { parsePublicKey } from './host-keys.ts';
-import { expiryTime } from './relay-access.ts';
+import {
+  accessHostBlock,
+  checkRunId as checkId,
+  clearAccessArgv,
+  grantAccessArgv,
+  grantLine,
+  revokeAccessArgv,
+  GRANT_MINUTES,
+} from './run-access.ts';
 
 export const BUILD_ROOT = '/run/nix-hive-build';
 /** How long a grant is valid if the run never removes it (crash, dead host). */
-export const PUSH_GRANT_MINUTES = 30;
+export const PUSH_GRANT_MINUTES = GRANT_MINUTES;
 
-const RUN_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-function checkRunId(runId: string): string {
-  if (!RUN_RE.test(runId)) throw new TypeError(`build host: unusable run id ${JSON.stringify(runId)}`);
-  return runId;
-}
+const checkRunId = (runId: string) => checkId(runId, 'build host');
 
 export function buildHostDir(runId: string): string {
   return `${BUILD_ROOT}/${checkRunId(runId)}`;
@@ -30,10 +32,14 @@ export function pushMarker(runId: string): string {
 
 /** The destination's line for the build host's key: only `nix-store --serve --write`, expiring. */
 export function pushAuthorizedLine(publicKey: string, runId: string, builder: string, now: Date): string {
-  const key = parsePublicKey(publicKey);
-  if (!key) throw new TypeError(`build host ${builder} returned no ssh public key`);
-  const expiry = expiryTime(new Date(now.getTime() + PUSH_GRANT_MINUTES * 60_000));
-  return `restrict,command="nix-store --serve --write",expiry-time="${expiry}" ${key.type} ${key.blob} ${pushMarker(runId)}${builder}`;
+  return grantLine({
+    publicKey,
+    command: 'nix-store --serve --write',
+    marker: pushMarker(runId),
+    owner: builder,
+    now,
+    what: 'build host',
+  });
 }
 
 /** A destination as the build host reaches it: its name (Host alias) and where it answers. */
@@ -61,28 +67,14 @@ export function pushSshConfig(targets: PushTarget[], runId: string, connectTimeo
   const out = [`# nix-hive ${runId}: the build host pushes to these hosts; removed after the run`];
   for (const { instance, address } of targets) {
     out.push(
-      `Host ${instance.name}`,
-      `  HostName ${pathValue(address)}`,
-      `  Port ${instance.port}`,
-      // The grant is in root's authorized_keys, and importing store paths needs root.
-      '  User root',
-      `  HostKeyAlias ${instance.name}`,
-      `  UserKnownHostsFile ${dir}/known_hosts`,
-      '  GlobalKnownHostsFile /dev/null',
-      '  StrictHostKeyChecking yes',
-      '  UpdateHostKeys no',
-      `  IdentityFile ${dir}/id`,
-      '  IdentitiesOnly yes',
-      '  IdentityAgent none',
-      '  BatchMode yes',
-      '  ForwardAgent no',
-      '  ClearAllForwardings yes',
-      '  ControlMaster no',
-      '  ControlPath none',
-      `  ConnectTimeout ${connectTimeout}`,
-      '  ServerAliveInterval 10',
-      '  ServerAliveCountMax 3',
-      '',
+      ...accessHostBlock({
+        alias: instance.name,
+        address,
+        port: instance.port,
+        dir,
+        connectTimeout,
+        serverAlive: { interval: 10, countMax: 3 },
+      }),
     );
   }
   return out.join('\n');
@@ -110,29 +102,6 @@ const CONFIGURE = [
   'printf "%s" "$3" > "$d/ssh_config"',
 ].join('\n');
 
-const CLEAR = [`rm -rf ${BUILD_ROOT}/"$1"`, `rmdir ${BUILD_ROOT} 2> /dev/null || true`].join('\n');
-
-const GRANT = [
-  'set -eu',
-  'umask 077',
-  'h=~root',
-  'mkdir -p "$h/.ssh"',
-  'f="$h/.ssh/authorized_keys"',
-  'if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi',
-  'printf "%s\\n" "$1" >> "$f"',
-].join('\n');
-
-const REVOKE = [
-  'set -eu',
-  'f=~root/.ssh/authorized_keys',
-  '[ -f "$f" ] || exit 0',
-  'grep -qF -e "$1" "$f" || exit 0',
-  't=$(mktemp "$f.XXXXXX")',
-  'grep -vF -e "$1" "$f" > "$t" || true',
-  'chmod 600 "$t"',
-  'mv -f "$t" "$f"',
-].join('\n');
-
 const ARG0 = 'nix-hive-build';
 
 /** Run on the build host: the private folder and key pair; prints the public key and the peer address. */
@@ -147,16 +116,15 @@ export function configurePushArgv(runId: string, knownHosts: string, sshConfig: 
 
 /** Run on the build host: remove the folder (the private key with it). */
 export function clearPushArgv(runId: string): string[] {
-  return ['sh', '-c', CLEAR, ARG0, checkRunId(runId)];
+  return clearAccessArgv(BUILD_ROOT, runId, ARG0, 'build host');
 }
 
 /** Run on a destination as root: append the one authorized_keys line. */
 export function grantPushArgv(line: string): string[] {
-  if (/[\r\n\0]/.test(line)) throw new TypeError('an authorized_keys line must be one line');
-  return ['sh', '-c', GRANT, ARG0, line];
+  return grantAccessArgv(line, ARG0, 'build host');
 }
 
 /** Run on a destination as root: remove every line of this run. */
 export function revokePushArgv(runId: string): string[] {
-  return ['sh', '-c', REVOKE, ARG0, pushMarker(runId)];
+  return revokeAccessArgv(pushMarker(runId), ARG0);
 }

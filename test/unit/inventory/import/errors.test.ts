@@ -16,7 +16,7 @@ test('problems in imported instances name the file and the key', () => {
   });
   const { lines } = resolveIn(dir, config({ inventory: ['inventory/www.json'] }));
   assert.deepEqual(lines, [
-    'inventory/www.json: www-8.arn: unknown key (expected one of: system, address, user, port, via, store, compress, tags, hostKeys, ssh, keys)',
+    'inventory/www.json: www-8.arn: unknown key (expected one of: system, address, user, port, via, store, compress, tags, hostKeys, ssh, checks, confirmTimeout, keys)',
     'inventory/www.json: www-8.port: must be between 1 and 65535, got 0',
     'inventory/www.json: www-7.system: unknown system "ww" (did you mean "www"?)',
   ]);
