@@ -51,8 +51,18 @@ test('fleet sections: nix-hive sends the closure about once, the baselines once 
   assert.ok(b.sequential > 1.8 && b.parallel > 1.8, JSON.stringify(b));
 
   assert.equal(figures.hosts, 3);
-  assert.equal(figures.jumpConnections['nix-hive'], 1, 'nix-hive: one connection to the jump host');
-  assert.equal(figures.internalConnections['nix-hive'], 1, 'nix-hive: one connection per internal host');
+  // One connection carries the whole deploy; a second, new one confirms each switch (automatic rollback
+  // needs proof that the host still accepts new ssh connections).
+  assert.equal(
+    figures.jumpConnections['nix-hive'],
+    2,
+    'nix-hive: one connection to the jump host, one confirming',
+  );
+  assert.equal(
+    figures.internalConnections['nix-hive'],
+    2,
+    'nix-hive: one connection per internal host, one confirming',
+  );
   assert.ok(figures.jumpConnections.sequential > 1, 'the baselines connect to the jump host per command');
   assert.ok(figures.substituterConnections['nix-hive'] > 0, 'the instances substituted from the jump host');
 
