@@ -5,7 +5,7 @@
 // test (or the code under test) that leaves a temp file or folder behind fails the run, naming it.
 import { globby } from 'globby';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { buildDist, isFresh } from '../scripts/dist.mjs';
@@ -25,6 +25,8 @@ const extra =
     : [`--test-concurrency=${Math.max(2, availableParallelism())}`];
 // Short, without spaces: ssh control sockets live under it.
 const tmp = suite === 'unit' ? mkdtempSync('/tmp/nht-') : undefined;
+// Traversable like /tmp itself: Nix's build users make their build folders in it.
+if (tmp) chmodSync(tmp, 0o755);
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files.sort()],
