@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildDist, isFresh } from '../scripts/dist.mjs';
+import { buildDist, isFresh } from '../bin/dist.mjs';
 import { median, seconds } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

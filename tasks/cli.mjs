@@ -1,7 +1,7 @@
 // Shared glue for the thin zx task scripts: load the CLI exactly as the bin does (the compiled bundle,
-// rebuilt when stale; see scripts/dist.mjs) and run one nix-hive command with the script's own arguments.
+// rebuilt when stale; see bin/dist.mjs) and run one nix-hive command with the script's own arguments.
 import { fileURLToPath } from 'node:url';
-import { loadMain } from '../scripts/dist.mjs';
+import { loadMain } from '../bin/dist.mjs';
 
 /** The arguments given after the task script's path (`npx zx tasks/deploy.mjs portico '*'`). */
 export function scriptArgs(scriptUrl) {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { buildDist, isFresh } from '../scripts/dist.mjs';
+import { buildDist, isFresh } from '../bin/dist.mjs';
 
 if (!isFresh()) await buildDist();
 

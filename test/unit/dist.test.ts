@@ -1,4 +1,4 @@
-// The compiled CLI (scripts/dist.mjs) is never run stale: in a copy of the package, a source edited, added,
+// The compiled CLI (bin/dist.mjs) is never run stale: in a copy of the package, a source edited, added,
 // removed or renamed (mtime kept) makes the bin rebuild dist/ before it runs; if dist/ cannot be built, the bin
 // runs the TypeScript sources instead. The bundle finds the package's own files (schema, hive.nix) and gives a
 // hive.config.ts's `import … from 'nix-hive'` the running library.
@@ -22,7 +22,7 @@ import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const copy = tempDir('nix-hive-dist-');
-for (const p of ['lib', 'schema', 'scripts', 'bin', 'package.json', 'tsconfig.json'])
+for (const p of ['lib', 'schema', 'bin', 'package.json', 'tsconfig.json'])
   cpSync(path.join(ROOT, p), path.join(copy, p), { recursive: true });
 symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
 
@@ -33,7 +33,7 @@ function node(args: string[], cwd = copy) {
   const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const fresh = () => node(['scripts/dist.mjs', '--check']).code === 0;
+const fresh = () => node(['bin/dist.mjs', '--check']).code === 0;
 const help = () => node(['bin/nix-hive.mjs', '--help']).stdout;
 const describeAs = (text: string) =>
   writeFileSync(
@@ -42,7 +42,7 @@ const describeAs = (text: string) =>
   );
 
 test('a built dist/ is fresh; an edited source makes it stale and the bin runs the edit', () => {
-  assert.equal(node(['scripts/dist.mjs']).code, 0);
+  assert.equal(node(['bin/dist.mjs']).code, 0);
   assert.ok(fresh());
   assert.match(help(), new RegExp(DESCRIPTION.replace(/[.]/g, '\\.')));
   describeAs('Edited description one');
@@ -52,11 +52,11 @@ test('a built dist/ is fresh; an edited source makes it stale and the bin runs t
 });
 
 test('an added, removed or renamed file (mtime kept) makes dist/ stale', () => {
-  node(['scripts/dist.mjs']);
+  node(['bin/dist.mjs']);
   const extra = path.join(copy, 'lib/extra-file.ts');
   writeFileSync(extra, '// nothing\nexport {};\n');
   assert.ok(!fresh(), 'added');
-  node(['scripts/dist.mjs']);
+  node(['bin/dist.mjs']);
   rmSync(extra);
   assert.ok(!fresh(), 'removed');
   const errors = path.join(copy, 'lib/errors.ts');
@@ -64,7 +64,7 @@ test('an added, removed or renamed file (mtime kept) makes dist/ stale', () => {
   const past = new Date('2020-01-01T00:00:00Z');
   const backdate = () => [errors, lib].forEach((p) => utimesSync(p, past, past));
   backdate();
-  node(['scripts/dist.mjs']);
+  node(['bin/dist.mjs']);
   renameSync(errors, `${errors}.x`);
   renameSync(`${errors}.x`, errors);
   backdate();
@@ -73,7 +73,7 @@ test('an added, removed or renamed file (mtime kept) makes dist/ stale', () => {
 });
 
 test('without a buildable dist/ the bin runs the sources, not an old bundle', () => {
-  node(['scripts/dist.mjs']);
+  node(['bin/dist.mjs']);
   describeAs('Edited description two');
   rmSync(path.join(copy, 'dist'), { recursive: true });
   writeFileSync(path.join(copy, 'dist'), 'not a folder: nothing can be built here\n');
@@ -84,7 +84,7 @@ test('without a buildable dist/ the bin runs the sources, not an old bundle', ()
 });
 
 test('the bundle reads the schema and hands a config the running library', () => {
-  node(['scripts/dist.mjs']);
+  node(['bin/dist.mjs']);
   assert.ok(fresh());
   const hive = mkdtempSync(path.join(copy, 'hive-'));
   writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
@@ -115,7 +115,7 @@ test("nix-hive --version and -V print package.json's version", () => {
 });
 
 test('the bundle’s precompiled schema validator reports exactly what ajv compiled at run time does', () => {
-  node(['scripts/dist.mjs']);
+  node(['bin/dist.mjs']);
   const hive = tempDir('nix-hive-dist-hive-');
   writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
   const config = {

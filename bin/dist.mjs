@@ -1,7 +1,7 @@
 // Builds and loads the compiled CLI: esbuild bundles lib/ into dist/nix-hive.js (npm packages stay external),
 // whose first line records a signature of every input file (path, size, mtime, ctime). The bin runs the bundle
 // only while that signature still matches the sources; otherwise it rebuilds it (~0.1 s), and if it cannot, it
-// runs the TypeScript sources through tsx. A stale bundle is never run. `node scripts/dist.mjs` (npm's
+// runs the TypeScript sources through tsx. A stale bundle is never run. `node bin/dist.mjs` (npm's
 // `prepare`) builds it; `--check` exits 1 when it is stale.
 import { createHash } from 'node:crypto';
 import {
@@ -23,7 +23,7 @@ export const BUNDLE = path.join(ROOT, 'dist', 'nix-hive.js');
 const ENTRY = path.join(ROOT, 'lib', 'cli', 'main.ts');
 /** Everything the bundle is made from: a change to any of these (or a file added or removed) makes it stale. */
 const INPUT_DIRS = ['lib', 'schema'];
-const INPUT_FILES = ['package.json', 'tsconfig.json', 'scripts/dist.mjs'];
+const INPUT_FILES = ['package.json', 'tsconfig.json', 'bin/dist.mjs'];
 const HEADER = '// nix-hive dist ';
 
 /** A hash over the path, size, mtime and ctime of every input file; ~2 ms for this tree. */
@@ -177,7 +177,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (process.argv[2] === '--check') {
     process.exitCode = isFresh() ? 0 : 1;
   } else if (!(await buildDist())) {
-    console.error('scripts/dist.mjs: the sources changed during the build; run it again');
+    console.error('bin/dist.mjs: the sources changed during the build; run it again');
     process.exitCode = 1;
   }
 }
