@@ -12,12 +12,9 @@ import {
   grantAccessArgv,
   grantLine,
   revokeAccessArgv,
-  GRANT_MINUTES,
 } from './run-access.ts';
 
 export const BUILD_ROOT = '/run/nix-hive-build';
-/** How long a grant is valid if the run never removes it (crash, dead host). */
-export const PUSH_GRANT_MINUTES = GRANT_MINUTES;
 
 const checkRunId = (runId: string) => checkId(runId, 'build host');
 

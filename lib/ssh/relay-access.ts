@@ -12,7 +12,6 @@ import {
   grantAccessArgv,
   grantLine,
   revokeAccessArgv,
-  GRANT_MINUTES,
 } from './run-access.ts';
 
 export { expiryTime } from './run-access.ts';
@@ -20,8 +19,6 @@ export { expiryTime } from './run-access.ts';
 export const RELAY_ROOT = '/run/nix-hive-relay';
 /** The alias the child's ssh uses for its parent (Host block and known_hosts name). */
 export const RELAY_ALIAS = 'relay-parent';
-/** How long a grant is valid if the run never removes it (crash, dead host). */
-export const RELAY_GRANT_MINUTES = GRANT_MINUTES;
 
 const checkRunId = (runId: string) => checkId(runId, 'relay');
 
