@@ -34,12 +34,15 @@ export function startGroup(
     ? [
         'script',
         '-qec',
-        `${opts.tty.stty ? `stty ${opts.tty.stty}; ` : ''}${quoteArgv(argv)}; echo "EXIT=$?"`,
+        // The wrapper shell is in the terminal's foreground group too, so a typed Ctrl-C reaches it: dash
+        // (what `script` runs when SHELL is /bin/sh or unset, as under CI) dies of it before printing EXIT,
+        // bash waits. A trap makes both wait for the command and print its status.
+        `trap : INT; ${opts.tty.stty ? `stty ${opts.tty.stty}; ` : ''}${quoteArgv(argv)}; echo "EXIT=$?"`,
         '/dev/null',
       ]
     : argv;
   const child = spawn(command[0]!, command.slice(1), {
-    env,
+    env: opts.tty ? { ...env, SHELL: '/bin/sh' } : env,
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
