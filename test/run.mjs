@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. Builds the
 // compiled CLI first (the bin would rebuild a stale one anyway; once here, not in every test's first start).
-// The unit suite runs with a private TMPDIR that must be empty afterwards (but for tsx's compile cache): a
-// test (or the code under test) that leaves a temp file or folder behind fails the run, naming it.
+// The unit suite runs compiled (test/bundle.mjs: each test file a plain node process, not tsx; the fleet
+// suite, whose time goes to its hosts, runs the sources through tsx) and with a private TMPDIR that must be
+// empty afterwards (but for tsx's compile cache): a test (or the code under test) that leaves a temp file or
+// folder behind fails the run, naming it.
 import { globby } from 'globby';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { buildDist, isFresh } from '../bin/dist.mjs';
+import { bundleTests } from './bundle.mjs';
 
 if (!isFresh()) await buildDist();
 
@@ -27,11 +30,19 @@ const extra =
 const tmp = suite === 'unit' ? mkdtempSync('/tmp/nht-') : undefined;
 // Traversable like /tmp itself: Nix's build users make their build folders in it.
 if (tmp) chmodSync(tmp, 0o755);
+const bundled = suite === 'unit' ? await bundleTests(files.sort()) : undefined;
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files.sort()],
+  [
+    ...(bundled ? ['--enable-source-maps'] : ['--import', 'tsx']),
+    '--test',
+    '--test-reporter=spec',
+    ...extra,
+    ...(bundled?.files ?? files.sort()),
+  ],
   { stdio: 'inherit', env: tmp ? { ...process.env, TMPDIR: tmp } : process.env },
 );
+if (bundled) rmSync(bundled.outdir, { recursive: true, force: true });
 let status = r.status ?? 1;
 if (tmp) {
   // tsx keeps its compile cache in $TMPDIR/tsx-<uid> (reused across runs, as in /tmp).
