@@ -5,15 +5,13 @@
 // main() with its cwd, PATH and output captured: fast); a sample also runs through the compiled bin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../lib/cli/main.ts';
+import { runBin, runInProcess as inProcess, type CliResult, type EnvEdit } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
 const MODULE = path.join(ROOT, 'test/fixtures/configs/valid/modules/web.nix');
 const KEY = path.join(ROOT, 'test/fixtures/configs/valid/keys/hive.sec');
 const NAME_RULE =
@@ -605,64 +603,12 @@ const cases: Case[] = [
   },
 ];
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
-function runCli(cwd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shimDir}:${process.env.PATH}` };
-    delete env.NIX_HIVE_FLEET;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The CLI's main() in this process, run in `cwd` with the shim first on PATH; output captured. */
-async function runInProcess(cwd: string, args: string[]): Promise<Result> {
-  const saved = {
-    cwd: process.cwd(),
-    env: { ...process.env },
-    out: process.stdout.write,
-    err: process.stderr.write,
-    exitCode: process.exitCode,
-  };
-  let stdout = '';
-  let stderr = '';
-  process.chdir(cwd);
-  process.env.PATH = `${shimDir}:${saved.env.PATH}`;
-  delete process.env.NIX_HIVE_FLEET;
-  process.exitCode = undefined;
-  // The CLI writes strings; the test runner's own protocol (binary chunks on stdout) passes through.
-  const capture =
-    (original: typeof process.stdout.write, add: (s: string) => void) =>
-    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-      if (typeof chunk !== 'string')
-        return (original as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-      add(chunk);
-      return true;
-    };
-  process.stdout.write = capture(saved.out, (s) => (stdout += s)) as typeof process.stdout.write;
-  process.stderr.write = capture(saved.err, (s) => (stderr += s)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-    process.exitCode = saved.exitCode;
-    process.chdir(saved.cwd);
-    for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
-    Object.assign(process.env, saved.env);
-  }
-}
+/** Every run: the shim first on PATH; NIX_HIVE_FLEET (a test fleet's data) unset. */
+const cliEnv = (): EnvEdit => ({ PATH: `${shimDir}:${process.env.PATH}`, NIX_HIVE_FLEET: undefined });
+const runCli = (cwd: string, args: string[]) => runBin(cwd, args, cliEnv());
+const runInProcess = (cwd: string, args: string[]) => inProcess(cwd, args, cliEnv());
 
 function setUp(c: Case, i: number): string {
   const dir = path.join(work, `case-${i}`);

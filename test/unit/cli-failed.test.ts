@@ -1,17 +1,17 @@
 // `--failed` and the one validation path, through the real CLI with a recorded hive.state: `plan --failed` and
 // `deploy --dry-run --failed` show only what failed; `deploy --failed www-1` says that www-1 did not fail and
 // which did; `--dry-run` refuses what a real run refuses; `deploy --json` with nothing to do prints a report.
-// A PATH shim records any nix or ssh call: none may happen.
+// A PATH shim records any nix or ssh call: none may happen. The cases run the CLI's main() in this process;
+// a sample also runs through the bin, which must answer the same.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBin, runInProcess, type EnvEdit } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
 const MODULE = path.join(ROOT, 'test/fixtures/configs/valid/modules/web.nix');
 const KEY = path.join(ROOT, 'test/fixtures/configs/valid/keys/hive.sec');
 const work = tempDir('nix-hive-failed-cli-');
@@ -60,36 +60,31 @@ const fleet = hiveDir(
   },
 );
 
-function cli(dir: string, args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, PATH: `${shim}:${process.env.PATH}` },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const shimmed = (): EnvEdit => ({ PATH: `${shim}:${process.env.PATH}` });
+const cli = (dir: string, args: string[]) => runInProcess(dir, args, shimmed());
+const bin = (dir: string, args: string[]) => runBin(dir, args, shimmed());
 
 const targetsLine = (out: string) => out.split('\n').find((l) => l.startsWith('targets:'));
 
-test('plan --failed and deploy --dry-run --failed show only the instance that failed', () => {
+test('plan --failed and deploy --dry-run --failed show only the instance that failed', async () => {
   for (const args of [
     ['plan', '--failed'],
     ['deploy', '--dry-run', '--failed'],
   ]) {
-    const r = cli(fleet, args);
+    const r = await cli(fleet, args);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(targetsLine(r.stdout), 'targets: www-2', args.join(' '));
   }
-  const all = cli(fleet, ['plan']);
+  const all = await cli(fleet, ['plan']);
   assert.equal(targetsLine(all.stdout), 'targets: portico www-1 www-2');
 });
 
-test('deploy --failed www-1 says www-1 did not fail and names the one that did; nothing starts', () => {
+test('deploy --failed www-1 says www-1 did not fail and names the one that did; nothing starts', async () => {
   for (const args of [
     ['deploy', '--failed', 'www-1'],
     ['deploy', '--dry-run', '--failed', 'www-1'],
   ]) {
-    const r = cli(fleet, args);
+    const r = await cli(fleet, args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
@@ -97,13 +92,13 @@ test('deploy --failed www-1 says www-1 did not fail and names the one that did; 
     );
     assert.doesNotMatch(r.stderr, /records no failed instance/);
   }
-  const both = cli(fleet, ['plan', '--failed', 'www-1', 'www-2']);
+  const both = await cli(fleet, ['plan', '--failed', 'www-1', 'www-2']);
   assert.equal(targetsLine(both.stdout), 'targets: www-2');
   assert.match(both.stderr, /--failed: leaving out www-1: not failed in its last deploy/);
   assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
 });
 
-test('--dry-run and plan refuse what the real run refuses, with the same line', () => {
+test('--dry-run and plan refuse what the real run refuses, with the same line', async () => {
   const cases: Array<[string[], string]> = [
     [['--parallel', '0'], 'nix-hive: --parallel: must be a whole number ≥ 1, got "0"'],
     [['--failed', '--no-state'], 'nix-hive: --failed: needs hive.state; drop --no-state'],
@@ -115,7 +110,7 @@ test('--dry-run and plan refuse what the real run refuses, with the same line', 
   ];
   for (const [extra, line] of cases) {
     for (const cmd of [['deploy'], ['deploy', '--dry-run'], ['plan']]) {
-      const r = cli(fleet, [...cmd, ...extra]);
+      const r = await cli(fleet, [...cmd, ...extra]);
       assert.equal(r.code, 2, `${cmd.join(' ')} ${extra.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim(), line);
       assert.equal(r.stdout, '');
@@ -124,9 +119,21 @@ test('--dry-run and plan refuse what the real run refuses, with the same line', 
   assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
 });
 
-test('deploy --json on an empty hive prints a report record', () => {
+test('the bin answers a sample as the in-process runs do, and starts nothing either', async () => {
+  for (const args of [
+    ['plan', '--failed'],
+    ['deploy', '--failed', 'www-1'],
+    ['deploy', '--dry-run', '--parallel', '0'],
+  ]) {
+    const [viaBin, inProcess] = [await bin(fleet, args), await cli(fleet, args)];
+    assert.deepEqual(viaBin, inProcess, args.join(' '));
+  }
+  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
+});
+
+test('deploy --json on an empty hive prints a report record', async () => {
   const empty = hiveDir('empty', {});
-  const r = cli(empty, ['deploy', '--json']);
+  const r = await cli(empty, ['deploy', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const events = r.stdout
     .trim()
