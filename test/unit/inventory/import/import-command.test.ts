@@ -1,5 +1,6 @@
-// `nix-hive import` through the real bin: normalised YAML with a `$schema` line that validates against
-// schema/inventory.schema.json, reads back to the same instances, and keeps sensitive values private.
+// `nix-hive import`: normalised YAML with a `$schema` line that validates against
+// schema/inventory.schema.json, reads back to the same instances, and keeps sensitive values private. The
+// first case and the redirected stdout run the real bin; the others run the CLI's main() in this process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,16 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import YAML from 'yaml';
+import { BIN, runBin, runInProcess } from '../../../helpers/cli.ts';
 import { config, folder, resolveIn, summary } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin/nix-hive.mjs');
 const dir = folder();
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'import', ...args], { cwd: dir, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** `nix-hive import …` in `dir`, in this process. */
+const cli = (...args: string[]) => runInProcess(dir, ['import', ...args]);
 
 function inventoryValidator() {
   const Ajv = AjvModule.default;
@@ -28,8 +27,8 @@ function inventoryValidator() {
   return ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schema/inventory.schema.json'), 'utf8')));
 }
 
-test('a terraform state becomes inventory YAML that validates and reads back to the same instances', () => {
-  const r = cli('inventory/terraform-state/state.json', '-o', 'out/state.yaml');
+test('a terraform state becomes inventory YAML that validates and reads back to the same instances', async () => {
+  const r = await runBin(dir, ['import', 'inventory/terraform-state/state.json', '-o', 'out/state.yaml']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, 'nix-hive: wrote 7 instances to out/state.yaml\n');
@@ -49,7 +48,7 @@ test('a terraform state becomes inventory YAML that validates and reads back to 
   assert.deepEqual(summary(back.hive), summary(direct.hive));
 });
 
-test('every format imports to stdout; the fixtures validate against the inventory schema', () => {
+test('every format imports to stdout; the fixtures validate against the inventory schema', async () => {
   const validate = inventoryValidator();
   for (const f of [
     'terraform-output/outputs.json',
@@ -57,7 +56,7 @@ test('every format imports to stdout; the fixtures validate against the inventor
     'plain/list.json',
     'plain/www.yaml',
   ]) {
-    const r = cli(`inventory/${f}`);
+    const r = await cli(`inventory/${f}`);
     assert.equal(r.code, 0, `${f}: ${r.stderr}`);
     assert.ok(validate(YAML.parse(r.stdout)), `${f}: ${JSON.stringify(validate.errors)}`);
   }
@@ -65,16 +64,23 @@ test('every format imports to stdout; the fixtures validate against the inventor
   assert.ok(!validate({ 'www-1': { adress: 'x' } }));
 });
 
-test('a sensitive output is written only when named, then with mode 0600 and a note', () => {
+test('a sensitive output is written only when named, then with mode 0600 and a note', async () => {
   writeFileSync(path.join(dir, 'out-existing.yaml'), '# was here\n', { mode: 0o644 });
   assert.equal(
-    cli('inventory/terraform-output/outputs.json', '--outputs', 'workers', '-o', 'out-existing.yaml').code,
+    (await cli('inventory/terraform-output/outputs.json', '--outputs', 'workers', '-o', 'out-existing.yaml'))
+      .code,
     0,
   );
   assert.equal(statSync(path.join(dir, 'out-existing.yaml')).mode & 0o777, 0o600);
-  const plain = cli('inventory/terraform-output/outputs.json');
+  const plain = await cli('inventory/terraform-output/outputs.json');
   assert.doesNotMatch(plain.stdout, /worker|hunter2/);
-  const r = cli('inventory/terraform-output/outputs.json', '--outputs', 'workers', '-o', 'out/workers.yaml');
+  const r = await cli(
+    'inventory/terraform-output/outputs.json',
+    '--outputs',
+    'workers',
+    '-o',
+    'out/workers.yaml',
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
     r.stderr,
@@ -85,8 +91,8 @@ test('a sensitive output is written only when named, then with mode 0600 and a n
   assert.doesNotMatch(readFileSync(path.join(dir, 'out/workers.yaml'), 'utf8'), /hunter2/);
 });
 
-test('state options on the command line', () => {
-  const r = cli(
+test('state options on the command line', async () => {
+  const r = await cli(
     'inventory/terraform-state/state.json',
     '--resources',
     'aws_instance.untagged, module.db.*',
@@ -104,7 +110,7 @@ test('state options on the command line', () => {
   ]);
 });
 
-test('bad input: exit 2, one line naming the file or flag, nothing on stdout', () => {
+test('bad input: exit 2, one line naming the file or flag, nothing on stdout', async () => {
   const cases: Array<[string[], string]> = [
     [
       ['inventory/bad/malformed.json'],
@@ -125,14 +131,14 @@ test('bad input: exit 2, one line naming the file or flag, nothing on stdout', (
     ],
   ];
   for (const [args, stderr] of cases) {
-    const r = cli(...args);
+    const r = await cli(...args);
     assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, stderr);
   }
 });
 
-test('to stdout, $schema is relative to the file stdout is redirected to, and absolute into a pipe', () => {
+test('to stdout, $schema is relative to the file stdout is redirected to, and absolute into a pipe', async () => {
   mkdirSync(path.join(dir, 'inventory-out'), { recursive: true });
   const file = path.join(dir, 'inventory-out', 'web.yaml');
   const fd = openSync(file, 'w');
@@ -149,6 +155,6 @@ test('to stdout, $schema is relative to the file stdout is redirected to, and ab
   const schema = /^\$schema: (.*)$/m.exec(readFileSync(file, 'utf8'))![1]!;
   assert.ok(!path.isAbsolute(schema), schema);
   assert.equal(path.resolve(path.dirname(file), schema), path.join(ROOT, 'schema/inventory.schema.json'));
-  const piped = /^\$schema: (.*)$/m.exec(cli('inventory/terraform-output/outputs.json').stdout)![1]!;
+  const piped = /^\$schema: (.*)$/m.exec((await cli('inventory/terraform-output/outputs.json')).stdout)![1]!;
   assert.equal(piped, path.join(ROOT, 'schema/inventory.schema.json'));
 });
