@@ -1,5 +1,6 @@
 // `nix-hive build --no build` prints one JSON document on stdout that schema/build-output.schema.json
-// describes; the example works on a clean checkout and takes the fleet's data from NIX_HIVE_FLEET.
+// describes; the example works on a clean checkout and takes the fleet's data from NIX_HIVE_FLEET. The bin runs
+// the clean checkout and the real build; the other cases run the CLI's main() in this process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import AjvModule from 'ajv';
 import { buildOutput, systemsFor } from '../../../lib/cli/commands/build.ts';
 import { resolveHive } from '../../../lib/inventory/resolve.ts';
 import { baseConfig, CONFIG_FILE } from './fixtures.ts';
+import { runInProcess } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -94,11 +96,11 @@ test('with NIX_HIVE_FLEET, the example takes addresses, host keys, nixpkgs, clie
     hosts,
   };
   writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify(fleet));
-  const { stdout } = await run(process.execPath, [BIN, 'build', '--no', 'build', '-c', 'example', '@web'], {
-    cwd: ROOT,
-    env: { ...process.env, NIX_HIVE_FLEET: path.join(dir, 'fleet.json') },
+  const r = await runInProcess(ROOT, ['build', '--no', 'build', '-c', 'example', '@web'], {
+    NIX_HIVE_FLEET: path.join(dir, 'fleet.json'),
   });
-  const doc = JSON.parse(stdout);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
   assertValid(doc);
   assert.deepEqual(doc.targets, ['www-1', 'www-2', 'www-3']);
   assert.equal(doc.instances['www-3'].address, '10.99.0.13');
@@ -163,8 +165,6 @@ test('a real build of the example (stub nixpkgs): out and drv paths in the JSON,
 test('build --no build shows what hive.state caches, and whether it is still current', async () => {
   const { loadHive } = await import('../../../lib/inventory/index.ts');
   const { systemFingerprint } = await import('../../../lib/state/fingerprint.ts');
-  const env = { ...process.env };
-  delete env.NIX_HIVE_FLEET;
   const hive = await loadHive(path.join(ROOT, 'example'));
   const dir = tempDir('nix-hive-build-state-');
   const stateFile = path.join(dir, 'hive.state');
@@ -185,12 +185,11 @@ test('build --no build shows what hive.state caches, and whether it is still cur
       instances: {},
     }),
   );
-  const { stdout } = await run(
-    process.execPath,
-    [BIN, 'build', '--no', 'build', '-c', 'example', '--state', stateFile],
-    { cwd: ROOT, env },
-  );
-  const doc = JSON.parse(stdout);
+  const r = await runInProcess(ROOT, ['build', '--no', 'build', '-c', 'example', '--state', stateFile], {
+    NIX_HIVE_FLEET: undefined,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
   assertValid(doc);
   assert.deepEqual(doc.systems.www.cached, { outPath: www, drvPath: null, builtAt: 't1', current: true });
   assert.equal(doc.systems.portico.cached.current, false);
