@@ -71,7 +71,7 @@ export function newRunId(now = new Date()): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `${time}-${randomBytes(3).toString('hex')}`;
+  return `${time}-${randomBytes(6).toString('hex')}`;
 }
 
 function stepTarget(step: Step): string | undefined {
