@@ -102,7 +102,7 @@ test('an instance without a pinned host key is never a relay (its children could
 });
 
 test('layout: each level is spread evenly over the one before, at most k children each', () => {
-  const t = layoutTree(names(30), 3, () => true);
+  const t = layoutTree(names(30), 3, () => true).relayed;
   const count = new Map<string, number>();
   for (const a of t.values()) count.set(a.parent, (count.get(a.parent) ?? 0) + 1);
   for (const n of count.values()) assert.ok(n <= 3);
