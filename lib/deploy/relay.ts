@@ -61,6 +61,20 @@ export class RelayRun {
     }
   }
 
+  /**
+   * The run is starting: open the connections the relays' preparation needs (children and relays) while
+   * the systems build, so that preparing them later does not compete with the first copy. A host that
+   * cannot be reached fails in its own step.
+   */
+  start(signal: AbortSignal): void {
+    const hosts = new Set<string>();
+    for (const [key, kids] of this.children) {
+      hosts.add(key.slice(key.indexOf('>') + 1));
+      for (const c of kids) hosts.add(c);
+    }
+    for (const h of hosts) this.ctx.connect(h, signal).catch(() => {});
+  }
+
   /** The instance holds the system's closure now (copied, or it had it). */
   holds(system: string, instance: string): void {
     this.holders.add(`${system}>${instance}`);

@@ -144,14 +144,15 @@ export function planRelays(
       const parent = a ? a.parent : destinationName(first.from!);
       if (!feeds.has(parent)) feeds.set(parent, []);
       feeds.get(parent)!.push(name);
-      // Ordering only, as below: the parent feeds this one once the sibling before it in its batch is done.
+      if (a) {
+        c.relay = a;
+        // Ordering only: a failed relay re-parents its children to the store, it does not skip them.
+        c.after = [...(c.after ?? []), copyId(c.system, a.parent)];
+        rounds = Math.max(rounds, a.round);
+      }
+      // Ordering only, too: the parent (or the store) feeds this one once the sibling a batch before is done.
       const sibling = waits.get(name);
       if (sibling !== undefined) c.after = [...(c.after ?? []), copyId(c.system, sibling)];
-      if (!a) continue;
-      c.relay = a;
-      // Ordering only: a failed relay re-parents its children to the store, it does not skip them.
-      c.after = [...(c.after ?? []), copyId(c.system, a.parent)];
-      rounds = Math.max(rounds, a.round);
     }
     trees.push({
       system: first.system,
