@@ -22,26 +22,22 @@ function big(): HiveConfig {
   return c;
 }
 
-test('resolving 50k instances is linear (well under the budget)', () => {
-  const c = big();
-  const t0 = performance.now();
-  const h = resolveHive(c, CONFIG_FILE);
-  const ms = performance.now() - t0;
+// How fast is a bench figure (`just bench`, the scale section), not an assertion here: these cases prove
+// the results at that size (a quadratic pass would not finish within the suite).
+test('resolving 50k instances resolves every one of them', () => {
+  const h = resolveHive(big(), CONFIG_FILE);
   assert.equal(Object.keys(h.instances).length, 50_001);
-  assert.ok(ms < 5000, `resolve took ${ms} ms`);
+  assert.deepEqual(h.instances['n-49999']!.store, { kind: 'instance', name: 'hub-499' });
 });
 
-test('an error among 50k instances is found and suggested quickly', () => {
+test('errors among 50k instances are found and suggested', () => {
   const c = big();
   c.instances!['n-49999']!.store = 'hub-4999';
   c.instances!['n-49998']!.via = 'hub-49';
   c.instances!['hub-0']!.via = 'n-1'; // n-1 → hub-0 → n-1
-  const t0 = performance.now();
   const lines = problemLines(() => resolveHive(c, CONFIG_FILE));
-  const ms = performance.now() - t0;
   assert.deepEqual(lines, [
     'instances.n-49999.store: unknown instance "hub-4999" (did you mean "hub-499"?)',
     'instances.hub-0.via: cycle: hub-0 → n-1 → hub-0',
   ]);
-  assert.ok(ms < 8000, `took ${ms} ms`);
 });

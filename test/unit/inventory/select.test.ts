@@ -86,15 +86,13 @@ test('malformed and empty patterns, and excluding everything', () => {
   );
 });
 
-test('selection over 50k instances stays fast (no quadratic work)', () => {
+// Its speed is a bench figure (the scale section); here, the result at that size.
+test('selection over 50k instances: order kept, tags and exclusions applied', () => {
   const big: HiveConfig = { systems: { www: { modules: ['./w.nix'] } }, instances: {} };
   for (let i = 0; i < 50_000; i++)
     big.instances![`n${i}`] = { system: 'www', address: `h${i}`, tags: [`t${i % 10}`] };
   const h = resolveHive(big, CONFIG_FILE);
-  const t0 = performance.now();
   const all = selectTargets(h, ['n49999', '@t3', '*', '!n1*']);
-  const ms = performance.now() - t0;
   assert.equal(all[0], 'n49999');
   assert.equal(all.length, 50_000 - 11_111);
-  assert.ok(ms < 3000, `selection took ${ms} ms`);
 });

@@ -5,13 +5,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseWaitOutput, startActivationArgv, waitActivationArgv } from '../../../lib/nix/detached.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
-const run = promisify(execFile);
+const execFileP = promisify(execFile);
+
+/**
+ * The scripts prefer systemd-run where /run/systemd/system exists: on a machine with systemd that would
+ * start units on the machine itself. They run here with a PATH of only the tools they need, so they
+ * always take the `setsid` way.
+ */
+const PATH = (() => {
+  const bin = tempDir('nix-hive-detached-bin-');
+  for (const tool of ['sh', 'mkdir', 'rm', 'mv', 'cat', 'sleep', 'setsid', 'readlink']) {
+    const found = ['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f));
+    if (!found) throw new Error(`${tool} not found`);
+    symlinkSync(found, path.join(bin, tool));
+  }
+  return bin;
+})();
+const run = (cmd: string, args: string[], opts: { timeout?: number } = {}) =>
+  execFileP(path.join(PATH, cmd), args, { ...opts, env: { PATH } });
 
 async function fakeSystem(root: string, name: string, body: string): Promise<string> {
   const system = path.join(root, name);
@@ -22,23 +39,36 @@ async function fakeSystem(root: string, name: string, body: string): Promise<str
   return system;
 }
 
-async function activateLocally(dir: string, id: string, system: string, goal: 'test' | 'dry-activate') {
+/** Starts the activation, then opens `gate` (if given): a start that waited for the switch never returns. */
+async function activateLocally(
+  dir: string,
+  id: string,
+  system: string,
+  goal: 'test' | 'dry-activate',
+  gate?: string,
+) {
   const [cmd, ...args] = startActivationArgv(id, system, goal, dir);
-  const started = performance.now();
-  await run(cmd!, args);
-  const startMs = performance.now() - started;
-  const [wcmd, ...wargs] = waitActivationArgv(id, 10, dir);
+  await run(cmd!, args, { timeout: 30_000 }).catch((e) => {
+    throw new Error(`start did not return while the switch waited for it (${e.message})`);
+  });
+  if (gate) await writeFile(gate, '');
+  const [wcmd, ...wargs] = waitActivationArgv(id, 30, dir);
   const { stdout } = await run(wcmd!, wargs);
-  return { startMs, ...parseWaitOutput(stdout) };
+  return parseWaitOutput(stdout);
 }
 
 test('start returns at once; wait reads back the exit status and the output', async () => {
   const root = tempDir('nix-hive-detached-');
   const dir = path.join(root, 'state');
-  const ok = await fakeSystem(root, 'ok', 'sleep 1\necho "activating $1"\necho warn >&2');
-  const r = await activateLocally(dir, 'run-1-a', ok, 'test');
-  assert.ok(r.startMs < 900, `start waited for the switch (${r.startMs} ms)`);
-  assert.deepEqual(r, { startMs: r.startMs, status: '0', lines: ['activating test', 'warn'] });
+  // The switch runs only once the test opens its gate, which it does after start has returned.
+  const gate = path.join(root, 'gate');
+  const ok = await fakeSystem(
+    root,
+    'ok',
+    `while [ ! -e '${gate}' ]; do sleep 0.05; done\necho "activating $1"\necho warn >&2`,
+  );
+  const r = await activateLocally(dir, 'run-1-a', ok, 'test', gate);
+  assert.deepEqual(r, { status: '0', lines: ['activating test', 'warn'] });
 
   const bad = await fakeSystem(root, 'bad', 'echo "error: no" >&2\nexit 4');
   const f = await activateLocally(dir, 'run-1-b', bad, 'dry-activate');
