@@ -5,7 +5,7 @@
 // `import.meta.url`, `.dirname` and `.filename` keep naming each source file, so fixtures and lib/'s own files
 // (schema, hooks) are found as under tsx. Configs a test loads (hive.config.ts) still go through tsx, on demand,
 // as in the product.
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -29,7 +29,8 @@ const ownMetaPlugin = {
 /**
  * Bundles `files` (paths relative to the package root) into a new folder under dist/ (inside the package, so
  * the bundles resolve node_modules as the sources do). Returns the folder (the caller removes it) and the
- * bundle of each file, in the same order.
+ * bundle of each file, in the same order. On a compile error esbuild prints it, the folder is removed, and this
+ * throws.
  */
 export async function bundleTests(files) {
   const { build } = await import('esbuild');
@@ -38,7 +39,7 @@ export async function bundleTests(files) {
   mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
   const outdir = mkdtempSync(path.join(ROOT, 'dist', 'tests-'));
   const out = (f) => f.replace(/\.ts$/, '');
-  await build({
+  const options = {
     absWorkingDir: ROOT,
     entryPoints: files.map((f) => ({ in: f, out: out(f) })),
     outdir,
@@ -53,6 +54,12 @@ export async function bundleTests(files) {
     sourcemap: 'inline',
     logLevel: 'warning',
     plugins: [ownMetaPlugin],
-  });
+  };
+  try {
+    await build(options);
+  } catch (e) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw e;
+  }
   return { outdir, files: files.map((f) => path.join(outdir, `${out(f)}.mjs`)) };
 }

@@ -16,7 +16,7 @@ import { bundleTests } from './bundle.mjs';
 if (!isFresh()) await buildDist();
 
 const suite = process.argv[2] ?? 'unit';
-const files = await globby([`test/${suite}/**/*.test.ts`]);
+const files = (await globby([`test/${suite}/**/*.test.ts`])).sort();
 if (files.length === 0) {
   console.error(`no test files under test/${suite}/`);
   process.exit(1);
@@ -26,11 +26,12 @@ const extra =
   suite === 'fleet'
     ? ['--test-concurrency=1']
     : [`--test-concurrency=${Math.max(2, availableParallelism())}`];
+// esbuild has printed what it could not compile (file, line); nothing is left behind.
+const bundled = suite === 'unit' ? await bundleTests(files).catch(() => process.exit(1)) : undefined;
 // Short, without spaces: ssh control sockets live under it.
 const tmp = suite === 'unit' ? mkdtempSync('/tmp/nht-') : undefined;
 // Traversable like /tmp itself: Nix's build users make their build folders in it.
 if (tmp) chmodSync(tmp, 0o755);
-const bundled = suite === 'unit' ? await bundleTests(files.sort()) : undefined;
 const r = spawnSync(
   process.execPath,
   [
@@ -38,7 +39,7 @@ const r = spawnSync(
     '--test',
     '--test-reporter=spec',
     ...extra,
-    ...(bundled?.files ?? files.sort()),
+    ...(bundled?.files ?? files),
   ],
   { stdio: 'inherit', env: tmp ? { ...process.env, TMPDIR: tmp } : process.env },
 );
