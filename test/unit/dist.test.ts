@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runInProcess } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,15 +142,16 @@ test('the bundle’s precompiled schema validator reports exactly what ajv compi
     },
   };
   writeFileSync(path.join(hive, 'hive.config.json'), JSON.stringify(config));
-  const run = (sources: boolean) =>
-    spawnSync(process.execPath, [path.join(copy, 'bin/nix-hive.mjs'), 'ssh-config'], {
-      cwd: hive,
-      encoding: 'utf8',
-      env: { ...process.env, NIX_HIVE_SOURCES: sources ? '1' : '' },
-    });
-  const [compiled, sources] = [run(false), run(true)];
+  const compiled = spawnSync(process.execPath, [path.join(copy, 'bin/nix-hive.mjs'), 'ssh-config'], {
+    cwd: hive,
+    encoding: 'utf8',
+    env: { ...process.env, NIX_HIVE_SOURCES: '' },
+  });
+  // The library's main() in this test process: lib/inventory/hive-validator.ts as written, which compiles the
+  // schema with ajv at run time (only bin/dist.mjs swaps in the standalone code).
+  const sources = await runInProcess(hive, ['ssh-config']);
   assert.equal(compiled.status, 2, compiled.stderr);
   assert.ok(compiled.stderr.split('\n').filter(Boolean).length >= 7, compiled.stderr);
   assert.equal(compiled.stderr, sources.stderr);
-  assert.equal(sources.status, 2);
+  assert.equal(sources.code, 2);
 });
