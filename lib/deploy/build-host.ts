@@ -179,7 +179,8 @@ export class BuildHostPushes {
         const r = await ctx.remote(host, preparePushArgv(ctx.runId), { root: true, signal: io.signal });
         if (r.exitCode !== 0) throw new HostError(`no push key on ${host}: ${lastLine(r.stderr)}`);
         const [publicKey = '', peer = ''] = r.stdout.trim().split('\n');
-        const via = ctx.hive.instances[host]!.via;
+        // A build host named by a URI has no jump host: it reaches every destination at its address.
+        const via = ctx.hive.instances[host]?.via;
         // Every destination it pushes to, and those it may push to directly (`--allow-direct`) when pinned.
         const dests = new Set<string>();
         for (const s of ctx.plan.steps) {
