@@ -47,7 +47,7 @@ import { lastLine, undoAccess } from './revoke-access.ts';
 
 /** Evaluates here, copies the derivations to `host`, realises them there. */
 export async function buildOnHost(
-  ctx: DeployContext,
+  ctx: Pick<DeployContext, 'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote'>,
   host: string,
   systems: ResolvedSystem[],
   io: StepIO,

@@ -200,3 +200,20 @@ test('nothing of the run is left: no push key on the builder, no grant on portic
   ]);
   assert.equal(found.stdout.trim(), '', found.stdout);
 });
+
+test('`nix-hive build` builds on the build host too: the result is in its store with a GC root, not here', async () => {
+  // A payload no run has built yet.
+  await writeFile(
+    path.join(dir, 'modules', 'payload.nix'),
+    `{ ... }: { hive.payloadSize = "1M"; hive.payloadSeed = "${path.basename(fleet.dir)}-build"; }\n`,
+  );
+  const r = await cli(['build', '-c', dir, 'www-1'], env);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const www = JSON.parse(r.stdout).systems.www.outPath as string;
+  assert.match(www, /^\/nix\/store\//);
+  assert.notEqual((await run(['nix-store', '--check-validity', www], { env })).exitCode, 0, 'not here');
+  const b = fleet.hosts.builder!;
+  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
+  const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
+  assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+});
