@@ -13,6 +13,9 @@ import { startFleet, type Fleet } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
 import { STUB_NIXPKGS } from './harness/inventory-json.ts';
 import { cli, EXAMPLE, reportOf, setNixConf, hivePublicKey } from './support/seed-fleet.ts';
+import { netnsPids } from './harness/dispose.ts';
+import { sleep } from './support/faults.ts';
+import { assertNothingLeft, hostProcesses, nixHive, startGroup } from './support/process-group.ts';
 
 const WWW = ['www-1', 'www-2', 'www-3', 'www-4'];
 const URI = 'ssh-ng://root@builder';
@@ -216,4 +219,33 @@ test('`nix-hive build` builds on the build host too: the result is in its store 
   assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
   const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
   assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+});
+
+test('`nix-hive build` on the build host, Ctrl-C to the process group: exit 130, no ssh process or folder left', async () => {
+  // A system whose build sleeps on the builder until the signal comes.
+  await writeFile(
+    path.join(dir, 'modules', 'slow.nix'),
+    `{ ... }: { environment.systemPackages = [ (derivation { name = "slow-${path.basename(fleet.dir)}"; ` +
+      `system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "/bin/sleep 47; echo > $out" ]; }) ]; }\n`,
+  );
+  const config = path.join(dir, 'hive.config.ts');
+  const text = await readFile(config, 'utf8');
+  await writeFile(
+    config,
+    text.replace('"./modules/payload.nix"', '"./modules/payload.nix", "./modules/slow.nix"'),
+  );
+  try {
+    const run = startGroup(nixHive('build', '-c', dir, 'www-1'), env);
+    const sleeping = () => hostProcesses(() => netnsPids(fleet.hosts.builder!.netns), /^\/bin\/sleep 47$/);
+    for (const t0 = Date.now(); sleeping().length === 0; await sleep(50))
+      if (Date.now() - t0 > 120_000 || run.child.exitCode !== null)
+        throw new Error(`the build never started on the builder:\n${run.stderr()}`);
+    run.signal('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(run.seen.dirs.size > 0, 'the run used an ssh session');
+    await assertNothingLeft(run, dir);
+  } finally {
+    await writeFile(config, text);
+  }
 });
