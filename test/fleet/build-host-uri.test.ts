@@ -144,9 +144,12 @@ test('an unknown or changed builder key: no connection, a message saying what to
 
 test('once its key is known: built and pushed there, ≤ 1% of the closure on the uplink, no toplevel here', async () => {
   await writeFile(knownHosts, `${fleet.hosts.builder!.address} ${fleet.hosts.builder!.hostKey}\n`);
+  const conn0 = await fleet.hosts.builder!.connections(fleet.deployerAddress);
   const up0 = await fleet.uplinkBytes();
   const r = await cli(['deploy', '-c', dir, '--json', 'portico', ...WWW], env);
   const up1 = await fleet.uplinkBytes();
+  // One ssh connection to the builder carried the derivations, the realise, the signing and the pushes.
+  assert.equal((await fleet.hosts.builder!.connections(fleet.deployerAddress)) - conn0, 1, 'one connection');
   assert.equal(r.exitCode, 0, `deploy failed:\n${r.stderr}\n${r.stdout.slice(-4000)}`);
   const report = reportOf(r);
   assert.deepEqual(
