@@ -189,6 +189,25 @@ test('once its key is known: built and pushed there, ≤ 1% of the closure on th
   );
 });
 
+test('--no build reuses what hive.state records only while the build host still holds it', async () => {
+  const anyway = (r: { events: Array<Record<string, any>> }) =>
+    r.events.filter((e) => e.kind === 'message' && /building \S+ anyway/.test(e.text)).map((e) => e.text);
+  const r = await cli(['deploy', '-c', dir, '--json', '--no', 'build', 'portico', ...WWW], env);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.deepEqual(anyway(r), [], "both systems are still in the builder's store");
+  // The builder loses www (its GC root and the path): hive.state is a cache, the builder's store the truth.
+  const www = reportOf(r).systems.www.outPath as string;
+  const b = fleet.hosts.builder!;
+  await b.exec(['rm', '-f', '/nix/var/nix/gcroots/nix-hive/www']);
+  const del = await b.exec(['nix-store', '--delete', www]);
+  assert.equal(del.exitCode, 0, del.stderr);
+  const again = await cli(['deploy', '-c', dir, '--json', '--no', 'build', 'portico', ...WWW], env);
+  assert.equal(again.exitCode, 0, again.stderr);
+  assert.equal(anyway(again).length, 1, anyway(again).join('\n'));
+  assert.match(anyway(again)[0]!, /building www anyway: .*no longer in the store of build host builder/);
+  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'built there again');
+});
+
 test('nothing of the run is left: no push key on the builder, no grant on portico, no hive key on disk', async () => {
   const b = await fleet.hosts.builder!.exec(['sh', '-c', 'ls -A /run/nix-hive-build 2>/dev/null || true']);
   assert.equal(b.stdout.trim(), '');
