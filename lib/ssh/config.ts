@@ -96,7 +96,7 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
 
 /**
  * A build host named by a URI is no instance: no pinned key, so its key must already be in the operator's own
- * known_hosts (StrictHostKeyChecking yes, never accept-new). No HostName: the operator's ~/.ssh/config may set
+ * known_hosts (StrictHostKeyChecking yes: an unknown key is refused, never added). No HostName: the operator's ~/.ssh/config may set
  * it (and ProxyJump, IdentityFile) for that name, as for `ssh <host>`; what is set here comes first and wins.
  */
 function uriBuildHostBlock(b: UriBuildHost, o: Required<SshConfigOptions>): string[] {
