@@ -96,8 +96,9 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
 
 /**
  * A build host named by a URI is no instance: no pinned key, so its key must already be in the operator's own
- * known_hosts (StrictHostKeyChecking yes: an unknown key is refused, never added). No HostName: the operator's ~/.ssh/config may set
- * it (and ProxyJump, IdentityFile) for that name, as for `ssh <host>`; what is set here comes first and wins.
+ * known_hosts (StrictHostKeyChecking yes: an unknown key is refused, never added). No HostName: the operator's
+ * ~/.ssh/config may set it (and ProxyJump, IdentityFile) for that name, as for `ssh <host>`; what is set here
+ * comes first and wins.
  */
 function uriBuildHostBlock(b: UriBuildHost, o: Required<SshConfigOptions>): string[] {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(b.name) || !/^[a-z_][a-z0-9_.-]*$/.test(b.user))
