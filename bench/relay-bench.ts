@@ -66,6 +66,10 @@ function deployTimed(
         if (!line.startsWith('{')) continue;
         const e = JSON.parse(line);
         if (e.kind === 'step-end') ends.set(e.step, performance.now() - t0);
+        if (process.env.BENCH_TIMELINE && (e.kind === 'step-start' || e.kind === 'step-end'))
+          process.stderr.write(`TL ${(performance.now() - t0).toFixed(0)} ${e.kind} ${e.step}\n`);
+        if (process.env.BENCH_TIMELINE && e.kind === 'step-log')
+          process.stderr.write(`TL ${(performance.now() - t0).toFixed(0)} log ${e.step} ${e.line}\n`);
         if (e.kind === 'plan') plan = e.plan;
         if (e.kind === 'report') report = e.report;
       }

@@ -163,7 +163,7 @@ export async function deploy(
       directCopies: new Set(),
     };
     const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
-    if (plan.relay?.trees.length) ctx.relay = relay = relayRun(ctx, options.ssh);
+    if (plan.relay?.trees.length) (ctx.relay = relay = relayRun(ctx, options.ssh)).start(signal);
     if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
     const emit: EventSink = (e) => {

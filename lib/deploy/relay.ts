@@ -5,7 +5,6 @@
 // again: its children are re-parented to their store. All access is removed after the run.
 import { SSH_DEFAULTS } from '../ssh/config.ts';
 import { SshError } from '../errors.ts';
-import { hasPathArgv } from '../nix/argv.ts';
 import { relayPullArgv } from '../nix/relay-argv.ts';
 import type { CopyStep } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -46,6 +45,7 @@ export class RelayRun {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly preparing = new Map<string, Promise<void>>();
   private readonly warmed = new Set<string>();
+  private readonly clearing: Array<Promise<void>> = [];
   /** `system>parent` → the children that pull from it. */
   private readonly children = new Map<string, string[]>();
 
@@ -59,6 +59,20 @@ export class RelayRun {
       const key = `${s.system}>${s.relay.parent}`;
       this.children.set(key, [...(this.children.get(key) ?? []), s.to.name]);
     }
+  }
+
+  /**
+   * The run is starting: open the connections the relays' preparation needs (children and relays) while
+   * the systems build, so that preparing them later does not compete with the first copy. A host that
+   * cannot be reached fails in its own step.
+   */
+  start(signal: AbortSignal): void {
+    const hosts = new Set<string>();
+    for (const [key, kids] of this.children) {
+      hosts.add(key.slice(key.indexOf('>') + 1));
+      for (const c of kids) hosts.add(c);
+    }
+    for (const h of hosts) this.ctx.connect(h, signal).catch(() => {});
   }
 
   /** The instance holds the system's closure now (copied, or it had it). */
@@ -102,22 +116,21 @@ export class RelayRun {
   private async doPrepare(child: string, parent: string, outPath: string): Promise<void> {
     const { ctx } = this;
     const parentInst = ctx.hive.instances[parent]!;
-    // A child that has the closure already needs no access (its copy step will say so).
-    if ((await ctx.remote(child, hasPathArgv(outPath))).exitCode === 0) return;
-    // A child that does not trust the hive key would refuse every path: not the relay's fault.
-    if (ctx.publicKey && !(await remoteSettings(ctx, child, NO_IO)).trustedKeys.includes(ctx.publicKey))
-      throw new RelayFailure(`${child} does not trust the hive key`, false);
+    // One remote command: nothing when the child has the closure already, else its key pair. Whether it
+    // trusts the hive key is asked only if a pull is refused (see pull): the happy path stays cheap.
     this.prepared.add(child);
     const sshConfig = relaySshConfig(parentInst, ctx.runId, this.ssh);
     const prep = await ctx.remote(
       child,
-      prepareChildArgv(ctx.runId, relayKnownHosts(parentInst), sshConfig),
-      {
-        root: true,
-      },
+      prepareChildArgv(ctx.runId, relayKnownHosts(parentInst), sshConfig, outPath),
+      { root: true },
     );
     if (prep.exitCode !== 0)
       throw new RelayFailure(`no relay key on ${child}: ${lastLine(prep.stderr)}`, false);
+    if (prep.stdout.trim() === 'has') {
+      this.prepared.delete(child);
+      return;
+    }
     const line = authorizedLine(prep.stdout.trim(), ctx.runId, child, this.now());
     this.granted.add(parent);
     let grant;
@@ -177,24 +190,38 @@ export class RelayRun {
       if (r.exitCode === 0) return true;
       const why =
         lines.filter((l) => /error|refus|lacks|not signed|ssh/i.test(l)).pop() ?? lastLine(r.stderr);
+      // A child that does not trust the hive key refuses every path: not the relay's fault.
+      if (/lacks a valid signature|not signed/i.test(why) && !(await this.trusts(child)))
+        return fallBack(`${child} does not trust the hive key`, false);
       // Whatever broke the pull (the relay died, served a path its child refused, …), the safe side is not
       // to use this relay again in the run: its other children take the store's way at once.
       return fallBack(`the pull failed: ${why || `exit ${r.exitCode}`}`, true);
     } finally {
-      if (this.prepared.has(child)) {
-        const done = await ctx
-          .remote(child, clearChildArgv(ctx.runId), { root: true, timeoutMs: 30_000 })
-          .catch(() => undefined);
-        if (done?.exitCode === 0) this.prepared.delete(child);
-      }
+      // The child's key folder goes at once, but off the copy's path: its own children start meanwhile.
+      // cleanup() waits for it and removes whatever it could not.
+      if (this.prepared.has(child)) this.clearing.push(this.clear(child));
     }
+  }
+
+  /** Does the child trust the hive key (its trusted-public-keys)? Unknown counts as yes. */
+  private async trusts(child: string): Promise<boolean> {
+    if (!this.ctx.publicKey) return true;
+    const settings = await remoteSettings(this.ctx, child, NO_IO).catch(() => undefined);
+    return settings === undefined || settings.trustedKeys.includes(this.ctx.publicKey);
+  }
+
+  private async clear(child: string): Promise<void> {
+    const done = await this.ctx
+      .remote(child, clearChildArgv(this.ctx.runId), { root: true, timeoutMs: 30_000 })
+      .catch(() => undefined);
+    if (done?.exitCode === 0) this.prepared.delete(child);
   }
 
   /** Removes every grant of this run from the parents and every leftover key folder from the children. */
   async cleanup(): Promise<void> {
     const { ctx } = this;
-    // Grants still being made must land before they are removed.
-    await Promise.allSettled(this.preparing.values());
+    // Grants still being made must land before they are removed; clears under way end first.
+    await Promise.allSettled([...this.preparing.values(), ...this.clearing]);
     const undo = (host: string, argv: string[], what: string) => undoAccess(ctx, host, argv, what);
     await Promise.all([
       ...[...this.granted].map((p) =>

@@ -42,21 +42,41 @@ export function relayRounds(n: number, k: number): number {
   return rounds;
 }
 
+/** How many children a parent (the store too) feeds at once: ⌈k/2⌉ (see layoutTree). */
+export function relayBatch(k: number): number {
+  return Math.max(1, Math.ceil(k / 2));
+}
+
+/** The layout of one group: who pulls from which relay, and which sibling's copy each one waits for. */
+export interface TreeLayout {
+  /** Child → its relay (members fed by the store are absent: they substitute from it). */
+  relayed: Map<string, RelayAssignment>;
+  /** Member → the sibling (same parent, the store included) whose copy it starts after. */
+  waits: Map<string, string>;
+}
+
 /**
- * Lays out one group in order: the store feeds the first k; each next level (k times as wide) is spread
- * round-robin over the relay-capable members of the level before, at most k children each. Members that
- * cannot relay (no pinned host key) are placed last, as leaves. Returns child → assignment (round-1
- * members are absent: they substitute from the store).
+ * Lays out one group in order: the store feeds the first k; each next level (up to k times as wide) goes
+ * to the relay-capable members of the level before, at most k children each. A parent feeds ⌈k/2⌉
+ * children at a time, not all k: sharing its NIC among fewer, the first ones hold the closure sooner and
+ * start relaying while it feeds the rest. So each child goes to the parent that would finish feeding it
+ * first (in closure-times of a NIC, the store at 0), and the early ones get more children. Members that
+ * cannot relay (no pinned host key) are placed last, as leaves.
  */
-export function layoutTree(
-  members: string[],
-  k: number,
-  canRelay: (name: string) => boolean,
-): Map<string, RelayAssignment> {
-  const out = new Map<string, RelayAssignment>();
-  if (k <= 0 || members.length <= k) return out;
+export function layoutTree(members: string[], k: number, canRelay: (name: string) => boolean): TreeLayout {
+  const relayed = new Map<string, RelayAssignment>();
+  const waits = new Map<string, string>();
+  if (k <= 0 || members.length <= k) return { relayed, waits };
+  const batch = relayBatch(k);
+  // When a parent holding the closure at `ready` is done feeding its i-th child: full batches share its NIC.
+  const done = (ready: number, i: number) => ready + (Math.floor(i / batch) + 1) * batch;
   const ordered = [...members.filter(canRelay), ...members.filter((m) => !canRelay(m))];
+  const holds = new Map<string, number>();
   let level = ordered.slice(0, k);
+  level.forEach((m, i) => {
+    holds.set(m, done(0, i));
+    if (i >= batch) waits.set(m, level[i - batch]!);
+  });
   let next = k;
   let round = 1;
   while (next < ordered.length) {
@@ -64,12 +84,28 @@ export function layoutTree(
     if (parents.length === 0) break; // the rest substitute from the store
     round++;
     const width = Math.min(parents.length * k, ordered.length - next);
-    const children = ordered.slice(next, next + width);
-    children.forEach((child, i) => out.set(child, { parent: parents[i % parents.length]!, round }));
+    const fed = new Map<string, string[]>(parents.map((p) => [p, []]));
+    for (const child of ordered.slice(next, next + width)) {
+      let best: string | undefined;
+      for (const p of parents) {
+        const n = fed.get(p)!.length;
+        if (
+          n < k &&
+          (best === undefined || done(holds.get(p)!, n) < done(holds.get(best)!, fed.get(best)!.length))
+        )
+          best = p;
+      }
+      const siblings = fed.get(best!)!;
+      holds.set(child, done(holds.get(best!)!, siblings.length));
+      if (siblings.length >= batch) waits.set(child, siblings[siblings.length - batch]!);
+      siblings.push(child);
+      relayed.set(child, { parent: best!, round });
+    }
     next += width;
-    level = children;
+    // The next level's parents, the soonest to hold the closure first.
+    level = ordered.slice(next - width, next).sort((a, b) => holds.get(a)! - holds.get(b)!);
   }
-  return out;
+  return { relayed, waits };
 }
 
 /**
@@ -97,7 +133,7 @@ export function planRelays(
   const trees: RelayTree[] = [];
   for (const group of groups.values()) {
     const names = group.map((c) => (c.to as { name: string }).name);
-    const layout = layoutTree(names, k, canRelay);
+    const { relayed: layout, waits } = layoutTree(names, k, canRelay);
     if (layout.size === 0) continue;
     const first = group[0]!;
     const feeds = new Map<string, string[]>([[destinationName(first.from!), []]]);
@@ -108,11 +144,15 @@ export function planRelays(
       const parent = a ? a.parent : destinationName(first.from!);
       if (!feeds.has(parent)) feeds.set(parent, []);
       feeds.get(parent)!.push(name);
-      if (!a) continue;
-      c.relay = a;
-      // Ordering only: a failed relay re-parents its children to the store, it does not skip them.
-      c.after = [...(c.after ?? []), copyId(c.system, a.parent)];
-      rounds = Math.max(rounds, a.round);
+      if (a) {
+        c.relay = a;
+        // Ordering only: a failed relay re-parents its children to the store, it does not skip them.
+        c.after = [...(c.after ?? []), copyId(c.system, a.parent)];
+        rounds = Math.max(rounds, a.round);
+      }
+      // Ordering only, too: the parent (or the store) feeds this one once the sibling a batch before is done.
+      const sibling = waits.get(name);
+      if (sibling !== undefined) c.after = [...(c.after ?? []), copyId(c.system, sibling)];
     }
     trees.push({
       system: first.system,

@@ -76,6 +76,8 @@ export function relaySshConfig(parent: ResolvedInstance, runId: string, o: Relay
 
 const PREPARE = [
   'set -eu',
+  // A child that holds the closure already needs no key (its copy step will say so).
+  'if nix-store --check-validity "$4" 2> /dev/null; then echo has; exit 0; fi',
   'umask 077',
   `mkdir -p ${RELAY_ROOT}`,
   `chmod 700 ${RELAY_ROOT}`,
@@ -88,9 +90,17 @@ const PREPARE = [
   'cat "$d/id.pub"',
 ].join('\n');
 
-/** Run on the child: make the private folder and key pair; prints the public key. */
-export function prepareChildArgv(runId: string, knownHosts: string, sshConfig: string): string[] {
-  return ['sh', '-c', PREPARE, 'nix-hive-relay', checkRunId(runId), knownHosts, sshConfig];
+/**
+ * Run on the child: make the private folder and key pair; prints the public key, or `has` (and makes
+ * nothing) when the child holds `outPath` already.
+ */
+export function prepareChildArgv(
+  runId: string,
+  knownHosts: string,
+  sshConfig: string,
+  outPath: string,
+): string[] {
+  return ['sh', '-c', PREPARE, 'nix-hive-relay', checkRunId(runId), knownHosts, sshConfig, outPath];
 }
 
 /** Run on the child: remove its folder (the private key with it). */

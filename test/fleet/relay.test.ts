@@ -205,6 +205,51 @@ test('a relay holding a closure signed by an untrusted key is refused by its chi
   await assertNoRelayCredential();
 });
 
+test('a child that does not trust the hive key fails on its own: its relay goes on serving its siblings', async () => {
+  await newWebSystem('distrust', '256K');
+  const planned = await run([process.execPath, BIN, 'plan', '-c', dir, '--json', '--relay-fanout', '4'], {
+    env,
+  });
+  const tree = JSON.parse(planned.stdout).relay.trees[0] as Tree;
+  const relay = firstRelay(tree);
+  const [child, ...siblings] = childrenOf(tree, relay);
+  assert.ok(child && siblings.length >= 2, `${relay} feeds several: ${childrenOf(tree, relay)}`);
+  const conf = (trusted: string) =>
+    fleet.hosts[child]!.writeNixConf(
+      [
+        `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
+        `trusted-public-keys = ${trusted}`,
+        'require-sigs = true',
+      ].join('\n'),
+    );
+  await conf('other-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+  try {
+    const r = await deploy('--relay-fanout', '4');
+    assert.notEqual(r.exitCode, 0, 'the distrusting child fails the deploy');
+    const o = outcomes(reportOf(r));
+    assert.equal(o[child], 'failed');
+    const warned = r.events.filter((e) => e.kind === 'message' && e.level === 'warn').map((e) => e.text);
+    assert.ok(
+      warned.some((t: string) =>
+        t.startsWith(`relay ${relay} failed for ${child}: ${child} does not trust the hive key`),
+      ),
+      warned.join(' | '),
+    );
+    // Not the relay's fault: the siblings fed after the refusal still pull from it.
+    for (const s of siblings) {
+      assert.equal(o[s], 'ok', s);
+      assert.match(logOf(r, s), new RegExp(`pulls \\S+ from relay ${relay}\\b`), s);
+      assert.ok(
+        !warned.some((t: string) => t.startsWith(`relay ${relay} failed for ${s}:`)),
+        `${s} re-parented`,
+      );
+    }
+    await assertNoRelayCredential();
+  } finally {
+    await conf(await hivePublicKey());
+  }
+});
+
 /** nix-store --serve (read-only: a relay serving a child) processes of a host. */
 function servingPids(host: string): number[] {
   return netnsPids(fleet.hosts[host]!.netns).filter((pid) => {

@@ -50,12 +50,25 @@ test('rounds of a k-ary tree: ⌈log_k⌉ levels below the store', () => {
   assert.equal(relayRounds(16, 0), 1);
 });
 
-test('16 hosts, k = 4: the store feeds 4, each of them feeds 3, in 2 rounds', () => {
+test('16 hosts, k = 4: the store feeds 4, two at a time; the first two fed feed 4 each, the others 2', () => {
   const p = planDeploy(fleet(16), ['portico', ...names(16)], opts(4));
   const parents = parentOf(p);
   const fed = (who: string) => Object.keys(parents).filter((c) => parents[c] === who);
   assert.deepEqual(fed('store'), ['h01', 'h02', 'h03', 'h04']);
-  for (const r of ['h01', 'h02', 'h03', 'h04']) assert.equal(fed(r).length, 3, `${r} feeds 3`);
+  // h01 and h02 hold the closure after one batch, h03 and h04 after two: the early ones take more.
+  assert.deepEqual(
+    ['h01', 'h02', 'h03', 'h04'].map((r) => fed(r).length),
+    [4, 4, 2, 2],
+  );
+  // A parent (the store too) feeds ⌈k/2⌉ = 2 at once: its 3rd child starts after its 1st, the 4th after its 2nd.
+  const copy = (n: string) => copies(p).find((c) => c.id === `copy:web>${n}`)!;
+  for (const who of ['store', 'h01', 'h02', 'h03', 'h04']) {
+    const kids = fed(who);
+    kids.forEach((kid, i) => {
+      const waits = (copy(kid).after ?? []).filter((a) => kids.some((k) => a === `copy:web>${k}`));
+      assert.deepEqual(waits, i < 2 ? [] : [`copy:web>${kids[i - 2]}`], `${kid}, child ${i + 1} of ${who}`);
+    });
+  }
   assert.deepEqual(
     p.relay?.trees.map((t) => [t.system, t.store, t.rounds]),
     [['web', 'portico', 2]],
@@ -102,7 +115,7 @@ test('an instance without a pinned host key is never a relay (its children could
 });
 
 test('layout: each level is spread evenly over the one before, at most k children each', () => {
-  const t = layoutTree(names(30), 3, () => true);
+  const t = layoutTree(names(30), 3, () => true).relayed;
   const count = new Map<string, number>();
   for (const a of t.values()) count.set(a.parent, (count.get(a.parent) ?? 0) + 1);
   for (const n of count.values()) assert.ok(n <= 3);
@@ -117,8 +130,8 @@ test('plan text and JSON show who feeds whom', () => {
   assert.equal(json.relay.fanout, 2);
   assert.deepEqual(json.relay.trees[0]!.feeds, [
     { parent: 'portico', children: ['h01', 'h02'] },
-    { parent: 'h01', children: ['h03', 'h05'] },
-    { parent: 'h02', children: ['h04', 'h06'] },
+    { parent: 'h01', children: ['h03', 'h04'] },
+    { parent: 'h02', children: ['h05', 'h06'] },
   ]);
 });
 
