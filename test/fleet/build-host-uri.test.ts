@@ -109,6 +109,19 @@ test('the plan shows the URI host building and pushing, as for an instance build
   assert.equal(d.exitCode, 0, d.stderr);
   assert.ok(d.stdout.includes(`build www@${a}`), d.stdout);
   assert.ok(d.stdout.includes(`copy www ${a} → portico`), d.stdout);
+  // What a URI cannot carry yet: one line naming the argument, exit 2, nothing started.
+  for (const [uri, why] of [
+    ['ssh-ng://root@builder?ssh-key=/k', /store URI parameters/],
+    ['ssh-ng://root@portico', /also an instance of the hive: write "portico"/],
+  ] as const) {
+    const bad = await cli(['deploy', '-c', dir, '--build-host', uri, 'www-1'], env);
+    assert.equal(bad.exitCode, 2, bad.stderr);
+    assert.equal(bad.stdout, '');
+    const lines = bad.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, bad.stderr);
+    assert.match(lines[0]!, /^nix-hive: --build-host: /);
+    assert.match(lines[0]!, why);
+  }
 });
 
 test('an unknown or changed builder key: no connection, a message saying what to do, nothing deployed', async () => {
