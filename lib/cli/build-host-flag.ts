@@ -25,7 +25,11 @@ export function refuseBuildHost(hive: ResolvedHive, targets: string[]): void {
     if (host === undefined || !isBuildHostUri(host)) continue;
     const message = buildHostUriProblem(hive, host);
     if (message) problems.push({ path: `systems.${name}.build.host`, message });
-    else uris.set(host, name!);
+  }
+  // One host, one connection: every system's URIs count here (the session has one block per host name).
+  for (const s of Object.values(hive.systems)) {
+    const host = s.build?.host;
+    if (host !== undefined && isBuildHostUri(host) && !uris.has(host)) uris.set(host, s.name);
   }
   const clash = conflictingUris(uris.keys());
   if (clash)

@@ -67,6 +67,8 @@ test('--build-host with a URI applies to every system; what a URI cannot carry y
   const t = problems(() => refuseBuildHost(two, ['portico', 'www-1']));
   assert.equal(t.length, 1);
   assert.match(t[0]!, /name one host with another user or port/);
+  // An untargeted system's URI counts too: the run's session has one block per host name.
+  assert.equal(problems(() => refuseBuildHost(two, ['www-1'])).length, 1);
 });
 
 test("its block wins over the operator's own config: strict, their known_hosts only, never accept-new", () => {
