@@ -63,18 +63,8 @@ export class RelayRun {
     }
   }
 
-  /**
-   * The run is starting: open the connections the relays' preparation needs (children and relays) while
-   * the systems build, so that preparing them later does not compete with the first copy. A host that
-   * cannot be reached fails in its own step.
-   */
+  /** The run is starting: the store's children will run their preflight as soon as the store holds it. */
   start(signal: AbortSignal): void {
-    const hosts = new Set<string>();
-    for (const [key, kids] of this.children) {
-      hosts.add(key.slice(key.indexOf('>') + 1));
-      for (const c of kids) hosts.add(c);
-    }
-    for (const h of hosts) this.ctx.connect(h, signal).catch(() => {});
     this.early = new EarlyPreflights(this.ctx, signal);
   }
 
