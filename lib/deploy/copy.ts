@@ -20,7 +20,6 @@ function storeUri(d: Destination): string {
 
 export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
-  ctx.relay?.warm(step);
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
       io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
@@ -45,7 +44,9 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
   // An instance substitutes what its own substituters hold, unless it is pushed to directly.
   let substitute = step.to.kind === 'instance';
   if (step.to.kind === 'instance' && step.from) {
-    const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
+    const wired =
+      (await ctx.relay?.earlyPreflight(step, io)) ??
+      (await preflight(ctx, step.to.name, step.from, outPath, io));
     if (!wired.ok) {
       if (!ctx.allowDirect) {
         throw new HostError(
@@ -80,6 +81,7 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
   await checked(ctx.spawn, argv.command, argv.args, {
     onLine: (stream, line) => {
       if (/^warning: the substitute for .* is not signed by any of the keys in/.test(line)) refused++;
+      ctx.relay?.storeCopyLine(step, line);
       io.log(stream, line);
     },
     signal: io.signal,

@@ -21,6 +21,7 @@ import {
 import { compressLeg, copyCompressMode } from './compress.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
+import { EarlyPreflights } from './relay-preflight.ts';
 import type { StepIO } from './run-dag.ts';
 import { lastLine, undoAccess } from './revoke-access.ts';
 
@@ -45,7 +46,10 @@ export class RelayRun {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly preparing = new Map<string, Promise<void>>();
   private readonly warmed = new Set<string>();
+  /** `system>store` of every tree's root. */
+  private readonly stores: Set<string>;
   private readonly clearing: Array<Promise<void>> = [];
+  private early: EarlyPreflights | undefined;
   /** `system>parent` → the children that pull from it. */
   private readonly children = new Map<string, string[]>();
 
@@ -54,6 +58,7 @@ export class RelayRun {
     private readonly ssh: RelaySshOptions,
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.stores = new Set((ctx.plan.relay?.trees ?? []).map((t) => `${t.system}>${t.store}`));
     for (const s of ctx.plan.steps) {
       if (s.kind !== 'copy' || !s.relay || s.to.kind !== 'instance') continue;
       const key = `${s.system}>${s.relay.parent}`;
@@ -61,23 +66,27 @@ export class RelayRun {
     }
   }
 
-  /**
-   * The run is starting: open the connections the relays' preparation needs (children and relays) while
-   * the systems build, so that preparing them later does not compete with the first copy. A host that
-   * cannot be reached fails in its own step.
-   */
+  /** The run is starting: the store's children will run their preflight as soon as the store holds it. */
   start(signal: AbortSignal): void {
-    const hosts = new Set<string>();
-    for (const [key, kids] of this.children) {
-      hosts.add(key.slice(key.indexOf('>') + 1));
-      for (const c of kids) hosts.add(c);
-    }
-    for (const h of hosts) this.ctx.connect(h, signal).catch(() => {});
+    this.early = new EarlyPreflights(this.ctx, signal);
+  }
+
+  /** The preflight of a store's child that ran while it waited for its turn (see relay-preflight.ts). */
+  earlyPreflight(step: CopyStep, io: StepIO): ReturnType<EarlyPreflights['take']> {
+    return this.early?.take(step, io) ?? Promise.resolve(undefined);
+  }
+
+  /** A line of the deployer's push of `step`: once a tree's store is being sent paths, warm up. */
+  storeCopyLine(step: CopyStep, line: string): void {
+    if (this.stores.has(`${step.system}>${destinationName(step.to)}`) && /^copying \d+ paths/.test(line))
+      this.warm(step.system);
   }
 
   /** The instance holds the system's closure now (copied, or it had it). */
   holds(system: string, instance: string): void {
     this.holders.add(`${system}>${instance}`);
+    this.early?.holds(system, instance);
+    if (this.stores.has(`${system}>${instance}`)) this.warm(system);
   }
 
   /** One authorized_keys edit at a time per host. */
@@ -91,16 +100,17 @@ export class RelayRun {
   }
 
   /**
-   * The first copy of a system is starting (its build and signature are done): get every child of its
-   * trees ready meanwhile (its ssh connection, its trust in the hive key, its key pair, its line on its
-   * relay), so that a child only has to pull once its relay holds the closure.
+   * Gets every relayed child of the system's trees ready (its ssh connection, its key pair, its line on
+   * its relay), so that a child only has to pull once its relay holds the closure. Called once the push to
+   * a tree's store moves bytes (`storeCopyLine`: its start-up is the deployer's and nothing else waits for
+   * its bytes to cross the uplink), or when the store holds the closure, whichever comes first.
    */
-  warm(step: CopyStep): void {
-    if (this.warmed.has(step.system)) return;
-    this.warmed.add(step.system);
+  private warm(system: string): void {
+    if (this.warmed.has(system)) return;
+    this.warmed.add(system);
     for (const [key, kids] of this.children) {
-      const [system, parent] = [key.slice(0, key.indexOf('>')), key.slice(key.indexOf('>') + 1)];
-      if (system !== step.system) continue;
+      const parent = key.slice(key.indexOf('>') + 1);
+      if (key.slice(0, key.indexOf('>')) !== system) continue;
       const outPath = outPathOf(this.ctx, system);
       for (const c of kids) this.prepare(c, parent, outPath).catch(() => {});
     }
