@@ -8,7 +8,8 @@
 // `timeout` itself; any other verdict (`check-failed`, `activation-failed`, …) also rolls back. Rolling back
 // switches the profile to the recorded generation and runs the old system's switch-to-configuration, with its
 // output and exit status in `<id>.rollback.log` / `<id>.rollback.status` (read back like an activation). No
-// lock file is ever taken: a verdict is a claim made once, and the watchdog always exits.
+// lock file is ever taken: a verdict is a claim made once, and the watchdog always exits. It writes its pid to
+// `<id>.watchdog` (arm waits for it), so waiting for a rollback ends at once when it was killed.
 import { SYSTEM_PROFILE } from './argv.ts';
 import { ACTIVATION_DIR } from './detached.ts';
 import type { Goal } from './goal.ts';
@@ -17,6 +18,8 @@ import type { Goal } from './goal.ts';
 const WATCHDOG = [
   'exec < /dev/null > /dev/null 2>&1',
   'd=$1; id=$2; limit=$3; profile=$4; goal=$5; old_sys=$6; old_gen=$7; old_prof_sys=$8',
+  // Its pid, so the deployer waiting for a rollback notices when nobody is left to do it (watchdogGone).
+  'echo $$ > "$d/$id.watchdog.tmp" && mv "$d/$id.watchdog.tmp" "$d/$id.watchdog"',
   'v="$d/$id.verdict"',
   'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; sleep 0.2; done',
   // The window restarts at each heartbeat (`<id>.alive`, sent over the old connection while the checks run).
@@ -52,11 +55,14 @@ const WATCHDOG = [
 const ARM = [
   'set -e',
   'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
-  'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log"',
+  'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log" "$d/$id.watchdog"',
   'old_sys=$(readlink -e /run/current-system || true)',
   'old_gen=$(readlink "$profile" 2> /dev/null | sed -n "s/^.*-\\([0-9][0-9]*\\)-link$/\\1/p" || true)',
   'old_prof_sys=$(readlink -e "$profile" || true)',
   'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  // Armed means running: wait (5 s at most) for its pid, else nothing is switched.
+  'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
+  '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
   'echo "$old_sys"',
 ].join('\n');
 
@@ -94,6 +100,33 @@ export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR):
 export function heartbeatArgv(id: string, dir = ACTIVATION_DIR): string[] {
   checkId(id);
   return ['sh', '-c', 'touch "$1/$2.alive"', 'nix-hive-alive', dir, id];
+}
+
+/**
+ * Waits for the rollback's status like waitActivationArgv (exit 124 after `limit` polls), but exits 125 at once
+ * when the watchdog that would write it is no longer running (killed) and wrote nothing.
+ */
+const WAIT_ROLLBACK = [
+  'd=$1; id=$2; limit=$3; n=0; s="$d/$id.rollback.status"',
+  'alive() {',
+  '  p=$(cat "$d/$id.watchdog" 2> /dev/null) || return 0', // armed by an older nix-hive: cannot tell
+  '  [ -r "/proc/$p/cmdline" ] && tr "\\000" "\\n" < "/proc/$p/cmdline" | grep -qxF -- "$id"',
+  '}',
+  'while [ ! -e "$s" ]; do',
+  '  if ! alive; then [ -e "$s" ] && break; exit 125; fi',
+  '  sleep 0.2; n=$((n+1)); [ "$n" -ge "$limit" ] && exit 124',
+  'done',
+  'cat "$s"; cat "$d/$id.rollback.log" 2> /dev/null || true',
+].join('\n');
+
+/** The exit code of waitRollbackArgv when the watchdog is gone without a verdict's outcome. */
+export const WATCHDOG_GONE = 125;
+
+/** One remote command: wait for the watchdog's rollback; stdout is its exit status, then its output. */
+export function waitRollbackArgv(id: string, timeoutSeconds: number, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  const polls = String(Math.max(1, Math.round(timeoutSeconds * 5)));
+  return ['sh', '-c', WAIT_ROLLBACK, 'nix-hive-wait-rollback', dir, id, polls];
 }
 
 /** The id whose `.status`/`.log` hold the rollback's outcome (read with waitActivationArgv). */
