@@ -45,7 +45,9 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
   // An instance substitutes what its own substituters hold, unless it is pushed to directly.
   let substitute = step.to.kind === 'instance';
   if (step.to.kind === 'instance' && step.from) {
-    const wired = await preflight(ctx, step.to.name, step.from, outPath, io);
+    const wired =
+      (await ctx.relay?.earlyPreflight(step, io)) ??
+      (await preflight(ctx, step.to.name, step.from, outPath, io));
     if (!wired.ok) {
       if (!ctx.allowDirect) {
         throw new HostError(

@@ -21,6 +21,7 @@ import {
 import { compressLeg, copyCompressMode } from './compress.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
+import { EarlyPreflights } from './relay-preflight.ts';
 import type { StepIO } from './run-dag.ts';
 import { lastLine, undoAccess } from './revoke-access.ts';
 
@@ -46,6 +47,7 @@ export class RelayRun {
   private readonly preparing = new Map<string, Promise<void>>();
   private readonly warmed = new Set<string>();
   private readonly clearing: Array<Promise<void>> = [];
+  private early: EarlyPreflights | undefined;
   /** `system>parent` → the children that pull from it. */
   private readonly children = new Map<string, string[]>();
 
@@ -61,23 +63,20 @@ export class RelayRun {
     }
   }
 
-  /**
-   * The run is starting: open the connections the relays' preparation needs (children and relays) while
-   * the systems build, so that preparing them later does not compete with the first copy. A host that
-   * cannot be reached fails in its own step.
-   */
+  /** The run is starting: the store's children will run their preflight as soon as the store holds it. */
   start(signal: AbortSignal): void {
-    const hosts = new Set<string>();
-    for (const [key, kids] of this.children) {
-      hosts.add(key.slice(key.indexOf('>') + 1));
-      for (const c of kids) hosts.add(c);
-    }
-    for (const h of hosts) this.ctx.connect(h, signal).catch(() => {});
+    this.early = new EarlyPreflights(this.ctx, signal);
+  }
+
+  /** The preflight of a store's child that ran while it waited for its turn (see relay-preflight.ts). */
+  earlyPreflight(step: CopyStep, io: StepIO): ReturnType<EarlyPreflights['take']> {
+    return this.early?.take(step, io) ?? Promise.resolve(undefined);
   }
 
   /** The instance holds the system's closure now (copied, or it had it). */
   holds(system: string, instance: string): void {
     this.holders.add(`${system}>${instance}`);
+    this.early?.holds(system, instance);
   }
 
   /** One authorized_keys edit at a time per host. */
