@@ -8,6 +8,7 @@ import type { Goal } from '../nix/goal.ts';
 import {
   armWatchdogArgv,
   heartbeatArgv,
+  resumeWatchdogArgv,
   rollbackId,
   verdictArgv,
   waitRollbackArgv,
@@ -77,8 +78,8 @@ export async function disarm(ctx: DeployContext, instance: string, id: string, i
 }
 
 /**
- * Waits for the watchdog's rollback; throws RolledBackError when it succeeded, HiveError when it did not, at
- * once when the watchdog is dead (killed) without having rolled back: nobody else would.
+ * Waits for the watchdog's rollback; throws RolledBackError when it succeeded, HiveError when it did not. A
+ * watchdog found dead (killed) before it rolled back is noticed at once and started again, once.
  */
 async function rolledBack(
   ctx: DeployContext,
@@ -89,14 +90,31 @@ async function rolledBack(
   io: StepIO,
   byItself = false,
 ): Promise<never> {
-  const r = await readBack(ctx, instance, rollbackId(id), ROLLBACK_LIMIT_MS, io, 'rollback', {
-    argv: (left) => waitRollbackArgv(id, left),
-    goneCodes: [WATCHDOG_GONE],
-  });
+  const wait = () =>
+    readBack(ctx, instance, rollbackId(id), ROLLBACK_LIMIT_MS, io, 'rollback', {
+      argv: (left) => waitRollbackArgv(id, left),
+      goneCodes: [WATCHDOG_GONE],
+    });
+  let r = await wait();
+  if (r.status === 'gone') {
+    // Killed before it rolled back: start it again (once), with what it was armed with, so it does now.
+    io.log('stderr', `nix-hive: the rollback watchdog on ${instance} is gone (killed?); starting it again`);
+    const again = await ctx.remote(instance, resumeWatchdogArgv(id), { signal: io.signal, root: true });
+    const stands = again.stdout.trim();
+    if (again.exitCode !== 0) {
+      const why = again.stderr.trim().split('\n').pop() || `exit ${again.exitCode}`;
+      throw new HostError(
+        `${reason}; the rollback watchdog on ${instance} is gone (killed?) and could not be started again (${why}): nothing rolled it back`,
+      );
+    }
+    if (stands === 'confirmed') throw new HostError(`${reason} (the switch was already confirmed)`);
+    r = await wait();
+    reason = `${reason}; the watchdog was killed and started again`;
+  }
   for (const line of r.lines) io.log('stdout', line);
   if (r.status === 'gone') {
     throw new HostError(
-      `${reason}; the rollback watchdog on ${instance} is gone (killed?), so nothing rolled it back`,
+      `${reason}; the rollback watchdog on ${instance} is gone again (killed?), so nothing rolled it back`,
     );
   }
   if (r.status === '0')

@@ -9,7 +9,8 @@
 // switches the profile to the recorded generation and runs the old system's switch-to-configuration, with its
 // output and exit status in `<id>.rollback.log` / `<id>.rollback.status` (read back like an activation). No
 // lock file is ever taken: a verdict is a claim made once, and the watchdog always exits. It writes its pid to
-// `<id>.watchdog` (arm waits for it), so waiting for a rollback ends at once when it was killed.
+// `<id>.watchdog` (arm waits for it), so waiting for a rollback notices at once when it was killed; the deployer
+// then starts it again from what arm kept in `<id>.armed` (resumeWatchdogArgv), so the rollback still happens.
 import { SYSTEM_PROFILE } from './argv.ts';
 import { ACTIVATION_DIR } from './detached.ts';
 import type { Goal } from './goal.ts';
@@ -48,6 +49,14 @@ const WATCHDOG = [
   'echo $? > "$d/$id.rollback.status.tmp" && mv "$d/$id.rollback.status.tmp" "$d/$id.rollback.status"',
 ].join('\n');
 
+/** Starts the watchdog detached and waits (5 s at most) for its pid: armed means running. */
+const LAUNCH = [
+  'rm -f "$d/$id.watchdog"',
+  'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
+  '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
+];
+
 /**
  * Records the running system and the profile generation, then starts the watchdog and returns. Prints the
  * previous system (or an empty line) so the deployer can name it.
@@ -55,15 +64,30 @@ const WATCHDOG = [
 const ARM = [
   'set -e',
   'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
-  'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log" "$d/$id.watchdog"',
+  'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log"',
   'old_sys=$(readlink -e /run/current-system || true)',
   'old_gen=$(readlink "$profile" 2> /dev/null | sed -n "s/^.*-\\([0-9][0-9]*\\)-link$/\\1/p" || true)',
   'old_prof_sys=$(readlink -e "$profile" || true)',
-  'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
-  // Armed means running: wait (5 s at most) for its pid, else nothing is switched.
-  'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
-  '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
+  // What the watchdog needs, kept so the deployer can start it again (resumeWatchdogArgv) should it die.
+  'printf "%s\\n" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys" > "$d/$id.armed"',
+  ...LAUNCH,
   'echo "$old_sys"',
+].join('\n');
+
+/**
+ * Starts the watchdog again from `<id>.armed` after it died, with a verdict standing (`timeout` unless one was
+ * claimed), so it rolls back at once; prints that verdict (`confirmed`: nothing to roll back, not started).
+ */
+const RESUME = [
+  'set -e',
+  'watchdog=$1; d=$2; id=$3; f="$d/$id.armed"',
+  '[ -r "$f" ] || { echo "no watchdog was armed as $id" >&2; exit 1; }',
+  '{ read -r limit; read -r profile; read -r goal; read -r old_sys; read -r old_gen; read -r old_prof_sys; } < "$f"',
+  'ln -s timeout "$d/$id.verdict" 2> /dev/null || true',
+  'v=$(readlink "$d/$id.verdict")',
+  'case "$v" in confirmed | cancelled) echo "$v"; exit 0 ;; esac',
+  ...LAUNCH,
+  'echo "$v"',
 ].join('\n');
 
 /** Claims the verdict (atomically) unless one exists, then prints whichever verdict stands. */
@@ -86,6 +110,12 @@ export function armWatchdogArgv(
   checkId(id);
   const polls = String(Math.max(1, Math.round(confirmTimeoutS * 5)));
   return ['sh', '-c', ARM, 'nix-hive-arm', WATCHDOG, dir, id, polls, SYSTEM_PROFILE, goal];
+}
+
+/** Starts a dead watchdog again so it rolls back now (see RESUME); stdout is the verdict standing. */
+export function resumeWatchdogArgv(id: string, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  return ['sh', '-c', RESUME, 'nix-hive-resume', WATCHDOG, dir, id];
 }
 
 /** The verdicts the deployer may claim; the watchdog itself only ever writes `timeout`. */
