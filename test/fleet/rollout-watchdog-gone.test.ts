@@ -66,8 +66,10 @@ async function deployKillingWatchdog(system: 'bad' | 'frozen') {
   const bound = new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), 60_000)));
   const r = await Promise.race([live.done, bound]).finally(() => clearTimeout(timer));
   if (r === 'timeout') {
-    live.child.kill('SIGKILL');
-    await live.done;
+    // Stopped as Ctrl-C would (it cleans up its session), killed only if that does not end it.
+    live.child.kill('SIGTERM');
+    const kill = setTimeout(() => live.child.kill('SIGKILL'), 20_000);
+    await live.done.finally(() => clearTimeout(kill));
     assert.fail('the deployer was still waiting for a rollback 60 s later');
   }
   return r;
