@@ -47,7 +47,7 @@ import { lastLine, undoAccess } from './revoke-access.ts';
 
 /** Evaluates here, copies the derivations to `host`, realises them there. */
 export async function buildOnHost(
-  ctx: DeployContext,
+  ctx: Pick<DeployContext, 'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote'>,
   host: string,
   systems: ResolvedSystem[],
   io: StepIO,
@@ -179,7 +179,8 @@ export class BuildHostPushes {
         const r = await ctx.remote(host, preparePushArgv(ctx.runId), { root: true, signal: io.signal });
         if (r.exitCode !== 0) throw new HostError(`no push key on ${host}: ${lastLine(r.stderr)}`);
         const [publicKey = '', peer = ''] = r.stdout.trim().split('\n');
-        const via = ctx.hive.instances[host]!.via;
+        // A build host named by a URI has no jump host: it reaches every destination at its address.
+        const via = ctx.hive.instances[host]?.via;
         // Every destination it pushes to, and those it may push to directly (`--allow-direct`) when pinned.
         const dests = new Set<string>();
         for (const s of ctx.plan.steps) {

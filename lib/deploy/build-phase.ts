@@ -27,12 +27,24 @@ export async function reusableBuilds(
       why.set(s, 'its modules, search path or config changed since the cached build');
     else candidates.push([s, { outPath: cached.outPath, drvPath: cached.drvPath }]);
   }
-  if (candidates.length > 0) {
-    const argv = checkValidityArgv(candidates.map(([, b]) => b.outPath));
-    const r = await checked(ctx.spawn, argv.command, [...argv.args, '--print-invalid'], { env: ctx.nixEnv });
+  // A system with a build host is checked in that host's store, where it was built; the rest here.
+  const places = new Map<string | undefined, Array<[string, BuiltSystem]>>();
+  for (const c of candidates) {
+    const host = buildHostOf(ctx.hive, c[0]);
+    places.set(host, [...(places.get(host) ?? []), c]);
+  }
+  for (const [host, list] of places) {
+    const argv = checkValidityArgv(list.map(([, b]) => b.outPath));
+    const args = [...argv.args, '--print-invalid'];
+    const r =
+      host === undefined
+        ? await checked(ctx.spawn, argv.command, args, { env: ctx.nixEnv })
+        : await ctx.remote(host, [argv.command, ...args]);
     const invalid = new Set(r.stdout.split('\n').filter(Boolean));
-    for (const [s, b] of candidates) {
-      if (invalid.has(b.outPath)) why.set(s, `the cached ${b.outPath} is no longer in the local store`);
+    const where = host === undefined ? 'the local store' : `the store of build host ${host}`;
+    for (const [s, b] of list) {
+      if (r.exitCode !== 0) why.set(s, `cannot check ${b.outPath} in ${where}`);
+      else if (invalid.has(b.outPath)) why.set(s, `the cached ${b.outPath} is no longer in ${where}`);
       else reuse.set(s, b);
     }
   }

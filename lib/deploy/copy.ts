@@ -20,7 +20,6 @@ function storeUri(d: Destination): string {
 
 export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
-  ctx.relay?.warm(step);
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {
       io.log('stderr', `nix-hive: hive.state says ${step.to.name} has ${outPath}; not copying (--no copy)`);
@@ -82,6 +81,7 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
   await checked(ctx.spawn, argv.command, argv.args, {
     onLine: (stream, line) => {
       if (/^warning: the substitute for .* is not signed by any of the keys in/.test(line)) refused++;
+      ctx.relay?.storeCopyLine(step, line);
       io.log(stream, line);
     },
     signal: io.signal,

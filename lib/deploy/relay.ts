@@ -46,6 +46,8 @@ export class RelayRun {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly preparing = new Map<string, Promise<void>>();
   private readonly warmed = new Set<string>();
+  /** `system>store` of every tree's root. */
+  private readonly stores: Set<string>;
   private readonly clearing: Array<Promise<void>> = [];
   private early: EarlyPreflights | undefined;
   /** `system>parent` → the children that pull from it. */
@@ -56,6 +58,7 @@ export class RelayRun {
     private readonly ssh: RelaySshOptions,
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.stores = new Set((ctx.plan.relay?.trees ?? []).map((t) => `${t.system}>${t.store}`));
     for (const s of ctx.plan.steps) {
       if (s.kind !== 'copy' || !s.relay || s.to.kind !== 'instance') continue;
       const key = `${s.system}>${s.relay.parent}`;
@@ -73,10 +76,17 @@ export class RelayRun {
     return this.early?.take(step, io) ?? Promise.resolve(undefined);
   }
 
+  /** A line of the deployer's push of `step`: once a tree's store is being sent paths, warm up. */
+  storeCopyLine(step: CopyStep, line: string): void {
+    if (this.stores.has(`${step.system}>${destinationName(step.to)}`) && /^copying \d+ paths/.test(line))
+      this.warm(step.system);
+  }
+
   /** The instance holds the system's closure now (copied, or it had it). */
   holds(system: string, instance: string): void {
     this.holders.add(`${system}>${instance}`);
     this.early?.holds(system, instance);
+    if (this.stores.has(`${system}>${instance}`)) this.warm(system);
   }
 
   /** One authorized_keys edit at a time per host. */
@@ -90,16 +100,17 @@ export class RelayRun {
   }
 
   /**
-   * The first copy of a system is starting (its build and signature are done): get every child of its
-   * trees ready meanwhile (its ssh connection, its trust in the hive key, its key pair, its line on its
-   * relay), so that a child only has to pull once its relay holds the closure.
+   * Gets every relayed child of the system's trees ready (its ssh connection, its key pair, its line on
+   * its relay), so that a child only has to pull once its relay holds the closure. Called once the push to
+   * a tree's store moves bytes (`storeCopyLine`: its start-up is the deployer's and nothing else waits for
+   * its bytes to cross the uplink), or when the store holds the closure, whichever comes first.
    */
-  warm(step: CopyStep): void {
-    if (this.warmed.has(step.system)) return;
-    this.warmed.add(step.system);
+  private warm(system: string): void {
+    if (this.warmed.has(system)) return;
+    this.warmed.add(system);
     for (const [key, kids] of this.children) {
-      const [system, parent] = [key.slice(0, key.indexOf('>')), key.slice(key.indexOf('>') + 1)];
-      if (system !== step.system) continue;
+      const parent = key.slice(key.indexOf('>') + 1);
+      if (key.slice(0, key.indexOf('>')) !== system) continue;
       const outPath = outPathOf(this.ctx, system);
       for (const c of kids) this.prepare(c, parent, outPath).catch(() => {});
     }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { freshSshArgv, forwardArgv } from '../ssh/fresh.ts';
 import { sshFailure } from '../ssh/failure.ts';
+import { uriBuildHosts } from '../inventory/build-host-uri.ts';
 
 /** Where an HTTP check connects: a unix socket forwarded over the host's master, or the address itself. */
 export type HttpEndpoint = { socketPath: string; close(): Promise<void> } | { host: string; port: number };
@@ -35,15 +36,15 @@ export async function sshTransport(
   spawn: Spawner,
   options: Omit<SshSessionOptions, 'spawn'> = {},
 ): Promise<Transport> {
-  const session = await openSshSession(hive, { ...options, spawn });
+  // Build hosts named by a URI get a block of their own (their keys from the operator's known_hosts).
+  const buildHosts = [...uriBuildHosts(hive).values()];
+  const session = await openSshSession(hive, { ...options, spawn, buildHosts });
   let forwards = 0;
   const hosts = new Map<string, Host>();
   const host = (name: string) => {
     let h = hosts.get(name);
     if (!h) {
-      const inst = hive.instances[name];
-      if (!inst) throw new Error(`transport: unknown instance ${name}`);
-      hosts.set(name, (h = new Host(inst, session, spawn)));
+      hosts.set(name, (h = new Host(session.instance(name), session, spawn)));
     }
     return h;
   };

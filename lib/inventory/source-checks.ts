@@ -39,7 +39,9 @@ export function buildHostProblems(at: string, host: unknown, hive: ResolvedHive)
   const path = at.startsWith('--') ? at : fieldPath(at, 'host');
   if (host.includes('://')) {
     if (HOST_URI.test(host)) return [];
-    return [{ path, message: `malformed build host URI ${quote(host)} (expected ssh-ng://[user@]host)` }];
+    return [
+      { path, message: `malformed build host URI ${quote(host)} (expected ssh-ng://[user@]host[:port])` },
+    ];
   }
   if (host in hive.instances) return [];
   return [

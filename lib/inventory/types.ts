@@ -33,7 +33,7 @@ export interface CheckConfig {
 
 /** Where and how systems are built (hive level, overridden key by key by a system's own). */
 export interface BuildSettings {
-  /** An instance of the hive, or an `ssh-ng://[user@]host` URI: the systems are realised there. */
+  /** An instance of the hive, or an `ssh-ng://[user@]host[:port]` URI: the systems are realised there. */
   host?: string;
   /** Nix's `builders` setting for the local build, or a list of machine lines. */
   builders?: string | string[];

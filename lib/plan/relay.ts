@@ -57,11 +57,12 @@ export interface TreeLayout {
 
 /**
  * Lays out one group in order: the store feeds the first k; each next level (up to k times as wide) goes
- * to the relay-capable members of the level before, at most k children each. A parent feeds ⌈k/2⌉
- * children at a time, not all k: sharing its NIC among fewer, the first ones hold the closure sooner and
- * start relaying while it feeds the rest. So each child goes to the parent that would finish feeding it
- * first (in closure-times of a NIC, the store at 0), and the early ones get more children. Members that
- * cannot relay (no pinned host key) are placed last, as leaves.
+ * to the relay-capable members of the level before, at most k children each. Above the last level a
+ * parent (the store too) feeds ⌈k/2⌉ children at a time, not all k: sharing its NIC among fewer, the first
+ * ones hold the closure sooner and start relaying while it feeds the rest; on the last level it feeds all
+ * at once. Each child goes to the parent that would finish feeding it first (in closure-times of a NIC,
+ * the store at 0), so the early ones get more children. Members that cannot relay (no pinned host key)
+ * are placed last, as leaves.
  */
 export function layoutTree(members: string[], k: number, canRelay: (name: string) => boolean): TreeLayout {
   const relayed = new Map<string, RelayAssignment>();
@@ -85,19 +86,19 @@ export function layoutTree(members: string[], k: number, canRelay: (name: string
     round++;
     const width = Math.min(parents.length * k, ordered.length - next);
     const fed = new Map<string, string[]>(parents.map((p) => [p, []]));
+    // The last level relays no further: a parent feeds all its children there at once (one start-up,
+    // its NIC shared by all), as batching only helps children that pass the closure on.
+    const last = next + width >= ordered.length;
+    const finish = (p: string, n: number) => (last ? holds.get(p)! + n + 1 : done(holds.get(p)!, n));
     for (const child of ordered.slice(next, next + width)) {
       let best: string | undefined;
       for (const p of parents) {
         const n = fed.get(p)!.length;
-        if (
-          n < k &&
-          (best === undefined || done(holds.get(p)!, n) < done(holds.get(best)!, fed.get(best)!.length))
-        )
-          best = p;
+        if (n < k && (best === undefined || finish(p, n) < finish(best, fed.get(best)!.length))) best = p;
       }
       const siblings = fed.get(best!)!;
-      holds.set(child, done(holds.get(best!)!, siblings.length));
-      if (siblings.length >= batch) waits.set(child, siblings[siblings.length - batch]!);
+      holds.set(child, finish(best!, siblings.length));
+      if (!last && siblings.length >= batch) waits.set(child, siblings[siblings.length - batch]!);
       siblings.push(child);
       relayed.set(child, { parent: best!, round });
     }

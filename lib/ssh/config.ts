@@ -1,6 +1,7 @@
 // Renders the ssh_config for a hive: one `Host <instance>` block each, jumps through the generated names,
 // pinned keys enforced, one multiplexed connection per host, and the user's own ~/.ssh/config included last.
 import type { ResolvedHive, ResolvedInstance } from '../inventory/types.ts';
+import type { UriBuildHost } from '../inventory/build-host-uri.ts';
 import { inputError } from '../errors.ts';
 import { reservedSshOption } from '../inventory/ssh-options.ts';
 import { pinnedKeys } from './host-keys.ts';
@@ -28,6 +29,8 @@ export interface SshConfigOptions {
   batchMode?: boolean;
   /** Instances whose connection is compressed (`Compression yes`; their own `ssh` options still win). */
   compressed?: readonly string[];
+  /** Build hosts named by an `ssh-ng://` URI: a block each, checked against `userKnownHostsFile` only. */
+  buildHosts?: readonly UriBuildHost[];
 }
 
 export const SSH_DEFAULTS = {
@@ -76,6 +79,7 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
     }
     out.push('');
   }
+  for (const b of o.buildHosts ?? []) out.push(...uriBuildHostBlock(b, o));
   const includes = [o.userConfig, o.systemConfig].filter((f): f is string => typeof f === 'string');
   if (includes.length > 0) {
     out.push(
@@ -88,6 +92,35 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * A build host named by a URI is no instance: no pinned key, so its key must already be in the operator's own
+ * known_hosts (StrictHostKeyChecking yes: an unknown key is refused, never added). No HostName: the operator's
+ * ~/.ssh/config may set it (and ProxyJump, IdentityFile) for that name, as for `ssh <host>`; what is set here
+ * comes first and wins.
+ */
+function uriBuildHostBlock(b: UriBuildHost, o: Required<SshConfigOptions>): string[] {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(b.name) || !/^[a-z_][a-z0-9_.-]*$/.test(b.user))
+    throw new TypeError(`unusable build host ${JSON.stringify(b.uri)}`);
+  const out = [`# build host ${b.uri}: not an instance of the hive`, `Host ${b.name}`];
+  const line = (key: string, v: string) => out.push(`  ${key} ${v}`);
+  line('User', b.user);
+  line('Port', String(b.port));
+  line('UserKnownHostsFile', pathValue(o.userKnownHostsFile));
+  line('StrictHostKeyChecking', 'yes');
+  line('UpdateHostKeys', 'no');
+  line('ConnectTimeout', String(o.connectTimeout));
+  line('ServerAliveInterval', String(o.serverAlive.interval));
+  line('ServerAliveCountMax', String(o.serverAlive.countMax));
+  if (o.batchMode) line('BatchMode', 'yes');
+  if (o.controlDir !== null) {
+    line('ControlMaster', 'auto');
+    line('ControlPath', pathValue(`${o.controlDir}/${b.name}`));
+    line('ControlPersist', o.controlPersist);
+  }
+  out.push('');
+  return out;
 }
 
 /** One `key value` pair from an instance's `ssh` options; the value is ssh_config text as the user wrote it. */

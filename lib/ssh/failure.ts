@@ -20,6 +20,10 @@ export function sshFailure(result: SpawnResult, ctx: FailureContext): SshError |
   const make = (kind: SshFailureKind, message: string, hint?: string) =>
     new SshError(kind, inst.name, message, { hint, result });
 
+  if ('uri' in inst && typeof inst.uri === 'string') {
+    const host = uriHostKeyFailure(inst.name, inst.uri, inst.port, err, result);
+    if (host) return host;
+  }
   const expected = inst.hostKeys
     .map((line) => parsePublicKey(line))
     .flatMap((k) => (k ? [`${fingerprint(k)} (${k.type})`] : []));
@@ -72,6 +76,41 @@ export function sshFailure(result: SpawnResult, ctx: FailureContext): SshError |
   if (/No route to host|Network is unreachable/.test(err)) return make('unreachable', `no route to ${where}`);
   if (/^ssh: |Control socket connect|mux_client|ControlPath/m.test(err)) {
     return make('unreachable', `ssh to ${where} failed: ${lastLine(err)}`);
+  }
+  return null;
+}
+
+/** A build host named by a URI is checked against the operator's own known_hosts only: say so, and how to fix it. */
+function uriHostKeyFailure(
+  name: string,
+  uri: string,
+  port: number,
+  err: string,
+  result: SpawnResult,
+): SshError | null {
+  const keyscan = `ssh-keyscan ${port === 22 ? '' : `-p ${port} `}${name} >> ~/.ssh/known_hosts`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|has changed and you have requested strict checking/.test(err)) {
+    const got = /sent by the remote host is\s+(SHA256:[A-Za-z0-9+/]+)/.exec(err)?.[1];
+    return new SshError(
+      'host-key-mismatch',
+      name,
+      `host key mismatch for build host ${name} (${uri}): it differs from the key in your ~/.ssh/known_hosts${got ? ` (the host offered ${got})` : ''}; not connecting`,
+      {
+        hint: `if ${name} was reinstalled, check its new key out of band, then replace its line (ssh-keygen -R ${name}; ${keyscan})`,
+        result,
+      },
+    );
+  }
+  if (/Host key verification failed|host key is known for/.test(err)) {
+    return new SshError(
+      'host-key-unknown',
+      name,
+      `host key of build host ${name} (${uri}) is not in your ~/.ssh/known_hosts; a build host named by a URI has no pinned key, so nix-hive connects only to a key you already trust`,
+      {
+        hint: `check the host's key out of band, then add it: ${keyscan} (or make ${name} an instance of the hive with pinned hostKeys)`,
+        result,
+      },
+    );
   }
   return null;
 }

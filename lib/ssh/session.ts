@@ -3,7 +3,7 @@
 import { mkdtemp, readdir, readFile, lstat, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResolvedHive } from '../inventory/types.ts';
+import type { ResolvedHive, ResolvedInstance } from '../inventory/types.ts';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions } from './config.ts';
 import { SshError } from '../errors.ts';
@@ -12,7 +12,13 @@ import { sshFailure } from './failure.ts';
 export interface SshSessionOptions extends Partial<
   Pick<
     SshConfigOptions,
-    'connectTimeout' | 'serverAlive' | 'controlPersist' | 'userConfig' | 'userKnownHostsFile' | 'compressed'
+    | 'connectTimeout'
+    | 'serverAlive'
+    | 'controlPersist'
+    | 'userConfig'
+    | 'userKnownHostsFile'
+    | 'compressed'
+    | 'buildHosts'
   >
 > {
   /** Interactive use (`nix-hive ssh`): ssh may prompt (no BatchMode). */
@@ -32,6 +38,8 @@ export interface SshSession {
   readonly spawn: Spawner;
   /** `['-F', configFile]`: put ssh options after these and before the destination. */
   readonly configArgs: string[];
+  /** An instance of the hive, or a build host named by a URI; throws for other names. */
+  instance(name: string): ResolvedInstance;
   /** `['-F', configFile, '--', instance]`: a remote command may follow. */
   sshArgs(instance: string): string[];
   /** For NIX_SSHOPTS, so `nix copy --to ssh://<instance>` goes through the generated config (and its masters). */
@@ -73,6 +81,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       ...(opts.controlPersist ? { controlPersist: opts.controlPersist } : {}),
       batchMode: !opts.interactive,
       ...(opts.compressed ? { compressed: opts.compressed } : {}),
+      ...(opts.buildHosts ? { buildHosts: opts.buildHosts } : {}),
     });
     await writeFile(configFile, text, { mode: 0o600 });
     await writeFile(knownHostsFile, renderKnownHosts(hive), { mode: 0o600 });
@@ -85,8 +94,9 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
   const connecting = new Map<string, Promise<void>>();
   let closing: Promise<void> | undefined;
 
-  const instanceOf = (name: string) => {
-    const inst = hive.instances[name];
+  const buildHosts = new Map((opts.buildHosts ?? []).map((b) => [b.name, b]));
+  const instanceOf = (name: string): ResolvedInstance => {
+    const inst = hive.instances[name] ?? buildHosts.get(name);
     if (!inst) throw new Error(`ssh session: unknown instance ${name}`);
     return inst;
   };
@@ -176,6 +186,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     connectTimeout,
     spawn,
     configArgs,
+    instance: instanceOf,
     sshArgs: (instance) => [...configArgs, '--', instanceOf(instance).name],
     nixSshOpts: configArgs.join(' '),
     connect,

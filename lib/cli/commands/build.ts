@@ -1,12 +1,16 @@
 // `nix-hive build [--no build] [-c config] [patterns…]`: builds the selected systems and prints ONE JSON
 // document on stdout (the resolved inventory with result paths; shape: schema/build-output.schema.json).
-// Progress goes to stderr only.
+// Progress goes to stderr only. A system with a build host (`build.host`, `--build-host`) is evaluated here and
+// realised there, as `deploy` does (deploy/build-systems.ts); its outPath is then in the build host's store.
 import path from 'node:path';
 import type { Command } from 'commander';
 import { newRunId } from '../../deploy/deploy.ts';
 import { openStateForWrite } from '../deploy-setup.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
-import { buildSystems, type BuiltSystem } from '../../nix/build.ts';
+import type { BuiltSystem } from '../../nix/build.ts';
+import { HiveError } from '../../errors.ts';
+import { buildPlaces, buildSystemsWhere } from '../../deploy/build-systems.ts';
+import { interruptSignals, type Interrupt } from '../interrupt.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { describeKey } from '../../inventory/keys.ts';
 import { describeSigningKey } from '../../inventory/signing-key.ts';
@@ -100,6 +104,7 @@ export function registerBuild(program: Command): void {
   addSkipOption(cmd);
   addSigningKeyOption(cmd);
   cmd
+    .option('--build-host <host>', 'build on this instance or ssh-ng:// URI (overrides build.host)')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state');
   cmd.action(
@@ -111,16 +116,28 @@ export function registerBuild(program: Command): void {
       const { state, lock } = skips(options, 'build')
         ? { state: file ? await StateFile.open(file) : undefined, lock: undefined }
         : await openStateForWrite(file, flag, `build-${newRunId()}`);
+      let interrupt: Interrupt | undefined;
       try {
         let built: Record<string, BuiltSystem> = {};
         if (!skips(options, 'build')) {
           const names = systemsFor(hive, targets, patterns);
           process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
-          built = await buildSystems(hive, names, {
+          // Only a build elsewhere holds ssh connections that Ctrl-C must close; a local build stops as before.
+          const elsewhere = [...buildPlaces(hive, names).keys()].some((h) => h !== undefined);
+          if (elsewhere) interrupt = interruptSignals((t) => process.stderr.write(`nix-hive: ${t}\n`), 3000);
+          const { built: ok, failed } = await buildSystemsWhere(hive, names, {
             spawn: spawnProcess,
             gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
             onLine: (_stream, line) => process.stderr.write(`${line}\n`),
+            signal: interrupt?.stop ?? new AbortController().signal,
           });
+          const bad = Object.entries(failed);
+          if (bad.length > 0)
+            throw new HiveError(
+              'E_COMMAND',
+              bad.map(([name, why]) => `build ${name} failed: ${why}`).join('; '),
+            );
+          built = ok;
           if (state) {
             for (const [name, b] of Object.entries(built)) {
               const fingerprint = await systemFingerprint(hive.systems[name]!);
@@ -137,7 +154,12 @@ export function registerBuild(program: Command): void {
         }
         const cached = await cachedSystems(hive, state?.state);
         process.stdout.write(JSON.stringify(buildOutput(hive, targets, built, cached), null, 2) + '\n');
+      } catch (e) {
+        if (!interrupt?.reason) throw e;
+        process.stderr.write(`nix-hive: build interrupted (${interrupt.reason})\n`);
+        process.exitCode = 130;
       } finally {
+        interrupt?.dispose();
         await lock?.release();
       }
     },

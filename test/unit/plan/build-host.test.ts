@@ -40,9 +40,17 @@ test('build@builder, sign@builder, copy builder → store host and store-less in
     assert.ok(text.includes(line), `${JSON.stringify(line)} in\n${text}`);
 });
 
-test('a build host that is not an instance changes nothing in the plan', () => {
+test('a build host named by an ssh-ng:// URI is shown by its host name, like an instance', () => {
   const h = fleet();
-  h.systems.www!.build = { host: 'ssh-ng://elsewhere' };
+  h.systems.www!.build = { host: 'ssh-ng://deploy@big-builder:2222' };
   const text = renderPlanText(planDeploy(h, ['portico', 'lone', 'www-1'], opts));
-  assert.doesNotMatch(text, /@|builder →/);
+  for (const line of [
+    'build www@big-builder',
+    'sign www@big-builder (whole closure)',
+    'copy www big-builder → portico',
+    'copy www big-builder → lone',
+    'copy www → www-1 (substitutes from portico)',
+  ])
+    assert.ok(text.includes(line), `${JSON.stringify(line)} in\n${text}`);
+  assert.doesNotMatch(text, / builder →|@builder/);
 });

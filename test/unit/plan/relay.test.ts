@@ -50,7 +50,7 @@ test('rounds of a k-ary tree: ⌈log_k⌉ levels below the store', () => {
   assert.equal(relayRounds(16, 0), 1);
 });
 
-test('16 hosts, k = 4: the store feeds 4, two at a time; the first two fed feed 4 each, the others 2', () => {
+test('16 hosts, k = 4: the store feeds 4, two at a time; the first two fed feed 4 each (all at once), the others 2', () => {
   const p = planDeploy(fleet(16), ['portico', ...names(16)], opts(4));
   const parents = parentOf(p);
   const fed = (who: string) => Object.keys(parents).filter((c) => parents[c] === who);
@@ -60,13 +60,15 @@ test('16 hosts, k = 4: the store feeds 4, two at a time; the first two fed feed 
     ['h01', 'h02', 'h03', 'h04'].map((r) => fed(r).length),
     [4, 4, 2, 2],
   );
-  // A parent (the store too) feeds ⌈k/2⌉ = 2 at once: its 3rd child starts after its 1st, the 4th after its 2nd.
+  // The store feeds ⌈k/2⌉ = 2 at once (its 3rd child starts after its 1st, the 4th after its 2nd); the
+  // relays feed the last level, which passes nothing on, all at once.
   const copy = (n: string) => copies(p).find((c) => c.id === `copy:web>${n}`)!;
   for (const who of ['store', 'h01', 'h02', 'h03', 'h04']) {
     const kids = fed(who);
     kids.forEach((kid, i) => {
       const waits = (copy(kid).after ?? []).filter((a) => kids.some((k) => a === `copy:web>${k}`));
-      assert.deepEqual(waits, i < 2 ? [] : [`copy:web>${kids[i - 2]}`], `${kid}, child ${i + 1} of ${who}`);
+      const expected = who === 'store' && i >= 2 ? [`copy:web>${kids[i - 2]}`] : [];
+      assert.deepEqual(waits, expected, `${kid}, child ${i + 1} of ${who}`);
     });
   }
   assert.deepEqual(
@@ -115,7 +117,14 @@ test('an instance without a pinned host key is never a relay (its children could
 });
 
 test('layout: each level is spread evenly over the one before, at most k children each', () => {
-  const t = layoutTree(names(30), 3, () => true).relayed;
+  const { relayed: t, waits } = layoutTree(names(30), 3, () => true);
+  // Batches of ⌈3/2⌉ = 2 above the last level: a third child waits for the first; the last level never waits.
+  const rounds = (r: number) => [...t].filter(([, a]) => a.round === r).map(([c]) => c);
+  assert.ok(rounds(2).some((c) => waits.has(c)));
+  assert.deepEqual(
+    rounds(3).filter((c) => waits.has(c)),
+    [],
+  );
   const count = new Map<string, number>();
   for (const a of t.values()) count.set(a.parent, (count.get(a.parent) ?? 0) + 1);
   for (const n of count.values()) assert.ok(n <= 3);

@@ -1,0 +1,286 @@
+// Building on a host named by an ssh-ng:// URI, not an instance of the hive: 1 + 4 hosts (portico as jump and
+// store host, www-1..4 behind it) plus `builder` on the public network, reached as the operator reaches it
+// (their own ~/.ssh/config gives its HostName and key; the test's HOME, never the real /root). With no
+// inventory pin its host key must be in the operator's own known_hosts: unknown or changed, nothing starts
+// and nothing is deployed. Once it is known, the deployer copies only the derivations; the builder realises
+// them (GC root there), signs them with the hive key streamed over the connection and pushes them to portico
+// with a run-only key; the deployer's uplink carries ≤ 1% of the closure and its store never holds the toplevel.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile, cp, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { startFleet, type Fleet } from './harness/fleet.ts';
+import { run } from './harness/proc.ts';
+import { STUB_NIXPKGS } from './harness/inventory-json.ts';
+import { cli, EXAMPLE, reportOf, setNixConf, hivePublicKey } from './support/seed-fleet.ts';
+import { netnsPids } from './harness/dispose.ts';
+import { sleep } from './support/faults.ts';
+import { assertNothingLeft, hostProcesses, nixHive, startGroup } from './support/process-group.ts';
+
+const WWW = ['www-1', 'www-2', 'www-3', 'www-4'];
+const URI = 'ssh-ng://root@builder';
+let fleet: Fleet;
+let dir: string;
+let env: Record<string, string>;
+let knownHosts: string;
+
+const current = async (n: string) =>
+  (await fleet.hosts[n]!.exec(['sh', '-c', 'readlink -f /run/current-system || true'])).stdout.trim();
+
+before(async () => {
+  fleet = await startFleet({
+    hosts: [
+      { name: 'portico', network: 'both' },
+      { name: 'builder', network: 'public' },
+      ...WWW.map((name) => ({ name, network: 'internal' as const })),
+    ],
+  });
+  for (const w of WWW)
+    await setNixConf(fleet, w, [
+      `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
+      `trusted-public-keys = ${await hivePublicKey()}`,
+      'require-sigs = true',
+    ]);
+  dir = path.join(fleet.dir, 'hive');
+  await mkdir(dir, { recursive: true });
+  await cp(path.join(EXAMPLE, 'modules'), path.join(dir, 'modules'), { recursive: true });
+  // A payload of this run's own (a fresh seed): no earlier run can have left this toplevel in any store.
+  await writeFile(
+    path.join(dir, 'modules', 'payload.nix'),
+    `{ ... }: { hive.payloadSize = "48M"; hive.payloadSeed = "${path.basename(fleet.dir)}-uri"; }\n`,
+  );
+  const h = (n: string) => fleet.hosts[n]!;
+  const inst = (n: string, system: string, behind: boolean) => ({
+    system,
+    address: h(n).address,
+    hostKeys: [h(n).hostKey],
+    ...(behind ? { via: 'portico', store: 'portico' } : {}),
+  });
+  await writeFile(
+    path.join(dir, 'hive.config.ts'),
+    `export default ${JSON.stringify(
+      {
+        paths: { nixpkgs: STUB_NIXPKGS },
+        signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
+        build: { host: URI },
+        defaults: { ssh: { IdentityFile: fleet.clientKey } },
+        systems: {
+          portico: { modules: ['./modules/portico.nix'] },
+          www: { modules: ['./modules/www.nix', './modules/payload.nix'] },
+        },
+        instances: {
+          portico: inst('portico', 'portico', false),
+          ...Object.fromEntries(WWW.map((w) => [w, inst(w, 'www', true)])),
+        },
+      },
+      null,
+      2,
+    )};\n`,
+  );
+  // The operator's own ssh setup, in the test's HOME: how to reach `builder`, and (later) its known key.
+  const home = path.join(fleet.dir, 'home');
+  await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  await writeFile(
+    path.join(home, '.ssh', 'config'),
+    `Host builder\n  HostName ${h('builder').address}\n  IdentityFile ${fleet.clientKey}\n`,
+  );
+  knownHosts = path.join(home, '.ssh', 'known_hosts');
+  env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: home };
+});
+after(async () => {
+  await fleet?.dispose();
+});
+
+test('the plan shows the URI host building and pushing, as for an instance build host', async () => {
+  const r = await cli(['plan', '-c', dir, 'portico', ...WWW], env);
+  assert.equal(r.exitCode, 0, r.stderr);
+  for (const line of [
+    'build portico@builder',
+    'build www@builder',
+    'sign www@builder (whole closure)',
+    'copy www builder → portico',
+    'copy portico builder → portico',
+    'copy www → www-1 (substitutes from portico)',
+  ])
+    assert.ok(r.stdout.includes(line), `${line}\n${r.stdout}`);
+  // --build-host with an address: the dry run names that host.
+  const a = fleet.hosts.builder!.address;
+  const d = await cli(['deploy', '--dry-run', '-c', dir, '--build-host', `ssh-ng://root@${a}`, 'www-1'], env);
+  assert.equal(d.exitCode, 0, d.stderr);
+  assert.ok(d.stdout.includes(`build www@${a}`), d.stdout);
+  assert.ok(d.stdout.includes(`copy www ${a} → portico`), d.stdout);
+  // What a URI cannot carry yet: one line naming the argument, exit 2, nothing started.
+  for (const [uri, why] of [
+    ['ssh-ng://root@builder?ssh-key=/k', /store URI parameters/],
+    ['ssh-ng://root@portico', /also an instance of the hive: write "portico"/],
+  ] as const) {
+    const bad = await cli(['deploy', '-c', dir, '--build-host', uri, 'www-1'], env);
+    assert.equal(bad.exitCode, 2, bad.stderr);
+    assert.equal(bad.stdout, '');
+    const lines = bad.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, bad.stderr);
+    assert.match(lines[0]!, /^nix-hive: --build-host: /);
+    assert.match(lines[0]!, why);
+  }
+});
+
+test('an unknown or changed builder key: no connection, a message saying what to do, nothing deployed', async () => {
+  const before = await Promise.all(['portico', ...WWW].map(current));
+  const drvCount = async () =>
+    (
+      await fleet.hosts.builder!.exec(['sh', '-c', 'ls /nix/store | grep -c "\\.drv$" || true'])
+    ).stdout.trim();
+  const drvs0 = await drvCount();
+  const r = await cli(['deploy', '-c', dir, 'portico', ...WWW], env);
+  assert.notEqual(r.exitCode, 0, r.stdout);
+  const out = r.stdout + r.stderr;
+  assert.match(
+    out,
+    /host key of build host builder \(ssh-ng:\/\/root@builder\) is not in your ~\/\.ssh\/known_hosts/,
+  );
+  assert.match(out, /ssh-keyscan builder >> ~\/\.ssh\/known_hosts/);
+  // Never accept-new: the operator's known_hosts was not written.
+  await assert.rejects(stat(knownHosts));
+  // A key in known_hosts that is not the builder's (portico's, under the builder's address): refused too.
+  await writeFile(knownHosts, `${fleet.hosts.builder!.address} ${fleet.hosts.portico!.hostKey}\n`);
+  const m = await cli(['deploy', '-c', dir, 'portico', ...WWW], env);
+  assert.notEqual(m.exitCode, 0, m.stdout);
+  assert.match(m.stdout + m.stderr, /host key mismatch for build host builder/);
+  assert.deepEqual(await Promise.all(['portico', ...WWW].map(current)), before, 'nothing activated');
+  // Nothing reached the builder: no derivation, no push key folder; portico holds no grant.
+  assert.equal(await drvCount(), drvs0, 'no derivation copied to the builder');
+  const b = await fleet.hosts.builder!.exec(['sh', '-c', 'ls -A /run/nix-hive-build 2>/dev/null || true']);
+  assert.equal(b.stdout.trim(), '');
+  const keys = await fleet.hosts.portico!.exec(['sh', '-c', 'cat /root/.ssh/authorized_keys']);
+  assert.doesNotMatch(keys.stdout, /nix-hive-build:/);
+});
+
+test('once its key is known: built and pushed there, ≤ 1% of the closure on the uplink, no toplevel here', async () => {
+  await writeFile(knownHosts, `${fleet.hosts.builder!.address} ${fleet.hosts.builder!.hostKey}\n`);
+  const conn0 = await fleet.hosts.builder!.connections(fleet.deployerAddress);
+  const up0 = await fleet.uplinkBytes();
+  const r = await cli(['deploy', '-c', dir, '--json', 'portico', ...WWW], env);
+  const up1 = await fleet.uplinkBytes();
+  // One ssh connection to the builder carried the derivations, the realise, the signing and the pushes.
+  assert.equal((await fleet.hosts.builder!.connections(fleet.deployerAddress)) - conn0, 1, 'one connection');
+  assert.equal(r.exitCode, 0, `deploy failed:\n${r.stderr}\n${r.stdout.slice(-4000)}`);
+  const report = reportOf(r);
+  assert.deepEqual(
+    report.instances.map((i: any) => [i.instance, i.outcome]),
+    ['portico', ...WWW].map((n) => [n, 'ok']),
+  );
+  const www = report.systems.www.outPath as string;
+  const portico = report.systems.portico.outPath as string;
+  // The deployer's store never held the toplevel; the builder's does, with a GC root.
+  assert.notEqual((await run(['nix-store', '--check-validity', www], { env })).exitCode, 0, 'not here');
+  const b = fleet.hosts.builder!;
+  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
+  const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
+  assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+  for (const n of ['portico', ...WWW])
+    assert.equal(await current(n), n === 'portico' ? portico : www, `${n} runs it`);
+  const size = (
+    await b.exec([
+      'nix-store',
+      '--query',
+      '--size',
+      ...(await b.exec(['nix-store', '-qR', www, portico])).stdout.trim().split('\n'),
+    ])
+  ).stdout
+    .trim()
+    .split('\n')
+    .reduce((a, l) => a + Number(l), 0);
+  const crossed = up1.tx - up0.tx + (up1.rx - up0.rx);
+  const ratio = crossed / size;
+  process.stderr.write(
+    `URI build host: closure ${size} bytes, uplink ${crossed} bytes (${(ratio * 100).toFixed(2)}%)\n`,
+  );
+  assert.ok(size > 40 * 1024 * 1024, `closure ${size}`);
+  assert.ok(
+    ratio <= 0.01,
+    `uplink carried ${crossed} of ${size} closure bytes (${(ratio * 100).toFixed(2)}%)`,
+  );
+});
+
+test('--no build reuses what hive.state records only while the build host still holds it', async () => {
+  const anyway = (r: { events: Array<Record<string, any>> }) =>
+    r.events.filter((e) => e.kind === 'message' && /building \S+ anyway/.test(e.text)).map((e) => e.text);
+  const r = await cli(['deploy', '-c', dir, '--json', '--no', 'build', 'portico', ...WWW], env);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.deepEqual(anyway(r), [], "both systems are still in the builder's store");
+  // The builder loses www (its GC root and the path): hive.state is a cache, the builder's store the truth.
+  const www = reportOf(r).systems.www.outPath as string;
+  const b = fleet.hosts.builder!;
+  await b.exec(['rm', '-f', '/nix/var/nix/gcroots/nix-hive/www']);
+  const del = await b.exec(['nix-store', '--delete', www]);
+  assert.equal(del.exitCode, 0, del.stderr);
+  const again = await cli(['deploy', '-c', dir, '--json', '--no', 'build', 'portico', ...WWW], env);
+  assert.equal(again.exitCode, 0, again.stderr);
+  assert.equal(anyway(again).length, 1, anyway(again).join('\n'));
+  assert.match(anyway(again)[0]!, /building www anyway: .*no longer in the store of build host builder/);
+  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'built there again');
+});
+
+test('nothing of the run is left: no push key on the builder, no grant on portico, no hive key on disk', async () => {
+  const b = await fleet.hosts.builder!.exec(['sh', '-c', 'ls -A /run/nix-hive-build 2>/dev/null || true']);
+  assert.equal(b.stdout.trim(), '');
+  const keys = await fleet.hosts.portico!.exec(['cat', '/root/.ssh/authorized_keys']);
+  assert.doesNotMatch(keys.stdout, /nix-hive-build:/);
+  const secret = (await readFile(path.join(EXAMPLE, 'keys', 'hive.sec'), 'utf8')).trim().split(':')[1]!;
+  const found = await fleet.hosts.builder!.exec([
+    'grep',
+    '-rlF',
+    '--',
+    secret,
+    '/run',
+    '/root',
+    '/nix/store',
+  ]);
+  assert.equal(found.stdout.trim(), '', found.stdout);
+});
+
+test('`nix-hive build` builds on the build host too: the result is in its store with a GC root, not here', async () => {
+  // A payload no run has built yet.
+  await writeFile(
+    path.join(dir, 'modules', 'payload.nix'),
+    `{ ... }: { hive.payloadSize = "1M"; hive.payloadSeed = "${path.basename(fleet.dir)}-build"; }\n`,
+  );
+  const r = await cli(['build', '-c', dir, 'www-1'], env);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const www = JSON.parse(r.stdout).systems.www.outPath as string;
+  assert.match(www, /^\/nix\/store\//);
+  assert.notEqual((await run(['nix-store', '--check-validity', www], { env })).exitCode, 0, 'not here');
+  const b = fleet.hosts.builder!;
+  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
+  const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
+  assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+});
+
+test('`nix-hive build` on the build host, Ctrl-C to the process group: exit 130, no ssh process or folder left', async () => {
+  // A system whose build sleeps on the builder until the signal comes.
+  await writeFile(
+    path.join(dir, 'modules', 'slow.nix'),
+    `{ ... }: { environment.systemPackages = [ (derivation { name = "slow-${path.basename(fleet.dir)}"; ` +
+      `system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "/bin/sleep 47; echo > $out" ]; }) ]; }\n`,
+  );
+  const config = path.join(dir, 'hive.config.ts');
+  const text = await readFile(config, 'utf8');
+  await writeFile(
+    config,
+    text.replace('"./modules/payload.nix"', '"./modules/payload.nix", "./modules/slow.nix"'),
+  );
+  try {
+    const run = startGroup(nixHive('build', '-c', dir, 'www-1'), env);
+    const sleeping = () => hostProcesses(() => netnsPids(fleet.hosts.builder!.netns), /^\/bin\/sleep 47$/);
+    for (const t0 = Date.now(); sleeping().length === 0; await sleep(50))
+      if (Date.now() - t0 > 120_000 || run.child.exitCode !== null)
+        throw new Error(`the build never started on the builder:\n${run.stderr()}`);
+    run.signal('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(run.seen.dirs.size > 0, 'the run used an ssh session');
+    await assertNothingLeft(run, dir);
+  } finally {
+    await writeFile(config, text);
+  }
+});
