@@ -6,6 +6,7 @@
 // command's stderr, never the command's stdout (the secret), and the exit code is 1.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startFleet, type Fleet } from './harness/fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
@@ -88,10 +89,21 @@ test('a failing post-activation key: the new system stays active, the report nam
   // The old late key (from the first test) is left as it was, the early key was delivered.
   assert.equal(await readOnHost(fleet.hosts.a!, '/run/keys/late'), 'late-content');
   assert.equal(await readOnHost(fleet.hosts.a!, '/run/keys/early'), 'early-content');
+  // hive.state counts it as not done (deploy --failed retargets it) and does not hold the secret either.
+  const state = await readFile(path.join(dir, 'hive.state'), 'utf8');
+  assert.equal(JSON.parse(state).instances.a.outcome, 'failed');
+  assert.ok(!state.includes(secret), 'the secret leaked into hive.state');
   // The command's stdout is nowhere in the output.
   assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'the secret leaked into the output');
   const plain = await cli(['deploy', '-c', dir], env);
   assert.equal(plain.exitCode, 1);
   assert.match(plain.stdout, /a\s+probed\s+failed\s+.*key late/);
   assert.ok(!plain.stdout.includes(secret) && !plain.stderr.includes(secret));
+  // What the reason advises, once the source is fixed: upload-keys delivers it, no deploy needed.
+  assert.match(a.reason, /re-send with nix-hive upload-keys a\b/);
+  const fixed = await hive('bad', 'two', { text: 'late-fixed' });
+  const resent = await cli(['upload-keys', '-c', fixed, 'a'], env);
+  assert.equal(resent.exitCode, 0, resent.stderr + resent.stdout);
+  assert.equal(await readOnHost(fleet.hosts.a!, '/run/keys/late'), 'late-fixed');
+  assert.deepEqual(await systemLinks(fleet, 'a'), { current: next, profile: next });
 });
