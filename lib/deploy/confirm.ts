@@ -5,7 +5,16 @@
 // at once. Either way the deployer reads the rollback's outcome back and reports `rolled-back`, never ok.
 import { CommandError, HostError, RolledBackError, SshError } from '../errors.ts';
 import type { Goal } from '../nix/goal.ts';
-import { armWatchdogArgv, heartbeatArgv, rollbackId, verdictArgv, type Verdict } from '../nix/watchdog.ts';
+import {
+  armWatchdogArgv,
+  heartbeatArgv,
+  resumeWatchdogArgv,
+  rollbackId,
+  verdictArgv,
+  waitRollbackArgv,
+  WATCHDOG_GONE,
+  type Verdict,
+} from '../nix/watchdog.ts';
 import type { DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import type { StepIO } from './run-dag.ts';
@@ -68,7 +77,10 @@ export async function disarm(ctx: DeployContext, instance: string, id: string, i
   await ctx.remote(instance, verdictArgv(id, 'cancelled'), { signal: io.signal, root: true }).catch(() => {});
 }
 
-/** Waits for the watchdog's rollback; throws RolledBackError when it succeeded, HiveError when it did not. */
+/**
+ * Waits for the watchdog's rollback; throws RolledBackError when it succeeded, HiveError when it did not. A
+ * watchdog found dead (killed) before it rolled back is noticed at once and started again, once.
+ */
 async function rolledBack(
   ctx: DeployContext,
   instance: string,
@@ -76,10 +88,39 @@ async function rolledBack(
   reason: string,
   previous: string,
   io: StepIO,
+  byItself = false,
 ): Promise<never> {
-  const r = await readBack(ctx, instance, rollbackId(id), ROLLBACK_LIMIT_MS, io, 'rollback');
+  const wait = () =>
+    readBack(ctx, instance, rollbackId(id), ROLLBACK_LIMIT_MS, io, 'rollback', {
+      argv: (left) => waitRollbackArgv(id, left),
+      goneCodes: [WATCHDOG_GONE],
+    });
+  let r = await wait();
+  if (r.status === 'gone') {
+    // Killed before it rolled back: start it again (once), with what it was armed with, so it does now.
+    io.log('stderr', `nix-hive: the rollback watchdog on ${instance} is gone (killed?); starting it again`);
+    const again = await ctx.remote(instance, resumeWatchdogArgv(id), { signal: io.signal, root: true });
+    const stands = again.stdout.trim();
+    if (again.exitCode !== 0) {
+      const why = again.stderr.trim().split('\n').pop() || `exit ${again.exitCode}`;
+      throw new HostError(
+        `${reason}; the rollback watchdog on ${instance} is gone (killed?) and could not be started again (${why}): nothing rolled it back`,
+      );
+    }
+    if (stands === 'confirmed') throw new HostError(`${reason} (the switch was already confirmed)`);
+    r = await wait();
+    reason = `${reason}; the watchdog was killed and started again`;
+  }
   for (const line of r.lines) io.log('stdout', line);
-  if (r.status === '0') throw new RolledBackError(`${reason}; rolled back to ${previous}`);
+  if (r.status === 'gone') {
+    throw new HostError(
+      `${reason}; the rollback watchdog on ${instance} is gone again (killed?), so nothing rolled it back`,
+    );
+  }
+  if (r.status === '0')
+    throw new RolledBackError(
+      `${reason}${byItself ? '; the host rolled itself back' : ''}; rolled back to ${previous}`,
+    );
   if (r.status === '3') throw new HostError(`${reason}; no previous system to roll back to`);
   throw new HostError(
     `${reason}; the rollback failed (exit ${r.status}${r.lines.at(-1) ? `: ${r.lines.at(-1)}` : ''})`,
@@ -141,7 +182,7 @@ export async function confirm(
         return;
       }
       if (r.exitCode === 0 && verdict !== '') {
-        return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io);
+        return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io, true);
       }
       last = r.timedOut
         ? 'timed out'
@@ -153,9 +194,9 @@ export async function confirm(
     io.log('stderr', `nix-hive: cannot confirm over a new connection yet (${last}); retrying`);
     await new Promise((res) => setTimeout(res, 1000));
   }
-  return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io);
+  return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io, true);
 }
 
 function unconfirmed(seconds: number, last: string): string {
-  return `no confirmation over a new ssh connection within ${seconds}s${last ? ` (${last})` : ''}; the host rolled itself back`;
+  return `no confirmation over a new ssh connection within ${seconds}s${last ? ` (${last})` : ''}`;
 }

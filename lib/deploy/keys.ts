@@ -2,6 +2,7 @@
 // on the deployer into memory (a `command` runs now, not at load), framed on the command's stdin, and the
 // fixed remote script (host/keys-script.ts) puts each file in place with its owner and mode before any byte.
 // Logs show a key's name, destination and whether it was written or left unchanged; never its content.
+// A post-activation step that fails says the new system is active without those keys.
 import { CommandError, HostError } from '../errors.ts';
 import { keyStream, parseUploadOutput, uploadKeysArgv, type KeyFrame } from '../host/keys-script.ts';
 import type { KeysStep } from '../plan/types.ts';
@@ -13,6 +14,22 @@ import type { StepIO } from './run-dag.ts';
 const STDERR_TAIL = 20;
 
 export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
+  if (step.uploadAt === 'pre-activation') return upload(ctx, step, io);
+  // After the activation: the host already runs (and confirmed) the new system, which a failure here does not
+  // undo; the reason says so, and how to re-send once the source is fixed.
+  try {
+    await upload(ctx, step, io);
+  } catch (err) {
+    if (io.signal.aborted) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new HostError(
+      `${message}; the new system is active without its post-activation keys (re-send with nix-hive upload-keys ${step.instance})`,
+      { cause: err },
+    );
+  }
+}
+
+async function upload(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
   const inst = ctx.hive.instances[step.instance];
   if (!inst) throw new Error(`keys: unknown instance ${step.instance}`);
   const frames: KeyFrame[] = [];

@@ -1,5 +1,6 @@
 // Reads back the outcome of a detached job on a host (an activation, a rollback): waits for its status file
-// over the run's connection, reconnecting when the connection drops meanwhile, bounded by a deadline.
+// over the run's connection, reconnecting when the connection drops meanwhile, bounded by a deadline. A
+// rollback's wait also ends at once (status `gone`) when the watchdog that would write it is dead.
 import { CommandError, HostError, SshError } from '../errors.ts';
 import { parseWaitOutput, waitActivationArgv } from '../nix/detached.ts';
 import type { DeployContext } from './context.ts';
@@ -18,6 +19,11 @@ export async function readBack(
   timeoutMs: number,
   io: Pick<StepIO, 'log' | 'signal'>,
   what: string,
+  /** The wait command (default waitActivationArgv); an exit in `goneCodes` returns status `gone` at once. */
+  wait: { argv: (secondsLeft: number) => string[]; goneCodes: number[] } = {
+    argv: (left) => waitActivationArgv(id, left),
+    goneCodes: [],
+  },
 ): Promise<ReadBack> {
   const deadline = Date.now() + timeoutMs;
   let lastError: Error | undefined;
@@ -25,8 +31,9 @@ export async function readBack(
     const left = (deadline - Date.now()) / 1000;
     if (left <= 0) break;
     try {
-      const r = await ctx.remote(instance, waitActivationArgv(id, left), { signal: io.signal, root: true });
+      const r = await ctx.remote(instance, wait.argv(left), { signal: io.signal, root: true });
       if (r.exitCode === 0) return parseWaitOutput(r.stdout);
+      if (wait.goneCodes.includes(r.exitCode)) return { status: 'gone', lines: [] };
       if (r.exitCode === 124) break;
       throw new CommandError(r, `waiting for the ${what} on ${instance}`);
     } catch (err) {

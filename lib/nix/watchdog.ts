@@ -8,7 +8,9 @@
 // `timeout` itself; any other verdict (`check-failed`, `activation-failed`, …) also rolls back. Rolling back
 // switches the profile to the recorded generation and runs the old system's switch-to-configuration, with its
 // output and exit status in `<id>.rollback.log` / `<id>.rollback.status` (read back like an activation). No
-// lock file is ever taken: a verdict is a claim made once, and the watchdog always exits.
+// lock file is ever taken: a verdict is a claim made once, and the watchdog always exits. It writes its pid to
+// `<id>.watchdog` (arm waits for it), so waiting for a rollback notices at once when it was killed; the deployer
+// then starts it again from what arm kept in `<id>.armed` (resumeWatchdogArgv), so the rollback still happens.
 import { SYSTEM_PROFILE } from './argv.ts';
 import { ACTIVATION_DIR } from './detached.ts';
 import type { Goal } from './goal.ts';
@@ -17,6 +19,8 @@ import type { Goal } from './goal.ts';
 const WATCHDOG = [
   'exec < /dev/null > /dev/null 2>&1',
   'd=$1; id=$2; limit=$3; profile=$4; goal=$5; old_sys=$6; old_gen=$7; old_prof_sys=$8',
+  // Its pid, so the deployer waiting for a rollback notices when nobody is left to do it (watchdogGone).
+  'echo $$ > "$d/$id.watchdog.tmp" && mv "$d/$id.watchdog.tmp" "$d/$id.watchdog"',
   'v="$d/$id.verdict"',
   'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; sleep 0.2; done',
   // The window restarts at each heartbeat (`<id>.alive`, sent over the old connection while the checks run).
@@ -45,6 +49,14 @@ const WATCHDOG = [
   'echo $? > "$d/$id.rollback.status.tmp" && mv "$d/$id.rollback.status.tmp" "$d/$id.rollback.status"',
 ].join('\n');
 
+/** Starts the watchdog detached and waits (5 s at most) for its pid: armed means running. */
+const LAUNCH = [
+  'rm -f "$d/$id.watchdog"',
+  'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
+  '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
+];
+
 /**
  * Records the running system and the profile generation, then starts the watchdog and returns. Prints the
  * previous system (or an empty line) so the deployer can name it.
@@ -56,8 +68,26 @@ const ARM = [
   'old_sys=$(readlink -e /run/current-system || true)',
   'old_gen=$(readlink "$profile" 2> /dev/null | sed -n "s/^.*-\\([0-9][0-9]*\\)-link$/\\1/p" || true)',
   'old_prof_sys=$(readlink -e "$profile" || true)',
-  'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  // What the watchdog needs, kept so the deployer can start it again (resumeWatchdogArgv) should it die.
+  'printf "%s\\n" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys" > "$d/$id.armed"',
+  ...LAUNCH,
   'echo "$old_sys"',
+].join('\n');
+
+/**
+ * Starts the watchdog again from `<id>.armed` after it died, with a verdict standing (`timeout` unless one was
+ * claimed), so it rolls back at once; prints that verdict (`confirmed`: nothing to roll back, not started).
+ */
+const RESUME = [
+  'set -e',
+  'watchdog=$1; d=$2; id=$3; f="$d/$id.armed"',
+  '[ -r "$f" ] || { echo "no watchdog was armed as $id" >&2; exit 1; }',
+  '{ read -r limit; read -r profile; read -r goal; read -r old_sys; read -r old_gen; read -r old_prof_sys; } < "$f"',
+  'ln -s timeout "$d/$id.verdict" 2> /dev/null || true',
+  'v=$(readlink "$d/$id.verdict")',
+  'case "$v" in confirmed | cancelled) echo "$v"; exit 0 ;; esac',
+  ...LAUNCH,
+  'echo "$v"',
 ].join('\n');
 
 /** Claims the verdict (atomically) unless one exists, then prints whichever verdict stands. */
@@ -82,6 +112,12 @@ export function armWatchdogArgv(
   return ['sh', '-c', ARM, 'nix-hive-arm', WATCHDOG, dir, id, polls, SYSTEM_PROFILE, goal];
 }
 
+/** Starts a dead watchdog again so it rolls back now (see RESUME); stdout is the verdict standing. */
+export function resumeWatchdogArgv(id: string, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  return ['sh', '-c', RESUME, 'nix-hive-resume', WATCHDOG, dir, id];
+}
+
 /** The verdicts the deployer may claim; the watchdog itself only ever writes `timeout`. */
 export type Verdict = 'confirmed' | 'cancelled' | 'check-failed' | 'activation-failed';
 
@@ -94,6 +130,33 @@ export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR):
 export function heartbeatArgv(id: string, dir = ACTIVATION_DIR): string[] {
   checkId(id);
   return ['sh', '-c', 'touch "$1/$2.alive"', 'nix-hive-alive', dir, id];
+}
+
+/**
+ * Waits for the rollback's status like waitActivationArgv (exit 124 after `limit` polls), but exits 125 at once
+ * when the watchdog that would write it is no longer running (killed) and wrote nothing.
+ */
+const WAIT_ROLLBACK = [
+  'd=$1; id=$2; limit=$3; n=0; s="$d/$id.rollback.status"',
+  'alive() {',
+  '  p=$(cat "$d/$id.watchdog" 2> /dev/null) || return 0', // armed by an older nix-hive: cannot tell
+  '  [ -r "/proc/$p/cmdline" ] && tr "\\000" "\\n" < "/proc/$p/cmdline" | grep -qxF -- "$id"',
+  '}',
+  'while [ ! -e "$s" ]; do',
+  '  if ! alive; then [ -e "$s" ] && break; exit 125; fi',
+  '  sleep 0.2; n=$((n+1)); [ "$n" -ge "$limit" ] && exit 124',
+  'done',
+  'cat "$s"; cat "$d/$id.rollback.log" 2> /dev/null || true',
+].join('\n');
+
+/** The exit code of waitRollbackArgv when the watchdog is gone without a verdict's outcome. */
+export const WATCHDOG_GONE = 125;
+
+/** One remote command: wait for the watchdog's rollback; stdout is its exit status, then its output. */
+export function waitRollbackArgv(id: string, timeoutSeconds: number, dir = ACTIVATION_DIR): string[] {
+  checkId(id);
+  const polls = String(Math.max(1, Math.round(timeoutSeconds * 5)));
+  return ['sh', '-c', WAIT_ROLLBACK, 'nix-hive-wait-rollback', dir, id, polls];
 }
 
 /** The id whose `.status`/`.log` hold the rollback's outcome (read with waitActivationArgv). */
