@@ -2,6 +2,7 @@
 // stops new work and lets running steps finish for a grace period; a second signal (or the end of the
 // grace period) kills them. The caller still closes its ssh session and saves its state. While it is
 // armed, the processes we start get their own session, so the terminal's signals reach us alone.
+import { setMaxListeners } from 'node:events';
 import { childrenInOwnSession } from '../exec/spawn.ts';
 
 export interface Interrupt {
@@ -25,6 +26,9 @@ export function interruptAll(why: string): void {
 export function interruptSignals(say: (text: string) => void, graceMs = 10_000): Interrupt {
   const stop = new AbortController();
   const kill = new AbortController();
+  // Every running step (and each of its processes) listens to these: a fleet has more than node's
+  // default of 10, which is no leak, only a warning on stderr.
+  setMaxListeners(0, stop.signal, kill.signal);
   let timer: NodeJS.Timeout | undefined;
   let reason: string | undefined;
   const onStop = (why: string) => {
