@@ -68,15 +68,7 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
     for (const [key, v] of Object.entries(inst.ssh)) line(...extraOption(inst, key, v));
     // On the connection itself: `nix copy`'s `ssh -C` is ignored when it rides a ControlMaster.
     if (o.compressed?.includes(inst.name)) line('Compression', 'yes');
-    line('ConnectTimeout', String(o.connectTimeout));
-    line('ServerAliveInterval', String(o.serverAlive.interval));
-    line('ServerAliveCountMax', String(o.serverAlive.countMax));
-    if (o.batchMode) line('BatchMode', 'yes');
-    if (o.controlDir !== null) {
-      line('ControlMaster', 'auto');
-      line('ControlPath', pathValue(`${o.controlDir}/${inst.name}`));
-      line('ControlPersist', o.controlPersist);
-    }
+    for (const [key, v] of connectionLines(inst.name, o)) line(key, v);
     out.push('');
   }
   for (const b of o.buildHosts ?? []) out.push(...uriBuildHostBlock(b, o));
@@ -110,17 +102,26 @@ function uriBuildHostBlock(b: UriBuildHost, o: Required<SshConfigOptions>): stri
   line('UserKnownHostsFile', pathValue(o.userKnownHostsFile));
   line('StrictHostKeyChecking', 'yes');
   line('UpdateHostKeys', 'no');
-  line('ConnectTimeout', String(o.connectTimeout));
-  line('ServerAliveInterval', String(o.serverAlive.interval));
-  line('ServerAliveCountMax', String(o.serverAlive.countMax));
-  if (o.batchMode) line('BatchMode', 'yes');
-  if (o.controlDir !== null) {
-    line('ControlMaster', 'auto');
-    line('ControlPath', pathValue(`${o.controlDir}/${b.name}`));
-    line('ControlPersist', o.controlPersist);
-  }
+  for (const [key, v] of connectionLines(b.name, o)) line(key, v);
   out.push('');
   return out;
+}
+
+/** What every Host block ends with: the timeouts, batch mode, and the run's ControlMaster for `name`. */
+function connectionLines(name: string, o: Required<SshConfigOptions>): Array<[string, string]> {
+  const lines: Array<[string, string]> = [
+    ['ConnectTimeout', String(o.connectTimeout)],
+    ['ServerAliveInterval', String(o.serverAlive.interval)],
+    ['ServerAliveCountMax', String(o.serverAlive.countMax)],
+  ];
+  if (o.batchMode) lines.push(['BatchMode', 'yes']);
+  if (o.controlDir !== null)
+    lines.push(
+      ['ControlMaster', 'auto'],
+      ['ControlPath', pathValue(`${o.controlDir}/${name}`)],
+      ['ControlPersist', o.controlPersist],
+    );
+  return lines;
 }
 
 /** One `key value` pair from an instance's `ssh` options; the value is ssh_config text as the user wrote it. */
