@@ -7,7 +7,7 @@
 // with a run-only key; the deployer's uplink carries ≤ 1% of the closure and its store never holds the toplevel.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile, cp, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile, cp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startFleet, type Fleet } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
@@ -282,5 +282,9 @@ test('`nix-hive build` on the build host, Ctrl-C to the process group: exit 130,
     await assertNothingLeft(run, dir);
   } finally {
     await writeFile(config, text);
+    // The fleet hosts share this machine's /tmp, and Nix leaves an interrupted build's folder there.
+    const name = `nix-build-slow-${path.basename(fleet.dir)}.drv-`;
+    for (const f of await readdir('/tmp'))
+      if (f.startsWith(name)) await rm(path.join('/tmp', f), { recursive: true, force: true });
   }
 });
