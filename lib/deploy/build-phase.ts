@@ -2,11 +2,10 @@
 // results hive.state remembers, but only while their inputs' fingerprint matches and the path is
 // still valid in the local store (state is a cache, never the truth). Says why it builds anyway.
 import { checked } from '../exec/spawn.ts';
-import { buildSystemsSettled, type BuiltSystem } from '../nix/build.ts';
+import type { BuiltSystem } from '../nix/build.ts';
 import { checkValidityArgv } from '../nix/argv.ts';
-import type { ResolvedSystem } from '../inventory/types.ts';
 import { buildHostOf } from '../plan/build-host.ts';
-import { buildOnHost } from './build-host.ts';
+import { buildEverywhere } from './build-systems.ts';
 import { systemFingerprint } from '../state/fingerprint.ts';
 import type { StepIO } from './run-dag.ts';
 import type { DeployContext } from './context.ts';
@@ -71,21 +70,10 @@ export async function buildPhase(
   }
   if (toBuild.length === 0) return {};
   // Systems with a build host are realised there (build-host.ts); the rest here, in one batch.
-  const onHost = new Map<string, ResolvedSystem[]>();
-  for (const s of toBuild) {
-    const host = buildHostOf(ctx.hive, s);
-    if (host !== undefined) onHost.set(host, [...(onHost.get(host) ?? []), ctx.hive.systems[s]!]);
-  }
-  const { built, failed } = await buildSystemsSettled(
-    ctx.hive,
-    toBuild.filter((s) => buildHostOf(ctx.hive, s) === undefined),
-    { spawn: ctx.spawn, gcrootDir: ctx.gcrootDir, onLine: io.log, signal: io.signal, env: ctx.nixEnv },
-  );
-  for (const [host, list] of onHost) {
-    const there = await buildOnHost(ctx, host, list, io);
-    Object.assign(built, there.built);
-    Object.assign(failed, there.failed);
-  }
+  const { built, failed } = await buildEverywhere(ctx.hive, toBuild, ctx, io, {
+    gcrootDir: ctx.gcrootDir,
+    settle: false,
+  });
   for (const [name, b] of Object.entries(built)) {
     ctx.built.set(name, b);
     ctx.recorder?.recordBuild(name, b.outPath, b.drvPath, fingerprints.get(name)!);

@@ -9,6 +9,8 @@ import { buildSystemsSettled, type BuildOutcome } from '../nix/build.ts';
 import { buildHostOf } from '../plan/build-host.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { buildOnHost } from './build-host.ts';
+import type { DeployContext } from './context.ts';
+import type { StepIO } from './run-dag.ts';
 import { sshTransport } from './transport.ts';
 
 export interface BuildWhereOptions {
@@ -30,48 +32,76 @@ export function buildPlaces(hive: ResolvedHive, names: string[]): Map<string | u
   return out;
 }
 
-export async function buildSystemsWhere(
+/** What building elsewhere needs of a run: its spawner, Nix environment and ssh session. */
+export type BuildCtx = Pick<DeployContext, 'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote'>;
+
+/**
+ * Builds `names` where the hive says: those without a build host in one batch here, the others on their
+ * build host. `settle`: a build host that cannot be reached fails its systems (the rest go on) instead of
+ * throwing.
+ */
+export async function buildEverywhere(
   hive: ResolvedHive,
   names: string[],
-  o: BuildWhereOptions,
+  ctx: BuildCtx,
+  io: StepIO,
+  o: { gcrootDir: string; settle: boolean },
 ): Promise<BuildOutcome> {
   const places = buildPlaces(hive, names);
   const here = (places.get(undefined) ?? []).map((s) => s.name);
   places.delete(undefined);
   const outcome = await buildSystemsSettled(hive, here, {
-    spawn: o.spawn,
+    spawn: ctx.spawn,
     gcrootDir: o.gcrootDir,
-    onLine: o.onLine,
-    signal: o.signal,
-    env: o.env,
+    onLine: io.log,
+    signal: io.signal,
+    env: ctx.nixEnv,
   });
-  if (places.size === 0) return outcome;
-  const transport = await sshTransport(hive, o.spawn, o.ssh);
-  try {
-    const ctx = {
-      spawn: o.spawn,
-      nixEnv: o.env ?? {},
-      connect: transport.connect,
-      nixSshOpts: transport.nixSshOpts,
-      remote: transport.remote,
-    };
-    for (const [host, systems] of places) {
-      o.onLine('stderr', `nix-hive: building ${systems.map((s) => s.name).join(', ')} on ${host}`);
-      try {
-        const there = await buildOnHost(ctx, host!, systems, { log: o.onLine, signal: o.signal });
-        Object.assign(outcome.built, there.built);
-        Object.assign(outcome.failed, there.failed);
-      } catch (e) {
-        o.signal.throwIfAborted();
-        const why =
-          e instanceof HiveError && e.hint
-            ? `${e.message} (hint: ${e.hint})`
-            : String((e as Error)?.message ?? e);
-        for (const s of systems) outcome.failed[s.name] = why;
-      }
+  for (const [host, systems] of places) {
+    try {
+      const there = await buildOnHost(ctx, host!, systems, io);
+      Object.assign(outcome.built, there.built);
+      Object.assign(outcome.failed, there.failed);
+    } catch (e) {
+      if (!o.settle) throw e;
+      io.signal.throwIfAborted();
+      const why =
+        e instanceof HiveError && e.hint
+          ? `${e.message} (hint: ${e.hint})`
+          : String((e as Error)?.message ?? e);
+      for (const s of systems) outcome.failed[s.name] = why;
     }
-  } finally {
-    await transport.close();
   }
   return outcome;
+}
+
+/** `nix-hive build`: as buildEverywhere, over an ssh session of its own when a system has a build host. */
+export async function buildSystemsWhere(
+  hive: ResolvedHive,
+  names: string[],
+  o: BuildWhereOptions,
+): Promise<BuildOutcome> {
+  const io: StepIO = {
+    signal: o.signal,
+    log: (stream, line) => o.onLine(stream, line),
+  };
+  const elsewhere = [...buildPlaces(hive, names)].filter(([host]) => host !== undefined);
+  for (const [host, systems] of elsewhere)
+    o.onLine('stderr', `nix-hive: building ${systems.map((s) => s.name).join(', ')} on ${host}`);
+  const transport = elsewhere.length > 0 ? await sshTransport(hive, o.spawn, o.ssh) : undefined;
+  const unused = () => {
+    throw new Error('no ssh session: every system builds here');
+  };
+  const ctx: BuildCtx = {
+    spawn: o.spawn,
+    nixEnv: o.env ?? {},
+    connect: transport?.connect ?? unused,
+    nixSshOpts: transport?.nixSshOpts ?? '',
+    remote: transport?.remote ?? unused,
+  };
+  try {
+    return await buildEverywhere(hive, names, ctx, io, { gcrootDir: o.gcrootDir, settle: true });
+  } finally {
+    await transport?.close();
+  }
 }
