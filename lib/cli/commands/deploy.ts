@@ -133,10 +133,11 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
     process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
   } finally {
     // Every path ends the view (a failure after the plan was shown, an exception), or the terminal waits.
-    interrupt.dispose();
     await closeView();
     await logs.close();
     await setup.lock?.release();
+    // Last: a Ctrl-C during the steps above is still the orderly kind, not node's default death.
+    interrupt.dispose();
   }
 }
 
