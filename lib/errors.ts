@@ -142,3 +142,11 @@ export class UnreachableError extends HostError {
     this.name = 'UnreachableError';
   }
 }
+
+/** A host whose switch lock another switch held: nothing was switched there (outcome `busy`). */
+export class BusyError extends HostError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options);
+    this.name = 'BusyError';
+  }
+}

@@ -11,6 +11,7 @@ import { parseCount, parseSeconds } from './options.ts';
 export interface RolloutFlags {
   confirmTimeout?: string;
   rollback?: boolean;
+  rollbackOnDegraded?: boolean;
   canary?: string;
   batch?: string;
   maxFailed?: string;
@@ -28,6 +29,10 @@ export function addRolloutOptions(cmd: Command): Command {
     .option(
       '--no-rollback',
       'no watchdog, no automatic rollback: a failed check or activation is only reported',
+    )
+    .option(
+      '--rollback-on-degraded',
+      'also roll back a host whose new system is active but some of its units failed (switch-to-configuration exit 4); without it such a host is reported degraded and kept',
     )
     .option('--canary <n>', 'activate n hosts first, as a wave of their own')
     .option('--batch <n|n%>', 'hosts per later wave (a count, or a percentage of the targets)')
@@ -71,6 +76,9 @@ export function rolloutOptions(
   goalGiven: boolean,
 ): { goal: Goal; rollout: RolloutOptions } {
   const rollout: RolloutOptions = { rollback: flags.rollback !== false };
+  if (flags.rollbackOnDegraded && !rollout.rollback)
+    throw inputError('--rollback-on-degraded', 'cannot be combined with --no-rollback');
+  if (flags.rollbackOnDegraded) rollout.rollbackOnDegraded = true;
   if (flags.confirmTimeout !== undefined)
     rollout.confirmTimeoutS = parseCount('--confirm-timeout', flags.confirmTimeout);
   const rebootTimeout = parseSeconds('--reboot-timeout', flags.rebootTimeout);

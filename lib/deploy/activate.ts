@@ -3,20 +3,30 @@
 // (read its exit status and output back, reconnecting when the connection drops meanwhile). Around it,
 // the rollout (confirm.ts, checks.ts, reboot.ts): after `switch`/`test` a watchdog on the host rolls back
 // unless the deployer confirms over a new connection once the checks passed; `--reboot` reboots after
-// `boot` and waits for the new boot id; a switch whose kernel changed is noted as needing a reboot.
-import { CommandError, HostError } from '../errors.ts';
+// `boot` and waits for the new boot id; a switch whose kernel changed is noted as needing a reboot. What the
+// switch's exit means (nix/switch-outcome.ts): a failure rolls back; failed units (exit 4) leave the host
+// `degraded` and kept (rolled back with --rollback-on-degraded, or when a check fails); exit 100 is
+// `needs-reboot`, kept; a held switch lock is `busy`: the watchdog withdrawn (the old system's switch never
+// runs) and the profile set back, as nothing was switched.
+import { BusyError, CommandError, HostError } from '../errors.ts';
 import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
 import { startActivationArgv } from '../nix/detached.ts';
 import { changesRunningSystem } from '../nix/goal.ts';
+import { restoreProfileArgv } from '../nix/restore-profile.ts';
+import { classifySwitch } from '../nix/switch-outcome.ts';
 import type { ActivateStep } from '../plan/types.ts';
 import { checkFailure, runChecks } from './checks.ts';
 import { arm, confirm, disarm, keepAlive, rollBack } from './confirm.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
-import type { StepIO } from './run-dag.ts';
+import type { StepIO, StepResult } from './run-dag.ts';
 
-export async function activate(ctx: DeployContext, step: ActivateStep, io: StepIO): Promise<void> {
+export async function activate(
+  ctx: DeployContext,
+  step: ActivateStep,
+  io: StepIO,
+): Promise<StepResult | void> {
   const { instance, goal } = step;
   const id = `${ctx.runId}-${instance}`;
   const inst = ctx.hive.instances[instance]!;
@@ -41,11 +51,27 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
 
   const result = await readBack(ctx, instance, id, ctx.activationTimeoutMs, io, 'activation');
   for (const line of result.lines) io.log('stdout', line);
-  if (result.status !== '0') {
-    const last = result.lines.at(-1);
-    const reason = `switch-to-configuration ${goal} exited with code ${result.status}${last ? `: ${last}` : ''}`;
-    if (guarded) await rollBack(ctx, instance, id, 'activation-failed', reason, previous, io);
-    throw new HostError(reason);
+  const outcome = classifySwitch(goal, result.status, result.lines);
+  if (outcome.kind === 'busy') {
+    if (guarded) await disarm(ctx, instance, id, io);
+    const r = await ctx.remote(instance, restoreProfileArgv(id), { signal: io.signal, root: true });
+    const back = r.exitCode === 0 ? '' : `; setting the profile back failed (exit ${r.exitCode})`;
+    throw new BusyError(`${outcome.reason}${back}`, { hint: 'deploy again once the other switch ended' });
+  }
+  if (outcome.kind === 'failed') {
+    if (guarded) await rollBack(ctx, instance, id, 'activation-failed', outcome.reason, previous, io);
+    throw new HostError(outcome.reason);
+  }
+  if (outcome.kind === 'needs-reboot') {
+    if (guarded) await disarm(ctx, instance, id, io);
+    ctx.notes.set(instance, { ...ctx.notes.get(instance), needsReboot: true });
+    io.log('stderr', `nix-hive: ${instance} needs a reboot: ${outcome.reason}`);
+    return { outcome: 'needs-reboot', reason: outcome.reason };
+  }
+  if (outcome.kind === 'degraded') {
+    ctx.notes.set(instance, { ...ctx.notes.get(instance), failedUnits: outcome.failedUnits });
+    if (guarded && rollout?.rollbackOnDegraded)
+      await rollBack(ctx, instance, id, 'degraded', outcome.reason, previous, io);
   }
 
   if (reboot) await rebootAndWait(ctx, instance, bootBefore, outPath, reboot.timeoutS, io);
@@ -70,4 +96,5 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
       io.log('stderr', `nix-hive: ${instance} needs a reboot (${parts.join(', ')} changed)`);
     }
   }
+  if (outcome.kind === 'degraded') return { outcome: 'degraded', reason: outcome.reason };
 }

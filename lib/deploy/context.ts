@@ -12,6 +12,8 @@ import type { Transport } from './transport.ts';
 export interface RolloutOptions {
   /** Arm the watchdog after `switch`/`test` and roll back on a failed activation or check (`--no-rollback`: off). */
   rollback: boolean;
+  /** Roll back a host whose switch left failed units (exit 4) too (`--rollback-on-degraded`). */
+  rollbackOnDegraded?: boolean;
   /** Seconds, overriding every instance's `confirmTimeout` (`--confirm-timeout`). */
   confirmTimeoutS?: number;
   /** Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. */
@@ -90,6 +92,8 @@ export interface InstanceNotes {
   needsReboot?: boolean;
   /** The system the host ran before this activation. */
   previous?: string;
+  /** The units that failed when switch-to-configuration activated the new system. */
+  failedUnits?: string[];
 }
 
 export function outPathOf(ctx: DeployContext, system: string): string {

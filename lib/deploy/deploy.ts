@@ -196,7 +196,11 @@ export async function deploy(
       durationMs: performance.now() - started,
       systems: Object.fromEntries(plan.systems.map((s) => [s, { outPath: ctx.built.get(s)?.outPath }])),
     });
-    for (const i of report.instances) if (ctx.notes.get(i.instance)?.needsReboot) i.needsReboot = true;
+    for (const i of report.instances) {
+      const note = ctx.notes.get(i.instance);
+      if (note?.needsReboot) i.needsReboot = true;
+      if (note?.failedUnits?.length) i.failedUnits = note.failedUnits;
+    }
     for (const i of report.instances) {
       if (i.outcome === 'ok') recorder?.succeeded(i.instance);
       else recorder?.failedOrSkipped(i.instance, i.outcome, i.reason);

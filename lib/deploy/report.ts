@@ -2,7 +2,7 @@
 // (with that step's reason, e.g. `store portico failed: …`); overall ok only when every step was.
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Plan } from '../plan/types.ts';
-import type { DeployReport, InstanceReport, StepSummary } from '../progress/events.ts';
+import { isSuccess, type DeployReport, type InstanceReport, type StepSummary } from '../progress/events.ts';
 
 /** Per instance: the first of its steps (build, sign, keys, copy, activate, post keys) that did not succeed decides. */
 export function buildReport(
@@ -37,7 +37,7 @@ export function buildReport(
   return {
     ...extra,
     goal: plan.goal,
-    ok: steps.every((s) => s.outcome === 'ok'),
+    ok: steps.every((s) => isSuccess(s.outcome)),
     instances,
     steps,
   };

@@ -1,8 +1,8 @@
 // Runs a plan's DAG: each step starts when its deps succeeded, under its concurrency limits; a failed
 // step skips everything behind it with the root cause as the reason; an abort stops new work.
-import { HiveError, RolledBackError, UnreachableError } from '../errors.ts';
+import { BusyError, HiveError, RolledBackError, UnreachableError } from '../errors.ts';
 import type { Step } from '../plan/types.ts';
-import type { EventSink, Outcome, StepSummary } from '../progress/events.ts';
+import { letsDependentsRun, type EventSink, type Outcome, type StepSummary } from '../progress/events.ts';
 import { withAll, type Semaphore } from './semaphore.ts';
 
 export interface StepIO {
@@ -10,9 +10,15 @@ export interface StepIO {
   signal: AbortSignal;
 }
 
+/** What a step that did its work reports beyond `ok` (the host needs a reboot, or some units failed). */
+export interface StepResult {
+  outcome: 'degraded' | 'needs-reboot';
+  reason: string;
+}
+
 export interface DagOptions {
   steps: Step[];
-  execute(step: Step, io: StepIO): Promise<void>;
+  execute(step: Step, io: StepIO): Promise<StepResult | void>;
   limits(step: Step): Semaphore[];
   label(step: Step): string;
   /** The instance or store URI a step works on (for logs and the summary). */
@@ -75,21 +81,20 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
   const runStep = async (step: Step): Promise<StepSummary> => {
     const deps = await Promise.all(step.deps.map((d) => pending.get(d)).filter((p) => p !== undefined));
     await Promise.all((step.after ?? []).map((d) => pending.get(d)));
-    const bad = deps.find((d) => d.outcome !== 'ok');
+    const bad = deps.find((d) => !letsDependentsRun(d.outcome));
     const gated = bad ? undefined : await options.gate?.(step);
     if (gated !== undefined) return finish(step, 'skipped', gated, 0, []);
     if (bad) {
       const badStep = byId.get(bad.id)!;
       if (bad.outcome === 'interrupted') return finish(step, 'interrupted', bad.reason, 0, []);
-      const how = {
+      const how: Partial<Record<Outcome, string>> = {
         failed: 'failed',
         'rolled-back': 'was rolled back',
         unreachable: 'is unreachable',
-      } as const;
-      const reason =
-        bad.outcome === 'failed' || bad.outcome === 'rolled-back' || bad.outcome === 'unreachable'
-          ? `${options.blame(badStep, step)} ${how[bad.outcome]}: ${bad.reason}`
-          : bad.reason;
+        busy: 'found the host busy',
+      };
+      const verb = how[bad.outcome];
+      const reason = verb ? `${options.blame(badStep, step)} ${verb}: ${bad.reason}` : bad.reason;
       return finish(step, 'skipped', reason, 0, []);
     }
     if (signal.aborted) return finish(step, 'interrupted', 'interrupted before it started', 0, []);
@@ -108,8 +113,10 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
         },
       };
       try {
-        await options.execute(step, io);
-        return finish(step, 'ok', undefined, performance.now() - started, []);
+        const r = await options.execute(step, io);
+        return r
+          ? finish(step, r.outcome, r.reason, performance.now() - started, tail)
+          : finish(step, 'ok', undefined, performance.now() - started, []);
       } catch (err) {
         const outcome: Outcome = (options.killSignal ?? signal).aborted
           ? 'interrupted'
@@ -117,7 +124,9 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
             ? 'rolled-back'
             : err instanceof UnreachableError
               ? 'unreachable'
-              : 'failed';
+              : err instanceof BusyError
+                ? 'busy'
+                : 'failed';
         return finish(step, outcome, messageOf(err), performance.now() - started, tail);
       }
     });

@@ -3,7 +3,7 @@
 // keys (keys.ts).
 // A new kind of step gets its own file and one line here.
 import type { Step } from '../plan/types.ts';
-import type { StepIO } from './run-dag.ts';
+import type { StepIO, StepResult } from './run-dag.ts';
 import { activate } from './activate.ts';
 import { buildPhase } from './build-phase.ts';
 import { copy } from './copy.ts';
@@ -12,7 +12,9 @@ import { uploadKeys } from './keys.ts';
 import type { DeployContext } from './context.ts';
 import { HiveError } from '../errors.ts';
 
-export function createStepExecutor(ctx: DeployContext): (step: Step, io: StepIO) => Promise<void> {
+export function createStepExecutor(
+  ctx: DeployContext,
+): (step: Step, io: StepIO) => Promise<StepResult | void> {
   let buildAll: Promise<Record<string, string>> | undefined;
   const buildSystemsOnce = (io: StepIO) => {
     const systems = ctx.plan.steps.filter((s) => s.kind === 'build').map((s) => s.system);

@@ -1,11 +1,9 @@
 // Runs the plan's waves (lib/plan/waves.ts): an activation of wave k starts only once every activation of the
 // waves before it has ended, after the pause, and only while fewer hosts than `maxFailed` failed or were
 // rolled back; otherwise it is skipped with `stopped after N failures`. Copies are never held back.
-import type { Outcome } from '../progress/events.ts';
+import { isFailure, type Outcome } from '../progress/events.ts';
 import type { Step } from '../plan/types.ts';
 import type { Waves } from '../plan/waves.ts';
-
-const BAD: Outcome[] = ['failed', 'rolled-back', 'unreachable'];
 
 export class WaveGate {
   private readonly left: number[];
@@ -33,7 +31,7 @@ export class WaveGate {
         : step.kind === 'copy' && step.to.kind === 'instance'
           ? step.to.name
           : undefined;
-    if (host !== undefined && BAD.includes(outcome)) this.failed.add(host);
+    if (host !== undefined && isFailure(outcome)) this.failed.add(host);
     if (step.kind !== 'activate' || step.wave === undefined) return;
     if (--this.left[step.wave]! === 0) this.done[step.wave]!.resolve();
   }

@@ -24,10 +24,16 @@ const WRAPPER = [
 const START = [
   'set -e',
   'wrapper=$1; d=$2; id=$3; profile=$4; path=$5; goal=$6; set_profile=$7',
+  'mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log" "$d/$id.profile-was"',
+  // Only what looks like a NixOS system (as nixos-rebuild and Colmena check) becomes the profile or runs.
+  'if [ ! -f "$path/nixos-version" ] || [ ! -x "$path/bin/switch-to-configuration" ]; then',
+  '  echo "$path is not a NixOS system (it lacks nixos-version or bin/switch-to-configuration); nothing was changed" >&2',
+  '  exit 3',
+  'fi',
   'if [ "$set_profile" = 1 ] && [ "$(readlink -f "$profile" || true)" != "$path" ]; then',
+  '  readlink "$profile" > "$d/$id.profile-was" 2> /dev/null || true', // set back if the switch is busy
   '  nix-env -p "$profile" --set "$path"',
   'fi',
-  'mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log"',
   'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
   '  exec systemd-run --unit="nix-hive-activate-$id" --collect --quiet --service-type=exec -- \\',
   '    sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',

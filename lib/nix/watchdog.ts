@@ -119,7 +119,7 @@ export function resumeWatchdogArgv(id: string, dir = ACTIVATION_DIR): string[] {
 }
 
 /** The verdicts the deployer may claim; the watchdog itself only ever writes `timeout`. */
-export type Verdict = 'confirmed' | 'cancelled' | 'check-failed' | 'activation-failed';
+export type Verdict = 'confirmed' | 'cancelled' | 'check-failed' | 'activation-failed' | 'degraded';
 
 export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR): string[] {
   checkId(id);

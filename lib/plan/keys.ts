@@ -1,8 +1,10 @@
 // Planning key uploads (pure): per targeted instance with keys, a `keys:<instance>` step for its
 // pre-activation keys, which its copy and activation wait for (a failing source stops the instance with its
 // old system active; the example's substituter key must be there before the instance substitutes), and a
-// `keys:<instance>:post` step for its post-activation keys, after its activation. `--no keys` plans none.
+// `keys:<instance>:post` step for its post-activation keys, after its activation. `--no keys` and the
+// goal dry-activate plan none.
 import type { ResolvedHive, ResolvedKey } from '../inventory/types.ts';
+import { isPreview } from '../nix/goal.ts';
 import type { KeysStep, PlanOptions, Step } from './types.ts';
 
 export const keysStepId = (instance: string, uploadAt: KeysStep['uploadAt']) =>
@@ -18,7 +20,8 @@ export function withKeySteps(
   options: PlanOptions,
   steps: Step[],
 ): Step[] {
-  if (options.skip.keys) return steps;
+  // A preview (dry-activate) changes nothing on the host: no keys either.
+  if (options.skip.keys || isPreview(options.goal)) return steps;
   const pre: KeysStep[] = [];
   const post: KeysStep[] = [];
   const preOf = new Map<string, string>();

@@ -2,8 +2,39 @@
 // them; nothing under lib/ prints. A union tagged by `kind`.
 import type { Plan, StepKind } from '../plan/types.ts';
 
-/** `rolled-back`: the host was returned to its previous system; `unreachable`: it did not come back in time. */
-export type Outcome = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'rolled-back' | 'unreachable';
+/**
+ * `rolled-back`: the host was returned to its previous system; `unreachable`: it did not come back in time;
+ * `degraded`: the new system is active but some of its units failed (switch-to-configuration exit 4);
+ * `needs-reboot`: the new system is installed and applies after a reboot (exit 100); `busy`: another switch
+ * held the host's switch lock, so nothing was switched.
+ */
+export const OUTCOMES = [
+  'ok',
+  'failed',
+  'skipped',
+  'interrupted',
+  'rolled-back',
+  'unreachable',
+  'degraded',
+  'needs-reboot',
+  'busy',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Outcomes that fail the run (exit 1) and count against `--max-failed`. */
+export function isFailure(outcome: Outcome): boolean {
+  return ['failed', 'rolled-back', 'unreachable', 'degraded', 'busy'].includes(outcome);
+}
+
+/** Outcomes after which the steps that depend on this one still run (the new system is in place). */
+export function letsDependentsRun(outcome: Outcome): boolean {
+  return outcome === 'ok' || outcome === 'degraded' || outcome === 'needs-reboot';
+}
+
+/** Outcomes of a run that did what was asked (`needs-reboot`: done; the host applies it at its next boot). */
+export function isSuccess(outcome: Outcome): boolean {
+  return outcome === 'ok' || outcome === 'needs-reboot';
+}
 
 export interface StepSummary {
   id: string;
@@ -26,6 +57,8 @@ export interface InstanceReport {
   durationMs: number;
   /** Its new system changes the kernel, initrd or modules of the booted one: reboot to run them. */
   needsReboot?: boolean;
+  /** The units that failed when the new system was activated (outcome `degraded`, or rolled back for it). */
+  failedUnits?: string[];
 }
 
 export interface DeployReport {

@@ -5,7 +5,7 @@
 import type { ListrTaskWrapper } from 'listr2';
 import type { StepKind } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
-import type { HiveEvent } from './events.ts';
+import { isFailure, isSuccess, type HiveEvent } from './events.ts';
 
 interface Phase {
   kind: StepKind;
@@ -146,12 +146,12 @@ export async function listrRenderer(): Promise<ListrView> {
       if (!p) return;
       p.running.delete(e.step);
       p.done++;
-      if (e.outcome !== 'ok' && e.outcome !== 'skipped') p.failed++;
+      if (isFailure(e.outcome) || e.outcome === 'interrupted') p.failed++;
       if (e.outcome === 'skipped') p.skipped++;
       const g = p.groups.get(p.groupOf.get(e.step) ?? '');
       if (g) {
         g.done++;
-        if (e.outcome !== 'ok') g.failed++;
+        if (!isSuccess(e.outcome)) g.failed++;
       }
       if (p.done < p.total) return refresh(p);
       draw(p);

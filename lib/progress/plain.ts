@@ -29,6 +29,9 @@ export function plainRenderer(
           interrupted: 'stopped',
           'rolled-back': 'ROLLED BACK',
           unreachable: 'UNREACHABLE',
+          degraded: 'DEGRADED',
+          'needs-reboot': 'needs reboot',
+          busy: 'BUSY   ',
         }[e.outcome];
         const why = e.reason ? `: ${e.reason}` : '';
         write(

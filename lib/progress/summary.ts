@@ -1,7 +1,7 @@
 // Renders the end-of-deploy summary: a table (instance, system, outcome, time, reason), the counts,
 // and the last lines of each failed step. Pure text; the CLI decides where it goes.
 import path from 'node:path';
-import type { DeployReport, HiveEvent } from './events.ts';
+import { isFailure, type DeployReport, type HiveEvent } from './events.ts';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
@@ -31,6 +31,9 @@ export function renderSummary(report: DeployReport, failedTails: Map<string, str
   const parts = [`${count('ok')} ok`, `${count('failed')} failed`, `${count('skipped')} skipped`];
   if (count('rolled-back')) parts.splice(2, 0, `${count('rolled-back')} rolled back`);
   if (count('unreachable')) parts.splice(2, 0, `${count('unreachable')} unreachable`);
+  if (count('busy')) parts.splice(2, 0, `${count('busy')} busy`);
+  if (count('degraded')) parts.splice(1, 0, `${count('degraded')} degraded`);
+  if (count('needs-reboot')) parts.splice(1, 0, `${count('needs-reboot')} need a reboot`);
   if (report.interrupted || count('interrupted')) parts.push(`${count('interrupted')} interrupted`);
   lines.push(
     '',
@@ -38,6 +41,9 @@ export function renderSummary(report: DeployReport, failedTails: Map<string, str
   );
   const reboot = report.instances.filter((i) => i.needsReboot).map((i) => i.instance);
   if (reboot.length) lines.push(`needs reboot (new kernel, initrd or modules): ${reboot.join(', ')}`);
+  for (const i of report.instances) {
+    if (i.failedUnits?.length) lines.push(`failed units on ${i.instance}: ${i.failedUnits.join(', ')}`);
+  }
   for (const [step, tail] of failedTails) {
     if (tail.length === 0) continue;
     lines.push('', `--- last ${tail.length} lines of ${step} ---`, ...tail);
@@ -51,8 +57,7 @@ export function collectFailedTails(): { sink: (e: HiveEvent) => void; tails: Map
   return {
     tails,
     sink: (e) => {
-      if (e.kind === 'step-end' && ['failed', 'rolled-back', 'unreachable'].includes(e.outcome))
-        tails.set(e.step, e.tail);
+      if (e.kind === 'step-end' && isFailure(e.outcome)) tails.set(e.step, e.tail);
     },
   };
 }

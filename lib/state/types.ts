@@ -1,10 +1,12 @@
 // The shape of `hive.state`: a versioned JSON cache of what earlier runs built and did. A cache,
 // never the truth: every use checks the real store or host first.
+import type { Outcome } from '../progress/events.ts';
 
 export const STATE_VERSION = 2;
 
 export type StepName = 'build' | 'copy' | 'activate';
-export type StepOutcome = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'rolled-back' | 'unreachable';
+/** The step outcomes of a deploy (one union: lib/progress/events.ts). */
+export type StepOutcome = Outcome;
 
 export interface SystemState {
   outPath: string;

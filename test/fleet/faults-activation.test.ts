@@ -95,7 +95,7 @@ test('a dropped connection during activation: the deploy reconnects and reports 
   const reason = instanceOf(report, 'b').reason as string;
   assert.match(
     reason,
-    /^switch-to-configuration switch exited with code 4: error: activating \/nix\/store\/\S+ failed \(hive.activationFails is set\); rolled back to \/nix\/store\/\S+$/,
+    /^switch-to-configuration switch exited with code 2: error: activating \/nix\/store\/\S+ failed \(hive.activationFails is set\); rolled back to \/nix\/store\/\S+$/,
   );
   // The profile was set before the switch; the rollback set it back too (see docs/safety.md).
   assert.deepEqual(await systemLinks(fleet, 'b'), bBefore);

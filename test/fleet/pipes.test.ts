@@ -127,7 +127,7 @@ test('--goal dry-activate shows what each activation would do, without -v', asyn
   assert.equal(r.code, 0, r.stderr);
   for (const n of ['a', 'b']) {
     const section = r.stdout.split(`--- dry-activate on ${n} ---\n`)[1] ?? '';
-    assert.match(section, /^would activate the configuration \/nix\/store\/\S+ \(current: /, r.stdout);
+    assert.match(section, /^would activate the configuration\.\.\.$/m, r.stdout);
   }
   await assertNothingLeft(run, dir);
 });

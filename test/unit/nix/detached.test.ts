@@ -36,6 +36,7 @@ async function fakeSystem(root: string, name: string, body: string): Promise<str
   const stc = path.join(system, 'bin', 'switch-to-configuration');
   await writeFile(stc, `#!/bin/sh\n${body}\n`);
   await chmod(stc, 0o755);
+  await writeFile(path.join(system, 'nixos-version'), '24.11.stub\n');
   return system;
 }
 
@@ -100,4 +101,20 @@ test('wait gives up with 124 when the activation never ends', async () => {
   const root = tempDir('nix-hive-detached-');
   const [cmd, ...args] = waitActivationArgv('never', 0.4, root);
   await assert.rejects(run(cmd!, args), (e: { code: number }) => e.code === 124);
+});
+
+test('a path that is not a NixOS system is refused before anything runs (no nixos-version)', async () => {
+  const root = tempDir('nix-hive-detached-');
+  const dir = path.join(root, 'run');
+  const system = await fakeSystem(root, 'not-nixos', `echo ran > ${JSON.stringify(path.join(root, 'ran'))}`);
+  await run('rm', [path.join(system, 'nixos-version')]);
+  const [cmd, ...args] = startActivationArgv('id-not-nixos', system, 'test', dir);
+  const r = await run(cmd!, args).then(
+    () => assert.fail('start succeeded'),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /is not a NixOS system \(it lacks nixos-version or bin\/switch-to-configuration\)/);
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal(existsSync(path.join(root, 'ran')), false, 'its switch-to-configuration never ran');
 });
