@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { inputError } from '../errors.ts';
 import type { RolloutOptions } from '../deploy/context.ts';
-import type { Goal } from '../nix/goal.ts';
+import { changesRunningSystem, type Goal } from '../nix/goal.ts';
 import { parseSize, type Size, type WaveOptions } from '../plan/waves.ts';
 import { parseCount, parseSeconds } from './options.ts';
 
@@ -12,6 +12,7 @@ export interface RolloutFlags {
   confirmTimeout?: string;
   rollback?: boolean;
   rollbackOnDegraded?: boolean;
+  specialisation?: string;
   canary?: string;
   batch?: string;
   maxFailed?: string;
@@ -33,6 +34,10 @@ export function addRolloutOptions(cmd: Command): Command {
     .option(
       '--rollback-on-degraded',
       'also roll back a host whose new system is active but some of its units failed (switch-to-configuration exit 4); without it such a host is reported degraded and kept',
+    )
+    .option(
+      '--specialisation <name>',
+      "activate the built system's specialisation/<name> (switch or test; the system profile still gets the whole system, as with nixos-rebuild)",
     )
     .option('--canary <n>', 'activate n hosts first, as a wave of their own')
     .option('--batch <n|n%>', 'hosts per later wave (a count, or a percentage of the targets)')
@@ -67,6 +72,20 @@ export function waveOptions(flags: RolloutFlags): WaveOptions | undefined {
     pauseS: flags.pause === undefined ? undefined : parseSeconds('--pause', flags.pause),
   };
   return Object.values(o).some((v) => v !== undefined) ? o : undefined;
+}
+
+/** `--specialisation <name>`: a plain name, with a goal that activates (checked before anything starts). */
+export function specialisationOption(flags: RolloutFlags, goal: Goal): string | undefined {
+  const name = flags.specialisation;
+  if (name === undefined) return undefined;
+  if (!/^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$/.test(name))
+    throw inputError('--specialisation', `must be a specialisation name such as "blue", got "${name}"`);
+  if (!changesRunningSystem(goal) || flags.reboot)
+    throw inputError(
+      '--specialisation',
+      `activates a specialisation now: use it with --goal switch or test, not ${flags.reboot ? '--reboot' : goal}`,
+    );
+  return name;
 }
 
 /** The goal with `--reboot` (boot; an explicit other goal is bad input) and the deploy's rollout options. */

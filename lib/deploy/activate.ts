@@ -11,7 +11,7 @@
 import { BusyError, CommandError, HostError } from '../errors.ts';
 import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
 import { startActivationArgv } from '../nix/detached.ts';
-import { changesRunningSystem } from '../nix/goal.ts';
+import { changesRunningSystem, setsProfile } from '../nix/goal.ts';
 import { restoreProfileArgv } from '../nix/restore-profile.ts';
 import { classifySwitch } from '../nix/switch-outcome.ts';
 import type { ActivateStep } from '../plan/types.ts';
@@ -39,11 +39,15 @@ export async function activate(
   const previous = guarded ? await arm(ctx, instance, id, goal, confirmS, io) : '';
   if (guarded) ctx.notes.set(instance, { ...ctx.notes.get(instance), previous });
   const bootBefore = reboot ? await bootId(ctx, instance, io) : '';
-  const start = await ctx.remote(instance, startActivationArgv(id, outPath, goal), {
-    onLine: io.log,
-    signal: io.signal,
-    root: true,
-  });
+  const start = await ctx.remote(
+    instance,
+    startActivationArgv(id, outPath, goal, undefined, ctx.specialisation),
+    {
+      onLine: io.log,
+      signal: io.signal,
+      root: true,
+    },
+  );
   if (start.exitCode !== 0) {
     if (guarded) await disarm(ctx, instance, id, io);
     throw new CommandError(start, `starting the activation on ${instance}`);
@@ -89,7 +93,7 @@ export async function activate(
     if (failure) throw new HostError(failure);
   }
   if (guarded) await confirm(ctx, instance, id, confirmS, previous, io);
-  if (rollout && changesRunningSystem(goal)) {
+  if (rollout && (changesRunningSystem(goal) || setsProfile(goal)) && !reboot) {
     const parts = await needsReboot(ctx, instance, io.signal).catch(() => []);
     if (parts.length) {
       ctx.notes.set(instance, { ...ctx.notes.get(instance), needsReboot: true });

@@ -47,6 +47,8 @@ export interface DeployContext {
   runId: string;
   /** How long one activation may take before it counts as failed. */
   activationTimeoutMs: number;
+  /** `--specialisation`: what activation runs is `<toplevel>/specialisation/<name>`. */
+  specialisation?: string;
   hive: ResolvedHive;
   plan: Plan;
   spawn: Spawner;

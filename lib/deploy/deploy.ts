@@ -47,6 +47,8 @@ export interface DeployOptions {
   runId?: string;
   /** How long one activation may take (default 10 minutes). */
   activationTimeoutMs?: number;
+  /** Activate `<toplevel>/specialisation/<name>` (the profile still gets the toplevel). */
+  specialisation?: string;
   /** hive.state, opened by the caller; updated after every step and saved atomically. */
   state?: StateFile;
   /** Rollout safety: watchdog and confirmation, checks, reboot (default: rollback on, no reboot). */
@@ -141,6 +143,7 @@ export async function deploy(
     const ctx: DeployContext = {
       runId,
       activationTimeoutMs: options.activationTimeoutMs ?? 600_000,
+      ...(options.specialisation ? { specialisation: options.specialisation } : {}),
       hive,
       plan,
       spawn,

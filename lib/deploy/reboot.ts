@@ -1,7 +1,8 @@
 // The reboot of `deploy --reboot` (after the profile was set with goal `boot`): record the boot id, reboot,
 // then wait, bounded by `--reboot-timeout`, for the host to answer with a NEW boot id; the host is then
 // `unreachable` if it never does, and failed unless /run/current-system is the new system. Also the
-// "needs reboot" test after a switch: kernel, initrd or modules differ from the booted system's.
+// "needs reboot" test after a switch or boot: the profile's kernel, initrd, modules or kernel parameters differ
+// from the booted system's.
 import { HostError, UnreachableError } from '../errors.ts';
 import { bootStateArgv, needsRebootArgv, parseBootState, rebootArgv } from '../nix/reboot.ts';
 import type { DeployContext } from './context.ts';
@@ -55,7 +56,7 @@ export async function rebootAndWait(
   );
 }
 
-/** Which of kernel, initrd, kernel-modules differ from the booted system's (empty: no reboot needed). */
+/** Which of kernel, initrd, kernel-modules, kernel-params of the profile differ from the booted system's. */
 export async function needsReboot(
   ctx: Pick<DeployContext, 'remote'>,
   instance: string,

@@ -26,12 +26,19 @@ export function expectedPath(state: HiveState, hive: ResolvedHive, instance: str
   return state.systems[system]?.outPath ?? state.instances[instance]?.target;
 }
 
+/**
+ * In sync when both the current system and the profile are the expected system; a current system that is
+ * the expected system's `specialisation/<name>` (profile: the expected system) is in sync too, running it.
+ */
 export function compareStatus(
   expected: string | undefined,
   current: string | undefined,
   profile: string | undefined,
+  specialisation?: string,
 ): { status: Sync; detail: string | undefined } {
   if (!expected) return { status: 'unknown', detail: 'hive.state has no build or deploy for it' };
+  if (specialisation && profile === expected)
+    return { status: 'in-sync', detail: `running specialisation ${specialisation} (${current})` };
   const off: string[] = [];
   if (current !== expected) off.push(`/run/current-system is ${current || '(none)'}`);
   if (profile !== expected) off.push(`the system profile is ${profile || '(none)'}`);
@@ -81,7 +88,7 @@ export async function fleetStatus(
           expected,
           current,
           profile,
-          ...compareStatus(expected, current, profile),
+          ...compareStatus(expected, current, profile, running.specialisation),
         };
         const reboot = (await options.needsReboot?.(instance).catch(() => [])) ?? [];
         if (reboot.length) row.needsReboot = reboot;

@@ -25,19 +25,36 @@ export interface CurrentSystem {
   current: string | null;
   /** Store path behind /nix/var/nix/profiles/system, or null. */
   profile: string | null;
+  /** The profile's `specialisation/<name>` that the current system is, when it is one. */
+  specialisation?: string;
 }
 
-/** One remote command: where each link resolves to, one line each, empty when it is missing. */
+/**
+ * One remote command: where each link (current system, profile) resolves to, one line each, empty when it is
+ * missing; then the name of the profile's specialisation the current system is, if any.
+ */
+const CURRENT = [
+  'for p in "$@"; do readlink -e "$p" || echo; done',
+  'c=$(readlink -e "$1") || exit 0',
+  'for s in "$2"/specialisation/*; do',
+  '  if [ "$(readlink -e "$s" || true)" = "$c" ]; then echo "${s##*/}"; exit 0; fi',
+  'done',
+].join('\n');
+
 export function currentSystemArgv(
   links: readonly string[] = ['/run/current-system', SYSTEM_PROFILE],
 ): string[] {
-  return ['sh', '-c', 'for p in "$@"; do readlink -e "$p" || echo; done', 'sh', ...links];
+  return ['sh', '-c', CURRENT, 'sh', ...links];
 }
 
-/** Reads `currentSystemArgv`'s output: a store path per link, or null. */
+/** Reads `currentSystemArgv`'s output: a store path per link, or null, and the specialisation if any. */
 export function parseCurrentSystem(stdout: string): CurrentSystem {
-  const [current, profile] = stdout.split('\n').map((l) => l.trim() || null);
-  return { current: current ?? null, profile: profile ?? null };
+  const [current, profile, specialisation] = stdout.split('\n').map((l) => l.trim() || null);
+  return {
+    current: current ?? null,
+    profile: profile ?? null,
+    ...(specialisation ? { specialisation } : {}),
+  };
 }
 
 /** The argv as root: unchanged for root, else through non-interactive sudo. */

@@ -19,21 +19,36 @@ const WRAPPER = [
 
 /**
  * Sets the profile when asked and it points elsewhere (synchronously: its failure is this command's),
- * then starts switch-to-configuration detached and returns at once.
+ * then starts switch-to-configuration detached and returns at once. With a specialisation (given, or the
+ * one of this very toplevel the host already runs, for switch/test) the profile still gets the toplevel and
+ * the switch is the specialisation's own, as nixos-rebuild --specialisation does.
  */
 const START = [
   'set -e',
-  'wrapper=$1; d=$2; id=$3; profile=$4; path=$5; goal=$6; set_profile=$7',
+  'wrapper=$1; d=$2; id=$3; profile=$4; path=$5; goal=$6; set_profile=$7; spec=${8-}',
   'mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log" "$d/$id.profile-was"',
   // Only what looks like a NixOS system (as nixos-rebuild and Colmena check) becomes the profile or runs.
   'if [ ! -f "$path/nixos-version" ] || [ ! -x "$path/bin/switch-to-configuration" ]; then',
   '  echo "$path is not a NixOS system (it lacks nixos-version or bin/switch-to-configuration); nothing was changed" >&2',
   '  exit 3',
   'fi',
+  'if [ -z "$spec" ] && { [ "$goal" = switch ] || [ "$goal" = test ]; }; then',
+  '  c=$(readlink -e /run/current-system || true)',
+  '  for s in "$path"/specialisation/*; do',
+  '    if [ -n "$c" ] && [ "$(readlink -e "$s" || true)" = "$c" ]; then',
+  '      spec=${s##*/}; echo "keeping specialisation $spec of $path, which the host runs" >&2',
+  '    fi',
+  '  done',
+  'fi',
+  'sys=$path; [ -z "$spec" ] || sys="$path/specialisation/$spec"',
+  'if [ ! -x "$sys/bin/switch-to-configuration" ]; then',
+  '  echo "$path has no specialisation $spec; nothing was changed" >&2; exit 3',
+  'fi',
   'if [ "$set_profile" = 1 ] && [ "$(readlink -f "$profile" || true)" != "$path" ]; then',
   '  readlink "$profile" > "$d/$id.profile-was" 2> /dev/null || true', // set back if the switch is busy
   '  nix-env -p "$profile" --set "$path"',
   'fi',
+  'path=$sys', // what runs: the toplevel or its specialisation
   'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
   '  exec systemd-run --unit="nix-hive-activate-$id" --collect --quiet --service-type=exec -- \\',
   '    sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
@@ -53,10 +68,29 @@ function checkId(id: string): void {
 }
 
 /** One remote command: set the profile (goals that set it), then start the switch detached. */
-export function startActivationArgv(id: string, outPath: string, goal: Goal, dir = ACTIVATION_DIR): string[] {
+export function startActivationArgv(
+  id: string,
+  outPath: string,
+  goal: Goal,
+  dir = ACTIVATION_DIR,
+  specialisation?: string,
+): string[] {
   checkId(id);
   const setProfile = setsProfile(goal) ? '1' : '0';
-  return ['sh', '-c', START, 'nix-hive-start', WRAPPER, dir, id, SYSTEM_PROFILE, outPath, goal, setProfile];
+  const argv = [
+    'sh',
+    '-c',
+    START,
+    'nix-hive-start',
+    WRAPPER,
+    dir,
+    id,
+    SYSTEM_PROFILE,
+    outPath,
+    goal,
+    setProfile,
+  ];
+  return specialisation ? [...argv, specialisation] : argv;
 }
 
 /** One remote command: wait for the detached switch to end; stdout is its exit status, then its output. */

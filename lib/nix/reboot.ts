@@ -1,6 +1,9 @@
 // Remote commands of a reboot and of the "needs reboot" test (pure argv; fixed script text): the boot id,
-// a reboot that returns before the host goes down, what runs after it, and which of kernel, initrd and
-// kernel modules differ between /run/booted-system and /run/current-system.
+// a reboot that returns before the host goes down, what runs after it, and which of kernel, initrd, kernel
+// modules and kernel parameters differ between /run/booted-system and the system profile (the system the
+// next boot starts), as NixOS's auto-upgrade decides (nixpkgs nixos/modules/tasks/auto-upgrade.nix compares
+// the booted system's kernel, initrd and kernel-modules with the profile's; kernel-params count as well).
+import { SYSTEM_PROFILE } from './argv.ts';
 
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
@@ -25,17 +28,27 @@ export function rebootArgv(): string[] {
   return ['sh', '-c', 'setsid -f sh -c "sleep 1; exec reboot" < /dev/null > /dev/null 2>&1'];
 }
 
-/** Prints each of kernel, initrd, kernel-modules that differs between the booted and the current system. */
+/** The parts of a system that only a reboot brings into effect. */
+export const BOOT_PARTS = ['kernel', 'initrd', 'kernel-modules', 'kernel-params'] as const;
+
+/** Prints each of BOOT_PARTS that differs between the booted system and the system profile. */
 export function needsRebootArgv(): string[] {
   return [
     'sh',
     '-c',
     [
-      'b=/run/booted-system; c=/run/current-system',
-      '[ -e "$b" ] && [ -e "$c" ] || exit 0',
-      'for f in kernel initrd kernel-modules; do',
-      '  [ "$(readlink -e "$b/$f" || true)" = "$(readlink -e "$c/$f" || true)" ] || echo "$f"',
+      'b=/run/booted-system; p=$1; shift',
+      '[ -e "$b" ] && [ -e "$p" ] || exit 0',
+      'for f in "$@"; do',
+      '  if [ -L "$b/$f" ] || [ -L "$p/$f" ]; then',
+      '    [ "$(readlink -e "$b/$f" || true)" = "$(readlink -e "$p/$f" || true)" ] || echo "$f"',
+      '  else', // kernel-params is a file
+      '    [ "$(cat "$b/$f" 2> /dev/null || true)" = "$(cat "$p/$f" 2> /dev/null || true)" ] || echo "$f"',
+      '  fi',
       'done',
     ].join('\n'),
+    'nix-hive-needs-reboot',
+    SYSTEM_PROFILE,
+    ...BOOT_PARTS,
   ];
 }

@@ -36,12 +36,20 @@ after(async () => {
   await fleet?.dispose();
 });
 
-/** Waits until the stub's switch-to-configuration has started on the host (it logs before it sleeps). */
-async function activationStarted(host: FleetHost, timeoutMs = 60_000): Promise<void> {
+/** Lines of the stub's activation log on the host (every switch-to-configuration call adds one). */
+async function logLines(host: FleetHost): Promise<string[]> {
+  const log = await host.exec(['cat', '/run/hive-activation.log']);
+  return log.stdout.split('\n').filter((l) => l !== '');
+}
+
+/**
+ * Waits until a switch-to-configuration beyond the first `seen` log lines has started on the host (it logs
+ * before it sleeps); an earlier deploy's line does not count.
+ */
+async function activationStarted(host: FleetHost, seen: number, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const log = await host.exec(['cat', '/run/hive-activation.log']);
-    if (/ switch \/nix\/store\//.test(log.stdout)) return;
+    if ((await logLines(host)).slice(seen).some((l) => / switch \/nix\/store\//.test(l))) return;
     await sleep(100);
   }
   throw new Error(`the activation on ${host.name} did not start`);
@@ -69,8 +77,9 @@ test('a dropped connection during activation: the deploy reconnects and reports 
   const b = fleet.hosts.b!;
   const bBefore = await systemLinks(fleet, 'b');
 
+  const seen = { a: (await logLines(a)).length, b: (await logLines(b)).length };
   const live = startCli(['deploy', '-c', dir, '--json', 'a', 'b'], env);
-  await Promise.all([activationStarted(a), activationStarted(b)]);
+  await Promise.all([activationStarted(a, seen.a), activationStarted(b, seen.b)]);
   // The deployer is waiting for the outcome by now (it polls the status file over ssh).
   await sleep(1000);
   // Cut every ssh connection of a and b on the host side (the deployer's masters see them drop).

@@ -279,3 +279,76 @@ describe('deploy: what each switch-to-configuration outcome means', () => {
     }
   });
 });
+
+describe('needs reboot: the booted system against the profile (nixpkgs auto-upgrade.nix), kernel-params too', () => {
+  test('a pending boot goal and a change of kernel parameters are both seen', async () => {
+    const a = fleet.hosts.a!;
+    const modules = {
+      k1: '{ ... }: { networking.hostName = "sc-a"; }\n',
+      k2: '{ ... }: { networking.hostName = "sc-a"; hive.kernel = "6.7.0"; }\n',
+      k3: '{ ... }: { networking.hostName = "sc-a"; boot.kernelParams = [ "quiet" ]; }\n',
+    };
+    const dirOf = (system: keyof typeof modules) =>
+      writeStubHive(fleet, path.join(fleet.dir, `reboot-${system}`), {
+        modules: { [system]: modules[system] },
+        instances: { a: { system, host: 'a' } },
+      });
+    const first = await cli(['deploy', '-c', await dirOf('k1'), '--json'], env, 240_000);
+    assert.equal(first.exitCode, 0, first.stderr);
+    // The host booted into k1 (NixOS links /run/booted-system at boot).
+    await a.exec(['sh', '-c', 'ln -sfn "$(readlink -f /run/current-system)" /run/booted-system']);
+
+    const k2 = await dirOf('k2');
+    const boot = await cli(['deploy', '-c', k2, '--json', '--goal', 'boot'], env, 240_000);
+    assert.equal(boot.exitCode, 0, boot.stderr);
+    assert.equal(instanceOf(reportOf(boot), 'a').needsReboot, true, 'a pending boot with a new kernel');
+    const st = await cli(['status', '-c', k2, 'a'], env, 60_000);
+    assert.match(st.stdout, /needs reboot \(kernel, initrd, kernel-modules changed\)/, st.stdout);
+
+    const k3 = await cli(['deploy', '-c', await dirOf('k3'), '--json'], env, 240_000);
+    assert.equal(k3.exitCode, 0, k3.stderr);
+    const report = reportOf(k3);
+    assert.equal(instanceOf(report, 'a').needsReboot, true, 'new kernel parameters need a reboot');
+    const log = await readFile(path.join(report.logDir, 'a.log'), 'utf8');
+    assert.match(log, /a needs a reboot \(kernel-params changed\)/);
+  });
+});
+
+describe('specialisations', () => {
+  test('--specialisation activates specialisation/<name>; status counts it in sync; a deploy without a change keeps it', async () => {
+    const a = fleet.hosts.a!;
+    const dir = await writeStubHive(fleet, path.join(fleet.dir, 'spec'), {
+      modules: {
+        spec:
+          '{ ... }: { networking.hostName = "sc-spec"; systemd.services.web = { };\n' +
+          '  specialisation.blue.configuration = { systemd.services.blue = { }; }; }\n',
+      },
+      instances: { a: { system: 'spec', host: 'a' } },
+    });
+    const r = await cli(['deploy', '-c', dir, '--json', '--specialisation', 'blue'], env, 240_000);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const toplevel = reportOf(r).systems.spec.outPath as string;
+    const blue = (await a.exec(['readlink', '-f', `${toplevel}/specialisation/blue`])).stdout.trim();
+    assert.match(blue, /^\/nix\/store\//);
+    assert.notEqual(blue, toplevel);
+    assert.deepEqual(await systemLinks(fleet, 'a'), { current: blue, profile: toplevel });
+
+    const st = await cli(['status', '-c', dir, 'a'], env, 60_000);
+    assert.equal(st.exitCode, 0, st.stdout + st.stderr);
+    assert.match(st.stdout, /a\s+spec\s+in-sync\s+.*running specialisation blue \(/);
+
+    const again = await cli(['deploy', '-c', dir, '--json'], env, 240_000);
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.deepEqual(
+      await systemLinks(fleet, 'a'),
+      { current: blue, profile: toplevel },
+      'not switched back',
+    );
+    const log = await readFile(path.join(reportOf(again).logDir, 'a.log'), 'utf8');
+    assert.match(log, /keeping specialisation blue of \/nix\/store\/\S+, which the host runs/);
+
+    const bad = await cli(['deploy', '-c', dir, '--specialisation', 'blue', '--goal', 'boot'], env, 60_000);
+    assert.equal(bad.exitCode, 2, bad.stderr);
+    assert.match(bad.stderr, /--specialisation/);
+  });
+});

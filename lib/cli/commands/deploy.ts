@@ -16,7 +16,13 @@ import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
 import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
-import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
+import {
+  addRolloutOptions,
+  rolloutOptions,
+  specialisationOption,
+  waveOptions,
+  type RolloutFlags,
+} from '../rollout-options.ts';
 import { interruptSignals } from '../interrupt.ts';
 
 interface DeployFlags extends DeploySetupFlags, RolloutFlags {
@@ -76,6 +82,7 @@ async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolea
 async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
   if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
   const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
+  const specialisation = specialisationOption(flags, goal);
   const waves = waveOptions(flags);
   const runId = newRunId();
   const setup = await prepareDeploy(patterns, flags, runId);
@@ -125,6 +132,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
       runId,
       ssh: { connectTimeout: setup.connectTimeout },
       activationTimeoutMs: setup.activationTimeout * 1000,
+      ...(specialisation ? { specialisation } : {}),
     });
     await closeView();
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails) + preview.render());
