@@ -3,7 +3,8 @@
 // (read its exit status and output back, reconnecting when the connection drops meanwhile). Around it,
 // the rollout (confirm.ts, checks.ts, reboot.ts): after `switch`/`test` a watchdog on the host rolls back
 // unless the deployer confirms over a new connection once the checks passed; `--reboot` reboots after
-// `boot` and waits for the new boot id; a switch whose kernel changed is noted as needing a reboot.
+// `boot` and waits for the new boot id, then sends again the keys the reboot emptied from /run
+// (keys-after-reboot.ts); a switch whose kernel changed is noted as needing a reboot.
 import { CommandError, HostError } from '../errors.ts';
 import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
 import { startActivationArgv } from '../nix/detached.ts';
@@ -14,6 +15,7 @@ import { arm, confirm, disarm, keepAlive, rollBack } from './confirm.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
+import { resendAfterReboot } from './keys-after-reboot.ts';
 import type { StepIO } from './run-dag.ts';
 
 export async function activate(ctx: DeployContext, step: ActivateStep, io: StepIO): Promise<void> {
@@ -49,6 +51,7 @@ export async function activate(ctx: DeployContext, step: ActivateStep, io: StepI
   }
 
   if (reboot) await rebootAndWait(ctx, instance, bootBefore, outPath, reboot.timeoutS, io);
+  if (reboot) await resendAfterReboot(ctx, instance, io);
   if (rollout && (changesRunningSystem(goal) || reboot) && inst.checks?.length) {
     const log = (line: string) => io.log('stderr', `nix-hive: ${line}`);
     const stop = guarded ? keepAlive(ctx, instance, id, confirmS, io) : async () => {};

@@ -16,12 +16,12 @@ import { setStagedOwners } from './key-owners.ts';
 const STDERR_TAIL = 20;
 
 export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
-  if (step.uploadAt === 'pre-activation') return upload(ctx, step, io);
+  if (step.uploadAt === 'pre-activation') return sendKeys(ctx, step, io);
   // After the activation: the host already runs (and confirmed) the new system, which a failure here does not
   // undo; the reason says so, and how to re-send once the source is fixed.
   try {
     if (step.owners) await setStagedOwners(ctx, step, io);
-    if (step.keys.length > 0) await upload(ctx, step, io);
+    if (step.keys.length > 0) await sendKeys(ctx, step, io);
   } catch (err) {
     if (io.signal.aborted) throw err;
     const message = err instanceof Error ? err.message : String(err);
@@ -32,7 +32,12 @@ export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO)
   }
 }
 
-async function upload(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
+/** Reads the sources of `step.keys` and writes them on the instance in one remote command. */
+export async function sendKeys(
+  ctx: DeployContext,
+  step: Pick<KeysStep, 'instance' | 'keys' | 'stageOwners'>,
+  io: StepIO,
+): Promise<void> {
   const inst = ctx.hive.instances[step.instance];
   if (!inst) throw new Error(`keys: unknown instance ${step.instance}`);
   const frames: KeyFrame[] = [];

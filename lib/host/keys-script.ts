@@ -67,13 +67,15 @@ set_st() { eval "st_$1=\\$2"; }
 fail() { set_st "$1" "failed: $2"; status=1; }
 count() { c=0; for x in $1; do c=$((c + 1)); done; }
 has() { case "$nl$1" in *"$nl$2$nl"*) return 0 ;; esac; return 1; }
-# Destination folders: the missing ones made 0750 (group keys where it exists); existing ones are not touched.
+# Destination folders: the missing ones, parents included, made 0750 with group keys where it exists (as
+# NixOS makes /run/keys); existing ones are not touched.
 dirs=
 missing=
 i=0; while [ $i -lt $n ]; do i=$((i + 1)); at $i
   has "$dirs" "$k_dir" && continue
   dirs=$dirs$k_dir$nl
-  [ -d "$k_dir" ] || missing=$missing$k_dir$nl
+  p=$k_dir
+  while [ -n "$p" ] && [ ! -d "$p" ]; do has "$missing" "$p" || missing=$missing$p$nl; p=\${p%/*}; done
 done
 if [ -n "$missing" ]; then
   (umask 027 && mkdir -p -- $missing)

@@ -1,11 +1,12 @@
 // Planning key uploads (pure): per targeted instance with keys, a `keys:<instance>` step for its
 // pre-activation keys, which its copy and activation wait for (a failing source stops the instance with its
 // old system active; the example's substituter key must be there before the instance substitutes), and a
-// `keys:<instance>:post` step for its post-activation keys, after its activation. `--no keys` plans none.
+// `keys:<instance>:post` step for its post-activation keys, after its activation. `--no keys` and the goal
+// dry-activate plan none.
 // Before an activation that changes the running system, a pre-activation key owned by a user or group
 // other than root may be staged `root:root` (its user may be one the new system creates); the post step
 // then sets its owner (planned for that alone when the instance has no post-activation keys).
-import { changesRunningSystem } from '../nix/goal.ts';
+import { changesRunningSystem, isPreview } from '../nix/goal.ts';
 import type { ResolvedHive, ResolvedKey } from '../inventory/types.ts';
 import type { KeysStep, PlanOptions, Step } from './types.ts';
 
@@ -22,7 +23,8 @@ export function withKeySteps(
   options: PlanOptions,
   steps: Step[],
 ): Step[] {
-  if (options.skip.keys) return steps;
+  // A preview changes nothing on the host, its keys included.
+  if (options.skip.keys || isPreview(options.goal)) return steps;
   const pre: KeysStep[] = [];
   const post: KeysStep[] = [];
   const preOf = new Map<string, string>();

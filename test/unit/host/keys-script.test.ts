@@ -67,6 +67,7 @@ test('writes each key with its owner, mode and exact bytes; makes missing folder
     assert.equal(statSync(`${dir}/new/deeper/b`).mode & 0o7777, 0o440);
     assert.equal(statSync(`${dir}/empty`).mode & 0o7777, 0o640);
     assert.equal(statSync(`${dir}/new/deeper`).mode & 0o7777, 0o750);
+    assert.equal(statSync(`${dir}/new`).mode & 0o7777, 0o750, 'a parent the upload made too');
     assert.equal(statSync(`${dir}/a`).uid, os.userInfo().uid);
     assert.deepEqual(readdirSync(dir).sort(), ['a', 'empty', 'new']);
   }));

@@ -116,3 +116,12 @@ test('a pre key of a non-root owner may be staged before a switch or test, and o
   );
   assert.match(text, /keys → www-1 \(post-activation\): tls → \/run\/keys\/tls, owner of db if staged/);
 });
+
+test('dry-activate plans no keys step (a preview writes nothing on the host)', () => {
+  const steps = (goal: 'dry-activate' | 'test') =>
+    planDeploy(keyed(), ['portico', 'www-1'], { goal, skip: { build: false, copy: false, activate: false } })
+      .steps.filter((s) => s.kind === 'keys')
+      .map((s) => s.id);
+  assert.deepEqual(steps('dry-activate'), []);
+  assert.deepEqual(steps('test'), ['keys:portico', 'keys:www-1', 'keys:portico:post', 'keys:www-1:post']);
+});
