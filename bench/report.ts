@@ -10,6 +10,7 @@ import type { Prepared } from './fleet-bench.ts';
 import { relayHeadlineRows, relaySection, type RelayBenchResults } from './relay-bench.ts';
 import { cliHeadlineRows, cliSection, type StartupResults } from './cli-startup.ts';
 import { compressHeadlineRows, compressSection, type CompressBenchResults } from './compress-bench.ts';
+import { keysHeadlineRows, keysSection, type KeysBenchResults } from './keys-bench.ts';
 
 export interface BenchResults {
   machine: Machine;
@@ -19,6 +20,7 @@ export interface BenchResults {
   fleet?: { prepared: Prepared; figures: FleetFigures };
   relay?: RelayBenchResults;
   compress?: CompressBenchResults;
+  keys?: KeysBenchResults;
   cli?: StartupResults;
   scale?: ScaleResults;
   overhead?: OverheadResults;
@@ -246,6 +248,7 @@ export function headlineTable(r: BenchResults): string {
   }
   if (r.relay) rows.push(...relayHeadlineRows(r.relay).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.compress) rows.push(...compressHeadlineRows(r.compress).map((x) => only(x[0]!, x[1]!, x[2]!)));
+  if (r.keys) rows.push(...keysHeadlineRows(r.keys).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.cli) rows.push(...cliHeadlineRows(r.cli).map((x) => only(x[0]!, x[1]!, x[2]!)));
   const s = r.scale;
   if (s) {
@@ -310,6 +313,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.fleet) parts.push(fleetSection(r.fleet.prepared, r.fleet.figures));
   if (r.relay) parts.push(relaySection(r.relay));
   if (r.compress) parts.push(compressSection(r.compress));
+  if (r.keys) parts.push(keysSection(r.keys));
   if (r.cli) parts.push(cliSection(r.cli));
   if (r.scale) parts.push(scaleSection(r.scale));
   if (r.overhead) parts.push(overheadSection(r.overhead));

@@ -9,6 +9,7 @@
 //   --starts N        CLI start-up: starts per command (10)
 //   --host-mbit N     every host's NIC in the relay section (100)   --relay-fanout K  the tree's k (4)
 //   --relay-rounds N  star/relay pairs in the relay section (2)
+//   --keys N          keys per host in the keys section (200)  --keys-rounds N  its rounds (1)
 //   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,10 +27,11 @@ import { planScale } from './plan-scale.ts';
 import { relayBench } from './relay-bench.ts';
 import { cliStartup } from './cli-startup.ts';
 import { compressBench } from './compress-bench.ts';
+import { keysBench } from './keys-bench.ts';
 import { renderMarkdown, type BenchResults } from './report.ts';
 import { seconds } from './stats.ts';
 
-const SECTIONS = ['cli', 'fleet', 'compress', 'relay', 'scale', 'overhead', 'import'] as const;
+const SECTIONS = ['cli', 'fleet', 'compress', 'relay', 'keys', 'scale', 'overhead', 'import'] as const;
 const NIX_ENV = {
   // Not Debian's /etc/nix/nix.conf (absent without nix-setup-systemd): no substituters, no sandbox.
   NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\nconnect-timeout = 5\n',
@@ -54,6 +56,8 @@ const { values } = parseArgs({
     'relay-fanout': { type: 'string', default: '4' },
     'relay-rounds': { type: 'string', default: '2' },
     starts: { type: 'string', default: '10' },
+    keys: { type: 'string', default: '200' },
+    'keys-rounds': { type: 'string', default: '1' },
   },
 });
 const int = (name: keyof typeof values) => {
@@ -153,6 +157,10 @@ try {
       payloadPaths: int('payload-paths'),
     };
     results.compress = await compressBench(workDir, shape, NIX_ENV, log);
+  });
+  await section('keys', async () => {
+    requireRoot();
+    results.keys = await keysBench(workDir, { keys: int('keys'), rounds: int('keys-rounds'), log });
   });
   await section('scale', async () => {
     const sizes = String(values.sizes).split(',').map(Number);

@@ -7,7 +7,8 @@
 // switch's exit means (nix/switch-outcome.ts): a failure rolls back; failed units (exit 4) leave the host
 // `degraded` and kept (rolled back with --rollback-on-degraded, or when a check fails); exit 100 is
 // `needs-reboot`, kept; a held switch lock is `busy`: the watchdog withdrawn (the old system's switch never
-// runs) and the profile set back, as nothing was switched.
+// runs) and the profile set back, as nothing was switched. After `--reboot` the keys the reboot emptied from
+// /run are sent again (keys-after-reboot.ts).
 import { BusyError, CommandError, HostError } from '../errors.ts';
 import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
 import { startActivationArgv } from '../nix/detached.ts';
@@ -20,6 +21,7 @@ import { arm, confirm, disarm, keepAlive, rollBack } from './confirm.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
+import { resendAfterReboot } from './keys-after-reboot.ts';
 import type { StepIO, StepResult } from './run-dag.ts';
 
 export async function activate(
@@ -79,6 +81,7 @@ export async function activate(
   }
 
   if (reboot) await rebootAndWait(ctx, instance, bootBefore, outPath, reboot.timeoutS, io);
+  if (reboot) await resendAfterReboot(ctx, instance, io);
   if (rollout && (changesRunningSystem(goal) || reboot) && inst.checks?.length) {
     const log = (line: string) => io.log('stderr', `nix-hive: ${line}`);
     const stop = guarded ? keepAlive(ctx, instance, id, confirmS, io) : async () => {};

@@ -22,6 +22,7 @@ export interface RolloutOptions {
 import type { HiveSigningKey } from './signing-key.ts';
 import type { RelayRun } from './relay.ts';
 import type { BuildHostPushes } from './build-host.ts';
+import type { StagedKeys } from './key-owners.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -87,6 +88,8 @@ export interface DeployContext {
   relay?: RelayRun;
   /** Pushes from build hosts (`copy www builder → portico`), when the plan has any. */
   buildHost?: BuildHostPushes;
+  /** Pre-activation keys written root:root until the activation creates their owner. */
+  stagedKeys: StagedKeys;
 }
 
 export interface InstanceNotes {

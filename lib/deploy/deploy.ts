@@ -1,5 +1,6 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
+import { StagedKeys } from './key-owners.ts';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -164,6 +165,7 @@ export async function deploy(
       endpoint: transport?.endpoint,
       notes: new Map(),
       directCopies: new Set(),
+      stagedKeys: new StagedKeys(),
     };
     const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
     if (plan.relay?.trees.length) (ctx.relay = relay = relayRun(ctx, options.ssh)).start(signal);

@@ -1,10 +1,13 @@
 // Planning key uploads (pure): per targeted instance with keys, a `keys:<instance>` step for its
 // pre-activation keys, which its copy and activation wait for (a failing source stops the instance with its
 // old system active; the example's substituter key must be there before the instance substitutes), and a
-// `keys:<instance>:post` step for its post-activation keys, after its activation. `--no keys` and the
-// goal dry-activate plan none.
+// `keys:<instance>:post` step for its post-activation keys, after its activation. `--no keys` and the goal
+// dry-activate plan none.
+// Before an activation that changes the running system, a pre-activation key owned by a user or group
+// other than root may be staged `root:root` (its user may be one the new system creates); the post step
+// then sets its owner (planned for that alone when the instance has no post-activation keys).
+import { changesRunningSystem, isPreview } from '../nix/goal.ts';
 import type { ResolvedHive, ResolvedKey } from '../inventory/types.ts';
-import { isPreview } from '../nix/goal.ts';
 import type { KeysStep, PlanOptions, Step } from './types.ts';
 
 export const keysStepId = (instance: string, uploadAt: KeysStep['uploadAt']) =>
@@ -20,7 +23,7 @@ export function withKeySteps(
   options: PlanOptions,
   steps: Step[],
 ): Step[] {
-  // A preview (dry-activate) changes nothing on the host: no keys either.
+  // A preview changes nothing on the host, its keys included.
   if (options.skip.keys || isPreview(options.goal)) return steps;
   const pre: KeysStep[] = [];
   const post: KeysStep[] = [];
@@ -30,28 +33,35 @@ export function withKeySteps(
   for (const s of steps)
     if (s.kind === 'copy' && s.to.kind === 'instance' && hive.instances[s.to.name]?.system === s.system)
       lastOf.set(s.to.name, lastOf.get(s.to.name) ?? s.id);
+  const activates = new Set<string>();
   for (const s of steps) if (s.kind === 'activate') lastOf.set(s.instance, s.id);
+  for (const s of steps) if (s.kind === 'activate' && changesRunningSystem(s.goal)) activates.add(s.instance);
   for (const t of targets) {
     const inst = hive.instances[t]!;
     const all = Object.values(inst.keys);
+    const names = (keys: ResolvedKey[]) => keys.map((k) => ({ name: k.name, path: k.path }));
     const step = (uploadAt: KeysStep['uploadAt'], keys: ResolvedKey[], deps: string[]): KeysStep => ({
       id: keysStepId(t, uploadAt),
       kind: 'keys',
       instance: t,
       system: inst.system,
       uploadAt,
-      keys: keys.map((k) => ({ name: k.name, path: k.path })),
+      keys: names(keys),
       deps,
     });
     const early = all.filter((k) => k.uploadAt === 'pre-activation');
     const late = all.filter((k) => k.uploadAt === 'post-activation');
+    const owned = activates.has(t) ? early.filter((k) => k.user !== 'root' || k.group !== 'root') : [];
     if (early.length > 0) {
-      pre.push(step('pre-activation', early, []));
+      pre.push({ ...step('pre-activation', early, []), ...(owned.length ? { stageOwners: true } : {}) });
       preOf.set(t, keysStepId(t, 'pre-activation'));
     }
-    if (late.length > 0) {
+    if (late.length > 0 || owned.length > 0) {
       const after = lastOf.get(t);
-      post.push(step('post-activation', late, after ? [after] : []));
+      post.push({
+        ...step('post-activation', late, after ? [after] : []),
+        ...(owned.length ? { owners: names(owned) } : {}),
+      });
     }
   }
   if (pre.length === 0 && post.length === 0) return steps;

@@ -21,8 +21,11 @@ export function describeStep(step: Step, how: { direct?: boolean } = {}): string
         : `copy ${step.system} → ${destinationName(step.to)}`;
     case 'activate':
       return `activate ${step.instance} (${step.goal})`;
-    case 'keys':
-      return `keys → ${step.instance} (${step.uploadAt}): ${step.keys.map((k) => `${k.name} → ${k.path}`).join(', ')}`;
+    case 'keys': {
+      const keys = step.keys.map((k) => `${k.name} → ${k.path}`);
+      if (step.owners) keys.push(`owner of ${step.owners.map((k) => k.name).join(', ')} if staged`);
+      return `keys → ${step.instance} (${step.uploadAt}): ${keys.join(', ')}`;
+    }
   }
 }
 

@@ -58,6 +58,13 @@ export interface KeysStep extends StepBase {
   uploadAt: 'pre-activation' | 'post-activation';
   /** Names and destinations only: the content is read when the step runs. */
   keys: Array<{ name: string; path: string }>;
+  /**
+   * Pre-activation, before an activation that changes the running system: a key whose owner or group does
+   * not exist yet is written `root:root` (staged) instead of failing; the activation may create them.
+   */
+  stageOwners?: boolean;
+  /** Post-activation: the pre-activation keys whose owner is set here if they were staged (deploy/key-owners.ts). */
+  owners?: Array<{ name: string; path: string }>;
 }
 
 export type Step = BuildStep | SignStep | CopyStep | ActivateStep | KeysStep;

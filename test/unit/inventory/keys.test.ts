@@ -87,3 +87,41 @@ test('--no keys plans no keys step', () => {
     [],
   );
 });
+
+test('a pre key of a non-root owner may be staged before a switch or test, and owned after it; not before boot', () => {
+  const plan = (goal: 'switch' | 'test' | 'boot') =>
+    new Map(
+      planDeploy(keyed(), ['portico', 'www-1'], {
+        goal,
+        skip: { build: false, copy: false, activate: false },
+      }).steps.map((s) => [s.id, s]),
+    );
+  for (const goal of ['switch', 'test'] as const) {
+    const byId = plan(goal);
+    const pre = byId.get('keys:www-1');
+    const post = byId.get('keys:www-1:post');
+    assert.ok(pre?.kind === 'keys' && post?.kind === 'keys');
+    assert.equal(pre.stageOwners, true, goal);
+    assert.deepEqual(post.owners, [{ name: 'db', path: '/run/keys/db' }], goal);
+    // portico's db is root's: nothing to stage, nothing to own.
+    const portico = byId.get('keys:portico');
+    assert.ok(portico?.kind === 'keys' && portico.stageOwners === undefined);
+    assert.equal((byId.get('keys:portico:post') as { owners?: unknown }).owners, undefined);
+  }
+  const boot = plan('boot');
+  assert.equal((boot.get('keys:www-1') as { stageOwners?: boolean }).stageOwners, undefined);
+  assert.equal((boot.get('keys:www-1:post') as { owners?: unknown }).owners, undefined);
+  const text = renderPlanText(
+    planDeploy(keyed(), ['www-1'], { goal: 'switch', skip: { build: false, copy: false, activate: false } }),
+  );
+  assert.match(text, /keys → www-1 \(post-activation\): tls → \/run\/keys\/tls, owner of db if staged/);
+});
+
+test('dry-activate plans no keys step (a preview writes nothing on the host)', () => {
+  const steps = (goal: 'dry-activate' | 'test') =>
+    planDeploy(keyed(), ['portico', 'www-1'], { goal, skip: { build: false, copy: false, activate: false } })
+      .steps.filter((s) => s.kind === 'keys')
+      .map((s) => s.id);
+  assert.deepEqual(steps('dry-activate'), []);
+  assert.deepEqual(steps('test'), ['keys:portico', 'keys:www-1', 'keys:portico:post', 'keys:www-1:post']);
+});
