@@ -21,7 +21,7 @@ const signed = (n: number) => (n >= 0 ? `+${formatBytes(n)}` : formatBytes(n));
 export function names(list: readonly string[], max = 8): string {
   return list.length <= max
     ? list.join(', ')
-    : `${list.slice(0, max).join(', ')} and ${list.length - max} more`;
+    : `${list.slice(0, max).join(', ')} and ${(list.length - max).toLocaleString('en-US')} more`;
 }
 
 function serviceLines(s: ServiceChanges): string[] {
@@ -70,7 +70,13 @@ export function renderBlock(b: DiffBlock, o: { verbose?: boolean } = {}): string
     const s = serviceLines(b.services.changes);
     lines.push(`  services (dry-activate on ${b.services.on}):${s.length ? '' : ' no change'}`, ...s);
   }
-  for (const r of b.needsReboot) lines.push(`  needs reboot: ${r.instance} (${r.parts.join(', ')} changed)`);
+  // One line per set of changed parts, however many instances share it.
+  const byParts = new Map<string, string[]>();
+  for (const r of b.needsReboot) {
+    const key = r.parts.join(', ');
+    byParts.set(key, [...(byParts.get(key) ?? []), r.instance]);
+  }
+  for (const [parts, who] of byParts) lines.push(`  needs reboot: ${names(who)} (${parts} changed)`);
   return lines;
 }
 
