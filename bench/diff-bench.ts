@@ -93,7 +93,8 @@ export async function diffRun(instances: number, targets: number, running: numbe
   return { instances, pairs: diff.blocks.length, remoteCalls, seconds };
 }
 
-async function main(): Promise<void> {
+/** The runs side by side, as a markdown table and a closing line (`--only diff` of `just bench`). */
+export async function diffBench(): Promise<{ rows: DiffBenchRow[]; note: string }> {
   const runs: Array<[number, number, number]> = [
     [100, 2, 1],
     [1000, 2, 1],
@@ -103,17 +104,26 @@ async function main(): Promise<void> {
   ];
   await diffRun(100, 2, 1); // warm-up (module loading, JIT)
   const rows: DiffBenchRow[] = [];
-  for (const [n, t, r] of runs) rows.push(await diffRun(n, t, r));
+  // Best of 3 (the machine may be shared), each row's rounds in turn with the others'.
+  for (let round = 0; round < 3; round++)
+    for (const [i, [n, t, r]] of runs.entries()) {
+      const row = await diffRun(n, t, r);
+      if (!rows[i] || row.seconds < rows[i]!.seconds) rows[i] = row;
+    }
   const base = rows[1]!;
-  process.stdout.write(
-    '| instances | distinct pairs | remote calls | seconds | time / (1,000 instances, 2 pairs) |\n',
-  );
-  process.stdout.write('|---:|---:|---:|---:|---:|\n');
-  for (const row of rows)
-    process.stdout.write(
-      `| ${row.instances} | ${row.pairs} | ${row.remoteCalls} | ${row.seconds.toFixed(3)} | ${(row.seconds / base.seconds).toFixed(2)} |\n`,
-    );
-  process.stdout.write(`\n1,000 instances answered in ${base.seconds.toFixed(3)} s (target: under 2 s)\n`);
+  const lines = [
+    `\`fleetDiff\` with the running systems known; every remote or local nix query answers after ${LATENCY_MS} ms with a ${CLOSURE.toLocaleString('en-US')}-path closure; 10 pairs read at once; best of 3.`,
+    '',
+    '| instances | distinct pairs | remote calls | seconds | ÷ (1,000 instances, 2 pairs) |',
+    '| ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (row) =>
+        `| ${row.instances.toLocaleString('en-US')} | ${row.pairs} | ${row.remoteCalls} | ${row.seconds.toFixed(3)} | ${(row.seconds / base.seconds).toFixed(2)} |`,
+    ),
+    '',
+    `1,000 instances: ${base.seconds.toFixed(3)} s (target: under 2 s).`,
+  ];
+  return { rows, note: lines.join('\n') };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write((await diffBench()).note + '\n');

@@ -34,12 +34,15 @@ export interface ConfirmPlan {
   ask: boolean;
 }
 
-/** What the flags ask for; bad input (a question with nobody to answer it) before anything starts. */
-export function confirmPlan(flags: ConfirmFlags, terminal: boolean): ConfirmPlan {
+/**
+ * What the flags ask for; bad input (a question with nobody to answer it) before anything starts.
+ * `--reboot=auto` (`rebootOnly`) needs the diff too: it is shown, and asked about only with --diff/--confirm.
+ */
+export function confirmPlan(flags: ConfirmFlags, terminal: boolean, rebootOnly?: Set<string>): ConfirmPlan {
   if (flags.confirm && !terminal && !flags.yes)
     throw inputError('--confirm', 'needs a terminal to ask on; add --yes to activate without asking');
-  const show = Boolean(flags.diff || flags.confirm);
-  return { show, ask: show && terminal && !flags.yes };
+  const asked = Boolean(flags.diff || flags.confirm);
+  return { show: asked || rebootOnly !== undefined, ask: asked && terminal && !flags.yes };
 }
 
 /** A yes is `y` or `yes`, any case. */
@@ -73,6 +76,8 @@ export function ask(question: string, signal: AbortSignal): Promise<boolean> {
 export function beforeActivation(
   hive: ResolvedHive,
   plan: ConfirmPlan,
+  /** `--reboot=auto`: filled with the instances whose diff needs a reboot. */
+  rebootOnly: Set<string> | undefined,
   o: {
     json: boolean;
     verbose: boolean;
@@ -88,6 +93,7 @@ export function beforeActivation(
       parallel: o.parallel,
       activationDiff: o.activationDiff,
     });
+    for (const b of diff.blocks) for (const r of b.needsReboot) rebootOnly?.add(r.instance);
     await o.pauseView();
     process.stdout.write(
       o.json

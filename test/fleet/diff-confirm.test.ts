@@ -114,3 +114,42 @@ test('--confirm --yes without a terminal shows the diff (a JSON event) and activ
   assert.ok(lastCopy < at && at < firstActivation, `${lastCopy} ${at} ${firstActivation}`);
   assert.deepEqual(outcomes(reportOf(r)), { a: 'ok', b: 'ok' });
 });
+
+test('--reboot=auto reboots only the host whose diff needs it; the other switches', async () => {
+  for (const h of HOSTS)
+    await fleet.hosts[h]!.exec([
+      'sh',
+      '-c',
+      'ln -sfn "$(readlink -e /run/current-system)" /run/booted-system',
+    ]);
+  const dir = await writeStubHive(fleet, path.join(fleet.dir, 'auto'), {
+    modules: {
+      sa: generation({ seed: 'confirm', tool: '4.0', extra: true, app: 'v4', kernel: '6.9.0' }),
+      sb: generation({ seed: 'confirm', tool: '4.0', extra: true, app: 'v4' }),
+    },
+    instances: { a: { system: 'sa', host: 'a' }, b: { system: 'sb', host: 'b' } },
+  });
+  const boots = await Promise.all(HOSTS.map((h) => fleet.hosts[h]!.bootId()));
+  const r = await cli(
+    ['deploy', '-c', dir, '--reboot=auto', '--reboot-timeout', '60', '--json'],
+    env,
+    300_000,
+  );
+  assert.equal(r.exitCode, 0, r.stderr);
+  const report = reportOf(r);
+  assert.deepEqual(outcomes(report), { a: 'ok', b: 'ok' });
+  const diff = r.events.find((e) => e.kind === 'diff')?.diff;
+  assert.deepEqual(
+    diff.blocks.flatMap((b: { needsReboot: Array<{ instance: string }> }) =>
+      b.needsReboot.map((n) => n.instance),
+    ),
+    ['a'],
+  );
+  assert.notEqual(await fleet.hosts.a!.bootId(), boots[0]);
+  assert.equal(await fleet.hosts.b!.bootId(), boots[1]);
+  assert.ok((await fleet.hosts.a!.powerCalls()).includes('reboot'));
+  assert.ok(!(await fleet.hosts.b!.powerCalls()).includes('reboot'));
+  const now = await links();
+  assert.deepEqual(now.a, { current: report.systems.sa.outPath, profile: report.systems.sa.outPath });
+  assert.deepEqual(now.b, { current: report.systems.sb.outPath, profile: report.systems.sb.outPath });
+});

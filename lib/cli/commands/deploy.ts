@@ -16,7 +16,13 @@ import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
 import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
-import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
+import {
+  addRolloutOptions,
+  rebootPatterns,
+  rolloutOptions,
+  waveOptions,
+  type RolloutFlags,
+} from '../rollout-options.ts';
 import { interruptSignals } from '../interrupt.ts';
 import {
   addConfirmOptions,
@@ -64,7 +70,8 @@ function addDeployOptions(cmd: Command): Command {
     );
 }
 
-async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  const patterns = rebootPatterns(flags, given);
   const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
   const setup = await prepareDeploy(patterns, flags);
@@ -80,11 +87,16 @@ async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolea
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
-async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
-  if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
+async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  if (flags.dryRun) return runPlan(given, flags, goalGiven);
+  const patterns = rebootPatterns(flags, given);
   const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
-  const confirm = confirmPlan(flags, Boolean(process.stdin.isTTY && process.stderr.isTTY));
+  const confirm = confirmPlan(
+    flags,
+    Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    rollout.reboot?.only,
+  );
   const runId = newRunId();
   const setup = await prepareDeploy(patterns, flags, runId);
   const { hive, targets, state } = setup;
@@ -143,7 +155,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
       ssh: { connectTimeout: setup.connectTimeout },
       activationTimeoutMs: setup.activationTimeout * 1000,
       beforeActivation: confirm.show
-        ? beforeActivation(hive, confirm, {
+        ? beforeActivation(hive, confirm, rollout.reboot?.only, {
             json: Boolean(flags.json),
             verbose: Boolean(flags.verbose),
             parallel: setup.parallel,
