@@ -25,6 +25,10 @@ build *args:
 status *args:
     npx zx tasks/status.mjs "$@"
 
+# What a deploy would change, per (running → new) system pair: `just diff @web`.
+diff *args:
+    npx zx tasks/diff.mjs "$@"
+
 # Print the generated ssh_config.
 ssh-config *args:
     npx zx tasks/ssh-config.mjs "$@"

@@ -25,6 +25,8 @@ export interface BenchResults {
   scale?: ScaleResults;
   overhead?: OverheadResults;
   importNote?: string;
+  /** The diff at scale (`diff-bench.ts`): a table of runs side by side. */
+  diffNote?: string;
   /** Load averages (1 min) at the start and end: the machine may be shared with other work. */
   load: { start: number; end: number };
   notes: string[];
@@ -318,6 +320,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.scale) parts.push(scaleSection(r.scale));
   if (r.overhead) parts.push(overheadSection(r.overhead));
   parts.push('## Inventory import', '', r.importNote ?? 'not run', '');
+  parts.push('## Fleet diff', '', r.diffNote ?? 'not run', '');
   if (r.notes.length) parts.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return parts.join('\n');
 }

@@ -5,7 +5,7 @@
 //   --sizes a,b,c     synthetic inventory sizes (1000,10000,50000)
 //   --overhead N      synthetic instances for the overhead section (2000)
 //   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
-//   --only LIST       some of cli,fleet,compress,relay,scale,overhead,import   --out DIR   where results go (bench/)
+//   --only LIST       some of cli,fleet,compress,relay,scale,overhead,import,diff   --out DIR   where results go (bench/)
 //   --starts N        CLI start-up: starts per command (10)
 //   --host-mbit N     every host's NIC in the relay section (100)   --relay-fanout K  the tree's k (4)
 //   --relay-rounds N  star/relay pairs in the relay section (2)
@@ -21,6 +21,7 @@ import { renderChart } from './chart.ts';
 import { fleetFigures } from './figures.ts';
 import { fleetBench, prepare } from './fleet-bench.ts';
 import { importBench } from './import-bench.ts';
+import { diffBench } from './diff-bench.ts';
 import { describeMachine } from './machine.ts';
 import { overhead } from './overhead.ts';
 import { planScale } from './plan-scale.ts';
@@ -31,7 +32,17 @@ import { keysBench } from './keys-bench.ts';
 import { renderMarkdown, type BenchResults } from './report.ts';
 import { seconds } from './stats.ts';
 
-const SECTIONS = ['cli', 'fleet', 'compress', 'relay', 'keys', 'scale', 'overhead', 'import'] as const;
+const SECTIONS = [
+  'cli',
+  'fleet',
+  'compress',
+  'relay',
+  'keys',
+  'scale',
+  'overhead',
+  'import',
+  'diff',
+] as const;
 const NIX_ENV = {
   // Not Debian's /etc/nix/nix.conf (absent without nix-setup-systemd): no substituters, no sandbox.
   NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\nconnect-timeout = 5\n',
@@ -171,6 +182,9 @@ try {
   });
   await section('import', async () => {
     results.importNote = (await importBench(5000)).note;
+  });
+  await section('diff', async () => {
+    results.diffNote = (await diffBench()).note;
   });
 } finally {
   results.durationMs = performance.now() - started;

@@ -17,7 +17,8 @@ export interface RolloutFlags {
   batch?: string;
   maxFailed?: string;
   pause?: string;
-  reboot?: boolean;
+  /** `--reboot` (true) or `--reboot=auto`. */
+  reboot?: boolean | string;
   rebootTimeout: string;
 }
 
@@ -47,8 +48,8 @@ export function addRolloutOptions(cmd: Command): Command {
     )
     .option('--pause <s>', 'seconds to wait between waves')
     .option(
-      '--reboot',
-      'set the profile (goal boot), reboot, and wait for the host to come back with the new system',
+      '--reboot [auto]',
+      'set the profile (goal boot), reboot, and wait for the host to come back with the new system; --reboot=auto: only the hosts whose diff says their kernel, initrd, modules or parameters change (the diff is shown first)',
     )
     .option(
       '--reboot-timeout <s>',
@@ -102,6 +103,10 @@ export function rolloutOptions(
     rollout.confirmTimeoutS = parseCount('--confirm-timeout', flags.confirmTimeout);
   const rebootTimeout = parseSeconds('--reboot-timeout', flags.rebootTimeout);
   if (!flags.reboot) return { goal, rollout };
+  if (flags.reboot === 'auto') {
+    rollout.reboot = { timeoutS: rebootTimeout, only: new Set() };
+    return { goal, rollout };
+  }
   if (goalGiven && goal !== 'boot')
     throw inputError(
       '--reboot',
@@ -109,4 +114,15 @@ export function rolloutOptions(
     );
   rollout.reboot = { timeoutS: rebootTimeout };
   return { goal: 'boot', rollout };
+}
+
+/**
+ * `--reboot [auto]` takes an optional value, so commander reads `--reboot www-1` as the value `www-1`: a value
+ * other than `auto` is the pattern it was, handed back (at the front) and `--reboot` a plain flag.
+ */
+export function rebootPatterns(flags: RolloutFlags, patterns: string[]): string[] {
+  if (typeof flags.reboot !== 'string' || flags.reboot === 'auto') return patterns;
+  const pattern = flags.reboot;
+  flags.reboot = true;
+  return [pattern, ...patterns];
 }

@@ -3,7 +3,7 @@
 // (read its exit status and output back, reconnecting when the connection drops meanwhile). Around it,
 // the rollout (confirm.ts, checks.ts, reboot.ts): after `switch`/`test` a watchdog on the host rolls back
 // unless the deployer confirms over a new connection once the checks passed; `--reboot` reboots after
-// `boot` and waits for the new boot id; a switch whose kernel changed is noted as needing a reboot. What the
+// `boot` and waits for the new boot id (`--reboot=auto`: only the instances whose diff needs it); a switch whose kernel changed is noted as needing a reboot. What the
 // switch's exit means (nix/switch-outcome.ts): a failure rolls back; failed units (exit 4) leave the host
 // `degraded` and kept (rolled back with --rollback-on-degraded, or when a check fails); exit 100 is
 // `needs-reboot`, kept; a held switch lock is `busy`: the watchdog withdrawn (the old system's switch never
@@ -29,14 +29,18 @@ export async function activate(
   step: ActivateStep,
   io: StepIO,
 ): Promise<StepResult | void> {
-  const { instance, goal } = step;
+  const { instance } = step;
+  const only = ctx.rollout?.reboot?.only;
+  // `--reboot=auto`: an instance whose diff needs a reboot boots into the new system; the others keep the goal.
+  const goal = only?.has(instance) ? 'boot' : step.goal;
   const id = `${ctx.runId}-${instance}`;
   const inst = ctx.hive.instances[instance]!;
   const outPath = outPathOf(ctx, step.system);
   const rollout = ctx.rollout;
   const guarded = Boolean(rollout?.rollback) && changesRunningSystem(goal);
   const confirmS = rollout?.confirmTimeoutS ?? confirmTimeoutOf(inst);
-  const reboot = rollout?.reboot && goal === 'boot' ? rollout.reboot : undefined;
+  const reboot =
+    rollout?.reboot && goal === 'boot' && (!only || only.has(instance)) ? rollout.reboot : undefined;
 
   const previous = guarded ? await arm(ctx, instance, id, goal, confirmS, io) : '';
   if (guarded) ctx.notes.set(instance, { ...ctx.notes.get(instance), previous });

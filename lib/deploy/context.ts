@@ -16,8 +16,12 @@ export interface RolloutOptions {
   rollbackOnDegraded?: boolean;
   /** Seconds, overriding every instance's `confirmTimeout` (`--confirm-timeout`). */
   confirmTimeoutS?: number;
-  /** Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. */
-  reboot?: { timeoutS: number };
+  /**
+   * Reboot after setting the profile (`--reboot`), waiting this long for the host to come back. With `only`
+   * (`--reboot=auto`), only those instances take goal boot and reboot (their diff says they need it; filled
+   * before the first activation); the others keep the run's goal.
+   */
+  reboot?: { timeoutS: number; only?: Set<string> };
 }
 import type { HiveSigningKey } from './signing-key.ts';
 import type { RelayRun } from './relay.ts';

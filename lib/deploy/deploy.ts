@@ -27,6 +27,17 @@ import type { RolloutOptions } from './context.ts';
 import type { WaveOptions } from '../plan/waves.ts';
 import { WaveGate } from './wave-gate.ts';
 import { HiveSigningKey } from './signing-key.ts';
+import { ActivationGate } from './activation-gate.ts';
+import type { RemoteRunner } from './context.ts';
+
+/** What the confirmation before activation is given: the built systems and a way to ask the instances. */
+export interface BeforeActivation {
+  /** Store path of each system built in this run. */
+  built: Record<string, string>;
+  remote: RemoteRunner;
+  /** Instances whose activation waits for the answer. */
+  instances: string[];
+}
 
 export interface DeployOptions {
   goal: Goal;
@@ -60,6 +71,11 @@ export interface DeployOptions {
   ssh?: Omit<SshSessionOptions, 'spawn'>;
   /** Run this plan instead of planning a deploy (upload-keys runs a plan of keys steps only). */
   plan?: Plan;
+  /**
+   * Asked once, after every build and copy ended and before any activation (`deploy --diff`, `--confirm`):
+   * false skips every activation as `not confirmed`.
+   */
+  beforeActivation?: (info: BeforeActivation) => Promise<boolean>;
   /** Opens the transport to instances; defaults to the generated ssh session. */
   connect?: (
     hive: ResolvedHive,
@@ -167,7 +183,27 @@ export async function deploy(
       directCopies: new Set(),
       stagedKeys: new StagedKeys(),
     };
-    const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
+    const waveGate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
+    const before = options.beforeActivation;
+    const confirmGate = before
+      ? new ActivationGate(plan.steps, () =>
+          before({
+            built: Object.fromEntries([...ctx.built].map(([s, b]) => [s, b.outPath])),
+            remote: ctx.remote,
+            instances: plan.steps.flatMap((s) => (s.kind === 'activate' ? [s.instance] : [])),
+          }),
+        )
+      : undefined;
+    const gate =
+      waveGate || confirmGate
+        ? {
+            ended: (step: Step, outcome: Parameters<WaveGate['ended']>[1]) => {
+              confirmGate?.ended(step);
+              waveGate?.ended(step, outcome);
+            },
+            gate: async (step: Step) => (await confirmGate?.gate(step)) ?? (await waveGate?.gate(step)),
+          }
+        : undefined;
     if (plan.relay?.trees.length) (ctx.relay = relay = relayRun(ctx, options.ssh)).start(signal);
     if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);

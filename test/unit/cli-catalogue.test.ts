@@ -680,7 +680,15 @@ test('reserved ssh options are refused at load by build, plan and deploy: exit 2
   const state = '{"version": 2, "systems": {}, "instances": {}}\n';
   writeFileSync(path.join(dir, 'hive.state'), state);
   const before = existsSync(marker) ? readFileSync(marker, 'utf8') : '';
-  for (const args of [['build'], ['plan'], ['deploy'], ['deploy', '--dry-run'], ['ssh-config'], ['status']]) {
+  for (const args of [
+    ['build'],
+    ['plan'],
+    ['deploy'],
+    ['deploy', '--dry-run'],
+    ['ssh-config'],
+    ['status'],
+    ['diff'],
+  ]) {
     const r = await runInProcess(dir, args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stdout, '');

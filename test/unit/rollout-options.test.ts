@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../lib/errors.ts';
-import { rolloutOptions, waveOptions } from '../../lib/cli/rollout-options.ts';
+import { rebootPatterns, rolloutOptions, waveOptions } from '../../lib/cli/rollout-options.ts';
 
 const base = { rebootTimeout: '300' };
 
@@ -36,4 +36,20 @@ test('waves: none unless asked; sizes checked', () => {
   });
   assert.throws(() => waveOptions({ ...base, maxFailed: 'many' }), /--max-failed: must be a whole number/);
   assert.throws(() => waveOptions({ ...base, canary: '0' }), /--canary/);
+});
+
+test('--reboot=auto keeps the goal and reboots only the instances the diff will name', () => {
+  const { goal, rollout } = rolloutOptions({ ...base, reboot: 'auto' }, 'switch', false);
+  assert.equal(goal, 'switch');
+  assert.equal(rollout.reboot?.timeoutS, 300);
+  assert.deepEqual([...rollout.reboot!.only!], []);
+});
+
+test('--reboot followed by a pattern: the pattern is handed back, --reboot is the plain flag', () => {
+  const flags: { rebootTimeout: string; reboot?: boolean | string } = { ...base, reboot: 'www-1' };
+  assert.deepEqual(rebootPatterns(flags, ['db-*']), ['www-1', 'db-*']);
+  assert.equal(flags.reboot, true);
+  const auto = { ...base, reboot: 'auto' };
+  assert.deepEqual(rebootPatterns(auto, ['db-*']), ['db-*']);
+  assert.equal(auto.reboot, 'auto');
 });

@@ -18,14 +18,22 @@ import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import {
   addRolloutOptions,
+  rebootPatterns,
   rolloutOptions,
   specialisationOption,
   waveOptions,
   type RolloutFlags,
 } from '../rollout-options.ts';
 import { interruptSignals } from '../interrupt.ts';
+import {
+  addConfirmOptions,
+  beforeActivation,
+  confirmPlan,
+  type ConfirmFlags,
+} from '../confirm-activation.ts';
+import { NOT_CONFIRMED } from '../../deploy/activation-gate.ts';
 
-interface DeployFlags extends DeploySetupFlags, RolloutFlags {
+interface DeployFlags extends DeploySetupFlags, RolloutFlags, ConfirmFlags {
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -63,7 +71,8 @@ function addDeployOptions(cmd: Command): Command {
     );
 }
 
-async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  const patterns = rebootPatterns(flags, given);
   const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
   const setup = await prepareDeploy(patterns, flags);
@@ -79,11 +88,17 @@ async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolea
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
-async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
-  if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
+async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
+  if (flags.dryRun) return runPlan(given, flags, goalGiven);
+  const patterns = rebootPatterns(flags, given);
   const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const specialisation = specialisationOption(flags, goal);
   const waves = waveOptions(flags);
+  const confirm = confirmPlan(
+    flags,
+    Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    rollout.reboot?.only,
+  );
   const runId = newRunId();
   const setup = await prepareDeploy(patterns, flags, runId);
   const { hive, targets, state } = setup;
@@ -104,16 +119,25 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
   const preview = collectPreview();
   let view: EventSink;
   let closeView = async () => {};
+  // Around the question the live view ends; plain lines (stderr) carry the rest of the run.
+  const pauseView = async () => {
+    await closeView();
+    if (flags.json || !closeViewSet) return;
+    closeViewSet = false;
+    view = plainRenderer((l) => process.stderr.write(l + '\n'), { verbose: flags.verbose });
+  };
+  let closeViewSet = false;
   if (flags.json) {
     view = jsonRenderer((l) => process.stdout.write(l + '\n'));
   } else if (!flags.verbose && listrFits()) {
     const l = await listrRenderer();
     view = l.sink;
     closeView = l.close;
+    closeViewSet = true;
   } else {
     view = plainRenderer((l) => process.stderr.write(l + '\n'), { verbose: flags.verbose });
   }
-  emit = teeSinks(logs.sink, tails.sink, preview.sink, view);
+  emit = teeSinks(logs.sink, tails.sink, preview.sink, (e) => view(e));
   const interrupt = interruptSignals((text) => emit({ kind: 'message', level: 'warn', text }));
   try {
     const report = await deploy(hive, targets, {
@@ -133,11 +157,23 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
       ssh: { connectTimeout: setup.connectTimeout },
       activationTimeoutMs: setup.activationTimeout * 1000,
       ...(specialisation ? { specialisation } : {}),
+      beforeActivation: confirm.show
+        ? beforeActivation(hive, confirm, rollout.reboot?.only, {
+            json: Boolean(flags.json),
+            verbose: Boolean(flags.verbose),
+            parallel: setup.parallel,
+            activationDiff: flags.activationDiff,
+            pauseView,
+            signal: interrupt.stop,
+          })
+        : undefined,
     });
     await closeView();
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails) + preview.render());
     // The fleet's work is done and summarised; a state file that could not be saved still fails the run.
     if (report.stateError) throw new StateError(report.stateError);
+    if (report.instances.some((i) => i.reason === NOT_CONFIRMED))
+      process.stderr.write(`nix-hive: ${NOT_CONFIRMED}: nothing activated\n`);
     process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
   } finally {
     // Every path ends the view (a failure after the plan was shown, an exception), or the terminal waits.
@@ -165,11 +201,15 @@ function emptyReport(runId: string, goal: string): DeployReport {
 }
 
 export function registerDeploy(program: Command): void {
-  addDeployOptions(
-    program
-      .command('deploy')
-      .description('build the selected systems once, push them through their store hosts, activate in order')
-      .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
+  addConfirmOptions(
+    addDeployOptions(
+      program
+        .command('deploy')
+        .description(
+          'build the selected systems once, push them through their store hosts, activate in order',
+        )
+        .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
+    ),
   )
     .option('--dry-run', 'print the plan and stop (text, or JSON with --json)')
     .action((patterns: string[], flags: DeployFlags, cmd: Command) =>

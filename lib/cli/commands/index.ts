@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.ts';
 import { registerDeploy } from './deploy.ts';
+import { registerDiff } from './diff.ts';
 import { registerKeygen } from './keygen.ts';
 import { registerStatus } from './status.ts';
 import { registerSshConfig } from './ssh-config.ts';
@@ -19,6 +20,7 @@ export const commands: RegisterCommand[] = [
   registerDeploy,
   registerBuild,
   registerStatus,
+  registerDiff,
   registerKeygen,
   registerSshConfig,
   registerSsh,
