@@ -208,6 +208,7 @@ async function build(
           etcAuthorizedKeys: etcKeys,
           sshdConfig: await readFile(p.layout.sshdConfig, 'utf8'),
           clientPub,
+          users: p.spec.users,
         });
         hosts[p.spec.name] = {
           ...common,

@@ -41,7 +41,29 @@ export interface NixosHostOptions {
   etcAuthorizedKeys?: boolean;
   sshdConfig: string;
   clientPub: string;
+  /** Login users besides root: the deployer's key, passwordless sudo (see addUser). */
+  users?: string[];
 }
+
+/**
+ * A login user as a NixOS hive declares one for deploys: in group wheel (created here; Debian has none)
+ * with `security.sudo.wheelNeedsPassword = false`, the deployer's key in ~/.ssh/authorized_keys and in
+ * /etc/ssh/authorized_keys.d/<user> (NixOS's users.users.<name>.openssh.authorizedKeys).
+ */
+const ADD_USER = String.raw`
+set -e
+user=$1; key=$2
+getent group wheel > /dev/null || groupadd -r wheel
+id "$user" > /dev/null 2>&1 || useradd -m -s /bin/sh -G wheel "$user"
+echo '%wheel ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/nix-hive-wheel
+chmod 0440 /etc/sudoers.d/nix-hive-wheel
+mkdir -p "/home/$user/.ssh" /etc/ssh/authorized_keys.d
+printf '%s
+' "$key" > "/home/$user/.ssh/authorized_keys"
+printf '%s
+' "$key" > "/etc/ssh/authorized_keys.d/$user"
+chown -R "$user:" "/home/$user/.ssh"; chmod 0700 "/home/$user/.ssh"; chmod 0444 "/etc/ssh/authorized_keys.d/$user"
+`;
 
 function ppidOf(pid: number): number {
   try {
@@ -120,6 +142,9 @@ export class NixosHost {
     this.wrapperPid = wrapper.pid!;
     this.onPid(this.wrapperPid);
     await this.waitUp(60_000);
+    for (const user of o.users ?? []) {
+      await this.nsenter(['sh', '-c', ADD_USER, 'nix-hive-add-user', user, o.clientPub], true);
+    }
     const problems = await this.verifyPowerCover();
     if (problems.length) throw new Error(`fleet: refusing to start ${this.name}: ${problems.join('; ')}`);
   }

@@ -115,6 +115,12 @@ export async function writeNixosRoot(upper: string, o: NixosRootOptions): Promis
   await w('/etc/systemd/system/nixos-stage-2.service', STAGE_2_UNIT);
   await mkdir(`${sys}/sysinit.target.wants`, { recursive: true });
   await symlink('../nixos-stage-2.service', `${sys}/sysinit.target.wants/nixos-stage-2.service`);
+  // Debian's nix-daemon tmpfiles rule keeps the socket to group nix-users (0770); NixOS leaves it open
+  // (nixos/modules/services/system/nix-daemon.nix) and lets nix.conf's allowed-users decide.
+  await w(
+    '/etc/tmpfiles.d/nix-daemon.conf',
+    'd /nix/var/nix/daemon-socket 0755 root root\nd /nix/var/nix/gcroots/per-user 1777\nd /nix/var/nix/profiles/per-user 1777\n',
+  );
   await w('/etc/ssh/sshd_config', o.sshdConfig);
   // Debian's ssh.service passes $SSHD_OPTS: the log goes to the host's folder on the deployer.
   await w('/etc/default/ssh', `SSHD_OPTS="-E ${SSHD_DIR}/sshd.log"\n`);

@@ -23,6 +23,8 @@ export interface HostSpec {
    * services.openssh.authorizedKeysInHomedir = false); the deployer's key is put there. Default true.
    */
   authorizedKeysInHomedir?: boolean;
+  /** nixos hosts: login users besides root, with the deployer's key and passwordless sudo (group wheel). */
+  users?: string[];
 }
 
 /** What a host's nix.conf function may know about the others. */
