@@ -19,12 +19,7 @@ import { selectGenerationArgv } from '../../../lib/nix/rollback.ts';
 import { bootStateArgv, needsRebootArgv, rebootArgv } from '../../../lib/nix/reboot.ts';
 import { uploadKeysArgv } from '../../../lib/host/keys-script.ts';
 import { runWrapperArgv } from '../../../lib/host/run-wrapper.ts';
-import {
-  clearChildArgv,
-  grantArgv,
-  prepareChildArgv,
-  revokeArgv,
-} from '../../../lib/ssh/relay-access.ts';
+import { clearChildArgv, grantArgv, prepareChildArgv, revokeArgv } from '../../../lib/ssh/relay-access.ts';
 import {
   clearPushArgv,
   configurePushArgv,
@@ -60,7 +55,9 @@ test('the path check finds an FHS tool path and lets system paths and the two Ni
     '/sbin/reboot',
   ]);
   assert.deepEqual(
-    fhsToolPaths('"$path/bin/switch-to-configuration" ${sys}/bin/x /run/current-system/sw/bin/ls /bin/sh /usr/bin/env'),
+    fhsToolPaths(
+      '"$path/bin/switch-to-configuration" ${sys}/bin/x /run/current-system/sw/bin/ls /bin/sh /usr/bin/env',
+    ),
     [],
   );
 });
