@@ -113,8 +113,17 @@ export async function writeNixosRoot(upper: string, o: NixosRootOptions): Promis
   }
   await w(`${FLEET_DIR}/stage-2.sh`, STAGE_2, 0o755);
   await w('/etc/systemd/system/nixos-stage-2.service', STAGE_2_UNIT);
-  await mkdir(`${sys}/sysinit.target.wants`, { recursive: true });
-  await symlink('../nixos-stage-2.service', `${sys}/sysinit.target.wants/nixos-stage-2.service`);
+  // Enabled whatever this machine enables (CI's does not run them): sshd, and nix-daemon by its socket.
+  const wants: Array<[string, string]> = [
+    ['sysinit.target.wants', '../nixos-stage-2.service'],
+    ['multi-user.target.wants', '/lib/systemd/system/ssh.service'],
+    ['sockets.target.wants', '/lib/systemd/system/nix-daemon.socket'],
+  ];
+  for (const [dir, target] of wants) {
+    await mkdir(`${sys}/${dir}`, { recursive: true });
+    const link = `${sys}/${dir}/${target.slice(target.lastIndexOf('/') + 1)}`;
+    if (!existsSync(link)) await symlink(target, link);
+  }
   // Debian's nix-daemon tmpfiles rule keeps the socket to group nix-users (0770); NixOS leaves it open
   // (nixos/modules/services/system/nix-daemon.nix) and lets nix.conf's allowed-users decide.
   await w(
