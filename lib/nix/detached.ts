@@ -24,6 +24,15 @@ export const UNIT_OPTIONS = [
   '-E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER -E NIXOS_NO_CHECK',
 ].join(' ');
 
+/**
+ * Shell that prints its argument with every `$` doubled. systemd expands `$$`, `${NAME}` and `$NAME` in the
+ * arguments of ExecStart= (systemd.service(5), "Command lines"; systemd-run has no way around it before
+ * v254's --expand-environment=no): a script passed to systemd-run must be escaped or its `$$` becomes `$`.
+ */
+export function unitEscaped(variable: string): string {
+  return `"$(printf '%s\\n' "$${variable}" | sed 's/[$]/$$/g')"`;
+}
+
 /** Runs "$@" with output to <dir>/<id>.log and its exit code, atomically, to <dir>/<id>.status. */
 const WRAPPER = [
   'exec < /dev/null > /dev/null 2>&1', // let go of the ssh session's pipes at once
@@ -45,7 +54,7 @@ const START = [
   'mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log"',
   'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
   `  exec systemd-run --unit="nix-hive-activate-$id" ${UNIT_OPTIONS} -- \\`,
-  '    sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
+  `    sh -c ${unitEscaped('wrapper')} nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"`,
   'fi',
   'exec setsid -f sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
 ].join('\n');

@@ -12,7 +12,7 @@
 // `<id>.watchdog` (arm waits for it), so waiting for a rollback notices at once when it was killed; the deployer
 // then starts it again from what arm kept in `<id>.armed` (resumeWatchdogArgv), so the rollback still happens.
 import { SYSTEM_PROFILE } from './argv.ts';
-import { ACTIVATION_DIR, UNIT_OPTIONS } from './detached.ts';
+import { ACTIVATION_DIR, UNIT_OPTIONS, unitEscaped } from './detached.ts';
 import type { Goal } from './goal.ts';
 
 /** Runs in the background: waits, decides, rolls back (see the header). */
@@ -57,11 +57,12 @@ const WATCHDOG = [
  */
 const LAUNCH = [
   'rm -f "$d/$id.watchdog"; path=',
-  'set -- sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  'set -- "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
   'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
-  `  systemd-run --unit="nix-hive-watchdog-$id-$$" ${UNIT_OPTIONS} -- "$@" < /dev/null > /dev/null`,
+  `  systemd-run --unit="nix-hive-watchdog-$id-$$" ${UNIT_OPTIONS} -- \\`,
+  `    sh -c ${unitEscaped('watchdog')} nix-hive-watchdog "$@" < /dev/null > /dev/null`,
   'else',
-  '  setsid -f "$@"',
+  '  setsid -f sh -c "$watchdog" nix-hive-watchdog "$@"',
   'fi',
   'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
   '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',

@@ -77,6 +77,10 @@ test('a switch under systemd-run reports back: the status is written under NixOS
     'nix-hive-activate-*',
   ]);
   assert.match(journal.stdout, /nix-hive-activate-/);
+  // The watchdog ran as a unit too, and its script reached sh intact: systemd expands `$$` in a unit's
+  // command line (systemd.service(5)), which made the pid it records `$`, so it was taken for dead.
+  const pids = await fleet.hosts.a!.exec(['sh', '-c', 'cat /run/nix-hive/*.watchdog']);
+  assert.match(pids.stdout, /^\d+\n$/);
 });
 
 test('KillUserProcesses=yes: when the connection breaks after the switch, the watchdog still rolls back', async () => {
