@@ -1,5 +1,8 @@
 // Activation detached from the SSH session (as nixos-rebuild and clan do): switch-to-configuration
-// runs under systemd-run where the host has systemd, else in a new session via `setsid -f`; its output
+// runs under systemd-run where the host has systemd, else in a new session via `setsid -f`. A transient
+// unit gets the service manager's environment, whose PATH on NixOS is systemd's own bin and nothing else
+// (nixpkgs issue #261691): the unit is given the session's PATH after the new system's `sw/bin`, and the
+// variables nixos-rebuild passes (`-E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER -E NIXOS_NO_CHECK`); its output
 // and exit status land in files under /run/nix-hive that a later connection reads back. A dropped
 // connection therefore cannot kill a half-done switch, and the deploy still learns the true outcome.
 // Two remote commands per activation: start (profile + launch) and wait (status + output).
@@ -8,6 +11,27 @@ import { setsProfile, type Goal } from './goal.ts';
 import { SYSTEM_PROFILE } from './argv.ts';
 
 export const ACTIVATION_DIR = '/run/nix-hive';
+
+/**
+ * systemd-run options of every transient unit nix-hive starts (the switch, the watchdog): collected when
+ * done, and the environment the unit's shell needs, which the manager's does not give (see the header).
+ * `$path` is the system being activated (its `sw/bin` holds coreutils on NixOS); `-E NAME` copies NAME
+ * from the calling session when it is set there.
+ */
+export const UNIT_OPTIONS = [
+  '--collect --quiet --service-type=exec',
+  '--setenv=PATH="${path:+$path/sw/bin:}$PATH"',
+  '-E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER -E NIXOS_NO_CHECK',
+].join(' ');
+
+/**
+ * Shell that prints its argument with every `$` doubled. systemd expands `$$`, `${NAME}` and `$NAME` in the
+ * arguments of ExecStart= (systemd.service(5), "Command lines"; systemd-run has no way around it before
+ * v254's --expand-environment=no): a script passed to systemd-run must be escaped or its `$$` becomes `$`.
+ */
+export function unitEscaped(variable: string): string {
+  return `"$(printf '%s\\n' "$${variable}" | sed 's/[$]/$$/g')"`;
+}
 
 /** Runs "$@" with output to <dir>/<id>.log and its exit code, atomically, to <dir>/<id>.status. */
 const WRAPPER = [
@@ -50,8 +74,8 @@ const START = [
   'fi',
   'path=$sys', // what runs: the toplevel or its specialisation
   'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
-  '  exec systemd-run --unit="nix-hive-activate-$id" --collect --quiet --service-type=exec -- \\',
-  '    sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
+  `  exec systemd-run --unit="nix-hive-activate-$id" ${UNIT_OPTIONS} -- \\`,
+  `    sh -c ${unitEscaped('wrapper')} nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"`,
   'fi',
   'exec setsid -f sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
 ].join('\n');

@@ -1,6 +1,6 @@
 // Remote scripts of the confirm-or-roll-back protocol (fixed text; user data only as positional arguments).
 // Before a `switch`/`test` activation, `arm` records what the host ran (the system profile's generation and
-// /run/current-system) and starts a watchdog detached from the ssh session (setsid, like the activation). The
+// /run/current-system) and starts a watchdog detached from the ssh session (a systemd unit or setsid, like the activation). The
 // watchdog waits for the activation to END (so a long copy or switch never eats the window), then for a
 // verdict, the window starting again at each heartbeat the deployer sends while its checks run (so slow
 // checks never eat it either, yet a deployer that vanishes leaves the host to roll back alone). The verdict is the symlink `<id>.verdict`, created atomically by whoever decides first. `confirmed` (the
@@ -12,7 +12,7 @@
 // `<id>.watchdog` (arm waits for it), so waiting for a rollback notices at once when it was killed; the deployer
 // then starts it again from what arm kept in `<id>.armed` (resumeWatchdogArgv), so the rollback still happens.
 import { SYSTEM_PROFILE } from './argv.ts';
-import { ACTIVATION_DIR } from './detached.ts';
+import { ACTIVATION_DIR, UNIT_OPTIONS, unitEscaped } from './detached.ts';
 import type { Goal } from './goal.ts';
 
 /** Runs in the background: waits, decides, rolls back (see the header). */
@@ -49,10 +49,21 @@ const WATCHDOG = [
   'echo $? > "$d/$id.rollback.status.tmp" && mv "$d/$id.rollback.status.tmp" "$d/$id.rollback.status"',
 ].join('\n');
 
-/** Starts the watchdog detached and waits (5 s at most) for its pid: armed means running. */
+/**
+ * Starts the watchdog detached and waits (5 s at most) for its pid: armed means running. Where systemd runs
+ * it is a transient unit of its own (as the activation): in the login session, logind's KillUserProcesses
+ * (NixOS services.logind.killUserProcesses) would end it with the very connection whose loss it must
+ * answer. Elsewhere a new session (setsid). `path` is unset here: the unit gets the session's PATH.
+ */
 const LAUNCH = [
-  'rm -f "$d/$id.watchdog"',
-  'setsid -f sh -c "$watchdog" nix-hive-watchdog "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  'rm -f "$d/$id.watchdog"; path=',
+  'set -- "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
+  'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
+  `  systemd-run --unit="nix-hive-watchdog-$id-$$" ${UNIT_OPTIONS} -- \\`,
+  `    sh -c ${unitEscaped('watchdog')} nix-hive-watchdog "$@" < /dev/null > /dev/null`,
+  'else',
+  '  setsid -f sh -c "$watchdog" nix-hive-watchdog "$@"',
+  'fi',
   'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
   '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
 ];

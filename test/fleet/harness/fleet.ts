@@ -4,8 +4,10 @@ import { copyFile, mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { existsSync, mkdirSync } from 'node:fs';
 import { disposeSync, type Leftovers } from './dispose.ts';
 import { hostKnownHostsConfig } from './host-config.ts';
-import { hostNixConf, knownHosts, sshdConfig } from './host-files.ts';
+import { hostNixConf, knownHosts, nixosSshdConfig, sshdConfig } from './host-files.ts';
 import { HostProcesses, hostLayout } from './host.ts';
+import { NixosHost } from './nixos-host.ts';
+import { SSHD_DIR } from './nixos-root.ts';
 import { writeFleetJson } from './inventory-json.ts';
 import { endWithProcess, forget, recordLeftovers } from './lifecycle.ts';
 import type { Fleet, FleetHost, FleetOptions, HostAddressBook } from './types.ts';
@@ -49,8 +51,21 @@ function checkOptions(options: FleetOptions, base: string): void {
   }
 }
 
-export async function startFleet(options: FleetOptions): Promise<Fleet> {
+/**
+ * The kind of a host whose spec names none: `NIX_HIVE_FLEET_KIND=nixos` runs a test file's fleet on
+ * NixOS-like hosts (the *.nixos.test.ts files set it before importing the plain test's cases).
+ */
+export function defaultHostKind(): 'plain' | 'nixos' {
+  const v = process.env.NIX_HIVE_FLEET_KIND;
+  if (v === undefined || v === '' || v === 'plain') return 'plain';
+  if (v === 'nixos') return 'nixos';
+  throw new Error(`fleet: NIX_HIVE_FLEET_KIND must be plain or nixos, not ${JSON.stringify(v)}`);
+}
+
+export async function startFleet(given: FleetOptions): Promise<Fleet> {
   requireRoot();
+  const kind = defaultHostKind();
+  const options = { ...given, hosts: given.hosts.map((h) => ({ ...h, kind: h.kind ?? kind })) };
   const base = (options.baseDir ?? '/tmp').replace(/\/+$/, '') || '/';
   checkOptions(options, base);
   const names = await newRunNames();
@@ -119,7 +134,12 @@ async function build(
     await chmod(layout.root, 0o700);
     await chmod(`${layout.root}/.ssh`, 0o700);
     const hostKey = await generateKey(layout.hostKey, spec.name);
-    await writeFile(layout.sshdConfig, sshdConfig(layout.hostKey));
+    await writeFile(
+      layout.sshdConfig,
+      spec.kind === 'nixos'
+        ? nixosSshdConfig(SSHD_DIR, spec.authorizedKeysInHomedir === false)
+        : sshdConfig(layout.hostKey),
+    );
     await writeFile(`${layout.root}/.ssh/authorized_keys`, `${clientPub}\n`, { mode: 0o600 });
     await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);
     await chmod(`${layout.root}/.ssh/id_ed25519`, 0o600);
@@ -161,24 +181,14 @@ async function build(
   }
 
   const hosts: Record<string, FleetHost> = {};
+  const onPid = (pid: number): void => {
+    leftovers.pids.add(pid);
+    record();
+  };
   await Promise.all(
     prepared.map(async (p) => {
-      const procs = new HostProcesses(
-        p.spec.name,
-        p.netns,
-        p.layout,
-        (pid) => {
-          leftovers.pids.add(pid);
-          record();
-        },
-        options.persist,
-      );
-      watchers.push(procs);
-      await procs.startHolder(p.spec.nixSize);
-      await procs.startSshd();
-      procs.watchPower();
       const address = p.addresses.publicAddress ?? p.addresses.internalAddress!;
-      hosts[p.spec.name] = {
+      const common = {
         name: p.spec.name,
         netns: p.netns,
         network: p.spec.network,
@@ -186,6 +196,50 @@ async function build(
         address,
         hostKey: p.hostKey,
         dir: p.layout.dir,
+        nicBytes: () => net.hostBytes(p.netns),
+      };
+      if (p.spec.kind === 'nixos') {
+        const h = new NixosHost(p.spec.name, p.netns, p.layout, onPid, options.persist);
+        watchers.push(h);
+        const etcKeys = p.spec.authorizedKeysInHomedir === false;
+        await h.start({
+          nixSize: p.spec.nixSize,
+          killUserProcesses: p.spec.killUserProcesses,
+          etcAuthorizedKeys: etcKeys,
+          sshdConfig: await readFile(p.layout.sshdConfig, 'utf8'),
+          clientPub,
+          users: p.spec.users,
+        });
+        hosts[p.spec.name] = {
+          ...common,
+          kind: 'nixos',
+          exec: (argv, opts) => h.nsenter(argv, false, opts?.input),
+          stopSshd: () => h.stopSshd(),
+          startSshd: () => h.startSshd(),
+          freezeSshd: () => h.freezeSshd(),
+          thawSshd: () => h.thawSshd(),
+          sshdLog: () => h.sshdLog(),
+          connections: (from) => h.connections(from),
+          writeNixConf: async (extra) => {
+            await writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra));
+            await h.reloadNixConf();
+          },
+          bootId: () => h.bootId(),
+          powerCalls: () => h.powerCalls(),
+          powerLog: () => h.powerLog(),
+          setRebootBehaviour: (b) => h.setRebootBehaviour(b),
+          verifyPowerCover: () => h.verifyPowerCover(),
+        };
+        return;
+      }
+      const procs = new HostProcesses(p.spec.name, p.netns, p.layout, onPid, options.persist);
+      watchers.push(procs);
+      await procs.startHolder(p.spec.nixSize);
+      await procs.startSshd();
+      procs.watchPower();
+      hosts[p.spec.name] = {
+        ...common,
+        kind: 'plain',
         exec: (argv, opts) => procs.nsenter(argv, false, opts?.input),
         stopSshd: () => procs.stopSshd(),
         startSshd: () => procs.startSshd(),
@@ -193,7 +247,6 @@ async function build(
         thawSshd: async () => procs.thawSshd(),
         sshdLog: () => procs.sshdLog(),
         connections: (from) => procs.connections(from),
-        nicBytes: () => net.hostBytes(p.netns),
         writeNixConf: (extra) => writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra)),
         bootId: async () => (await readFile(`${p.layout.dir}/boot_id`, 'utf8')).trim(),
         powerCalls: async () =>

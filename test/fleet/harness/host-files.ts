@@ -38,6 +38,23 @@ export function sshdConfig(hostKeyPath: string): string {
   ].join('\n');
 }
 
+/**
+ * sshd_config of a NixOS-like host: like sshdConfig, but with PAM (each login gets a logind session, as
+ * NixOS's sshd has: nixos/modules/services/networking/ssh/sshd.nix sets `UsePAM yes`), its host key and log
+ * in `dir` (the host's sshd folder as bound inside the container), and with `etcKeys` the keys only in
+ * /etc/ssh/authorized_keys.d/%u (NixOS's `services.openssh.authorizedKeysInHomedir = false`).
+ */
+export function nixosSshdConfig(dir: string, etcKeys: boolean): string {
+  return sshdConfig(`${dir}/ssh_host_ed25519_key`)
+    .replace('UsePAM no', 'UsePAM yes')
+    .replace(
+      'AuthorizedKeysFile /root/.ssh/authorized_keys',
+      etcKeys
+        ? 'AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u'
+        : 'AuthorizedKeysFile %h/.ssh/authorized_keys /etc/ssh/authorized_keys.d/%u',
+    );
+}
+
 /** nix.conf for a host: no sandbox, no substituters unless `extra` says otherwise (later lines win). */
 export function hostNixConf(extra: string | undefined): string {
   const lines = [

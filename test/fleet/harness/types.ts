@@ -11,6 +11,20 @@ export interface HostSpec {
   nixConf?: string | ((hosts: Record<string, HostAddressBook>) => string);
   /** Mount a tmpfs of this size (e.g. '8m') as the host's /nix instead of its folder (disk-full tests). */
   nixSize?: string;
+  /**
+   * `nixos`: a NixOS-like host, systemd booted in a container with NixOS's unit environment, /run/keys,
+   * /run/booted-system and multi-user Nix (nixos-host.ts). Default `plain`: namespaces and a bare sshd.
+   */
+  kind?: 'plain' | 'nixos';
+  /** nixos hosts: logind's KillUserProcesses (NixOS services.logind.killUserProcesses; default false). */
+  killUserProcesses?: boolean;
+  /**
+   * nixos hosts: false = sshd reads keys only from /etc/ssh/authorized_keys.d/%u (NixOS 24.11
+   * services.openssh.authorizedKeysInHomedir = false); the deployer's key is put there. Default true.
+   */
+  authorizedKeysInHomedir?: boolean;
+  /** nixos hosts: login users besides root, with the deployer's key and passwordless sudo (group wheel). */
+  users?: string[];
 }
 
 /** What a host's nix.conf function may know about the others. */
@@ -40,6 +54,7 @@ export interface FleetHost {
   name: string;
   netns: string;
   network: HostSpec['network'];
+  kind: 'plain' | 'nixos';
   publicAddress?: string;
   internalAddress?: string;
   /** The address others use: public if it has one, else internal. */
