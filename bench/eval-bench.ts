@@ -32,6 +32,9 @@ const NIX_ENV = {
 };
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
+/** The variant running now (its own process group), stopped with the bench on SIGINT/SIGTERM. */
+let running: number | undefined;
+
 interface Measure {
   wallS: number;
   peakMiB: number;
@@ -70,9 +73,11 @@ async function measure(argv: string[], env: Record<string, string>, spyLog: stri
   await writeFile(spyLog, '');
   const started = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  running = child.pid;
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
@@ -90,6 +95,7 @@ async function measure(argv: string[], env: Record<string, string>, spyLog: stri
     await Promise.race([done, new Promise((r) => setTimeout(r, 200))]);
   }
   const code = await done;
+  running = undefined;
   if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
   const calls = (await readFile(spyLog, 'utf8')).split('\n').filter((l) => l.includes('--eval'));
   return {
@@ -102,6 +108,11 @@ async function measure(argv: string[], env: Record<string, string>, spyLog: stri
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nix-hive-evalbench-'));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      if (running) process.kill(-running, 'SIGKILL');
+      void rm(dir, { recursive: true, force: true }).then(() => process.exit(130));
+    });
   try {
     // A wrapper first on PATH logs every nix-instantiate call (the evaluators) and runs the real one.
     const spyBin = path.join(dir, 'spy-bin');
