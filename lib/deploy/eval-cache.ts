@@ -28,15 +28,10 @@ export function evalCachePath(hive: ResolvedHive): string {
   return path.join(hive.root, '.hive', 'eval-cache.json');
 }
 
-export interface EvalCache extends EvalCacheHandle {
-  /** Why each system looked up and not reused is evaluated (after lookup). */
-  misses: Map<string, string>;
-}
-
 export function evalCache(
   hive: ResolvedHive,
   o: { spawn: Spawner; env?: Record<string, string | undefined>; file?: string },
-): EvalCache {
+): EvalCacheHandle {
   const file = o.file ?? evalCachePath(hive);
   const keys = new Map<string, string>();
   const misses = new Map<string, string>();

@@ -30,6 +30,8 @@ export interface EvalCacheHandle {
   /** The systems whose derivation is reused, checked in the store; the rest are evaluated. */
   lookup(systems: ResolvedSystem[]): Promise<Map<string, Evaluated>>;
   remember(evaluated: Record<string, Evaluated>): Promise<void>;
+  /** After lookup: why each system it did not reuse is evaluated. */
+  misses: Map<string, string>;
 }
 
 export interface EvalSettings {
@@ -82,6 +84,10 @@ export async function buildSystemsSettled(
     options.onLine?.('stderr', `nix-hive: ${name}: derivation from the evaluation cache (inputs unchanged)`);
   }
   const toEvaluate = systems.filter((s) => !reused.has(s.name));
+  for (const s of toEvaluate) {
+    const why = cache?.misses.get(s.name);
+    if (why) options.onLine?.('stderr', `nix-hive: evaluating ${s.name}: ${why}`);
+  }
   if (toEvaluate.length > 0) {
     const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-eval-'));
     try {

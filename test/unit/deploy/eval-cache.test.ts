@@ -18,6 +18,7 @@ interface Spy {
   calls: string[][];
   version: string;
   invalid: Set<string>;
+  lines: string[];
 }
 
 /** Answers as Nix would: a version, a worker's trace lines (a new .drv each evaluation), valid paths. */
@@ -27,6 +28,7 @@ function nixSpy(): Spy {
     calls: [],
     version: 'nix-instantiate (Nix) 2.8.0',
     invalid: new Set(),
+    lines: [],
     spawn: async (command, args, o = {}) => {
       spy.calls.push([command, ...args]);
       const result = (stdout = '', exitCode = 0): SpawnResult => ({
@@ -100,6 +102,7 @@ async function build(h: ResolvedHive, spy: Spy): Promise<number> {
     spawn: spy.spawn,
     gcrootDir: path.join(h.root, '.hive', 'gcroots'),
     env: { NIX_PATH: undefined },
+    onLine: (_stream, line) => spy.lines.push(line),
     eval: { jobs: 2, cache: evalCache(h, { spawn: spy.spawn, env: { NIX_PATH: undefined } }) },
   });
   assert.deepEqual(failed, {});
@@ -111,6 +114,7 @@ test('evaluation cache: each input change evaluates again; no change runs no eva
   const { h, files } = await setup();
   const spy = nixSpy();
   assert.equal(await build(h, spy), 1, 'first build evaluates');
+  assert.ok(spy.lines.includes('nix-hive: evaluating www: not evaluated before'), spy.lines.join('\n'));
   assert.equal(await build(h, spy), 0, 'unchanged: no evaluator process');
   const changes: Array<[string, () => Promise<void> | void]> = [
     ['the module', () => writeFileWith(files.module, (s) => s + '# edited\n')],
@@ -123,6 +127,7 @@ test('evaluation cache: each input change evaluates again; no change runs no eva
   for (const [what, change] of changes) {
     await change();
     assert.equal(await build(h, spy), 1, `${what} changed: evaluated again`);
+    assert.equal(spy.lines.at(-1), 'nix-hive: evaluating www: its inputs changed');
     assert.equal(await build(h, spy), 0, `after ${what}: unchanged again, from the cache`);
   }
 });
