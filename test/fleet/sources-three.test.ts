@@ -61,7 +61,7 @@ for (const kind of ['ts', 'seed', 'flake'] as const) {
     assert.match(builds[0]!, /^nix-build (\/nix\/store\/\S+\.drv ){2}--no-out-link$/);
     if (kind === 'flake') {
       const evals = calls.filter((c) =>
-        /^nix .*'?nix-command flakes'? eval --json --no-update-lock-file /.test(c),
+        /^nix .*'?nix-command flakes'? eval --json --no-update-lock-file \S+\.toplevel --apply /.test(c),
       );
       assert.equal(evals.length, 2, calls.join('\n'));
       assert.ok(evals.some((c) => c.includes('#nixosConfigurations.portico.config.system.build.toplevel')));
