@@ -1,5 +1,7 @@
 // Option helpers every command shares: `-c/--config`, `--no <steps>`, and loading the hive plus the
 // selected targets in one call (all bad input surfaces as InputError, before any process starts).
+import type { EvalChoice } from '../deploy/build-systems.ts';
+import { DEFAULT_EVAL_MAX_MEMORY_MIB } from '../nix/eval-pool.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.ts';
@@ -71,6 +73,32 @@ export async function loadSelection(
   const targets = selectTargets(hive, patterns);
   refuseBuildHost(hive, targets);
   return { hive, targets };
+}
+
+export interface EvalFlags {
+  evalJobs?: string;
+  evalMaxMemory: string;
+  evalCache: boolean;
+}
+
+/** `--eval-jobs`, `--eval-max-memory`, `--no-eval-cache` (build, deploy, plan). */
+export function addEvalOptions(cmd: Command): Command {
+  return cmd
+    .option('--eval-jobs <n>', 'evaluator processes at once (default: the number of CPUs)')
+    .option(
+      '--eval-max-memory <MiB>',
+      'memory of one evaluator process after which it is replaced by a fresh one',
+      String(DEFAULT_EVAL_MAX_MEMORY_MIB),
+    )
+    .option('--no-eval-cache', 'evaluate every system, even one whose inputs did not change');
+}
+
+export function evalChoice(flags: EvalFlags): EvalChoice {
+  return {
+    ...(flags.evalJobs !== undefined ? { jobs: parseCount('--eval-jobs', flags.evalJobs) } : {}),
+    maxMemoryMiB: parseCount('--eval-max-memory', flags.evalMaxMemory),
+    useCache: flags.evalCache,
+  };
 }
 
 export function parseCount(flag: string, value: string): number {

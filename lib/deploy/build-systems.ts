@@ -10,6 +10,7 @@ import { buildHostOf } from '../plan/build-host.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
 import { buildOnHost } from './build-host.ts';
 import type { DeployContext } from './context.ts';
+import { evalCache } from './eval-cache.ts';
 import type { StepIO } from './run-dag.ts';
 import { sshTransport } from './transport.ts';
 
@@ -20,6 +21,15 @@ export interface BuildWhereOptions {
   signal: AbortSignal;
   env?: Record<string, string | undefined>;
   ssh?: Omit<SshSessionOptions, 'spawn'>;
+  evaluation?: EvalChoice;
+}
+
+/** How systems are evaluated (`--eval-jobs`, `--eval-max-memory`, `--no-eval-cache`). */
+export interface EvalChoice {
+  jobs?: number;
+  maxMemoryMiB?: number;
+  /** Reuse derivations whose inputs did not change (deploy/eval-cache.ts). */
+  useCache: boolean;
 }
 
 /** Where each system is built: its build host's name, or undefined for here. */
@@ -33,7 +43,10 @@ export function buildPlaces(hive: ResolvedHive, names: string[]): Map<string | u
 }
 
 /** What building elsewhere needs of a run: its spawner, Nix environment and ssh session. */
-export type BuildCtx = Pick<DeployContext, 'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote'>;
+export type BuildCtx = Pick<
+  DeployContext,
+  'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote' | 'evaluation'
+>;
 
 /**
  * Builds `names` where the hive says: those without a build host in one batch here, the others on their
@@ -56,6 +69,11 @@ export async function buildEverywhere(
     onLine: io.log,
     signal: io.signal,
     env: ctx.nixEnv,
+    eval: {
+      jobs: ctx.evaluation.jobs,
+      maxMemoryMiB: ctx.evaluation.maxMemoryMiB,
+      cache: ctx.evaluation.useCache ? evalCache(hive, { spawn: ctx.spawn, env: ctx.nixEnv }) : undefined,
+    },
   });
   for (const [host, systems] of places) {
     try {
@@ -98,6 +116,7 @@ export async function buildSystemsWhere(
     connect: transport?.connect ?? unused,
     nixSshOpts: transport?.nixSshOpts ?? '',
     remote: transport?.remote ?? unused,
+    evaluation: o.evaluation ?? { useCache: true },
   };
   try {
     return await buildEverywhere(hive, names, ctx, io, { gcrootDir: o.gcrootDir, settle: true });

@@ -1,5 +1,6 @@
 // What the step executors share during one deploy: the hive, the plan, the built paths, and the
 // injected means to run things locally (Spawner) and on instances (RemoteRunner over the ssh session).
+import type { EvalChoice } from './build-systems.ts';
 import type { Spawner, SpawnResult } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Plan } from '../plan/types.ts';
@@ -65,6 +66,8 @@ export interface DeployContext {
   /** Extra environment for local nix commands (e.g. NIX_CONFIG in tests). */
   nixEnv: Record<string, string | undefined>;
   gcrootDir: string;
+  /** How systems are evaluated: evaluator processes, their memory bound, the evaluation cache. */
+  evaluation: EvalChoice;
   /** Filled by the build step. */
   built: Map<string, BuiltSystem>;
   /** `name:base64` public key of the hive's signing key: set by the first sign step. */

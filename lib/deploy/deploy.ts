@@ -1,6 +1,7 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
 import { StagedKeys } from './key-owners.ts';
+import type { EvalChoice } from './build-systems.ts';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -56,6 +57,8 @@ export interface DeployOptions {
   killSignal?: AbortSignal;
   spawn?: Spawner;
   nixEnv?: Record<string, string | undefined>;
+  /** Evaluator processes, their memory bound and the evaluation cache (default: CPUs, 2048 MiB, on). */
+  evaluation?: EvalChoice;
   runId?: string;
   /** How long one activation may take (default 10 minutes). */
   activationTimeoutMs?: number;
@@ -169,6 +172,7 @@ export async function deploy(
       nixSshOpts: transport?.nixSshOpts ?? '',
       nixEnv,
       gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
+      evaluation: options.evaluation ?? { useCache: true },
       built: new Map(),
       publicKey: undefined,
       signingKey,

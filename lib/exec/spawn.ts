@@ -27,6 +27,8 @@ export interface SpawnOptions {
    * `inheritOutput`.
    */
   terminal?: boolean;
+  /** Called with the child's pid once it runs (the evaluator pool samples its memory). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface SpawnResult {
@@ -105,6 +107,7 @@ export const spawnProcess: Spawner = async (command, args, options = {}) => {
     ...(options.inheritOutput ? { stdout: 'inherit', stderr: 'inherit' } : {}),
     ...(options.stdoutBytes ? { encoding: 'buffer' as const } : {}),
   });
+  if (options.onSpawn && child.pid !== undefined) options.onSpawn(child.pid);
   if (options.holdStdin && child.stdin) {
     // A process that ends without reading all of it must not turn into an EPIPE error here.
     child.stdin.on('error', () => {});

@@ -48,6 +48,37 @@ export function instantiateArgv(opts: {
   return { command: 'nix-instantiate', args };
 }
 
+/**
+ * An evaluator worker (eval-worker.nix): evaluates the systems of its spec one after another. `--read-write-mode`
+ * writes each .drv to the store (`--eval` alone only computes their paths).
+ */
+export function evalWorkerArgv(opts: {
+  expressionFile: string;
+  specFile: string;
+  searchPath: Array<[string, string]>;
+}): Argv {
+  const args = ['--eval', '--read-write-mode', opts.expressionFile, '--argstr', 'specFile', opts.specFile];
+  for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
+  return { command: 'nix-instantiate', args };
+}
+
+/**
+ * Builds evaluated derivations in one call (nix-build realises .drv paths given as arguments); their outputs
+ * are then valid in the store. The GC roots are added per system afterwards.
+ */
+export function realiseArgv(drvPaths: string[], options: { builders?: string; maxJobs?: number } = {}): Argv {
+  const args = [...drvPaths];
+  if (options.builders !== undefined) args.push('--option', 'builders', options.builders);
+  if (options.maxJobs !== undefined) args.push('--max-jobs', String(options.maxJobs));
+  args.push('--no-out-link');
+  return { command: 'nix-build', args };
+}
+
+/** The Nix version line of the evaluator (part of the evaluation cache's key). */
+export function nixVersionArgv(): Argv {
+  return { command: 'nix-instantiate', args: ['--version'] };
+}
+
 export function deriverArgv(outPaths: string[]): Argv {
   return { command: 'nix-store', args: ['--query', '--deriver', ...outPaths] };
 }

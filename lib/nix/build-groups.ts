@@ -1,8 +1,9 @@
-// Pure: which build calls a set of systems needs. Systems built from modules (or the seed's
-// `configuration`) share one nix-build per distinct search path and build settings; flake systems share
-// one `nix build` per distinct build settings. A search path is compared as a set of entries, so the
-// same entries in another order share a call (names are unique and hold no `/`, so no entry can shadow
-// another and the order cannot change a lookup).
+// Pure: how systems are grouped for one Nix call each, and the spec file hive.nix and eval-worker.nix read.
+// Systems built from modules (or the seed's `configuration`) group by distinct search path and build settings
+// (a build host evaluates each group with one nix-instantiate; the evaluator pool gives one worker systems of
+// one search path); flake systems group by build settings. A search path is compared as a set of entries, so
+// the same entries in another order share a call (names are unique and hold no `/`, so no entry can shadow
+// another and the order cannot change a lookup). `groupArgv` is the one-call build of a group.
 import type { ResolvedSystem } from '../inventory/types.ts';
 import { toplevelInstallable } from '../inventory/flake-ref.ts';
 import { nixBuildArgv, type Argv } from './argv.ts';

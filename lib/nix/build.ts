@@ -1,26 +1,46 @@
-// Builds systems: one nix invocation per group (build-groups.ts; normally one nix-build for every modules
-// system and one `nix build` for every flake system), then a GC root per system under the project folder.
-// When a batch fails, the failing systems are found (each evaluated alone, then, if all evaluate, each
-// built alone) and only they fail, with Nix's own message; the others are built in one call again.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// Builds systems in two stages. Evaluation: the evaluator pool (eval-pool.ts) turns each system into its
+// derivation, `jobs` processes at once with bounded memory, unless the evaluation cache (given by the caller)
+// still holds it. Realisation: one `nix-build` of every .drv per distinct build settings, so
+// Nix's scheduler and `builders` see them all at once; then a GC root per system under the project folder.
+// A system that fails to evaluate fails alone; when a realisation fails, each derivation is realised alone
+// to find which (the others are built by then), and only those fail, with Nix's own message.
+import { mkdtemp, mkdir, readlink, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedHive, ResolvedSystem } from '../inventory/types.ts';
-import { checked, type Spawner, type SpawnResult } from '../exec/spawn.ts';
+import { checked, type Spawner } from '../exec/spawn.ts';
 import { HiveError } from '../errors.ts';
-import { toplevelInstallable } from '../inventory/flake-ref.ts';
-import { addRootArgv, deriverArgv, instantiateArgv } from './argv.ts';
-import { flakeDrvPathArgv } from './flake-argv.ts';
-import { buildSpec, groupArgv, groupSystems, specAttr, type BuildGroup } from './build-groups.ts';
+import { addRootArgv, realiseArgv } from './argv.ts';
+import { DEFAULT_EVAL_MAX_MEMORY_MIB, evaluateSystems, type Evaluated } from './eval-pool.ts';
+import { nixMessage } from './nix-message.ts';
 
 export { buildSpec, groupBySearchPath, specAttr } from './build-groups.ts';
+export { nixMessage } from './nix-message.ts';
 
 export const HIVE_EXPRESSION = fileURLToPath(new URL('./hive.nix', import.meta.url));
 
 export interface BuiltSystem {
   outPath: string;
   drvPath: string | undefined;
+}
+
+/** The evaluation cache as the build sees it: derivations it may reuse, and where to remember new ones. */
+export interface EvalCacheHandle {
+  /** The systems whose derivation is reused, checked in the store; the rest are evaluated. */
+  lookup(systems: ResolvedSystem[]): Promise<Map<string, Evaluated>>;
+  remember(evaluated: Record<string, Evaluated>): Promise<void>;
+  /** After lookup: why each system it did not reuse is evaluated. */
+  misses: Map<string, string>;
+}
+
+export interface EvalSettings {
+  /** Evaluator processes at once (default: the number of CPUs). */
+  jobs?: number;
+  /** MiB per evaluator process before it is replaced (default 2048). */
+  maxMemoryMiB?: number;
+  /** Reuse derivations whose inputs did not change; absent = evaluate every system. */
+  cache?: EvalCacheHandle;
 }
 
 export interface BuildOptions {
@@ -30,12 +50,17 @@ export interface BuildOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  eval?: EvalSettings;
 }
 
 export interface BuildOutcome {
   built: Record<string, BuiltSystem>;
   /** Systems that failed, with Nix's own message. */
   failed: Record<string, string>;
+}
+
+export function defaultEvalJobs(): number {
+  return availableParallelism();
 }
 
 /** Builds what it can; a broken system fails alone. */
@@ -51,15 +76,40 @@ export async function buildSystemsSettled(
   });
   const outcome: BuildOutcome = { built: {}, failed: {} };
   if (systems.length === 0) return outcome;
-  const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-build-'));
-  try {
-    await mkdir(options.gcrootDir, { recursive: true });
-    for (const [i, group] of groupSystems(systems).entries()) {
-      await buildGroup(group, path.join(work, `spec-${i}.json`), options, outcome);
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  const evaluated = new Map<string, Evaluated>();
+  const cache = options.eval?.cache;
+  const reused = cache ? await cache.lookup(systems) : new Map<string, Evaluated>();
+  for (const [name, e] of reused) {
+    evaluated.set(name, e);
+    options.onLine?.('stderr', `nix-hive: ${name}: derivation from the evaluation cache (inputs unchanged)`);
   }
+  const toEvaluate = systems.filter((s) => !reused.has(s.name));
+  for (const s of toEvaluate) {
+    const why = cache?.misses.get(s.name);
+    if (why) options.onLine?.('stderr', `nix-hive: evaluating ${s.name}: ${why}`);
+  }
+  if (toEvaluate.length > 0) {
+    const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-eval-'));
+    try {
+      const r = await evaluateSystems(toEvaluate, {
+        spawn: options.spawn,
+        jobs: options.eval?.jobs ?? defaultEvalJobs(),
+        maxMemory: (options.eval?.maxMemoryMiB ?? DEFAULT_EVAL_MAX_MEMORY_MIB) * 2 ** 20,
+        workDir: work,
+        onLine: options.onLine,
+        signal: options.signal,
+        env: options.env,
+      });
+      Object.assign(outcome.failed, r.failed);
+      for (const [name, e] of Object.entries(r.evaluated)) evaluated.set(name, e);
+      await cache?.remember(r.evaluated);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+  await mkdir(options.gcrootDir, { recursive: true });
+  for (const group of settingsGroups(systems.filter((s) => evaluated.has(s.name))))
+    await realise(group, evaluated, options, outcome);
   return outcome;
 }
 
@@ -76,93 +126,59 @@ export async function buildSystems(
   return built;
 }
 
-async function buildGroup(
-  group: BuildGroup,
-  specFile: string,
+/** Systems that share Nix's `builders` and `max-jobs` settings share one realisation. */
+function settingsGroups(systems: ResolvedSystem[]): ResolvedSystem[][] {
+  const groups = new Map<string, ResolvedSystem[]>();
+  for (const s of systems) {
+    const key = JSON.stringify([s.build?.builders ?? null, s.build?.maxJobs ?? null]);
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}
+
+async function realise(
+  group: ResolvedSystem[],
+  evaluated: Map<string, Evaluated>,
   options: BuildOptions,
   outcome: BuildOutcome,
 ): Promise<void> {
   const spawnOpts = { onLine: options.onLine, signal: options.signal, env: options.env };
-  await writeFile(specFile, JSON.stringify(buildSpec(group.systems)));
-  const argv = groupArgv(group, HIVE_EXPRESSION, specFile);
+  const settings = { builders: group[0]!.build?.builders, maxJobs: group[0]!.build?.maxJobs };
+  const drvOf = (s: ResolvedSystem) => evaluated.get(s.name)!.drvPath;
+  const argv = realiseArgv(group.map(drvOf), settings);
   const r = await options.spawn(argv.command, argv.args, spawnOpts);
   options.signal?.throwIfAborted();
-  if (r.exitCode === 0) {
-    await record(group, r, options, outcome);
-    return;
+  let ok = group;
+  if (r.exitCode !== 0) {
+    if (group.length === 1) {
+      outcome.failed[group[0]!.name] = nixMessage(r);
+      return;
+    }
+    // Which ones failed? Each alone: those that were built in the batch are valid now and return at once.
+    ok = [];
+    for (const s of group) {
+      const one = realiseArgv([drvOf(s)], settings);
+      const r1 = await options.spawn(one.command, one.args, spawnOpts);
+      options.signal?.throwIfAborted();
+      if (r1.exitCode === 0) ok.push(s);
+      else outcome.failed[s.name] = nixMessage(r1);
+    }
   }
-  if (group.systems.length === 1) {
-    outcome.failed[group.systems[0]!.name] = nixMessage(r);
-    return;
-  }
-  // Which systems are broken? Evaluate each alone; if every one evaluates, build each alone.
-  const broken = new Map<string, string>();
-  for (const [i, s] of group.systems.entries()) {
-    const e = evalArgv(group, s, i, specFile);
-    const one = await options.spawn(e.command, e.args, spawnOpts);
-    options.signal?.throwIfAborted();
-    if (one.exitCode !== 0) broken.set(s.name, nixMessage(one));
-  }
-  if (broken.size === 0) {
-    for (const s of group.systems)
-      await buildGroup({ kind: group.kind, systems: [s] }, specFile, options, outcome);
-    return;
-  }
-  for (const [name, why] of broken) outcome.failed[name] = why;
-  const rest = group.systems.filter((s) => !broken.has(s.name));
-  if (rest.length > 0) await buildGroup({ kind: group.kind, systems: rest }, specFile, options, outcome);
-}
-
-function evalArgv(group: BuildGroup, s: ResolvedSystem, index: number, specFile: string) {
-  if (group.kind === 'flake') return flakeDrvPathArgv(toplevelInstallable(s.flake!));
-  return instantiateArgv({
-    expressionFile: HIVE_EXPRESSION,
-    specFile,
-    searchPath: s.paths,
-    attr: specAttr(index),
-  });
-}
-
-async function record(group: BuildGroup, r: SpawnResult, options: BuildOptions, outcome: BuildOutcome) {
-  const spawnOpts = { onLine: options.onLine, signal: options.signal, env: options.env };
-  let results: BuiltSystem[];
-  if (group.kind === 'flake') {
-    const json = JSON.parse(r.stdout) as Array<{ drvPath?: string; outputs: { out: string } }>;
-    results = json.map((j) => ({ outPath: j.outputs.out, drvPath: j.drvPath }));
-  } else {
-    const outs = r.stdout.split('\n').filter((l) => l.startsWith('/'));
-    const drv = deriverArgv(outs);
-    const drvs = outs.length
-      ? (await checked(options.spawn, drv.command, drv.args, spawnOpts)).stdout.split('\n')
-      : [];
-    results = outs.map((outPath, j) => {
-      const d = drvs[j]?.trim();
-      return { outPath, drvPath: d && d !== 'unknown-deriver' ? d : undefined };
-    });
-  }
-  if (results.length !== group.systems.length)
-    throw new Error(`${r.command} printed ${results.length} paths for ${group.systems.length} systems`);
-  for (const [j, s] of group.systems.entries()) {
-    outcome.built[s.name] = results[j]!;
-    const root = addRootArgv(results[j]!.outPath, path.join(options.gcrootDir, s.name));
-    await checked(options.spawn, root.command, root.args, spawnOpts);
+  for (const s of ok) {
+    const e = evaluated.get(s.name)!;
+    outcome.built[s.name] = { outPath: e.outPath, drvPath: e.drvPath };
+    const root = path.join(options.gcrootDir, s.name);
+    if (await rootHolds(root, e.outPath)) continue;
+    const add = addRootArgv(e.outPath, root);
+    await checked(options.spawn, add.command, add.args, spawnOpts);
   }
 }
 
-/** Nix's own error line (`syntax error, unexpected ';'` …), not the `--show-trace` hint after it. */
-export function nixMessage(r: SpawnResult): string {
-  const lines = r.stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const errors = lines
-    .filter((l) => l.startsWith('error:'))
-    .map((l) => l.slice('error:'.length).trim())
-    .filter(Boolean);
-  const at = lines.find((l) => /^at .+:\d+:\d+:?$/.test(l))?.replace(/:$/, '');
-  const message =
-    errors.pop() ??
-    lines.filter((l) => !l.includes('--show-trace')).pop() ??
-    `${r.command} exited with code ${r.exitCode}`;
-  return at ? `${message} (${at})` : message;
+/** The GC root is already the indirect root of this path (an unchanged rebuild spawns nothing for it). */
+async function rootHolds(root: string, outPath: string): Promise<boolean> {
+  try {
+    return (await readlink(root)) === outPath;
+  } catch {
+    return false;
+  }
 }

@@ -45,6 +45,14 @@ export function flakeDrvPathArgv(installable: string): Argv {
   return { command: 'nix', args: [...NIX_FEATURES, 'eval', '--raw', LOCKED, `${installable}.drvPath`] };
 }
 
+/** The derivation and output path of an installable, as a JSON pair, evaluated without building. */
+export function flakeEvalPathsArgv(installable: string): Argv {
+  return {
+    command: 'nix',
+    args: [...NIX_FEATURES, 'eval', '--json', LOCKED, installable, '--apply', 'd: [ d.drvPath d.outPath ]'],
+  };
+}
+
 /** `build.builders` and `build.maxJobs` as options of a local build (nix-build and nix build alike). */
 export function localBuildOptions(options: { builders?: string; maxJobs?: number }): string[] {
   const out: string[] = [];

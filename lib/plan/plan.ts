@@ -41,7 +41,8 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
   const signs: Step[] = [];
   const ready = new Map<string, string>(); // system → id of the step after which its closure is final
   for (const s of systems) {
-    builds.push({ id: stepId.build(s), kind: 'build', system: s, deps: [] });
+    const cached = options.evalCached?.includes(s) ? { evalCached: true as const } : {};
+    builds.push({ id: stepId.build(s), kind: 'build', system: s, deps: [], ...cached });
     ready.set(s, stepId.build(s));
     if (hive.signingKey) {
       signs.push({ id: stepId.sign(s), kind: 'sign', system: s, deps: [stepId.build(s)] });

@@ -7,7 +7,7 @@ import { renderRelayTrees } from './relay-render.ts';
 export function describeStep(step: Step, how: { direct?: boolean } = {}): string {
   switch (step.kind) {
     case 'build':
-      return `build ${step.system}${step.on ? `@${step.on}` : ''}`;
+      return `build ${step.system}${step.on ? `@${step.on}` : ''}${step.evalCached ? ' (derivation from the evaluation cache)' : ''}`;
     case 'sign':
       return `sign ${step.system}${step.on ? `@${step.on}` : ''} (whole closure)`;
     case 'copy':

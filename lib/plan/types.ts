@@ -20,6 +20,8 @@ export interface BuildStep extends StepBase {
   system: string;
   /** Realised on this build host (an instance) instead of here; see plan/build-host.ts. */
   on?: string;
+  /** Its derivation comes from the evaluation cache (its inputs did not change): it is not evaluated. */
+  evalCached?: true;
 }
 
 export interface SignStep extends StepBase {
@@ -80,6 +82,8 @@ export interface PlanOptions {
   waves?: WaveOptions;
   /** Relay fan-out k (`--relay-fanout`); 0 = the star, every instance substitutes from its store. */
   relayFanout?: number;
+  /** Systems whose derivation the evaluation cache holds (looked up by the caller: the plan stays pure). */
+  evalCached?: string[];
 }
 
 export interface Plan {

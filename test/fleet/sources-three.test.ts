@@ -1,7 +1,8 @@
 // The seed scenario deployed from three kinds of sources to one real fleet: hive.config.ts (modules),
 // the seed's own default.nix (nix-hive 0.1 format: ssh Hostname/ProxyJump, store = "ssh://portico") and a
 // flake (nixosConfigurations, hive-level `flake: '.'`). Same plan, same systems, same outcome; each
-// source is really read and built its own way (nix-instantiate of the facts, nix-build, nix build).
+// source is really read and evaluated its own way (nix-instantiate of the facts, the pool's nix-instantiate
+// workers, `nix eval` per flake system), then built in one nix-build of the .drvs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -54,15 +55,24 @@ for (const kind of ['ts', 'seed', 'flake'] as const) {
     assert.ok(order.indexOf('activate:portico') < order.indexOf('activate:www-1'), order.join(' '));
 
     const calls = await seed.calls();
-    const builds = calls.filter((c) => /^nix(-build)? /.test(c) && / build |^nix-build /.test(c));
+    // Evaluated by the pool, then one realisation of both derivations.
+    const builds = calls.filter((c) => /^nix-build |^nix .* build /.test(c));
     assert.equal(builds.length, 1, `one build invocation for both systems:\n${calls.join('\n')}`);
+    assert.match(builds[0]!, /^nix-build (\/nix\/store\/\S+\.drv ){2}--no-out-link$/);
     if (kind === 'flake') {
-      assert.match(builds[0]!, /^nix .*'?nix-command flakes'? build --json --no-link --no-update-lock-file /);
-      assert.ok(builds[0]!.includes('#nixosConfigurations.portico.config.system.build.toplevel'));
-      assert.ok(builds[0]!.includes('#nixosConfigurations.www.config.system.build.toplevel'));
+      const evals = calls.filter((c) =>
+        /^nix .*'?nix-command flakes'? eval --json --no-update-lock-file \S+\.toplevel --apply /.test(c),
+      );
+      assert.equal(evals.length, 2, calls.join('\n'));
+      assert.ok(evals.some((c) => c.includes('#nixosConfigurations.portico.config.system.build.toplevel')));
+      assert.ok(evals.some((c) => c.includes('#nixosConfigurations.www.config.system.build.toplevel')));
       // The lock is honoured and never rewritten.
       assert.deepEqual(await readFile(path.join(dir, 'flake.lock')), lockBefore);
-    } else assert.match(builds[0]!, /^nix-build /);
+    } else
+      assert.ok(
+        calls.some((c) => /^nix-instantiate --eval --read-write-mode \S+eval-worker\.nix /.test(c)),
+        calls.join('\n'),
+      );
     if (kind === 'seed')
       assert.ok(
         calls.some(
@@ -111,7 +121,10 @@ test('a Nix error in one system fails only that system, with Nix’s message; th
     'build:www': 'ok',
     'build:broken': 'failed',
   });
-  // The one batched call came first; only after it failed was each system evaluated alone.
+  // The pool evaluated all three; only the two that evaluated were realised, in one call.
   const calls = (await seed.calls()).filter((c) => /^nix-(build|instantiate) /.test(c));
-  assert.match(calls[0]!, /^nix-build .* -A s0 -A s1 -A s2 /);
+  assert.ok(calls.some((c) => /^nix-instantiate --eval --read-write-mode \S+eval-worker\.nix /.test(c)));
+  const builds = calls.filter((c) => c.startsWith('nix-build '));
+  assert.equal(builds.length, 1, calls.join('\n'));
+  assert.match(builds[0]!, /^nix-build (\/nix\/store\/\S+\.drv ){2}--no-out-link$/);
 });

@@ -19,7 +19,10 @@ import { StateFile } from '../../state/store.ts';
 import type { HiveState } from '../../state/types.ts';
 import {
   addConfigOption,
+  addEvalOptions,
   addSigningKeyOption,
+  evalChoice,
+  type EvalFlags,
   addSkipOption,
   loadSelection,
   skips,
@@ -103,12 +106,17 @@ export function registerBuild(program: Command): void {
   addConfigOption(cmd);
   addSkipOption(cmd);
   addSigningKeyOption(cmd);
+  addEvalOptions(cmd);
   cmd
     .option('--build-host <host>', 'build on this instance or ssh-ng:// URI (overrides build.host)')
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state');
   cmd.action(
-    async (patterns: string[], options: ConfigOptions & SkipOptions & { state?: string | false }) => {
+    async (
+      patterns: string[],
+      options: ConfigOptions & SkipOptions & EvalFlags & { state?: string | false },
+    ) => {
+      const evaluation = evalChoice(options);
       const { hive, targets } = await loadSelection(options, patterns);
       const file = statePath(options, hive);
       // A build that records its results holds hive.state's lock, as a deploy does.
@@ -130,6 +138,7 @@ export function registerBuild(program: Command): void {
             gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
             onLine: (_stream, line) => process.stderr.write(`${line}\n`),
             signal: interrupt?.stop ?? new AbortController().signal,
+            evaluation,
           });
           const bad = Object.entries(failed);
           if (bad.length > 0)

@@ -1,6 +1,7 @@
 // `nix-hive deploy [patterns…]` and `nix-hive plan [patterns…]`: build once, push through store hosts,
 // activate in order. Chooses the renderer (listr2 on a TTY, plain lines, JSON lines) and exit code.
 import type { Command } from 'commander';
+import type { ResolvedHive } from '../../inventory/types.ts';
 import { StateError } from '../../errors.ts';
 import { deploy, newRunId } from '../../deploy/deploy.ts';
 import { logWriter } from '../../deploy/logs.ts';
@@ -14,7 +15,17 @@ import { listrFits, listrRenderer } from '../../progress/listr.ts';
 import { collectPreview } from '../../progress/preview.ts';
 import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
-import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.ts';
+import {
+  addConfigOption,
+  addEvalOptions,
+  addSigningKeyOption,
+  addSkipOption,
+  evalChoice,
+  type EvalFlags,
+} from '../options.ts';
+import { evalCache } from '../../deploy/eval-cache.ts';
+import { buildPlaces } from '../../deploy/build-systems.ts';
+import { spawnProcess } from '../../exec/spawn.ts';
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import {
   addRolloutOptions,
@@ -33,7 +44,7 @@ import {
 } from '../confirm-activation.ts';
 import { NOT_CONFIRMED } from '../../deploy/activation-gate.ts';
 
-interface DeployFlags extends DeploySetupFlags, RolloutFlags, ConfirmFlags {
+interface DeployFlags extends DeploySetupFlags, RolloutFlags, ConfirmFlags, EvalFlags {
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -44,6 +55,7 @@ function addDeployOptions(cmd: Command): Command {
   addSkipOption(cmd);
   addRolloutOptions(cmd);
   addSigningKeyOption(cmd);
+  addEvalOptions(cmd);
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
     .option('--json', 'one JSON event per line on stdout, then the report')
@@ -75,6 +87,7 @@ async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean):
   const patterns = rebootPatterns(flags, given);
   const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
+  const evaluation = evalChoice(flags);
   const setup = await prepareDeploy(patterns, flags);
   for (const note of setup.notes) process.stderr.write(`nix-hive: ${note}\n`);
   if (setup.nothing) process.stderr.write(`nix-hive: ${setup.nothing}\n`);
@@ -84,6 +97,8 @@ async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean):
     skip: setup.skip,
     allowDirect: setup.allowDirect,
     relayFanout: setup.relayFanout,
+    evalCached:
+      evaluation.useCache && !setup.skip.build ? await fromEvalCache(setup.hive, plannedSystems(setup)) : [],
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
@@ -99,6 +114,7 @@ async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean
     Boolean(process.stdin.isTTY && process.stderr.isTTY),
     rollout.reboot?.only,
   );
+  const evaluation = evalChoice(flags);
   const runId = newRunId();
   const setup = await prepareDeploy(patterns, flags, runId);
   const { hive, targets, state } = setup;
@@ -167,6 +183,7 @@ async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean
             signal: interrupt.stop,
           })
         : undefined,
+      evaluation,
     });
     await closeView();
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails) + preview.render());
@@ -183,6 +200,24 @@ async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean
     // Last: a Ctrl-C during the steps above is still the orderly kind, not node's default death.
     interrupt.dispose();
   }
+}
+
+/** The systems of the targets built here (a build host's systems are evaluated without the cache: build-host.ts). */
+function plannedSystems(setup: { hive: ResolvedHive; targets: string[] }): string[] {
+  const names = [...new Set(setup.targets.map((t) => setup.hive.instances[t]!.system))];
+  return (
+    buildPlaces(setup.hive, names)
+      .get(undefined)
+      ?.map((s) => s.name) ?? []
+  );
+}
+
+/** Which systems' derivations the evaluation cache holds (what `plan` shows as "derivation cached"). */
+async function fromEvalCache(hive: ResolvedHive, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const cache = evalCache(hive, { spawn: spawnProcess });
+  const hits = await cache.lookup(names.map((n) => hive.systems[n]!));
+  return names.filter((n) => hits.has(n));
 }
 
 /** The report of a run with nothing to do (`--json` still ends with one). */

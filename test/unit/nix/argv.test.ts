@@ -143,3 +143,51 @@ test('sign, copy, root and query argv', () => {
     SYS,
   ]);
 });
+
+test('evaluation and realisation argv: a worker writes .drvs (--read-write-mode); one nix-build of them all', async () => {
+  const { evalWorkerArgv, realiseArgv, nixVersionArgv } = await import('../../../lib/nix/argv.ts');
+  const { flakeEvalPathsArgv } = await import('../../../lib/nix/flake-argv.ts');
+  assert.deepEqual(
+    evalWorkerArgv({ expressionFile: '/e/w.nix', specFile: '/t/s.json', searchPath: [['nixpkgs', '/np']] }),
+    {
+      command: 'nix-instantiate',
+      args: [
+        '--eval',
+        '--read-write-mode',
+        '/e/w.nix',
+        '--argstr',
+        'specFile',
+        '/t/s.json',
+        '-I',
+        'nixpkgs=/np',
+      ],
+    },
+  );
+  assert.deepEqual(realiseArgv(['/nix/store/a.drv', '/nix/store/b.drv'], { builders: '', maxJobs: 0 }), {
+    command: 'nix-build',
+    args: [
+      '/nix/store/a.drv',
+      '/nix/store/b.drv',
+      '--option',
+      'builders',
+      '',
+      '--max-jobs',
+      '0',
+      '--no-out-link',
+    ],
+  });
+  assert.deepEqual(nixVersionArgv(), { command: 'nix-instantiate', args: ['--version'] });
+  assert.deepEqual(flakeEvalPathsArgv('/f#nixosConfigurations.www.config.system.build.toplevel'), {
+    command: 'nix',
+    args: [
+      '--extra-experimental-features',
+      'nix-command flakes',
+      'eval',
+      '--json',
+      '--no-update-lock-file',
+      '/f#nixosConfigurations.www.config.system.build.toplevel',
+      '--apply',
+      'd: [ d.drvPath d.outPath ]',
+    ],
+  });
+});
