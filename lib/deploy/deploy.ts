@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Goal } from '../nix/goal.ts';
-import { planDeploy } from '../plan/plan.ts';
+import { planDeploy, stepId } from '../plan/plan.ts';
 import { describeStep } from '../plan/render.ts';
 import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -19,6 +19,7 @@ import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
 import { relayRun, type RelayRun } from './relay.ts';
 import { BuildHostPushes } from './build-host.ts';
+import { DistributionRun } from './distribution.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -37,6 +38,8 @@ export interface DeployOptions {
   storeFanout: number;
   /** Relay fan-out k (`--relay-fanout`, default 8); 0 = the star. */
   relayFanout?: number;
+  /** Push a small change from here up to this many new bytes per instance (default 2 MiB; 0 = never). */
+  pushBelow?: number;
   emit: EventSink;
   /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
@@ -99,6 +102,18 @@ function blame(step: Step, dependent: Step): string {
   }
 }
 
+/**
+ * What a step waits for beyond its deps: a copy pushed from here (a small change) no longer waits for the relay
+ * tree's parent and siblings, only for its store's copy (with --allow-direct, where that is ordering only).
+ */
+async function pushOrderings(ctx: DeployContext, step: Step): Promise<string[] | undefined> {
+  if (step.kind !== 'copy' || !step.after?.length || !ctx.distribution) return step.after;
+  const mode = await ctx.distribution.modeOf(step)?.catch(() => undefined);
+  if (mode !== 'push') return step.after;
+  const store = step.from && stepId.copy(step.system, step.from);
+  return step.after.filter((id) => id === store);
+}
+
 export async function deploy(
   hive: ResolvedHive,
   targets: string[],
@@ -116,6 +131,7 @@ export async function deploy(
       skip: options.skip,
       allowDirect: options.allowDirect,
       relayFanout: options.relayFanout,
+      pushBelow: options.pushBelow,
       waves: options.waves,
     });
   options.emit({ kind: 'plan', runId, plan, logDir });
@@ -163,6 +179,7 @@ export async function deploy(
       directCopies: new Set(),
     };
     const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
+    if (plan.distribution?.length) ctx.distribution = new DistributionRun(ctx);
     if (plan.relay?.trees.length) (ctx.relay = relay = relayRun(ctx, options.ssh)).start(signal);
     if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
@@ -180,8 +197,13 @@ export async function deploy(
     const results = await runDag({
       steps: plan.steps,
       execute: createStepExecutor(ctx),
-      limits: (step) => limits.of(step),
-      label: (s) => describeStep(s, { direct: ctx.directCopies.has(s.id) }),
+      limits: (step) => limits.of(step, step.kind === 'copy' && ctx.distribution?.pushedNow(step)),
+      label: (s) =>
+        describeStep(s, {
+          direct: ctx.directCopies.has(s.id),
+          pushed: s.kind === 'copy' && ctx.distribution?.pushedNow(s),
+        }),
+      orderings: (step) => pushOrderings(ctx, step),
       target: stepTarget,
       blame,
       emit,

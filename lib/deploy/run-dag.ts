@@ -25,6 +25,8 @@ export interface DagOptions {
   /** Aborted: running steps are killed (handed to each step as `io.signal`). */
   killSignal?: AbortSignal;
   tailLines?: number;
+  /** The steps it waits for beyond its deps, asked once its deps ended (default: `step.after`). */
+  orderings?(step: Step): Promise<string[] | undefined>;
   /** Asked once a step's deps succeeded, before it waits for its limits: a reason skips it (waves). */
   gate?(step: Step): Promise<string | undefined>;
 }
@@ -74,7 +76,8 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
 
   const runStep = async (step: Step): Promise<StepSummary> => {
     const deps = await Promise.all(step.deps.map((d) => pending.get(d)).filter((p) => p !== undefined));
-    await Promise.all((step.after ?? []).map((d) => pending.get(d)));
+    const after = options.orderings ? await options.orderings(step) : step.after;
+    await Promise.all((after ?? []).map((d) => pending.get(d)));
     const bad = deps.find((d) => d.outcome !== 'ok');
     const gated = bad ? undefined : await options.gate?.(step);
     if (gated !== undefined) return finish(step, 'skipped', gated, 0, []);

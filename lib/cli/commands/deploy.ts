@@ -40,6 +40,11 @@ function addDeployOptions(cmd: Command): Command {
       'instances that hold the closure pass it on to k more each (a tree behind each store); 0 = every instance substitutes from its store',
       String(DEFAULT_RELAY_FANOUT),
     )
+    .option(
+      '--push-below <size>',
+      "push a change from here over each instance's own connection when it lacks at most this much of the closure and more than 8 instances share its store (0 = always pull from the store)",
+      '2M',
+    )
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
     .option('-v, --verbose', 'print every output line (plain mode)')
     .option(
@@ -69,6 +74,7 @@ async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolea
     skip: setup.skip,
     allowDirect: setup.allowDirect,
     relayFanout: setup.relayFanout,
+    pushBelow: setup.pushBelow,
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
@@ -118,6 +124,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
       parallel: setup.parallel,
       storeFanout: setup.storeFanout,
       relayFanout: setup.relayFanout,
+      pushBelow: setup.pushBelow,
       emit,
       signal: interrupt.stop,
       killSignal: interrupt.kill,
