@@ -6,6 +6,7 @@ import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Goal } from '../nix/goal.ts';
 import { planDeploy, stepId } from '../plan/plan.ts';
+import { groupOf } from '../plan/distribution.ts';
 import { describeStep } from '../plan/render.ts';
 import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -114,6 +115,19 @@ async function pushOrderings(ctx: DeployContext, step: Step): Promise<string[] |
   return step.after.filter((id) => id === store);
 }
 
+/** A copy pushed from here (a small change) needs its system built and signed, not its store's copy first. */
+async function pushDeps(
+  ctx: DeployContext,
+  step: Step,
+  wait: (ids: string[]) => Promise<Array<{ outcome: string }>>,
+): Promise<string[]> {
+  if (step.kind !== 'copy' || !ctx.distribution || groupOf(step) === undefined) return step.deps;
+  const own = step.deps.filter((id) => !id.startsWith('copy:'));
+  if ((await wait(own)).some((d) => d.outcome !== 'ok')) return step.deps;
+  const mode = await ctx.distribution.modeOf(step)?.catch(() => undefined);
+  return mode === 'push' ? own : step.deps;
+}
+
 export async function deploy(
   hive: ResolvedHive,
   targets: string[],
@@ -179,7 +193,7 @@ export async function deploy(
       directCopies: new Set(),
     };
     const gate = plan.waves ? new WaveGate(plan.waves, signal) : undefined;
-    if (plan.distribution?.length) ctx.distribution = new DistributionRun(ctx);
+    if (plan.distribution?.length) ctx.distribution = new DistributionRun(ctx, options.parallel);
     if (plan.relay?.trees.length) (ctx.relay = relay = relayRun(ctx, options.ssh)).start(signal);
     if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
@@ -204,6 +218,7 @@ export async function deploy(
           pushed: s.kind === 'copy' && ctx.distribution?.pushedNow(s),
         }),
       orderings: (step) => pushOrderings(ctx, step),
+      deps: (step, wait) => pushDeps(ctx, step, wait),
       target: stepTarget,
       blame,
       emit,

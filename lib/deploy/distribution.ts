@@ -20,17 +20,23 @@ export type Mode = 'push' | 'star' | 'relay';
 
 export class DistributionRun {
   private readonly groups = new Map<string, Distribution>();
-  /** The first instance of each group: the one asked what it lacks. */
-  private readonly sample = new Map<string, string>();
+  /** The instances of each group, in plan order; the first is the one asked what it lacks. */
+  private readonly members = new Map<string, string[]>();
   private readonly decided = new Map<string, Mode>();
   private readonly deciding = new Map<string, Promise<Mode>>();
 
-  constructor(private readonly ctx: DeployContext) {
+  constructor(
+    private readonly ctx: DeployContext,
+    private readonly parallel = 10,
+  ) {
     for (const d of ctx.plan.distribution ?? []) this.groups.set(groupKey(d.system, d.store), d);
     for (const s of ctx.plan.steps) {
       if (s.kind !== 'copy') continue;
       const key = groupOf(s);
-      if (key !== undefined && !this.sample.has(key)) this.sample.set(key, (s.to as { name: string }).name);
+      if (key === undefined) continue;
+      const list = this.members.get(key) ?? [];
+      if (list.length === 0) this.members.set(key, list);
+      list.push((s.to as { name: string }).name);
     }
   }
 
@@ -76,7 +82,7 @@ export class DistributionRun {
 
   private async measure(key: string, system: string, d: Distribution, signal?: AbortSignal): Promise<Mode> {
     const { ctx } = this;
-    const sample = this.sample.get(key)!;
+    const sample = this.members.get(key)![0]!;
     let newBytes: number | undefined;
     let unknown = '';
     try {
@@ -98,7 +104,21 @@ export class DistributionRun {
       `distribution ${system} behind ${d.store} (${d.instances}): ${c.mode}: ${c.why}` +
         (newBytes === undefined ? '' : ` [${formatBytes(newBytes)} new, asked ${sample}]`),
     );
+    if (c.mode === 'push') this.connectAll(key, signal);
     return c.mode as Mode;
+  }
+
+  /**
+   * Pushed: every instance of the group will need its own connection, so they are opened now, `parallel` at a
+   * time, while the store's copies run (each copy would otherwise open its own first). A failure is the copy's.
+   */
+  private connectAll(key: string, signal?: AbortSignal): void {
+    const queue = [...this.members.get(key)!];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined && !signal?.aborted; name = queue.shift())
+        await this.ctx.connect(name, signal).catch(() => {});
+    };
+    for (let i = 0; i < Math.min(this.parallel, queue.length); i++) void worker();
   }
 }
 
