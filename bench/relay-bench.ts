@@ -44,15 +44,26 @@ export interface RelayBenchResults {
   failures: string[];
 }
 
-/** Runs the CLI with --json, timing each step-end event as it arrives. */
-function deployTimed(
+/** Runs the CLI with --json, timing each step-start and step-end event as it arrives (ms from the start). */
+export function deployTimed(
   args: string[],
   env: Record<string, string>,
-): Promise<{ exitCode: number; ends: Map<string, number>; plan: any; report: any; stderr: string }> {
+): Promise<{
+  exitCode: number;
+  starts: Map<string, number>;
+  ends: Map<string, number>;
+  plan: any;
+  report: any;
+  /** The deploy's messages (`kind: message`), in order. */
+  messages: string[];
+  stderr: string;
+}> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const starts = new Map<string, number>();
     const ends = new Map<string, number>();
+    const messages: string[] = [];
     let plan: any;
     let report: any;
     let rest = '';
@@ -65,18 +76,24 @@ function deployTimed(
         rest = rest.slice(i + 1);
         if (!line.startsWith('{')) continue;
         const e = JSON.parse(line);
+        if (e.kind === 'step-start') starts.set(e.step, performance.now() - t0);
         if (e.kind === 'step-end') ends.set(e.step, performance.now() - t0);
         if (process.env.BENCH_TIMELINE && (e.kind === 'step-start' || e.kind === 'step-end'))
           process.stderr.write(`TL ${(performance.now() - t0).toFixed(0)} ${e.kind} ${e.step}\n`);
         if (process.env.BENCH_TIMELINE && e.kind === 'step-log')
           process.stderr.write(`TL ${(performance.now() - t0).toFixed(0)} log ${e.step} ${e.line}\n`);
         if (e.kind === 'plan') plan = e.plan;
+        if (e.kind === 'message') messages.push(String(e.text));
+        if (process.env.BENCH_TIMELINE && e.kind === 'message')
+          process.stderr.write(`TL ${(performance.now() - t0).toFixed(0)} message ${e.text}\n`);
         if (e.kind === 'report') report = e.report;
       }
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, ends, plan, report, stderr }));
+    child.on('close', (code) =>
+      resolve({ exitCode: code ?? 1, starts, ends, plan, report, messages, stderr }),
+    );
   });
 }
 

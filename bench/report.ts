@@ -8,6 +8,7 @@ import { mib, ratio, seconds } from './stats.ts';
 import { VARIANT_LABEL, VARIANTS } from './variants.ts';
 import type { Prepared } from './fleet-bench.ts';
 import { relayHeadlineRows, relaySection, type RelayBenchResults } from './relay-bench.ts';
+import { perHostHeadlineRows, perHostSection, type PerHostResults } from './per-host-bench.ts';
 import { cliHeadlineRows, cliSection, type StartupResults } from './cli-startup.ts';
 import { compressHeadlineRows, compressSection, type CompressBenchResults } from './compress-bench.ts';
 import { keysHeadlineRows, keysSection, type KeysBenchResults } from './keys-bench.ts';
@@ -19,6 +20,8 @@ export interface BenchResults {
   argv: string[];
   fleet?: { prepared: Prepared; figures: FleetFigures };
   relay?: RelayBenchResults;
+  /** The per-host section; its runs' timelines are written to perhost-timeline.json, not here. */
+  perhost?: PerHostResults & { load: { start: number; end: number } };
   compress?: CompressBenchResults;
   keys?: KeysBenchResults;
   cli?: StartupResults;
@@ -249,6 +252,7 @@ export function headlineTable(r: BenchResults): string {
       );
   }
   if (r.relay) rows.push(...relayHeadlineRows(r.relay).map((x) => only(x[0]!, x[1]!, x[2]!)));
+  if (r.perhost) rows.push(...perHostHeadlineRows(r.perhost).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.compress) rows.push(...compressHeadlineRows(r.compress).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.keys) rows.push(...keysHeadlineRows(r.keys).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.cli) rows.push(...cliHeadlineRows(r.cli).map((x) => only(x[0]!, x[1]!, x[2]!)));
@@ -314,6 +318,7 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   if (r.fleet) parts.push(fleetSection(r.fleet.prepared, r.fleet.figures));
   if (r.relay) parts.push(relaySection(r.relay));
+  if (r.perhost) parts.push(perHostSection(r.perhost));
   if (r.compress) parts.push(compressSection(r.compress));
   if (r.keys) parts.push(keysSection(r.keys));
   if (r.cli) parts.push(cliSection(r.cli));

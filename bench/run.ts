@@ -10,6 +10,8 @@
 //   --host-mbit N     every host's NIC in the relay section (100)   --relay-fanout K  the tree's k (4)
 //   --relay-rounds N  star/relay pairs in the relay section (2)
 //   --keys N          keys per host in the keys section (200)  --keys-rounds N  its rounds (1)
+//   --perhost-hosts N hosts behind the store in the per-host section (120)   --perhost-rounds N (1)
+//   --small SIZE / --large SIZE   the per-host section's changes (960K / 20M)
 //   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +33,7 @@ import { compressBench } from './compress-bench.ts';
 import { keysBench } from './keys-bench.ts';
 import { renderMarkdown, type BenchResults } from './report.ts';
 import { seconds } from './stats.ts';
+import { perHostBench, writeTimelines } from './per-host-bench.ts';
 
 const SECTIONS = [
   'cli',
@@ -42,6 +45,7 @@ const SECTIONS = [
   'overhead',
   'import',
   'diff',
+  'perhost',
 ] as const;
 const NIX_ENV = {
   // Not Debian's /etc/nix/nix.conf (absent without nix-setup-systemd): no substituters, no sandbox.
@@ -69,6 +73,10 @@ const { values } = parseArgs({
     starts: { type: 'string', default: '10' },
     keys: { type: 'string', default: '200' },
     'keys-rounds': { type: 'string', default: '1' },
+    'perhost-hosts': { type: 'string', default: '120' },
+    'perhost-rounds': { type: 'string', default: '1' },
+    small: { type: 'string', default: '960K' },
+    large: { type: 'string', default: '20M' },
   },
 });
 const int = (name: keyof typeof values) => {
@@ -159,6 +167,23 @@ try {
     const o = { mbit: int('host-mbit'), fanout: int('relay-fanout'), rounds: int('relay-rounds'), log };
     results.relay = await relayBench(prepared, o);
     results.notes.push(...results.relay.failures);
+  });
+  await section('perhost', async () => {
+    requireRoot();
+    const load0 = loadavg()[0]!;
+    const r = await perHostBench(path.join(workDir, 'perhost'), {
+      hosts: int('perhost-hosts'),
+      small: String(values.small),
+      large: String(values.large),
+      mbit: int('host-mbit'),
+      rounds: int('perhost-rounds'),
+      parallel: 10,
+      nixEnv: NIX_ENV,
+      log,
+    });
+    results.perhost = { ...r, runs: [], load: { start: load0, end: loadavg()[0]! } };
+    results.notes.push(...r.failures);
+    await writeTimelines(r, path.join(String(values.out), 'perhost-timeline.json'));
   });
   await section('compress', async () => {
     requireRoot();

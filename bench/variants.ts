@@ -176,11 +176,15 @@ export async function baselineSshConfig(fleet: Fleet): Promise<string> {
   return file;
 }
 
+/** Where a baseline's steps went: host, step (`copy`/`activate`), start and end in ms (performance.now()). */
+export type PhaseRecorder = (host: string, step: 'copy' | 'activate', startMs: number, endMs: number) => void;
+
 /** Push one host's closure from the deployer, then activate it over ssh; returns the activation's time. */
 async function pushThenActivate(
   fleet: Fleet,
   sshConfig: string,
   t: { host: string; outPath: string },
+  record?: PhaseRecorder,
 ): Promise<number> {
   const env = { ...deployerEnv(fleet), NIX_SSHOPTS: `-F ${sshConfig}` };
 
@@ -193,12 +197,15 @@ async function pushThenActivate(
     `ssh://${t.host}`,
     t.outPath,
   ];
+  const c0 = performance.now();
   await must(copy, env, `nix copy to ${t.host}`);
+  record?.(t.host, 'copy', c0, performance.now());
   const activate =
     `${quoteArgv(['nix-env', '-p', PROFILE, '--set', t.outPath])} && ` +
     quoteArgv([`${t.outPath}/bin/switch-to-configuration`, 'switch']);
   const t0 = performance.now();
   await must(['ssh', '-F', sshConfig, t.host, '--', activate], env, `activation on ${t.host}`);
+  record?.(t.host, 'activate', t0, performance.now());
   return performance.now() - t0;
 }
 
@@ -211,12 +218,18 @@ export async function deploySequential(fleet: Fleet, targets: Targets): Promise<
 }
 
 /** Baseline B: `parallel` hosts at once (Colmena's default is 10), each pushed from the deployer. */
-export async function deployParallel(fleet: Fleet, targets: Targets, parallel = 10): Promise<DeployOutcome> {
+export async function deployParallel(
+  fleet: Fleet,
+  targets: Targets,
+  parallel = 10,
+  record?: PhaseRecorder,
+): Promise<DeployOutcome> {
   const sshConfig = await baselineSshConfig(fleet);
   const out: number[] = [];
   const queue = [...targets];
   const worker = async () => {
-    for (let t = queue.shift(); t; t = queue.shift()) out.push(await pushThenActivate(fleet, sshConfig, t));
+    for (let t = queue.shift(); t; t = queue.shift())
+      out.push(await pushThenActivate(fleet, sshConfig, t, record));
   };
   await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker));
   return { activationMs: out };

@@ -23,6 +23,7 @@ export interface DeploySetupFlags extends ConfigOptions, SkipOptions {
   parallel: string;
   storeFanout: string;
   relayFanout: string;
+  pushBelow: string;
   allowDirect?: boolean;
   /** A path, or false for `--no-state`. */
   state?: string | false;
@@ -38,6 +39,8 @@ export interface DeploySetup {
   parallel: number;
   storeFanout: number;
   relayFanout: number;
+  /** Push a small change from here up to this many new bytes per instance (`--push-below`; 0 = never). */
+  pushBelow: number;
   connectTimeout: number;
   activationTimeout: number;
   hive: ResolvedHive;
@@ -60,6 +63,17 @@ export function parseGoal(value: string): Goal {
       message: `unknown goal "${value}"${didYouMean(value, GOALS)} (expected ${GOALS.join(', ')})`,
     },
   ]);
+}
+
+/** `--push-below`: bytes, with an optional K or M (KiB, MiB); 0 = never push. */
+export function parsePushBelow(value: string): number {
+  const m = /^(\d+)([KkMm]?)$/.exec(value);
+  const n = m ? Number(m[1]) * (m[2] ? (/[Kk]/.test(m[2]) ? 1024 : 1024 * 1024) : 1) : NaN;
+  if (Number.isSafeInteger(n)) return n;
+  throw inputError(
+    '--push-below',
+    `must be a size in bytes, K or M (e.g. 2M; 0 = never push), got "${value}"`,
+  );
 }
 
 /** `--relay-fanout`: a whole number, 0 (the star) allowed. */
@@ -90,6 +104,7 @@ export async function prepareDeploy(
     parallel: parseCount('--parallel', flags.parallel),
     storeFanout: parseCount('--store-fanout', flags.storeFanout),
     relayFanout: parseFanout(flags.relayFanout),
+    pushBelow: parsePushBelow(flags.pushBelow),
     connectTimeout: parseCount('--connect-timeout', flags.connectTimeout),
     activationTimeout: parseCount('--activation-timeout', flags.activationTimeout),
   };

@@ -1,6 +1,6 @@
-// Activation of one instance, in two remote commands: start (set the system profile when the goal
-// asks and it changes, then launch switch-to-configuration detached from the ssh session) and wait
-// (read its exit status and output back, reconnecting when the connection drops meanwhile). Around it,
+// Activation of one instance. One remote command (activate-run.ts) arms the watchdog, starts (sets the system
+// profile when the goal asks and it changes, then launches switch-to-configuration detached from the ssh
+// session) and waits (its exit status and output, read back anew when the connection drops). Around it,
 // the rollout (confirm.ts, checks.ts, reboot.ts): after `switch`/`test` a watchdog on the host rolls back
 // unless the deployer confirms over a new connection once the checks passed; `--reboot` reboots after
 // `boot` and waits for the new boot id (`--reboot=auto`: only the instances whose diff needs it); a switch whose kernel changed is noted as needing a reboot. What the
@@ -9,17 +9,16 @@
 // `needs-reboot`, kept; a held switch lock is `busy`: the watchdog withdrawn (the old system's switch never
 // runs) and the profile set back, as nothing was switched. After `--reboot` the keys the reboot emptied from
 // /run are sent again (keys-after-reboot.ts).
-import { BusyError, CommandError, HostError } from '../errors.ts';
+import { BusyError, HostError } from '../errors.ts';
 import { confirmTimeoutOf } from '../inventory/resolve-checks.ts';
-import { startActivationArgv } from '../nix/detached.ts';
 import { changesRunningSystem, setsProfile } from '../nix/goal.ts';
 import { restoreProfileArgv } from '../nix/restore-profile.ts';
 import { classifySwitch } from '../nix/switch-outcome.ts';
 import type { ActivateStep } from '../plan/types.ts';
 import { checkFailure, runChecks } from './checks.ts';
-import { arm, confirm, disarm, keepAlive, rollBack } from './confirm.ts';
+import { confirm, disarm, keepAlive, rollBack } from './confirm.ts';
+import { armStartWait } from './activate-run.ts';
 import { outPathOf, type DeployContext } from './context.ts';
-import { readBack } from './read-back.ts';
 import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
 import { resendAfterReboot } from './keys-after-reboot.ts';
 import type { StepIO, StepResult } from './run-dag.ts';
@@ -42,24 +41,24 @@ export async function activate(
   const reboot =
     rollout?.reboot && goal === 'boot' && (!only || only.has(instance)) ? rollout.reboot : undefined;
 
-  const previous = guarded ? await arm(ctx, instance, id, goal, confirmS, io) : '';
-  if (guarded) ctx.notes.set(instance, { ...ctx.notes.get(instance), previous });
   const bootBefore = reboot ? await bootId(ctx, instance, io) : '';
-  const start = await ctx.remote(
-    instance,
-    startActivationArgv(id, outPath, goal, undefined, ctx.specialisation),
+  // Arm, start, wait (and which boot parts changed) in one remote command: activate-run.ts.
+  const askReboot = Boolean(rollout && (changesRunningSystem(goal) || setsProfile(goal)) && !reboot);
+  const run = await armStartWait(
+    ctx,
     {
-      onLine: io.log,
-      signal: io.signal,
-      root: true,
+      instance,
+      id,
+      outPath,
+      goal,
+      ...(guarded ? { confirmS } : {}),
+      rebootParts: askReboot,
+      ...(ctx.specialisation ? { specialisation: ctx.specialisation } : {}),
     },
+    io,
   );
-  if (start.exitCode !== 0) {
-    if (guarded) await disarm(ctx, instance, id, io);
-    throw new CommandError(start, `starting the activation on ${instance}`);
-  }
-
-  const result = await readBack(ctx, instance, id, ctx.activationTimeoutMs, io, 'activation');
+  const { previous, result } = run;
+  if (guarded) ctx.notes.set(instance, { ...ctx.notes.get(instance), previous });
   for (const line of result.lines) io.log('stdout', line);
   const outcome = classifySwitch(goal, result.status, result.lines);
   if (outcome.kind === 'busy') {
@@ -101,7 +100,7 @@ export async function activate(
   }
   if (guarded) await confirm(ctx, instance, id, confirmS, previous, io);
   if (rollout && (changesRunningSystem(goal) || setsProfile(goal)) && !reboot) {
-    const parts = await needsReboot(ctx, instance, io.signal).catch(() => []);
+    const parts = run.rebootParts ?? (await needsReboot(ctx, instance, io.signal).catch(() => []));
     if (parts.length) {
       ctx.notes.set(instance, { ...ctx.notes.get(instance), needsReboot: true });
       io.log('stderr', `nix-hive: ${instance} needs a reboot (${parts.join(', ')} changed)`);

@@ -26,6 +26,7 @@ export interface RolloutOptions {
 }
 import type { HiveSigningKey } from './signing-key.ts';
 import type { RelayRun } from './relay.ts';
+import type { DistributionRun } from './distribution.ts';
 import type { BuildHostPushes } from './build-host.ts';
 import type { StagedKeys } from './key-owners.ts';
 
@@ -91,6 +92,8 @@ export interface DeployContext {
   endpoint?: Transport['endpoint'];
   /** Per instance, what the rollout learned beyond the outcome (needs reboot, the previous system). */
   notes: Map<string, InstanceNotes>;
+  /** Push, star or relay per system behind each store, decided by size (see distribution.ts). */
+  distribution?: DistributionRun;
   /** Relay fan-out of this run (absent for the star). */
   relay?: RelayRun;
   /** Pushes from build hosts (`copy www builder → portico`), when the plan has any. */

@@ -18,6 +18,21 @@ function storeUri(d: Destination): string {
   return d.kind === 'instance' ? instanceStoreUri(d.name) : d.uri;
 }
 
+/** `nix copy` from here over the destination's own deploy connection, without its substituters. */
+async function pushFromHere(ctx: DeployContext, step: CopyStep, outPath: string, io: StepIO): Promise<void> {
+  const to = destinationName(step.to);
+  if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
+  io.log('stderr', `nix-hive: pushing ${outPath} from here over ${to}'s connection (a small change)`);
+  const argv = copyArgv(storeUri(step.to), outPath, false, compressCopy(ctx.hive, step));
+  await checked(ctx.spawn, argv.command, argv.args, {
+    onLine: io.log,
+    signal: io.signal,
+    env: { ...ctx.nixEnv, NIX_SSHOPTS: ctx.nixSshOpts },
+    what: `nix copy to ${to}`,
+  });
+  ctx.relay?.holds(step.system, to);
+}
+
 export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
   if (ctx.plan.skip.copy) {
@@ -29,6 +44,12 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       `--no copy: copying to ${destinationName(step.to)} anyway: hive.state does not say it has ${step.system}`,
     );
   }
+  // A store's copy starts deciding how its dependents get the closure (push, star, relay: distribution.ts).
+  if (step.to.kind === 'instance')
+    void ctx.distribution?.modeBehind(step.system, step.to.name, io.signal)?.catch(() => {});
+  // A small change: pushed from here over the instance's own connection (nix copy asks what it lacks).
+  if ((await ctx.distribution?.modeOf(step, io.signal)) === 'push')
+    return pushFromHere(ctx, step, outPath, io);
   // The host's own store is the truth: a closure it already has needs no preflight and no copy.
   if (step.to.kind === 'instance') {
     const has = await ctx.remote(step.to.name, hasPathArgv(outPath), { signal: io.signal });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Goal } from '../nix/goal.ts';
-import { planDeploy } from '../plan/plan.ts';
+import { planDeploy, stepId } from '../plan/plan.ts';
+import { groupOf } from '../plan/distribution.ts';
 import { describeStep } from '../plan/render.ts';
 import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -21,6 +22,7 @@ import { runDag } from './run-dag.ts';
 import { DeployLimits } from './limits.ts';
 import { relayRun, type RelayRun } from './relay.ts';
 import { BuildHostPushes } from './build-host.ts';
+import { DistributionRun } from './distribution.ts';
 import { createStepExecutor } from './steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
@@ -50,6 +52,8 @@ export interface DeployOptions {
   storeFanout: number;
   /** Relay fan-out k (`--relay-fanout`, default 8); 0 = the star. */
   relayFanout?: number;
+  /** Push a small change from here up to this many new bytes per instance (default 2 MiB; 0 = never). */
+  pushBelow?: number;
   emit: EventSink;
   /** Stop starting new steps (first Ctrl-C). */
   signal?: AbortSignal;
@@ -121,6 +125,31 @@ function blame(step: Step, dependent: Step): string {
   }
 }
 
+/**
+ * What a step waits for beyond its deps: a copy pushed from here (a small change) no longer waits for the relay
+ * tree's parent and siblings, only for its store's copy (with --allow-direct, where that is ordering only).
+ */
+async function pushOrderings(ctx: DeployContext, step: Step): Promise<string[] | undefined> {
+  if (step.kind !== 'copy' || !step.after?.length || !ctx.distribution) return step.after;
+  const mode = await ctx.distribution.modeOf(step)?.catch(() => undefined);
+  if (mode !== 'push') return step.after;
+  const store = step.from && stepId.copy(step.system, step.from);
+  return step.after.filter((id) => id === store);
+}
+
+/** A copy pushed from here (a small change) needs its system built and signed, not its store's copy first. */
+async function pushDeps(
+  ctx: DeployContext,
+  step: Step,
+  wait: (ids: string[]) => Promise<Array<{ outcome: string }>>,
+): Promise<string[]> {
+  if (step.kind !== 'copy' || !ctx.distribution || groupOf(step) === undefined) return step.deps;
+  const own = step.deps.filter((id) => !id.startsWith('copy:'));
+  if ((await wait(own)).some((d) => d.outcome !== 'ok')) return step.deps;
+  const mode = await ctx.distribution.modeOf(step)?.catch(() => undefined);
+  return mode === 'push' ? own : step.deps;
+}
+
 export async function deploy(
   hive: ResolvedHive,
   targets: string[],
@@ -138,6 +167,7 @@ export async function deploy(
       skip: options.skip,
       allowDirect: options.allowDirect,
       relayFanout: options.relayFanout,
+      pushBelow: options.pushBelow,
       waves: options.waves,
     });
   options.emit({ kind: 'plan', runId, plan, logDir });
@@ -208,6 +238,7 @@ export async function deploy(
             gate: async (step: Step) => (await confirmGate?.gate(step)) ?? (await waveGate?.gate(step)),
           }
         : undefined;
+    if (plan.distribution?.length) ctx.distribution = new DistributionRun(ctx, options.parallel);
     if (plan.relay?.trees.length) (ctx.relay = relay = relayRun(ctx, options.ssh)).start(signal);
     if (plan.steps.some((s) => s.kind === 'build' && s.on))
       ctx.buildHost = buildHost = new BuildHostPushes(ctx, options.ssh?.connectTimeout);
@@ -225,8 +256,14 @@ export async function deploy(
     const results = await runDag({
       steps: plan.steps,
       execute: createStepExecutor(ctx),
-      limits: (step) => limits.of(step),
-      label: (s) => describeStep(s, { direct: ctx.directCopies.has(s.id) }),
+      limits: (step) => limits.of(step, step.kind === 'copy' && ctx.distribution?.pushedNow(step)),
+      label: (s) =>
+        describeStep(s, {
+          direct: ctx.directCopies.has(s.id),
+          pushed: s.kind === 'copy' && ctx.distribution?.pushedNow(s),
+        }),
+      orderings: (step) => pushOrderings(ctx, step),
+      deps: (step, wait) => pushDeps(ctx, step, wait),
       target: stepTarget,
       blame,
       emit,

@@ -37,11 +37,13 @@ export class DeployLimits {
     return s;
   }
 
-  /** The semaphores a step holds while it runs, in a fixed order (see `withAll`). */
-  of(step: Step): Semaphore[] {
+  /** The semaphores a step holds while it runs, in a fixed order (see `withAll`); `pushed`: see distribution.ts. */
+  of(step: Step, pushed = false): Semaphore[] {
     switch (step.kind) {
       case 'copy': {
         const into = this.into(destinationName(step.to));
+        // Pushed from here (a small change): nothing is pulled from the store or a relay.
+        if (pushed) return [into, this.copies];
         // A relayed copy pulls from its relay, not its store (a fallback to the store is not counted).
         const from = step.relay ? step.relay.parent : step.from && destinationName(step.from);
         return from ? [into, this.copies, this.fanoutOf(from)] : [into, this.copies];

@@ -50,8 +50,6 @@ export class RelayRun {
   private readonly stores: Set<string>;
   private readonly clearing: Array<Promise<void>> = [];
   private early: EarlyPreflights | undefined;
-  /** `system>parent` → the children that pull from it. */
-  private readonly children = new Map<string, string[]>();
 
   constructor(
     private readonly ctx: DeployContext,
@@ -59,11 +57,6 @@ export class RelayRun {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.stores = new Set((ctx.plan.relay?.trees ?? []).map((t) => `${t.system}>${t.store}`));
-    for (const s of ctx.plan.steps) {
-      if (s.kind !== 'copy' || !s.relay || s.to.kind !== 'instance') continue;
-      const key = `${s.system}>${s.relay.parent}`;
-      this.children.set(key, [...(this.children.get(key) ?? []), s.to.name]);
-    }
   }
 
   /** The run is starting: the store's children will run their preflight as soon as the store holds it. */
@@ -85,7 +78,10 @@ export class RelayRun {
   /** The instance holds the system's closure now (copied, or it had it). */
   holds(system: string, instance: string): void {
     this.holders.add(`${system}>${instance}`);
-    this.early?.holds(system, instance);
+    // A store's children run their preflight early only when the relay is used (not for a pushed change).
+    const mode = this.ctx.distribution?.modeBehind(system, instance);
+    if (!mode) this.early?.holds(system, instance);
+    else void mode.then((m) => m === 'relay' && this.early?.holds(system, instance)).catch(() => {});
     if (this.stores.has(`${system}>${instance}`)) this.warm(system);
   }
 
@@ -108,11 +104,20 @@ export class RelayRun {
   private warm(system: string): void {
     if (this.warmed.has(system)) return;
     this.warmed.add(system);
-    for (const [key, kids] of this.children) {
-      const parent = key.slice(key.indexOf('>') + 1);
-      if (key.slice(0, key.indexOf('>')) !== system) continue;
-      const outPath = outPathOf(this.ctx, system);
-      for (const c of kids) this.prepare(c, parent, outPath).catch(() => {});
+    const outPath = outPathOf(this.ctx, system);
+    for (const tree of this.ctx.plan.relay?.trees ?? []) {
+      if (tree.system !== system) continue;
+      // Only once the tree is to be used: a small change is pushed from here instead (distribution.ts).
+      const mode = this.ctx.distribution?.modeBehind(system, tree.store) ?? Promise.resolve('relay');
+      void mode
+        .then((m) => {
+          if (m !== 'relay') return;
+          for (const f of tree.feeds) {
+            if (f.parent === tree.store) continue;
+            for (const c of f.children) this.prepare(c, f.parent, outPath).catch(() => {});
+          }
+        })
+        .catch(() => {});
     }
   }
 

@@ -31,6 +31,13 @@ export interface DagOptions {
   /** Aborted: running steps are killed (handed to each step as `io.signal`). */
   killSignal?: AbortSignal;
   tailLines?: number;
+  /**
+   * The deps it needs (default `step.deps`); `wait` awaits some of them first, so a step can learn what it needs
+   * (a copy pushed from here needs its system signed, not its store's copy).
+   */
+  deps?(step: Step, wait: (ids: string[]) => Promise<StepSummary[]>): Promise<string[]>;
+  /** The steps it waits for beyond its deps, asked once its deps ended (default: `step.after`). */
+  orderings?(step: Step): Promise<string[] | undefined>;
   /** Asked once a step's deps succeeded, before it waits for its limits: a reason skips it (waves). */
   gate?(step: Step): Promise<string | undefined>;
 }
@@ -79,8 +86,11 @@ export async function runDag(options: DagOptions): Promise<Map<string, StepSumma
   };
 
   const runStep = async (step: Step): Promise<StepSummary> => {
-    const deps = await Promise.all(step.deps.map((d) => pending.get(d)).filter((p) => p !== undefined));
-    await Promise.all((step.after ?? []).map((d) => pending.get(d)));
+    const waitFor = (ids: string[]) =>
+      Promise.all(ids.map((d) => pending.get(d)).filter((p) => p !== undefined));
+    const deps = await waitFor(options.deps ? await options.deps(step, waitFor) : step.deps);
+    const after = options.orderings ? await options.orderings(step) : step.after;
+    await Promise.all((after ?? []).map((d) => pending.get(d)));
     const bad = deps.find((d) => !letsDependentsRun(d.outcome));
     const gated = bad ? undefined : await options.gate?.(step);
     if (gated !== undefined) return finish(step, 'skipped', gated, 0, []);

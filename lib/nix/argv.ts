@@ -163,3 +163,18 @@ export function hasPathArgv(path: string): string[] {
 export function pathInfoArgv(store: string, path: string): string[] {
   return ['nix', ...NIX_FEATURES, 'path-info', '--store', store, path];
 }
+
+/** The closure of a path in the local store, one path a line. */
+export function requisitesArgv(path: string): Argv {
+  return { command: 'nix-store', args: ['--query', '--requisites', path] };
+}
+
+/** The NAR size of each path in the local store, one number a line, in order. */
+export function pathSizesArgv(paths: string[]): Argv {
+  return { command: 'nix-store', args: ['--query', '--size', ...paths] };
+}
+
+/** Run on a host: which of `paths` its store lacks (printed one a line; exit 0 either way). */
+export function invalidPathsArgv(paths: string[]): string[] {
+  return ['nix-store', '--check-validity', '--print-invalid', ...paths];
+}

@@ -8,6 +8,13 @@ import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 import { planWaves, wavesWanted } from './waves.ts';
 import { withKeySteps } from './keys.ts';
+import {
+  chooseDistribution,
+  groupKey,
+  groupOf,
+  planDistribution,
+  PUSH_MAX_NEW_BYTES,
+} from './distribution.ts';
 
 export const stepId = {
   build: (system: string) => `build:${system}`,
@@ -97,7 +104,35 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
   }
 
   const fanout = options.relayFanout ?? DEFAULT_RELAY_FANOUT;
-  const trees = planRelays(hive, copies, fanout, (s, name) => stepId.copy(s, { kind: 'instance', name }));
+  // A small change is pushed from here (distribution.ts): its copies take no part in a relay tree.
+  const pushMax = options.pushBelow ?? PUSH_MAX_NEW_BYTES;
+  if (options.newBytes) {
+    const sizes = new Map<string, number>();
+    for (const c of copies) {
+      const key = groupOf(c);
+      if (key !== undefined) sizes.set(key, (sizes.get(key) ?? 0) + 1);
+    }
+    for (const c of copies) {
+      const key = groupOf(c);
+      const newBytes = options.newBytes[c.system];
+      if (key === undefined || newBytes === undefined) continue;
+      const instances = sizes.get(key)!;
+      if (chooseDistribution({ newBytes, instances, otherwise: 'star', pushMax }).mode === 'push')
+        c.push = true;
+    }
+  }
+  const trees = planRelays(
+    hive,
+    copies.filter((c) => !c.push),
+    fanout,
+    (s, name) => stepId.copy(s, { kind: 'instance', name }),
+  );
+  const distribution = planDistribution(hive, copies, {
+    relayFanout: fanout,
+    pushMax,
+    newBytes: options.newBytes,
+    relayed: new Set(trees.map((t) => groupKey(t.system, t.store))),
+  });
   placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
   const ordered = orderActivations(activations);
   const waves = wavesWanted(options.waves)
@@ -115,6 +150,7 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     skip: { ...options.skip },
     steps: withKeySteps(hive, targets, options, [...builds, ...signs, ...orderCopies(copies), ...ordered]),
     relay: { fanout, trees },
+    ...(distribution.length ? { distribution } : {}),
     ...(waves ? { waves } : {}),
   };
 }

@@ -2,9 +2,10 @@
 import type { Plan, Step } from './types.ts';
 import { destinationName } from './types.ts';
 import { renderRelayTrees } from './relay-render.ts';
+import { renderDistribution } from './distribution.ts';
 
 /** A step's label; `direct`: a copy that pushed from here instead of substituting (`--allow-direct`). */
-export function describeStep(step: Step, how: { direct?: boolean } = {}): string {
+export function describeStep(step: Step, how: { direct?: boolean; pushed?: boolean } = {}): string {
   switch (step.kind) {
     case 'build':
       return `build ${step.system}${step.on ? `@${step.on}` : ''}${step.evalCached ? ' (derivation from the evaluation cache)' : ''}`;
@@ -14,6 +15,8 @@ export function describeStep(step: Step, how: { direct?: boolean } = {}): string
       if (step.by) return `copy ${step.system} ${step.by} → ${destinationName(step.to)}`;
       if (how.direct)
         return `copy ${step.system} → ${destinationName(step.to)} (pushed from here, --allow-direct)`;
+      if (step.push || how.pushed)
+        return `copy ${step.system} → ${destinationName(step.to)} (pushed from here: a small change)`;
       if (step.relay && step.from)
         return `copy ${step.system} → ${destinationName(step.to)} (relayed from ${step.relay.parent}, round ${step.relay.round}; else from ${destinationName(step.from)})`;
       return step.from
@@ -57,6 +60,7 @@ export function renderPlanText(plan: Plan): string {
       lines.push(`  wave ${k + 1}${k === 0 && w.canary ? ' (canary)' : ''}: ${names.join(' ')}`);
   }
   lines.push(...renderRelayTrees(plan));
+  lines.push(...renderDistribution(plan.distribution));
   return lines.join('\n') + '\n';
 }
 
@@ -69,5 +73,6 @@ export function planToJson(plan: Plan): unknown {
     steps: plan.steps,
     ...(plan.waves ? { waves: plan.waves } : {}),
     relay: plan.relay ?? { fanout: 0, trees: [] },
+    ...(plan.distribution ? { distribution: plan.distribution } : {}),
   };
 }

@@ -2,6 +2,7 @@
 import type { Goal } from '../nix/goal.ts';
 import type { WaveOptions, Waves } from './waves.ts';
 import type { RelayAssignment, RelayTree } from './relay.ts';
+import type { Distribution } from './distribution.ts';
 
 /** Where a copy goes: an instance of the hive (over ssh) or a plain Nix store URI. */
 export type Destination = { kind: 'instance'; name: string } | { kind: 'uri'; uri: string };
@@ -41,6 +42,8 @@ export interface CopyStep extends StepBase {
   relay?: RelayAssignment;
   /** Pushed by this build host rather than from here (a copy that substitutes from no store). */
   by?: string;
+  /** Pushed from here over the instance's own connection although it has a store: a small change (distribution.ts). */
+  push?: boolean;
 }
 
 export interface ActivateStep extends StepBase {
@@ -84,6 +87,10 @@ export interface PlanOptions {
   relayFanout?: number;
   /** Systems whose derivation the evaluation cache holds (looked up by the caller: the plan stays pure). */
   evalCached?: string[];
+  /** Push a small change from here up to this many new bytes per instance (default 2 MiB; 0 = never). */
+  pushBelow?: number;
+  /** Bytes of each system's closure that an instance lacks, when known: push, star or relay is decided now. */
+  newBytes?: Record<string, number>;
 }
 
 export interface Plan {
@@ -98,6 +105,8 @@ export interface Plan {
   waves?: Waves;
   /** Who feeds whom behind each store (relay fan-out; absent or empty = the star). */
   relay?: { fanout: number; trees: RelayTree[] };
+  /** Per system and store: push, star or relay, and why (`by-size`: decided once built). */
+  distribution?: Distribution[];
 }
 
 export function destinationName(d: Destination): string {

@@ -66,6 +66,11 @@ function addDeployOptions(cmd: Command): Command {
       'instances that hold the closure pass it on to k more each (a tree behind each store); 0 = every instance substitutes from its store',
       String(DEFAULT_RELAY_FANOUT),
     )
+    .option(
+      '--push-below <size>',
+      "push a change from here over each instance's own connection when it lacks at most this much of the closure and more than 8 instances share its store (0 = always pull from the store)",
+      '2M',
+    )
     .option('--allow-direct', 'push from here when an instance is not wired to substitute from its store')
     .option('-v, --verbose', 'print every output line (plain mode)')
     .option(
@@ -99,6 +104,7 @@ async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean):
     relayFanout: setup.relayFanout,
     evalCached:
       evaluation.useCache && !setup.skip.build ? await fromEvalCache(setup.hive, plannedSystems(setup)) : [],
+    pushBelow: setup.pushBelow,
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
@@ -165,6 +171,7 @@ async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean
       parallel: setup.parallel,
       storeFanout: setup.storeFanout,
       relayFanout: setup.relayFanout,
+      pushBelow: setup.pushBelow,
       emit,
       signal: interrupt.stop,
       killSignal: interrupt.kill,
