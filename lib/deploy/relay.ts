@@ -23,7 +23,8 @@ import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
 import { EarlyPreflights } from './relay-preflight.ts';
 import type { StepIO } from './run-dag.ts';
-import { lastLine, undoAccess } from './revoke-access.ts';
+import { undoAccess } from './revoke-access.ts';
+import { lastLine } from '../util/last-line.ts';
 
 const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
 

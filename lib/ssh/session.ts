@@ -8,6 +8,7 @@ import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions } from './config.ts';
 import { SshError } from '../errors.ts';
 import { sshFailure } from './failure.ts';
+import { lastLine } from '../util/last-line.ts';
 
 export interface SshSessionOptions extends Partial<
   Pick<
@@ -136,9 +137,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       throw new SshError('connection-lost', name, `connecting to ${name} was stopped`, { result: r });
     throw (
       sshFailure(r, { instance: inst, connectTimeout }) ??
-      new SshError('unreachable', name, `ssh to ${name} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, {
-        result: r,
-      })
+      new SshError('unreachable', name, `ssh to ${name} failed: ${lastLine(r.stderr)}`, { result: r })
     );
   }
 

@@ -11,6 +11,7 @@ import type { BuiltSystem } from '../../nix/build.ts';
 import { HiveError } from '../../errors.ts';
 import { buildPlaces, buildSystemsWhere } from '../../deploy/build-systems.ts';
 import { interruptSignals, type Interrupt } from '../interrupt.ts';
+import { act } from '../outcome.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { describeKey } from '../../inventory/keys.ts';
 import { describeSigningKey } from '../../inventory/signing-key.ts';
@@ -108,7 +109,7 @@ export function registerBuild(program: Command): void {
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state');
   cmd.action(
-    async (patterns: string[], options: ConfigOptions & SkipOptions & { state?: string | false }) => {
+    act(async (patterns: string[], options: ConfigOptions & SkipOptions & { state?: string | false }) => {
       const { hive, targets } = await loadSelection(options, patterns);
       const file = statePath(options, hive);
       // A build that records its results holds hive.state's lock, as a deploy does.
@@ -157,11 +158,11 @@ export function registerBuild(program: Command): void {
       } catch (e) {
         if (!interrupt?.reason) throw e;
         process.stderr.write(`nix-hive: build interrupted (${interrupt.reason})\n`);
-        process.exitCode = 130;
+        return 'interrupted';
       } finally {
         interrupt?.dispose();
         await lock?.release();
       }
-    },
+    }),
   );
 }

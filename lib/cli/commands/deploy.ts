@@ -18,6 +18,7 @@ import { addConfigOption, addSigningKeyOption, addSkipOption } from '../options.
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import { addRolloutOptions, rolloutOptions, waveOptions, type RolloutFlags } from '../rollout-options.ts';
 import { interruptSignals } from '../interrupt.ts';
+import { act, outcomeOf, type Outcome } from '../outcome.ts';
 
 interface DeployFlags extends DeploySetupFlags, RolloutFlags {
   dryRun?: boolean;
@@ -73,8 +74,11 @@ async function runPlan(patterns: string[], flags: DeployFlags, goalGiven: boolea
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
-async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
-  if (flags.dryRun) return runPlan(patterns, flags, goalGiven);
+async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: boolean): Promise<Outcome> {
+  if (flags.dryRun) {
+    await runPlan(patterns, flags, goalGiven);
+    return 'ok';
+  }
   const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
   const runId = newRunId();
@@ -88,7 +92,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
       process.stdout.write(JSON.stringify({ kind: 'message', level: 'info', text: setup.nothing }) + '\n');
       process.stdout.write(JSON.stringify({ kind: 'report', report: emptyReport(runId, goal) }) + '\n');
     }
-    return;
+    return 'ok';
   }
 
   let emit: EventSink = () => {};
@@ -130,7 +134,7 @@ async function runDeploy(patterns: string[], flags: DeployFlags, goalGiven: bool
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails) + preview.render());
     // The fleet's work is done and summarised; a state file that could not be saved still fails the run.
     if (report.stateError) throw new StateError(report.stateError);
-    process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
+    return outcomeOf(report);
   } finally {
     // Every path ends the view (a failure after the plan was shown, an exception), or the terminal waits.
     await closeView();
@@ -164,8 +168,10 @@ export function registerDeploy(program: Command): void {
       .argument('[patterns...]', 'instance names, system names, tags, @tag, !exclude, globs; none = all'),
   )
     .option('--dry-run', 'print the plan and stop (text, or JSON with --json)')
-    .action((patterns: string[], flags: DeployFlags, cmd: Command) =>
-      runDeploy(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+    .action(
+      act((patterns: string[], flags: DeployFlags, cmd: Command) =>
+        runDeploy(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+      ),
     );
 
   addDeployOptions(
