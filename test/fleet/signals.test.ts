@@ -3,13 +3,14 @@
 // `run` reports `interrupted` with exit 130 and its remote commands are gone, and `--timeout` stops the
 // remote command too; `ssh` on SIGHUP leaves no ControlMaster, `ssh -W` jump or session folder. Issue 22:
 // `status` and `check` against a host that hangs stop on SIGINT with exit 130 and close their session.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
-import { cliEnv, freezeHost, sleep, stubModule, writeStubHive } from './support/faults.ts';
+import { freezeHost, sleep, stubModule, writeStubHive } from './support/faults.ts';
 import { writeRolloutHive } from './support/rollout.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
 
@@ -17,16 +18,8 @@ let fleet: Fleet;
 let env: Record<string, string>;
 let runHive: string;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'jump', network: 'both' },
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-      { name: 'x', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
+useFleet({ jump: 'both', a: 'public', b: 'public', x: 'internal' }, async (u) => {
+  ({ fleet, env } = u);
   runHive = await writeStubHive(fleet, path.join(fleet.dir, 'run-hive'), {
     modules: { stub: stubModule() },
     instances: {
@@ -35,9 +28,6 @@ before(async () => {
       x: { system: 'stub', host: 'x', via: 'jump' },
     },
   });
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 const remote = (host: string, re: RegExp) => hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), re);
