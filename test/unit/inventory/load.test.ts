@@ -142,13 +142,17 @@ test('module files are checked on disk; the signing key is not read at load (onl
     };`,
   );
   chmodSync(dir, 0o755);
+  // Its own TMPDIR, writable by nobody (tsx keeps its cache there), removed with the folder.
+  const tmp = path.join(dir, 'tmp');
+  mkdirSync(tmp, { mode: 0o1777 });
+  chmodSync(tmp, 0o1777);
   const asNobody =
     process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
   const bin = (...args: string[]) => {
     const argv = [...asNobody, process.execPath, BIN, ...args];
     const r = spawnSync(argv[0]!, argv.slice(1), {
       encoding: 'utf8',
-      env: { ...process.env, KEY: './keys/bad.sec' },
+      env: { ...process.env, KEY: './keys/bad.sec', TMPDIR: tmp },
     });
     return { code: r.status, lines: r.stderr.split('\n').filter(Boolean) };
   };
