@@ -74,6 +74,17 @@ export class HostError extends HiveError {
   }
 }
 
+/** Preparing a relayed copy failed; `parentAtFault` says whether the copy falls back because of the parent. */
+export class RelayFailure extends HostError {
+  constructor(
+    message: string,
+    readonly parentAtFault: boolean,
+  ) {
+    super(message);
+    this.name = 'RelayFailure';
+  }
+}
+
 /** A process that exited non-zero (or was killed); the message is short, the detail carries the output. */
 export class CommandError extends HiveError {
   readonly result: SpawnResult;

@@ -13,6 +13,9 @@ export interface Interrupt {
   dispose(): void;
 }
 
+/** The grace of commands that only read (status, check, run): their running commands have nothing to finish. */
+export const READ_ONLY_GRACE_MS = 3000;
+
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The interrupts in force now, so that a closed output can stop them as a signal would. */
@@ -61,4 +64,28 @@ export function interruptSignals(say: (text: string) => void, graceMs = 10_000):
       undoSession();
     },
   };
+}
+
+/**
+ * The interrupt handling of every command that opens ssh connections to act on hosts (status, check, rollback,
+ * run): the handlers are armed before the session opens and disarmed only once it is closed, so a Ctrl-C at any
+ * point is the orderly kind (running commands stopped, masters closed, the session folder removed), never
+ * node's default exit.
+ */
+export async function withInterruptedSession<S extends { close(): Promise<void> }, T>(
+  open: () => Promise<S>,
+  fn: (session: S, interrupt: Interrupt) => Promise<T>,
+  graceMs?: number,
+): Promise<T> {
+  const interrupt = interruptSignals((text) => process.stderr.write(`nix-hive: ${text}\n`), graceMs);
+  try {
+    const session = await open();
+    try {
+      return await fn(session, interrupt);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    interrupt.dispose();
+  }
 }

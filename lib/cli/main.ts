@@ -1,10 +1,12 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
-// errors into printed lines and exit codes (each error class carries its own: lib/errors.ts).
+// errors into printed lines and exit codes (each error class carries its own: lib/errors.ts), and a command's
+// returned outcome into its exit code (lib/cli/outcome.ts).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../errors.ts';
 import { commands } from './commands/index.ts';
 import { guardOutput } from './output-guard.ts';
+import { commandOutcome, type Outcome } from './outcome.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nix-hive')
@@ -31,10 +33,16 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return exitCode(commandOutcome(program));
   } catch (err) {
     return report(err);
   }
+}
+
+/** The one map from a command's outcome to the exit code. */
+export function exitCode(outcome: Outcome): number {
+  if (typeof outcome === 'object') return outcome.child;
+  return { ok: 0, failed: 1, 'bad-input': 2, interrupted: 130, ssh: 255 }[outcome];
 }
 
 export function report(err: unknown): number {

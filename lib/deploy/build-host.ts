@@ -43,7 +43,8 @@ import { SSH_DEFAULTS } from '../ssh/config.ts';
 import { buildHostOf } from '../plan/build-host.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
-import { lastLine, undoAccess } from './revoke-access.ts';
+import { undoAccess } from './revoke-access.ts';
+import { lastLine } from '../util/last-line.ts';
 
 /** Evaluates here, copies the derivations to `host`, realises them there. */
 export async function buildOnHost(
@@ -74,7 +75,7 @@ export async function buildOnHost(
         const r = await ctx.spawn(argv.command, argv.args, { ...opts, onLine: undefined });
         io.signal.throwIfAborted();
         if (r.exitCode !== 0) outcome.failed[s.name] = nixMessage(r);
-        else drvs.set(s.name, r.stdout.trim().split('\n').pop()!.trim());
+        else drvs.set(s.name, lastLine(r.stdout));
       }
     }
   } finally {

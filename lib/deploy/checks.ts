@@ -4,7 +4,9 @@
 // port is never exposed). Each check gets 1 + retries attempts, `interval` apart, each bounded by `timeout`.
 import http from 'node:http';
 import type { ResolvedCheck, ResolvedHive, ResolvedInstance } from '../inventory/types.ts';
-import { Semaphore } from './semaphore.ts';
+import { lastLine } from '../util/last-line.ts';
+import { mapLimit } from '../util/map-limit.ts';
+import { pause } from '../util/poll.ts';
 import type { RemoteRunner } from './context.ts';
 import type { HttpEndpoint } from './transport.ts';
 
@@ -20,21 +22,18 @@ export interface CheckRunner {
   remote: RemoteRunner;
   endpoint?: (instance: string, port: number, signal?: AbortSignal) => Promise<HttpEndpoint>;
   log?: (line: string) => void;
+  /** Stops the running checks (a failed attempt is not retried then). */
   signal?: AbortSignal;
+  /** `checkFleet` starts no more hosts (their checks are not run: reported failed, `interrupted`). */
+  stop?: AbortSignal;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((res) => {
-    const t = setTimeout(res, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
-  });
 
 async function cmdAttempt(r: CheckRunner, inst: ResolvedInstance, c: ResolvedCheck): Promise<string | null> {
   try {
     const x = await r.remote(inst.name, c.cmd!, { timeoutMs: c.timeout * 1000, signal: r.signal });
     if (x.timedOut) return `timed out after ${c.timeout}s`;
     if (x.exitCode === 0) return null;
-    const last = (x.stderr || x.stdout).trim().split('\n').pop();
+    const last = lastLine(x.stderr || x.stdout);
     return `exit ${x.exitCode}${last ? `: ${last}` : ''}`;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
@@ -96,9 +95,8 @@ export async function runCheck(
     if (failure === null) return { name: c.name, ok: true, attempts: attempt, detail: 'ok' };
     detail = failure;
     r.log?.(`check ${c.name} on ${inst.name}: attempt ${attempt} failed: ${failure}`);
-    if (attempt > c.retries || r.signal?.aborted)
+    if (attempt > c.retries || !(await pause(c.interval * 1000, r.signal)))
       return { name: c.name, ok: false, attempts: attempt, detail };
-    await sleep(c.interval * 1000, r.signal);
   }
 }
 
@@ -132,13 +130,17 @@ export async function checkFleet(
   r: Omit<CheckRunner, 'log'>,
   parallel: number,
 ): Promise<Array<{ instance: string; results: CheckResult[] }>> {
-  const sem = new Semaphore(parallel);
-  return Promise.all(
-    targets.map((instance) =>
-      sem.with(async () => {
-        const inst = hive.instances[instance]!;
-        return { instance, results: await runChecks(r, inst, inst.checks ?? [], false) };
-      }),
-    ),
-  );
+  return mapLimit(targets, parallel, async (instance) => {
+    const inst = hive.instances[instance]!;
+    if (r.stop?.aborted || r.signal?.aborted) {
+      const results = (inst.checks ?? []).map((c) => ({
+        name: c.name,
+        ok: false,
+        attempts: 0,
+        detail: 'interrupted',
+      }));
+      return { instance, results };
+    }
+    return { instance, results: await runChecks(r, inst, inst.checks ?? [], false) };
+  });
 }

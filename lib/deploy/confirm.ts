@@ -18,6 +18,8 @@ import {
 import type { DeployContext } from './context.ts';
 import { readBack } from './read-back.ts';
 import type { StepIO } from './run-dag.ts';
+import { lastLine } from '../util/last-line.ts';
+import { pollUntil } from '../util/poll.ts';
 
 /** How long a rollback may take once decided. */
 const ROLLBACK_LIMIT_MS = 300_000;
@@ -102,7 +104,7 @@ async function rolledBack(
     const again = await ctx.remote(instance, resumeWatchdogArgv(id), { signal: io.signal, root: true });
     const stands = again.stdout.trim();
     if (again.exitCode !== 0) {
-      const why = again.stderr.trim().split('\n').pop() || `exit ${again.exitCode}`;
+      const why = lastLine(again.stderr) || `exit ${again.exitCode}`;
       throw new HostError(
         `${reason}; the rollback watchdog on ${instance} is gone (killed?) and could not be started again (${why}): nothing rolled it back`,
       );
@@ -163,37 +165,40 @@ export async function confirm(
   previous: string,
   io: StepIO,
 ): Promise<void> {
-  const deadline = Date.now() + confirmTimeoutS * 1000 + 2000;
   let last = '';
-  while (Date.now() < deadline && !io.signal.aborted) {
-    const left = deadline - Date.now();
-    try {
-      const argv = verdictArgv(id, 'confirmed');
-      const r = ctx.fresh
-        ? await ctx.fresh(instance, argv, { root: true, signal: io.signal, timeoutMs: Math.max(1000, left) })
-        : await ctx.remote(instance, argv, {
-            root: true,
-            signal: io.signal,
-            timeoutMs: Math.max(1000, left),
-          });
-      const verdict = r.stdout.trim();
-      if (r.exitCode === 0 && verdict === 'confirmed') {
-        io.log('stderr', `nix-hive: confirmed over a new connection`);
-        return;
+  // true: confirmed; false: the host has another verdict; undefined: the window (plus a little) has passed.
+  const confirmed = await pollUntil(
+    async (left) => {
+      try {
+        const argv = verdictArgv(id, 'confirmed');
+        const r = ctx.fresh
+          ? await ctx.fresh(instance, argv, {
+              root: true,
+              signal: io.signal,
+              timeoutMs: Math.max(1000, left),
+            })
+          : await ctx.remote(instance, argv, {
+              root: true,
+              signal: io.signal,
+              timeoutMs: Math.max(1000, left),
+            });
+        const verdict = r.stdout.trim();
+        if (r.exitCode === 0 && verdict === 'confirmed') {
+          io.log('stderr', `nix-hive: confirmed over a new connection`);
+          return true;
+        }
+        if (r.exitCode === 0 && verdict !== '') return false;
+        last = r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${lastLine(r.stderr || r.stdout)}`;
+      } catch (err) {
+        if (!(err instanceof SshError)) throw err;
+        last = err instanceof Error ? err.message : String(err);
       }
-      if (r.exitCode === 0 && verdict !== '') {
-        return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io, true);
-      }
-      last = r.timedOut
-        ? 'timed out'
-        : `exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? ''}`;
-    } catch (err) {
-      if (!(err instanceof SshError)) throw err;
-      last = err instanceof Error ? err.message : String(err);
-    }
-    io.log('stderr', `nix-hive: cannot confirm over a new connection yet (${last}); retrying`);
-    await new Promise((res) => setTimeout(res, 1000));
-  }
+      io.log('stderr', `nix-hive: cannot confirm over a new connection yet (${last}); retrying`);
+      return undefined;
+    },
+    { interval: 1000, timeout: confirmTimeoutS * 1000 + 2000, signal: io.signal },
+  );
+  if (confirmed) return;
   return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io, true);
 }
 

@@ -5,6 +5,7 @@ import { CommandError, HostError, SshError } from '../errors.ts';
 import { parseWaitOutput, waitActivationArgv } from '../nix/detached.ts';
 import type { DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
+import { pollUntil } from '../util/poll.ts';
 
 export interface ReadBack {
   status: string;
@@ -25,27 +26,30 @@ export async function readBack(
     goneCodes: [],
   },
 ): Promise<ReadBack> {
-  const deadline = Date.now() + timeoutMs;
   let lastError: Error | undefined;
-  for (;;) {
-    const left = (deadline - Date.now()) / 1000;
-    if (left <= 0) break;
-    try {
-      const r = await ctx.remote(instance, wait.argv(left), { signal: io.signal, root: true });
-      if (r.exitCode === 0) return parseWaitOutput(r.stdout);
-      if (wait.goneCodes.includes(r.exitCode)) return { status: 'gone', lines: [] };
-      if (r.exitCode === 124) break;
-      throw new CommandError(r, `waiting for the ${what} on ${instance}`);
-    } catch (err) {
-      if (io.signal.aborted || !(err instanceof SshError || err instanceof CommandError)) throw err;
-      lastError = err;
-      io.log(
-        'stderr',
-        `nix-hive: lost the connection while ${what === 'activation' ? 'activating' : `waiting for the ${what}`} (${err.message}); reconnecting`,
-      );
-      await new Promise((res) => setTimeout(res, 1000));
-    }
-  }
+  // null: the wait itself ran out (exit 124); undefined: retry after a lost connection.
+  const got = await pollUntil(
+    async (leftMs): Promise<ReadBack | null | undefined> => {
+      try {
+        const r = await ctx.remote(instance, wait.argv(leftMs / 1000), { signal: io.signal, root: true });
+        if (r.exitCode === 0) return parseWaitOutput(r.stdout);
+        if (wait.goneCodes.includes(r.exitCode)) return { status: 'gone', lines: [] };
+        if (r.exitCode === 124) return null;
+        throw new CommandError(r, `waiting for the ${what} on ${instance}`);
+      } catch (err) {
+        if (io.signal.aborted || !(err instanceof SshError || err instanceof CommandError)) throw err;
+        lastError = err;
+        io.log(
+          'stderr',
+          `nix-hive: lost the connection while ${what === 'activation' ? 'activating' : `waiting for the ${what}`} (${err.message}); reconnecting`,
+        );
+        return undefined;
+      }
+    },
+    { interval: 1000, timeout: timeoutMs, signal: io.signal },
+  );
+  if (got) return got;
+  if (io.signal.aborted) throw new HostError(`interrupted while waiting for the ${what} on ${instance}`);
   throw new HostError(`the ${what} on ${instance} did not finish in ${Math.round(timeoutMs / 1000)}s`, {
     cause: lastError,
   });

@@ -7,6 +7,7 @@ import { HostError, UnreachableError } from '../errors.ts';
 import { bootStateArgv, needsRebootArgv, parseBootState, rebootArgv } from '../nix/reboot.ts';
 import type { DeployContext } from './context.ts';
 import type { StepIO } from './run-dag.ts';
+import { pollUntil } from '../util/poll.ts';
 
 export async function bootId(ctx: DeployContext, instance: string, io: StepIO): Promise<string> {
   const r = await ctx.remote(instance, bootStateArgv(), { signal: io.signal });
@@ -26,31 +27,33 @@ export async function rebootAndWait(
   io.log('stderr', `nix-hive: rebooting ${instance} (boot id ${before})`);
   const r = await ctx.remote(instance, rebootArgv(), { signal: io.signal, root: true });
   if (r.exitCode !== 0) throw new HostError(`reboot on ${instance} exited with code ${r.exitCode}`);
-  const deadline = Date.now() + timeoutS * 1000;
   let last = 'no answer yet';
-  await new Promise((res) => setTimeout(res, 1500));
-  while (Date.now() < deadline && !io.signal.aborted) {
-    try {
-      const s = await ctx.remote(instance, bootStateArgv(), {
-        signal: io.signal,
-        timeoutMs: Math.max(1000, deadline - Date.now()),
-      });
-      const state = parseBootState(s.stdout);
-      if (s.exitCode === 0 && state.bootId !== '' && state.bootId !== before) {
-        io.log('stderr', `nix-hive: ${instance} is back (boot id ${state.bootId})`);
-        if (state.current !== expected)
-          throw new HostError(
-            `after the reboot /run/current-system is ${state.current || '(none)'}, not ${expected}`,
-          );
-        return;
+  const back = await pollUntil(
+    async (left) => {
+      try {
+        const s = await ctx.remote(instance, bootStateArgv(), {
+          signal: io.signal,
+          timeoutMs: Math.max(1000, left),
+        });
+        const state = parseBootState(s.stdout);
+        if (s.exitCode === 0 && state.bootId !== '' && state.bootId !== before) {
+          io.log('stderr', `nix-hive: ${instance} is back (boot id ${state.bootId})`);
+          if (state.current !== expected)
+            throw new HostError(
+              `after the reboot /run/current-system is ${state.current || '(none)'}, not ${expected}`,
+            );
+          return true;
+        }
+        last = s.exitCode === 0 ? 'still the old boot id' : `exit ${s.exitCode}`;
+      } catch (err) {
+        if (err instanceof HostError) throw err;
+        last = err instanceof Error ? err.message : String(err);
       }
-      last = s.exitCode === 0 ? 'still the old boot id' : `exit ${s.exitCode}`;
-    } catch (err) {
-      if (err instanceof HostError) throw err;
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((res) => setTimeout(res, 1000));
-  }
+      return undefined;
+    },
+    { delay: 1500, interval: 1000, timeout: timeoutS * 1000, signal: io.signal },
+  );
+  if (back) return;
   throw new UnreachableError(
     `no new boot id from ${instance} within ${timeoutS}s after the reboot (${last})`,
   );

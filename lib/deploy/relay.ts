@@ -4,7 +4,7 @@
 // the child's Nix checks the hive key's signature on every path it takes. A relay that fails is not used
 // again: its children are re-parented to their store. All access is removed after the run.
 import { SSH_DEFAULTS } from '../ssh/config.ts';
-import { SshError } from '../errors.ts';
+import { RelayFailure, SshError } from '../errors.ts';
 import { relayPullArgv } from '../nix/relay-argv.ts';
 import type { CopyStep } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
@@ -23,18 +23,10 @@ import { outPathOf, type DeployContext } from './context.ts';
 import { remoteSettings } from './preflight.ts';
 import { EarlyPreflights } from './relay-preflight.ts';
 import type { StepIO } from './run-dag.ts';
-import { lastLine, undoAccess } from './revoke-access.ts';
+import { undoAccess } from './revoke-access.ts';
+import { lastLine } from '../util/last-line.ts';
 
 const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
-
-class RelayFailure extends Error {
-  constructor(
-    message: string,
-    readonly parentAtFault: boolean,
-  ) {
-    super(message);
-  }
-}
 
 export class RelayRun {
   /** `system>instance` of every instance known to hold a system's closure in this run. */

@@ -3,9 +3,7 @@
 // GRANT_MINUTES, and the deploy's outcome is already decided.
 import { GRANT_MINUTES } from '../ssh/run-access.ts';
 import type { DeployContext } from './context.ts';
-
-/** The last line of a command's output, for one-line messages. */
-export const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
+import { lastLine } from '../util/last-line.ts';
 
 export async function undoAccess(
   ctx: DeployContext,

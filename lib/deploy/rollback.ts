@@ -7,7 +7,8 @@ import { startActivationArgv } from '../nix/detached.ts';
 import { parseSelected, selectGenerationArgv } from '../nix/rollback.ts';
 import type { RemoteRunner } from './context.ts';
 import { readBack } from './read-back.ts';
-import { Semaphore } from './semaphore.ts';
+import { lastLine } from '../util/last-line.ts';
+import { mapLimit } from '../util/map-limit.ts';
 
 export interface RollbackResult {
   instance: string;
@@ -29,7 +30,7 @@ async function rollbackOne(
   const sel = await remote(instance, selectGenerationArgv(to), { root: true, signal });
   const picked = parseSelected(sel.stdout);
   if (sel.exitCode !== 0 || !picked) {
-    return { ...none, detail: sel.stderr.trim().split('\n').pop() || `exit ${sel.exitCode}` };
+    return { ...none, detail: lastLine(sel.stderr) || `exit ${sel.exitCode}` };
   }
   const start = await remote(instance, startActivationArgv(id, picked.path, 'switch'), {
     root: true,
@@ -63,26 +64,21 @@ export async function rollbackFleet(
     timeoutMs?: number;
   },
 ): Promise<RollbackResult[]> {
-  const sem = new Semaphore(o.parallel);
   const signal = o.signal ?? new AbortController().signal;
-  return Promise.all(
-    targets.map((instance) =>
-      sem.with(async () => {
-        if (!hive.instances[instance]) throw new HiveError('E_INPUT', `unknown instance ${instance}`);
-        try {
-          return await rollbackOne(
-            o.remote,
-            instance,
-            o.to,
-            `${o.runId}-rollback-${instance}`,
-            signal,
-            o.timeoutMs ?? 600_000,
-          );
-        } catch (err) {
-          const detail = err instanceof Error ? err.message : String(err);
-          return { instance, ok: false, generation: undefined, path: undefined, detail };
-        }
-      }),
-    ),
-  );
+  return mapLimit(targets, o.parallel, async (instance) => {
+    if (!hive.instances[instance]) throw new HiveError('E_INPUT', `unknown instance ${instance}`);
+    try {
+      return await rollbackOne(
+        o.remote,
+        instance,
+        o.to,
+        `${o.runId}-rollback-${instance}`,
+        signal,
+        o.timeoutMs ?? 600_000,
+      );
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      return { instance, ok: false, generation: undefined, path: undefined, detail };
+    }
+  });
 }

@@ -1,4 +1,5 @@
-// A counting semaphore: the concurrency limits of the runner (per phase, per store fan-out).
+// A counting semaphore: the concurrency limits of the runner (per phase, per store fan-out). A released slot
+// goes straight to the longest waiter (as tokio's semaphore does), so the limit holds at every moment.
 
 export class Semaphore {
   private active = 0;
@@ -8,14 +9,17 @@ export class Semaphore {
   }
 
   async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+    // A free slot is taken at once; otherwise the waiter is handed the slot by the release itself, so no
+    // acquire that runs between a release and the waiter's wake-up can take it too.
+    if (this.active < this.limit) this.active++;
+    else await new Promise<void>((r) => this.waiting.push(r));
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     };
   }
 

@@ -4,7 +4,7 @@
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { CurrentSystem } from '../host/host.ts';
 import type { HiveState } from '../state/types.ts';
-import { Semaphore } from './semaphore.ts';
+import { mapLimit } from '../util/map-limit.ts';
 
 export type Sync = 'in-sync' | 'drifted' | 'unreachable' | 'unknown';
 
@@ -51,49 +51,49 @@ export async function fleetStatus(
   hive: ResolvedHive,
   targets: string[],
   options: {
-    currentSystem: (instance: string, o: { timeoutMs?: number }) => Promise<CurrentSystem>;
+    currentSystem: (
+      instance: string,
+      o: { timeoutMs?: number; signal?: AbortSignal },
+    ) => Promise<CurrentSystem>;
     state: HiveState;
     parallel: number;
     timeoutMs?: number;
+    /** Starts no more queries (the instances not asked yet are `unknown`: interrupted). */
+    stop?: AbortSignal;
+    /** Stops the running queries too. */
+    signal?: AbortSignal;
     /** Which of kernel, initrd, kernel-modules differ from the booted system's (see deploy/reboot.ts). */
     needsReboot?: (instance: string) => Promise<string[]>;
   },
 ): Promise<InstanceStatus[]> {
-  const sem = new Semaphore(options.parallel);
-  return Promise.all(
-    targets.map((instance) =>
-      sem.with(async (): Promise<InstanceStatus> => {
-        const system = hive.instances[instance]!.system;
-        const expected = expectedPath(options.state, hive, instance);
-        let running: CurrentSystem;
-        try {
-          running = await options.currentSystem(instance, { timeoutMs: options.timeoutMs });
-        } catch (err) {
-          const detail = err instanceof Error ? err.message : String(err);
-          return {
-            instance,
-            system,
-            status: 'unreachable',
-            expected,
-            current: undefined,
-            profile: undefined,
-            detail,
-          };
-        }
-        const current = running.current ?? undefined;
-        const profile = running.profile ?? undefined;
-        const row: InstanceStatus = {
-          instance,
-          system,
-          expected,
-          current,
-          profile,
-          ...compareStatus(expected, current, profile, running.specialisation),
-        };
-        const reboot = (await options.needsReboot?.(instance).catch(() => [])) ?? [];
-        if (reboot.length) row.needsReboot = reboot;
-        return row;
-      }),
-    ),
-  );
+  return mapLimit(targets, options.parallel, async (instance): Promise<InstanceStatus> => {
+    const system = hive.instances[instance]!.system;
+    const expected = expectedPath(options.state, hive, instance);
+    const none = { instance, system, expected, current: undefined, profile: undefined };
+    if (options.stop?.aborted || options.signal?.aborted)
+      return { ...none, status: 'unknown', detail: 'interrupted before it was asked' };
+    let running: CurrentSystem;
+    try {
+      running = await options.currentSystem(instance, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      });
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      return { ...none, status: options.signal?.aborted ? 'unknown' : 'unreachable', detail };
+    }
+    const current = running.current ?? undefined;
+    const profile = running.profile ?? undefined;
+    const row: InstanceStatus = {
+      instance,
+      system,
+      expected,
+      current,
+      profile,
+      ...compareStatus(expected, current, profile, running.specialisation),
+    };
+    const reboot = (await options.needsReboot?.(instance).catch(() => [])) ?? [];
+    if (reboot.length) row.needsReboot = reboot;
+    return row;
+  });
 }

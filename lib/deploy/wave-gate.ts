@@ -4,11 +4,12 @@
 import { isFailure, type Outcome } from '../progress/events.ts';
 import type { Step } from '../plan/types.ts';
 import type { Waves } from '../plan/waves.ts';
+import { pause } from '../util/poll.ts';
 
 export class WaveGate {
   private readonly left: number[];
   private readonly done: Array<{ promise: Promise<void>; resolve: () => void }>;
-  private readonly paused = new Map<number, Promise<void>>();
+  private readonly paused = new Map<number, Promise<unknown>>();
   private readonly failed = new Set<string>();
 
   constructor(
@@ -44,7 +45,7 @@ export class WaveGate {
     if (this.failed.size >= this.waves.maxFailed) return this.stopped();
     if (k > 0 && this.waves.pauseS > 0) {
       let p = this.paused.get(k);
-      if (!p) this.paused.set(k, (p = this.pause()));
+      if (!p) this.paused.set(k, (p = pause(this.waves.pauseS * 1000, this.signal)));
       await p;
       if (this.failed.size >= this.waves.maxFailed) return this.stopped();
     }
@@ -54,12 +55,5 @@ export class WaveGate {
   private stopped(): string {
     const n = this.failed.size;
     return `stopped after ${n} failure${n === 1 ? '' : 's'}`;
-  }
-
-  private pause(): Promise<void> {
-    return new Promise((res) => {
-      const t = setTimeout(res, this.waves.pauseS * 1000);
-      this.signal.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
-    });
   }
 }

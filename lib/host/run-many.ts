@@ -4,6 +4,7 @@
 import type { Host } from './host.ts';
 import { runWrapperArgv } from './run-wrapper.ts';
 import { SshError } from '../errors.ts';
+import { mapLimit } from '../util/map-limit.ts';
 
 export type RunOutcome = 'ok' | 'failed' | 'unreachable' | 'interrupted';
 
@@ -44,24 +45,18 @@ export interface RunManyOptions {
 }
 
 export async function runOnHosts(hosts: readonly Host[], opts: RunManyOptions): Promise<HostRunRecord[]> {
-  const records: HostRunRecord[] = new Array(hosts.length);
   const emit = opts.onEvent ?? (() => {});
-  let next = 0;
-  const worker = async () => {
-    while (next < hosts.length) {
-      const i = next++;
-      const host = hosts[i]!;
-      if (opts.stop?.aborted || opts.signal?.aborted) {
-        records[i] = interrupted(host.name, 0, 'interrupted before it started');
-      } else {
-        emit({ kind: 'start', instance: host.name });
-        records[i] = await runOne(host, opts, emit);
-      }
-      emit({ kind: 'done', record: records[i] });
+  return mapLimit(hosts, Math.max(1, opts.parallel), async (host) => {
+    let record: HostRunRecord;
+    if (opts.stop?.aborted || opts.signal?.aborted) {
+      record = interrupted(host.name, 0, 'interrupted before it started');
+    } else {
+      emit({ kind: 'start', instance: host.name });
+      record = await runOne(host, opts, emit);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel, hosts.length)) }, worker));
-  return records;
+    emit({ kind: 'done', record });
+    return record;
+  });
 }
 
 async function runOne(host: Host, opts: RunManyOptions, emit: (e: RunEvent) => void): Promise<HostRunRecord> {
@@ -122,8 +117,8 @@ export interface RunSummary {
   failed: HostRunRecord[];
   unreachable: HostRunRecord[];
   interrupted: HostRunRecord[];
-  /** 0 when every host succeeded, 130 when any was interrupted (Ctrl-C), else 1. */
-  exitCode: 0 | 1 | 130;
+  /** ok when every host succeeded, interrupted when any was (Ctrl-C), else failed. */
+  outcome: 'ok' | 'failed' | 'interrupted';
 }
 
 export function summarize(records: readonly HostRunRecord[]): RunSummary {
@@ -136,6 +131,6 @@ export function summarize(records: readonly HostRunRecord[]): RunSummary {
   };
   return {
     ...s,
-    exitCode: s.ok.length === records.length ? 0 : s.interrupted.length > 0 ? 130 : 1,
+    outcome: s.ok.length === records.length ? 'ok' : s.interrupted.length > 0 ? 'interrupted' : 'failed',
   };
 }

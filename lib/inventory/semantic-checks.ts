@@ -36,7 +36,8 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
     else if (ref.ref.kind === 'instance' && isValidName(ref.ref.name) && !(ref.ref.name in hive.instances))
       problems.push(unknown(`defaults.${key}`, 'instance', ref.ref.name, instanceNames()));
   }
-  problems.push(...reservedSsh('defaults', defaults.ssh));
+  const anyPinned = Object.values(hive.instances).some((i) => i.hostKeys.length > 0);
+  problems.push(...reservedSsh('defaults', defaults.ssh, anyPinned));
   problems.push(...checkListProblems(defaults.checks, 'defaults.checks'));
   for (const [name, sys] of Object.entries(isDict(config.systems) ? config.systems : {}))
     if (isDict(sys))
@@ -68,7 +69,7 @@ export function semanticProblems(config: Dict, hive: ResolvedHive): Problem[] {
         problems.push(unknown(fieldPath(at, 'store'), 'instance', parsed.ref.name, instanceNames()));
     }
     if (inst.store) needsSigning = true;
-    problems.push(...reservedSsh(at, raw.ssh));
+    problems.push(...reservedSsh(at, raw.ssh, inst.hostKeys.length > 0));
     problems.push(...keysProblems(fieldPath(at, 'keys'), raw.keys));
     problems.push(...destinationProblems(fieldPath(at, 'keys'), inst.keys));
   }
@@ -103,11 +104,11 @@ function unknown(
   return { path, message: `unknown ${what} "${name}"${didYouMean(name, candidates)}` };
 }
 
-function reservedSsh(at: string, ssh: unknown): Problem[] {
+function reservedSsh(at: string, ssh: unknown, pinned: boolean): Problem[] {
   if (!isDict(ssh)) return [];
   const out: Problem[] = [];
   for (const key of Object.keys(ssh)) {
-    const message = reservedSshOption(at, key);
+    const message = reservedSshOption(at, key, pinned);
     if (message) out.push({ path: fieldPath(fieldPath(at, 'ssh'), key), message });
   }
   return out;

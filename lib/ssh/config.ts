@@ -65,7 +65,8 @@ export function renderSshConfig(hive: ResolvedHive, opts: SshConfigOptions): str
       line('StrictHostKeyChecking', 'yes');
       line('UpdateHostKeys', 'no');
     }
-    for (const [key, v] of Object.entries(inst.ssh)) line(...extraOption(inst, key, v));
+    const isPinned = (pinned.get(inst.name) ?? []).length > 0;
+    for (const [key, v] of Object.entries(inst.ssh)) line(...extraOption(inst, key, v, isPinned));
     // On the connection itself: `nix copy`'s `ssh -C` is ignored when it rides a ControlMaster.
     if (o.compressed?.includes(inst.name)) line('Compression', 'yes');
     for (const [key, v] of connectionLines(inst.name, o)) line(key, v);
@@ -125,10 +126,15 @@ function connectionLines(name: string, o: Required<SshConfigOptions>): Array<[st
 }
 
 /** One `key value` pair from an instance's `ssh` options; the value is ssh_config text as the user wrote it. */
-function extraOption(inst: ResolvedInstance, key: string, v: string | number | boolean): [string, string] {
+function extraOption(
+  inst: ResolvedInstance,
+  key: string,
+  v: string | number | boolean,
+  pinned: boolean,
+): [string, string] {
   const path = `instances.${inst.name}.ssh.${key}`;
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) throw inputError(path, 'not an ssh_config option name');
-  const reserved = reservedSshOption(`instances.${inst.name}`, key);
+  const reserved = reservedSshOption(`instances.${inst.name}`, key, pinned);
   if (reserved) throw inputError(path, reserved);
   const text = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
   if (/[\0-\x1f\x7f]/.test(text) || text.trim() === '') throw inputError(path, 'must be one line of text');

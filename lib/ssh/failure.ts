@@ -4,6 +4,7 @@ import { SshError, type SshFailureKind } from '../errors.ts';
 import type { SpawnResult } from '../exec/spawn.ts';
 import type { ResolvedInstance } from '../inventory/types.ts';
 import { fingerprint, parsePublicKey } from './host-keys.ts';
+import { lastLine } from '../util/last-line.ts';
 
 export interface FailureContext {
   instance: ResolvedInstance;
@@ -113,8 +114,4 @@ function uriHostKeyFailure(
     );
   }
   return null;
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop() ?? '';
 }

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { ResolvedHive, ResolvedInstance } from '../inventory/types.ts';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions } from './config.ts';
-import { SshError } from '../errors.ts';
+import { HostError, inputError, SshError } from '../errors.ts';
 import { sshFailure } from './failure.ts';
+import { lastLine } from '../util/last-line.ts';
 
 export interface SshSessionOptions extends Partial<
   Pick<
@@ -65,7 +66,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
   const dir = await mkdtemp(join(opts.baseDir ?? baseFolder(), 'nh-'));
   if (/\s/.test(dir) || dir.length > 60) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`ssh session folder ${JSON.stringify(dir)} is too long or has spaces; set TMPDIR`);
+    throw inputError('TMPDIR', `the ssh session folder ${JSON.stringify(dir)} is too long or has spaces`);
   }
   const configFile = join(dir, 'ssh_config');
   const knownHostsFile = join(dir, 'known_hosts');
@@ -97,7 +98,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
   const buildHosts = new Map((opts.buildHosts ?? []).map((b) => [b.name, b]));
   const instanceOf = (name: string): ResolvedInstance => {
     const inst = hive.instances[name] ?? buildHosts.get(name);
-    if (!inst) throw new Error(`ssh session: unknown instance ${name}`);
+    if (!inst) throw inputError('instance', `unknown instance "${name}"`);
     return inst;
   };
 
@@ -136,14 +137,12 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       throw new SshError('connection-lost', name, `connecting to ${name} was stopped`, { result: r });
     throw (
       sshFailure(r, { instance: inst, connectTimeout }) ??
-      new SshError('unreachable', name, `ssh to ${name} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, {
-        result: r,
-      })
+      new SshError('unreachable', name, `ssh to ${name} failed: ${lastLine(r.stderr)}`, { result: r })
     );
   }
 
   function connect(name: string, o: { signal?: AbortSignal } = {}): Promise<void> {
-    if (closing) return Promise.reject(new Error('ssh session is closed'));
+    if (closing) return Promise.reject(new HostError(`the ssh session is closed: cannot connect to ${name}`));
     let p = connecting.get(name);
     if (!p) {
       p = openMaster(name, o.signal);

@@ -5,19 +5,19 @@
 // and nothing is deployed. Once it is known, the deployer copies only the derivations; the builder realises
 // them (GC root there), signs them with the hive key streamed over the connection and pushes them to portico
 // with a run-only key; the deployer's uplink carries ≤ 1% of the closure and its store never holds the toplevel.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, rm, writeFile, cp, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
+import { buildHostFleet, writeBuildHostHive, WWW } from './support/build-host-hive.ts';
 import { run } from './harness/proc.ts';
-import { STUB_NIXPKGS } from './harness/inventory-json.ts';
-import { cli, EXAMPLE, reportOf, setNixConf, hivePublicKey } from './support/seed-fleet.ts';
+import { cli, EXAMPLE, reportOf } from './support/seed-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
 import { sleep } from './support/faults.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup } from './support/process-group.ts';
 
-const WWW = ['www-1', 'www-2', 'www-3', 'www-4'];
 const URI = 'ssh-ng://root@builder';
 let fleet: Fleet;
 let dir: string;
@@ -27,56 +27,14 @@ let knownHosts: string;
 const current = async (n: string) =>
   (await fleet.hosts[n]!.exec(['sh', '-c', 'readlink -f /run/current-system || true'])).stdout.trim();
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      { name: 'builder', network: 'public' },
-      ...WWW.map((name) => ({ name, network: 'internal' as const })),
-    ],
+useFleet(buildHostFleet('public'), async (u) => {
+  fleet = u.fleet;
+  dir = await writeBuildHostHive(fleet, {
+    buildHost: URI,
+    seed: `${path.basename(fleet.dir)}-uri`,
+    builderInstance: false,
   });
-  for (const w of WWW)
-    await setNixConf(fleet, w, [
-      `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-      `trusted-public-keys = ${await hivePublicKey()}`,
-      'require-sigs = true',
-    ]);
-  dir = path.join(fleet.dir, 'hive');
-  await mkdir(dir, { recursive: true });
-  await cp(path.join(EXAMPLE, 'modules'), path.join(dir, 'modules'), { recursive: true });
-  // A payload of this run's own (a fresh seed): no earlier run can have left this toplevel in any store.
-  await writeFile(
-    path.join(dir, 'modules', 'payload.nix'),
-    `{ ... }: { hive.payloadSize = "48M"; hive.payloadSeed = "${path.basename(fleet.dir)}-uri"; }\n`,
-  );
   const h = (n: string) => fleet.hosts[n]!;
-  const inst = (n: string, system: string, behind: boolean) => ({
-    system,
-    address: h(n).address,
-    hostKeys: [h(n).hostKey],
-    ...(behind ? { via: 'portico', store: 'portico' } : {}),
-  });
-  await writeFile(
-    path.join(dir, 'hive.config.ts'),
-    `export default ${JSON.stringify(
-      {
-        paths: { nixpkgs: STUB_NIXPKGS },
-        signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
-        build: { host: URI },
-        defaults: { ssh: { IdentityFile: fleet.clientKey } },
-        systems: {
-          portico: { modules: ['./modules/portico.nix'] },
-          www: { modules: ['./modules/www.nix', './modules/payload.nix'] },
-        },
-        instances: {
-          portico: inst('portico', 'portico', false),
-          ...Object.fromEntries(WWW.map((w) => [w, inst(w, 'www', true)])),
-        },
-      },
-      null,
-      2,
-    )};\n`,
-  );
   // The operator's own ssh setup, in the test's HOME: how to reach `builder`, and (later) its known key.
   const home = path.join(fleet.dir, 'home');
   await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
@@ -86,9 +44,6 @@ before(async () => {
   );
   knownHosts = path.join(home, '.ssh', 'known_hosts');
   env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: home };
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 test('the plan shows the URI host building and pushing, as for an instance build host', async () => {

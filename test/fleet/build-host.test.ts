@@ -3,79 +3,29 @@
 // builder realises them (GC root there), signs them with the hive key streamed over the connection, and
 // pushes them to portico with a key made for the run, which portico accepts only for this run. The
 // deployer's uplink carries at most 1% of the closure bytes; its own store never holds the toplevel.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile, cp } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
+import { buildHostFleet, writeBuildHostHive, WWW } from './support/build-host-hive.ts';
 import { run } from './harness/proc.ts';
-import { STUB_NIXPKGS } from './harness/inventory-json.ts';
-import { cli, EXAMPLE, reportOf, setNixConf, hivePublicKey } from './support/seed-fleet.ts';
+import { cli, EXAMPLE, reportOf } from './support/seed-fleet.ts';
 
-const WWW = ['www-1', 'www-2', 'www-3', 'www-4'];
 let fleet: Fleet;
 let dir: string;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      { name: 'builder', network: 'internal' },
-      ...WWW.map((name) => ({ name, network: 'internal' as const })),
-    ],
+useFleet(buildHostFleet('internal'), async (u) => {
+  fleet = u.fleet;
+  dir = await writeBuildHostHive(fleet, {
+    buildHost: 'builder',
+    seed: path.basename(fleet.dir),
+    builderInstance: true,
   });
-  for (const w of WWW)
-    await setNixConf(fleet, w, [
-      `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-      `trusted-public-keys = ${await hivePublicKey()}`,
-      'require-sigs = true',
-    ]);
-  dir = path.join(fleet.dir, 'hive');
-  await mkdir(dir, { recursive: true });
-  await cp(path.join(EXAMPLE, 'modules'), path.join(dir, 'modules'), { recursive: true });
-  // A payload of this run's own (a fresh seed): no earlier run can have left this toplevel in any store.
-  await writeFile(
-    path.join(dir, 'modules', 'payload.nix'),
-    `{ ... }: { hive.payloadSize = "48M"; hive.payloadSeed = "${path.basename(fleet.dir)}"; }\n`,
-  );
-  const h = (n: string) => fleet.hosts[n]!;
-  const inst = (n: string, system: string, behind: boolean) => ({
-    system,
-    address: h(n).address,
-    hostKeys: [h(n).hostKey],
-    ...(behind ? { via: 'portico' } : {}),
-    ...(behind && n !== 'builder' ? { store: 'portico' } : {}),
-  });
-  const instances = {
-    portico: inst('portico', 'portico', false),
-    builder: inst('builder', 'builder', true),
-    ...Object.fromEntries(WWW.map((w) => [w, inst(w, 'www', true)])),
-  };
-  await writeFile(
-    path.join(dir, 'hive.config.ts'),
-    `export default ${JSON.stringify(
-      {
-        paths: { nixpkgs: STUB_NIXPKGS },
-        signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
-        build: { host: 'builder' },
-        defaults: { ssh: { IdentityFile: fleet.clientKey } },
-        systems: {
-          portico: { modules: ['./modules/portico.nix'] },
-          builder: { modules: ['./modules/common.nix'] },
-          www: { modules: ['./modules/www.nix', './modules/payload.nix'] },
-        },
-        instances,
-      },
-      null,
-      2,
-    )};\n`,
-  );
   env = { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: path.join(fleet.dir, 'home') };
   await mkdir(env.HOME!, { recursive: true });
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 test('the plan shows where each system is built and who pushes it', async () => {

@@ -2,11 +2,12 @@
 // two slow activations run (the stub sleeps 6 s), the test kills every per-connection sshd on both hosts,
 // so the deployer's connections drop. The deploy reconnects and still reports the true outcome: a
 // switched and ok, b rolled back after the activation's own error (its old system and profile again).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet, type FleetHost } from './harness/fleet.ts';
+import type { Fleet, FleetHost } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
 import {
   instanceOf,
@@ -16,25 +17,12 @@ import {
   startCli,
   stubModule,
   writeStubHive,
-  cliEnv,
 } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'jump', network: 'both' },
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ jump: 'both', a: 'public', b: 'internal' }, (u) => ({ fleet, env } = u));
 
 /** Lines of the stub's activation log on the host (every switch-to-configuration call adds one). */
 async function logLines(host: FleetHost): Promise<string[]> {

@@ -2,29 +2,19 @@
 // small system is deployed, a 30 MB one cannot be copied: the copy fails with Nix's own message in the
 // summary, and d's profile, its generations and /run/current-system stay as they were. e, with room,
 // gets the same system in the same run.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, systemLinks } from './support/seed-fleet.ts';
-import { stubModule, writeStubHive, cliEnv } from './support/faults.ts';
+import { stubModule, writeStubHive } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'd', network: 'public', nixSize: '12m' },
-      { name: 'e', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ d: { network: 'public', nixSize: '12m' }, e: 'public' }, (u) => ({ fleet, env } = u));
 
 test('disk full on a target: Nix says so in the summary, the old system stays active', async () => {
   const dir = path.join(fleet.dir, 'hive');

@@ -2,13 +2,14 @@
 // shell syntax (`$(…)`, backticks, `;`, quotes, spaces) is built and deployed, and `run` passes a command
 // whose words are shell syntax to the host literally, through the one quoting function. Every would-be
 // injection tries to create a marker in $HOME (the deployer's and the host's); none may appear.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { stubModule, writeStubHive, cliEnv } from './support/faults.ts';
+import { stubModule, writeStubHive } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -16,14 +17,8 @@ let dir: string;
 
 const MODULE = `m $(cd;touch hostile-1) \`cd;touch hostile-2\` ;cd;touch hostile-3 "q" 's' -rf.nix`;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'jump', network: 'both' },
-      { name: 'a', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
+useFleet({ jump: 'both', a: 'internal' }, async (u) => {
+  ({ fleet, env } = u);
   dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
     modules: { gate: stubModule(), app: stubModule() },
     instances: {
@@ -36,9 +31,6 @@ before(async () => {
   config.systems.app.modules = [`./${MODULE}`];
   await writeFile(configFile, JSON.stringify(config, null, 2));
   await writeFile(path.join(dir, MODULE), stubModule({ extra: '  hive.payloadSeed = "hostile";' }));
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 /** Markers anywhere a shell would have run: the deployer's HOME, cwd and hive folder; the hosts' /root and /. */

@@ -2,11 +2,12 @@
 // ConnectTimeout, a connection that stalls in the middle of a big copy is caught by ServerAlive, and a
 // pinned host key that does not match stops that host with the expected fingerprint; every other host
 // goes on. Three public hosts, no store; the deployer's uplink is shaped so a 40 MB copy takes seconds.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { run } from './harness/proc.ts';
 import { cli, reportOf } from './support/seed-fleet.ts';
 import {
@@ -24,23 +25,17 @@ let fleet: Fleet;
 let env: Record<string, string>;
 let home: string;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-      { name: 'c', network: 'public' },
-    ],
-    // 40 MB take about 8 s: a window to stall the connection in.
-    shapeUplinkMbit: 40,
-  });
-  home = path.join(fleet.dir, 'home');
-  await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  env = cliEnv(fleet, home);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet(
+  { a: 'public', b: 'public', c: 'public' },
+  async (u) => {
+    fleet = u.fleet;
+    home = path.join(fleet.dir, 'home');
+    await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    env = cliEnv(fleet, home);
+  },
+  // 40 MB take about 8 s: a window to stall the connection in.
+  { shapeUplinkMbit: 40 },
+);
 
 const small = stubModule();
 

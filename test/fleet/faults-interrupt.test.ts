@@ -2,12 +2,13 @@
 // activation finish; a second one ends the process within 5 s. Either way hive.state stays valid, no
 // ssh ControlMaster, session folder or child process of the run is left, and the summary says what was
 // interrupted. Activations are made slow (the stub sleeps) and serial (--parallel 1).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import {
   descendants,
   sessionSshProcesses,
@@ -15,25 +16,12 @@ import {
   startCli,
   stubModule,
   writeStubHive,
-  cliEnv,
 } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-      { name: 'c', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ a: 'public', b: 'public', c: 'public' }, (u) => ({ fleet, env } = u));
 
 const hive = (name: string, delay: number) =>
   writeStubHive(fleet, path.join(fleet.dir, name), {

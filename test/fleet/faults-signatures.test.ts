@@ -2,14 +2,15 @@
 // by another key. With the hive's signingKey swapped for a rogue key the preflight stops the host
 // ("does not trust the hive key …") before anything is copied to it; and when its store holds a path
 // signed by the rogue key only, Nix itself refuses to substitute it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { must } from './harness/proc.ts';
 import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { instanceOf, outcomes, stubModule, writeStubHive, cliEnv } from './support/faults.ts';
+import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -25,14 +26,8 @@ const hiveFor = (name: string, signingKey: string) =>
     },
   });
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      { name: 'w1', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
+useFleet({ portico: 'both', w1: 'internal' }, async (u) => {
+  ({ fleet, env } = u);
   rogueKey = path.join(fleet.dir, 'rogue.sec');
   await must(['nix-store', '--generate-binary-cache-key', 'rogue-1', rogueKey, `${rogueKey}.pub`], {
     env: fleet.nixEnv(),
@@ -44,9 +39,6 @@ before(async () => {
       'require-sigs = true',
     ].join('\n'),
   );
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 test('signed with a key the dependent does not trust: stopped by the preflight, nothing copied to it', async () => {

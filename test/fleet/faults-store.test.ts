@@ -3,11 +3,12 @@
 // with --allow-direct, a dead store that is not their jump host leads to a direct push that succeeds.
 // Fleet: portico (jump box and store), depot (a second store behind portico), w1 (store portico) and
 // w2 (store depot), both behind portico and wired to substitute from their store.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { run } from './harness/proc.ts';
 import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
 import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
@@ -40,15 +41,8 @@ async function spyEnv(): Promise<Record<string, string>> {
 
 const calls = async () => (await readFile(spyLog, 'utf8')).split('\n').filter(Boolean);
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      { name: 'depot', network: 'internal' },
-      { name: 'w1', network: 'internal' },
-      { name: 'w2', network: 'internal' },
-    ],
-  });
+useFleet({ portico: 'both', depot: 'internal', w1: 'internal', w2: 'internal' }, async (u) => {
+  fleet = u.fleet;
   env = await spyEnv();
   const key = await hivePublicKey();
   const wire = (store: string) =>
@@ -69,9 +63,6 @@ before(async () => {
       w2: { system: 'web', host: 'w2', via: 'portico', store: 'depot' },
     },
   });
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 const deploy = (...args: string[]) => cli(['deploy', '-c', dir, '--json', ...args], env, 120_000);

@@ -3,34 +3,22 @@
 // Ctrl-C would: no EPIPE stack trace, the running activation finishes, the state stays valid, nothing is
 // left. A full disk under .hive/logs costs the logs (one warning), not the deploy. And `--goal
 // dry-activate` shows what the activation would do without `-v`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
 import { run as runTool } from './harness/proc.ts';
-import { cliEnv, sleep, stubModule, writeStubHive } from './support/faults.ts';
+import { sleep, stubModule, writeStubHive } from './support/faults.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'jump', network: 'both' },
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-      { name: 'x', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ jump: 'both', a: 'public', b: 'public', x: 'internal' }, (u) => ({ fleet, env } = u));
 
 const slowHive = (name: string, delay: number) =>
   writeStubHive(fleet, path.join(fleet.dir, name), {

@@ -3,58 +3,54 @@
 // the internal network with a per-run key; a relay that serves a closure not signed by the hive key is
 // refused by its children (they substitute from the store instead); a relay killed mid-deploy leaves its
 // children to the store host and every host is deployed; no relay credential is left on any host.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
 import { must, run } from './harness/proc.ts';
 import { BIN, cli, EXAMPLE, hivePublicKey, reportOf, type CliRun } from './support/seed-fleet.ts';
-import { cliEnv, outcomes, sleep, startCli, stubModule, writeStubHive } from './support/faults.ts';
+import { outcomes, sleep, startCli, stubModule, writeStubHive } from './support/faults.ts';
 
 const HOSTS = Array.from({ length: 16 }, (_v, i) => `h${String(i + 1).padStart(2, '0')}`);
 let fleet: Fleet;
 let env: Record<string, string>;
 let dir: string;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      ...HOSTS.map((name) => ({ name, network: 'internal' as const })),
-    ],
-    shapeHostsMbit: 40,
-  });
-  env = cliEnv(fleet);
-  const key = await hivePublicKey();
-  await Promise.all([
-    ...HOSTS.map((h) =>
-      fleet.hosts[h]!.writeNixConf(
-        [
-          `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-          `trusted-public-keys = ${key}`,
-          'require-sigs = true',
-        ].join('\n'),
+const hosts = Object.fromEntries(HOSTS.map((name) => [name, 'internal' as const]));
+useFleet(
+  { portico: 'both', ...hosts },
+  async (u) => {
+    ({ fleet, env } = u);
+    const key = await hivePublicKey();
+    await Promise.all([
+      ...HOSTS.map((h) =>
+        fleet.hosts[h]!.writeNixConf(
+          [
+            `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
+            `trusted-public-keys = ${key}`,
+            'require-sigs = true',
+          ].join('\n'),
+        ),
       ),
-    ),
-    ...Object.values(fleet.hosts).map((h) => h.exec(['nix-store', '--init'])),
-  ]);
-  const instances: Parameters<typeof writeStubHive>[2]['instances'] = {
-    portico: { system: 'gate', host: 'portico' },
-  };
-  for (const h of HOSTS) instances[h] = { system: 'web', host: h, via: 'portico', store: 'portico' };
-  dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
-    signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
-    modules: { gate: stubModule(), web: stubModule() },
-    instances,
-  });
-});
-after(async () => {
-  await fleet?.dispose();
-});
+      ...Object.values(fleet.hosts).map((h) => h.exec(['nix-store', '--init'])),
+    ]);
+    const instances: Parameters<typeof writeStubHive>[2]['instances'] = {
+      portico: { system: 'gate', host: 'portico' },
+    };
+    for (const h of HOSTS) instances[h] = { system: 'web', host: h, via: 'portico', store: 'portico' };
+    dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
+      signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
+      modules: { gate: stubModule(), web: stubModule() },
+      instances,
+    });
+  },
+  { shapeHostsMbit: 40 },
+);
 
 /** A new web closure for each test (fresh paths everywhere): `payload` over 4 store paths. */
 const newWebSystem = (seed: string, payload: string) =>

@@ -1,30 +1,25 @@
 // Issue 12, items 1, 4 and 12 off a terminal: the signal goes to the whole process group, as Ctrl-C and a
 // closed terminal send it. `deploy` stops in order on SIGINT and SIGHUP (the running activation finishes);
 // `run` reports `interrupted` with exit 130 and its remote commands are gone, and `--timeout` stops the
-// remote command too; `ssh` on SIGHUP leaves no ControlMaster, `ssh -W` jump or session folder.
-import { after, before, test } from 'node:test';
+// remote command too; `ssh` on SIGHUP leaves no ControlMaster, `ssh -W` jump or session folder. Issue 22:
+// `status` and `check` against a host that hangs stop on SIGINT with exit 130 and close their session.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
-import { cliEnv, sleep, stubModule, writeStubHive } from './support/faults.ts';
+import { freezeHost, sleep, stubModule, writeStubHive } from './support/faults.ts';
+import { writeRolloutHive } from './support/rollout.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 let runHive: string;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'jump', network: 'both' },
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-      { name: 'x', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
+useFleet({ jump: 'both', a: 'public', b: 'public', x: 'internal' }, async (u) => {
+  ({ fleet, env } = u);
   runHive = await writeStubHive(fleet, path.join(fleet.dir, 'run-hive'), {
     modules: { stub: stubModule() },
     instances: {
@@ -33,9 +28,6 @@ before(async () => {
       x: { system: 'stub', host: 'x', via: 'jump' },
     },
   });
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 const remote = (host: string, re: RegExp) => hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), re);
@@ -132,5 +124,44 @@ test('ssh through a jump host, SIGHUP to the process group: no ControlMaster, ss
   run.signal('SIGHUP');
   const r = await run.done;
   assert.notEqual(r.code, 0);
+  await assertNothingLeft(run);
+});
+
+test('status, SIGINT to the process group while a host hangs (sshd frozen): exit 130, no ssh or session left', async () => {
+  const thaw = freezeHost(fleet.hosts.b!);
+  try {
+    const dir = await writeStubHive(fleet, path.join(fleet.dir, 'status-int'), {
+      modules: { stub: stubModule() },
+      instances: { b: { system: 'stub', host: 'b' } },
+    });
+    const run = startGroup(nixHive('status', '-c', dir, '--connect-timeout', '60'), env);
+    await until('the ssh connection to b', () => run.seen.dirs.size > 0);
+    await sleep(500);
+    run.signal('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT: starting no new steps/);
+    await assertNothingLeft(run);
+  } finally {
+    thaw();
+  }
+});
+
+test('check, SIGINT to the process group during a slow check: exit 130, no ssh or session left', async () => {
+  const slow = { name: 'slow', cmd: ['sleep', '47'], timeout: 120, retries: 0, interval: 1 };
+  const dir = await writeRolloutHive(
+    fleet,
+    path.join(fleet.dir, 'check-int'),
+    {
+      modules: { stub: stubModule() },
+      instances: { jump: { system: 'stub', host: 'jump' }, x: { system: 'stub', host: 'x', via: 'jump' } },
+    },
+    { systems: { stub: { checks: [slow] } } },
+  );
+  const run = startGroup(nixHive('check', '-c', dir, 'x'), env);
+  await until('the check on x', () => remote('x', /^sleep 47$/).length > 0);
+  run.signal('SIGINT');
+  const r = await run.done;
+  assert.equal(r.code, 130, r.stderr);
   await assertNothingLeft(run);
 });

@@ -185,9 +185,15 @@ test('the ssh_config renderer refuses what could inject options or lines, even u
     /must be one line of text/,
   );
   assert.throws(() => render(instance('w', { ssh: { 'Proxy Command': 'x' } })), /not an ssh_config option/);
-  for (const key of ['Host', 'Match', 'Include', 'StrictHostKeyChecking', 'UserKnownHostsFile']) {
+  for (const key of ['Host', 'Match', 'Include', 'StrictHostKeyChecking']) {
     assert.throws(() => render(instance('w', { ssh: { [key]: 'x' } })), /cannot be set here/);
   }
+  // UserKnownHostsFile is nix-hive's where a key is pinned; elsewhere it is the user's own (see seed-format.test.ts).
+  const pinnedKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOm9pQW0P5uqrKNn1DkHqJ4b2FjM0Y2sW6b7Xn2nQ0pN';
+  assert.throws(
+    () => render(instance('w', { hostKeys: [pinnedKey], ssh: { UserKnownHostsFile: 'x' } })),
+    /cannot be set here/,
+  );
   // Spaces, quotes and % stay inside one value.
   const text = render(instance('w', { ssh: { IdentityFile: '/k "x" y' }, address: 'h%x' }));
   assert.match(text, /^ {2}HostName "h%%x"$|^ {2}HostName h%%x$/m);

@@ -11,6 +11,7 @@ import type { BuiltSystem } from '../../nix/build.ts';
 import { HiveError } from '../../errors.ts';
 import { buildPlaces, buildSystemsWhere } from '../../deploy/build-systems.ts';
 import { interruptSignals, type Interrupt } from '../interrupt.ts';
+import { act } from '../outcome.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { describeKey } from '../../inventory/keys.ts';
 import { describeSigningKey } from '../../inventory/signing-key.ts';
@@ -112,65 +113,68 @@ export function registerBuild(program: Command): void {
     .option('--state <file>', 'the cache of earlier runs (default: hive.state beside the config)')
     .option('--no-state', 'neither read nor write hive.state');
   cmd.action(
-    async (
-      patterns: string[],
-      options: ConfigOptions & SkipOptions & EvalFlags & { state?: string | false },
-    ) => {
-      const evaluation = evalChoice(options);
-      const { hive, targets } = await loadSelection(options, patterns);
-      const file = statePath(options, hive);
-      // A build that records its results holds hive.state's lock, as a deploy does.
-      const flag = typeof options.state === 'string' ? '--state' : 'hive.state';
-      const { state, lock } = skips(options, 'build')
-        ? { state: file ? await StateFile.open(file) : undefined, lock: undefined }
-        : await openStateForWrite(file, flag, `build-${newRunId()}`);
-      let interrupt: Interrupt | undefined;
-      try {
-        let built: Record<string, BuiltSystem> = {};
-        if (!skips(options, 'build')) {
-          const names = systemsFor(hive, targets, patterns);
-          process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
-          // Only a build elsewhere holds ssh connections that Ctrl-C must close; a local build stops as before.
-          const elsewhere = [...buildPlaces(hive, names).keys()].some((h) => h !== undefined);
-          if (elsewhere) interrupt = interruptSignals((t) => process.stderr.write(`nix-hive: ${t}\n`), 3000);
-          const { built: ok, failed } = await buildSystemsWhere(hive, names, {
-            spawn: spawnProcess,
-            gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
-            onLine: (_stream, line) => process.stderr.write(`${line}\n`),
-            signal: interrupt?.stop ?? new AbortController().signal,
-            evaluation,
-          });
-          const bad = Object.entries(failed);
-          if (bad.length > 0)
-            throw new HiveError(
-              'E_COMMAND',
-              bad.map(([name, why]) => `build ${name} failed: ${why}`).join('; '),
-            );
-          built = ok;
-          if (state) {
-            for (const [name, b] of Object.entries(built)) {
-              const fingerprint = await systemFingerprint(hive.systems[name]!);
-              state.state.systems[name] = {
-                outPath: b.outPath,
-                drvPath: b.drvPath,
-                fingerprint,
-                builtAt: new Date().toISOString(),
-              };
+    act(
+      async (
+        patterns: string[],
+        options: ConfigOptions & SkipOptions & EvalFlags & { state?: string | false },
+      ) => {
+        const evaluation = evalChoice(options);
+        const { hive, targets } = await loadSelection(options, patterns);
+        const file = statePath(options, hive);
+        // A build that records its results holds hive.state's lock, as a deploy does.
+        const flag = typeof options.state === 'string' ? '--state' : 'hive.state';
+        const { state, lock } = skips(options, 'build')
+          ? { state: file ? await StateFile.open(file) : undefined, lock: undefined }
+          : await openStateForWrite(file, flag, `build-${newRunId()}`);
+        let interrupt: Interrupt | undefined;
+        try {
+          let built: Record<string, BuiltSystem> = {};
+          if (!skips(options, 'build')) {
+            const names = systemsFor(hive, targets, patterns);
+            process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
+            // Only a build elsewhere holds ssh connections that Ctrl-C must close; a local build stops as before.
+            const elsewhere = [...buildPlaces(hive, names).keys()].some((h) => h !== undefined);
+            if (elsewhere)
+              interrupt = interruptSignals((t) => process.stderr.write(`nix-hive: ${t}\n`), 3000);
+            const { built: ok, failed } = await buildSystemsWhere(hive, names, {
+              spawn: spawnProcess,
+              gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
+              onLine: (_stream, line) => process.stderr.write(`${line}\n`),
+              signal: interrupt?.stop ?? new AbortController().signal,
+              evaluation,
+            });
+            const bad = Object.entries(failed);
+            if (bad.length > 0)
+              throw new HiveError(
+                'E_COMMAND',
+                bad.map(([name, why]) => `build ${name} failed: ${why}`).join('; '),
+              );
+            built = ok;
+            if (state) {
+              for (const [name, b] of Object.entries(built)) {
+                const fingerprint = await systemFingerprint(hive.systems[name]!);
+                state.state.systems[name] = {
+                  outPath: b.outPath,
+                  drvPath: b.drvPath,
+                  fingerprint,
+                  builtAt: new Date().toISOString(),
+                };
+              }
+              state.save();
+              await state.flush();
             }
-            state.save();
-            await state.flush();
           }
+          const cached = await cachedSystems(hive, state?.state);
+          process.stdout.write(JSON.stringify(buildOutput(hive, targets, built, cached), null, 2) + '\n');
+        } catch (e) {
+          if (!interrupt?.reason) throw e;
+          process.stderr.write(`nix-hive: build interrupted (${interrupt.reason})\n`);
+          return 'interrupted';
+        } finally {
+          interrupt?.dispose();
+          await lock?.release();
         }
-        const cached = await cachedSystems(hive, state?.state);
-        process.stdout.write(JSON.stringify(buildOutput(hive, targets, built, cached), null, 2) + '\n');
-      } catch (e) {
-        if (!interrupt?.reason) throw e;
-        process.stderr.write(`nix-hive: build interrupted (${interrupt.reason})\n`);
-        process.exitCode = 130;
-      } finally {
-        interrupt?.dispose();
-        await lock?.release();
-      }
-    },
+      },
+    ),
   );
 }

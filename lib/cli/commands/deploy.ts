@@ -43,6 +43,7 @@ import {
   type ConfirmFlags,
 } from '../confirm-activation.ts';
 import { NOT_CONFIRMED } from '../../deploy/activation-gate.ts';
+import { act, outcomeOf, type Outcome } from '../outcome.ts';
 
 interface DeployFlags extends DeploySetupFlags, RolloutFlags, ConfirmFlags, EvalFlags {
   dryRun?: boolean;
@@ -109,8 +110,11 @@ async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean):
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }
 
-async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
-  if (flags.dryRun) return runPlan(given, flags, goalGiven);
+async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<Outcome> {
+  if (flags.dryRun) {
+    await runPlan(given, flags, goalGiven);
+    return 'ok';
+  }
   const patterns = rebootPatterns(flags, given);
   const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const specialisation = specialisationOption(flags, goal);
@@ -132,7 +136,7 @@ async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean
       process.stdout.write(JSON.stringify({ kind: 'message', level: 'info', text: setup.nothing }) + '\n');
       process.stdout.write(JSON.stringify({ kind: 'report', report: emptyReport(runId, goal) }) + '\n');
     }
-    return;
+    return 'ok';
   }
 
   let emit: EventSink = () => {};
@@ -198,7 +202,7 @@ async function runDeploy(given: string[], flags: DeployFlags, goalGiven: boolean
     if (report.stateError) throw new StateError(report.stateError);
     if (report.instances.some((i) => i.reason === NOT_CONFIRMED))
       process.stderr.write(`nix-hive: ${NOT_CONFIRMED}: nothing activated\n`);
-    process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
+    return outcomeOf(report);
   } finally {
     // Every path ends the view (a failure after the plan was shown, an exception), or the terminal waits.
     await closeView();
@@ -254,8 +258,10 @@ export function registerDeploy(program: Command): void {
     ),
   )
     .option('--dry-run', 'print the plan and stop (text, or JSON with --json)')
-    .action((patterns: string[], flags: DeployFlags, cmd: Command) =>
-      runDeploy(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+    .action(
+      act((patterns: string[], flags: DeployFlags, cmd: Command) =>
+        runDeploy(patterns, flags, cmd.getOptionValueSource('goal') === 'cli'),
+      ),
     );
 
   addDeployOptions(

@@ -13,6 +13,8 @@ import { hostsOf } from '../../host/host.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { openSshSession } from '../../ssh/session.ts';
 import { addConfigOption, loadSelection, parseCount, type ConfigOptions } from '../options.ts';
+import { READ_ONLY_GRACE_MS, withInterruptedSession } from '../interrupt.ts';
+import { act } from '../outcome.ts';
 
 interface DiffFlags extends ConfigOptions {
   json?: boolean;
@@ -62,38 +64,43 @@ export function registerDiff(program: Command): void {
       'seconds to wait for a host to answer before it counts as unreachable',
       '10',
     )
-    .action(async (patterns: string[], flags: DiffFlags) => {
-      const parallel = parseCount('--parallel', flags.parallel);
-      const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
-      const { hive, targets } = await loadSelection(flags, patterns);
-      const names = [...new Set(targets.map((t) => hive.instances[t]!.system))];
-      process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
-      const { built, failed } = await buildSystemsWhere(hive, names, {
-        spawn: spawnProcess,
-        gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
-        onLine: (_s, line) => (flags.verbose ? process.stderr.write(`${line}\n`) : undefined),
-        signal: new AbortController().signal,
-      });
-      for (const [name, why] of Object.entries(failed))
-        process.stderr.write(`nix-hive: build ${name} failed: ${why}\n`);
-      const session = await openSshSession(hive, { connectTimeout });
-      let diff: FleetDiff;
-      try {
-        const hosts = hostsOf(session);
-        diff = await diffOverHosts(
-          hive,
-          targets,
-          Object.fromEntries(Object.entries(built).map(([s, b]) => [s, b.outPath])),
-          (i, argv, o) => hosts.get(i)!.run(argv, o),
-          { parallel, activationDiff: flags.activationDiff },
+    .action(
+      act(async (patterns: string[], flags: DiffFlags) => {
+        const parallel = parseCount('--parallel', flags.parallel);
+        const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
+        const { hive, targets } = await loadSelection(flags, patterns);
+        const names = [...new Set(targets.map((t) => hive.instances[t]!.system))];
+        process.stderr.write(`nix-hive: building ${names.length} system(s): ${names.join(', ')}\n`);
+        const open = () => openSshSession(hive, { connectTimeout });
+        return withInterruptedSession(
+          open,
+          async (session, interrupt) => {
+            const { built, failed } = await buildSystemsWhere(hive, names, {
+              spawn: spawnProcess,
+              gcrootDir: path.join(hive.root, '.hive', 'gcroots'),
+              onLine: (_s, line) => (flags.verbose ? process.stderr.write(`${line}\n`) : undefined),
+              signal: interrupt.stop,
+            });
+            for (const [name, why] of Object.entries(failed))
+              process.stderr.write(`nix-hive: build ${name} failed: ${why}\n`);
+            if (interrupt.reason) return 'interrupted';
+            const hosts = hostsOf(session);
+            const diff = await diffOverHosts(
+              hive,
+              targets,
+              Object.fromEntries(Object.entries(built).map(([s, b]) => [s, b.outPath])),
+              (i, argv, o) => hosts.get(i)!.run(argv, o),
+              { parallel, activationDiff: flags.activationDiff },
+            );
+            if (interrupt.reason) return 'interrupted';
+            process.stdout.write(flags.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff, flags));
+            if (Object.keys(failed).length)
+              throw new HiveError('E_COMMAND', `${Object.keys(failed).length} system(s) failed to build`);
+            const unread = diff.unreachable.length + diff.unreadable.length;
+            return unread + diff.blocks.filter((b) => b.error).length ? 'failed' : 'ok';
+          },
+          READ_ONLY_GRACE_MS,
         );
-      } finally {
-        await session.close();
-      }
-      process.stdout.write(flags.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff, flags));
-      if (Object.keys(failed).length)
-        throw new HiveError('E_COMMAND', `${Object.keys(failed).length} system(s) failed to build`);
-      process.exitCode =
-        diff.unreachable.length + diff.unreadable.length + diff.blocks.filter((b) => b.error).length ? 1 : 0;
-    });
+      }),
+    );
 }

@@ -2,7 +2,18 @@
 // state or a plain inventory file, and writes the normalised YAML (with a `$schema` line) to commit and edit.
 // Sensitive outputs are written only when named in --outputs (they are then the instance data); the file is
 // then created with mode 0600 and a note says so. Messages never show their values.
-import { chmodSync, fstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -91,9 +102,8 @@ export function registerImport(program: Command): void {
       const sensitive = result.instances.some((i) => i.sensitive);
       if (out) {
         mkdirSync(path.dirname(out), { recursive: true });
-        writeFileSync(out, yaml, sensitive ? { mode: 0o600 } : {});
-        // The mode above applies only to a new file.
-        if (sensitive) chmodSync(out, 0o600);
+        if (sensitive) writePrivate(out, yaml);
+        else writeFileSync(out, yaml);
         process.stderr.write(`nix-hive: wrote ${result.instances.length} instances to ${flags.out}\n`);
       } else process.stdout.write(yaml);
       if (sensitive)
@@ -101,6 +111,30 @@ export function registerImport(program: Command): void {
           `nix-hive: note: some instances come from sensitive values${out ? ' (the file has mode 0600)' : ''}; keep them private\n`,
         );
     });
+}
+
+/**
+ * Writes `text` as a new file of mode 0600 beside `file`, then renames it over `file`: the bytes are never
+ * under another mode, nor readable through a descriptor someone opened on the old file.
+ */
+function writePrivate(file: string, text: string): void {
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** The folder of the file stdout is redirected to (`import x > inventory/web.yaml`); undefined for a pipe or tty. */

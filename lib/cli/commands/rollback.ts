@@ -7,7 +7,8 @@ import { sshTransport } from '../../deploy/transport.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { table } from '../../progress/summary.ts';
 import { addConfigOption, loadSelection, parseCount, type ConfigOptions } from '../options.ts';
-import { interruptSignals } from '../interrupt.ts';
+import { withInterruptedSession } from '../interrupt.ts';
+import { act } from '../outcome.ts';
 
 interface RollbackFlags extends ConfigOptions {
   to?: string;
@@ -32,35 +33,33 @@ export function registerRollback(program: Command): void {
     .option('--parallel <n>', 'how many hosts roll back at once', '10')
     .option('--connect-timeout <s>', 'seconds to wait for a host to answer', '10')
     .option('--activation-timeout <s>', 'seconds one switch may take', '600')
-    .action(async (patterns: string[], flags: RollbackFlags) => {
-      const to = flags.to === undefined ? undefined : parseCount('--to', flags.to);
-      const parallel = parseCount('--parallel', flags.parallel);
-      const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
-      const activationTimeout = parseCount('--activation-timeout', flags.activationTimeout);
-      const { hive, targets } = await loadSelection(flags, patterns);
-      const transport = await sshTransport(hive, spawnProcess, { connectTimeout });
-      const interrupt = interruptSignals((text) => process.stderr.write(`nix-hive: ${text}\n`));
-      try {
-        const rows = await rollbackFleet(hive, targets, {
-          remote: transport.remote,
-          to,
-          runId: newRunId(),
-          parallel,
-          signal: interrupt.kill,
-          timeoutMs: activationTimeout * 1000,
+    .action(
+      act(async (patterns: string[], flags: RollbackFlags) => {
+        const to = flags.to === undefined ? undefined : parseCount('--to', flags.to);
+        const parallel = parseCount('--parallel', flags.parallel);
+        const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
+        const activationTimeout = parseCount('--activation-timeout', flags.activationTimeout);
+        const { hive, targets } = await loadSelection(flags, patterns);
+        const open = () => sshTransport(hive, spawnProcess, { connectTimeout });
+        return withInterruptedSession(open, async (transport, interrupt) => {
+          const rows = await rollbackFleet(hive, targets, {
+            remote: transport.remote,
+            to,
+            runId: newRunId(),
+            parallel,
+            signal: interrupt.kill,
+            timeoutMs: activationTimeout * 1000,
+          });
+          if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+          else {
+            const lines = table([
+              ['INSTANCE', 'RESULT', 'DETAIL'],
+              ...rows.map((r) => [r.instance, r.ok ? 'rolled back' : 'FAILED', r.detail]),
+            ]);
+            process.stdout.write(lines.join('\n') + '\n');
+          }
+          return interrupt.reason ? 'interrupted' : rows.every((r) => r.ok) ? 'ok' : 'failed';
         });
-        if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-        else {
-          const lines = table([
-            ['INSTANCE', 'RESULT', 'DETAIL'],
-            ...rows.map((r) => [r.instance, r.ok ? 'rolled back' : 'FAILED', r.detail]),
-          ]);
-          process.stdout.write(lines.join('\n') + '\n');
-        }
-        process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
-      } finally {
-        interrupt.dispose();
-        await transport.close();
-      }
-    });
+      }),
+    );
 }

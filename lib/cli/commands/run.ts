@@ -4,9 +4,10 @@ import type { Command } from 'commander';
 import { InputError, inputError } from '../../errors.ts';
 import { hostsOf } from '../../host/host.ts';
 import { runOnHosts, summarize, type HostRunRecord, type RunEvent } from '../../host/run-many.ts';
-import { openSshSession, type SshSession } from '../../ssh/session.ts';
+import { openSshSession } from '../../ssh/session.ts';
 import { addConfigOption, loadSelection, parseCount, parseSeconds, type ConfigOptions } from '../options.ts';
-import { interruptSignals } from '../interrupt.ts';
+import { READ_ONLY_GRACE_MS, withInterruptedSession } from '../interrupt.ts';
+import { act, type Outcome } from '../outcome.ts';
 
 export interface RunFlags extends ConfigOptions {
   parallel: string;
@@ -131,7 +132,7 @@ async function readStdin(): Promise<string> {
 /** Registers `run`; `execute` is swapped in tests to check the parsed request. */
 export function registerRun(
   program: Command,
-  execute: (req: RunRequest, flags: RunFlags) => Promise<void> = executeRun,
+  execute: (req: RunRequest, flags: RunFlags) => Promise<Outcome | void> = executeRun,
 ): void {
   const cmd = program
     .command('run')
@@ -155,39 +156,40 @@ export function registerRun(
     .option('--sudo', 'run as root (through sudo -n when the instance user is not root)')
     .option('--stdin', 'read standard input once and give every host a copy');
   addConfigOption(cmd);
-  cmd.action(async (operands: string[], flags: RunFlags, self: Command) => {
-    const rawArgs = (self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
-    await execute(parseRunArgs(operands, rawArgs, flags), flags);
-  });
+  cmd.action(
+    act(async (operands: string[], flags: RunFlags, self: Command) => {
+      const rawArgs = (self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+      return execute(parseRunArgs(operands, rawArgs, flags), flags);
+    }),
+  );
 }
 
-/** Selects, runs, prints, and sets the exit code. */
-export async function executeRun(req: RunRequest, flags: RunFlags): Promise<void> {
+/** Selects, runs, prints, and returns the outcome. */
+export async function executeRun(req: RunRequest, flags: RunFlags): Promise<Outcome> {
   const { hive, targets } = await loadSelection(flags, req.patterns);
   if (targets.length === 0) throw new InputError([{ path: 'patterns', message: 'selects no instance' }]);
   const input = req.stdin ? await readStdin() : undefined;
-  const interrupt = interruptSignals((text) => process.stderr.write(`nix-hive: ${text}\n`), 3000);
-  let session: SshSession | undefined;
-  try {
-    session = await openSshSession(hive, { connectTimeout: req.connectTimeout });
-    const hosts = hostsOf(session);
-    const records = await runOnHosts(
-      targets.map((t) => hosts.get(t)!),
-      {
-        argv: req.command,
-        parallel: req.parallel,
-        timeoutMs: req.timeoutMs,
-        root: req.sudo,
-        input,
-        stop: interrupt.stop,
-        signal: interrupt.kill,
-        onEvent: printer(req.mode, Math.max(...targets.map((t) => t.length))),
-      },
-    );
-    if (req.mode !== 'json') printSummary(records);
-    process.exitCode = summarize(records).exitCode;
-  } finally {
-    interrupt.dispose();
-    await session?.close();
-  }
+  const open = () => openSshSession(hive, { connectTimeout: req.connectTimeout });
+  return withInterruptedSession(
+    open,
+    async (session, interrupt): Promise<Outcome> => {
+      const hosts = hostsOf(session);
+      const records = await runOnHosts(
+        targets.map((t) => hosts.get(t)!),
+        {
+          argv: req.command,
+          parallel: req.parallel,
+          timeoutMs: req.timeoutMs,
+          root: req.sudo,
+          input,
+          stop: interrupt.stop,
+          signal: interrupt.kill,
+          onEvent: printer(req.mode, Math.max(...targets.map((t) => t.length))),
+        },
+      );
+      if (req.mode !== 'json') printSummary(records);
+      return summarize(records).outcome;
+    },
+    READ_ONLY_GRACE_MS,
+  );
 }

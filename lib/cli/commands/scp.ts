@@ -5,6 +5,7 @@ import { inputError } from '../../errors.ts';
 import { loadHive } from '../../inventory/index.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
+import { act } from '../outcome.ts';
 import { addConfigOption, type ConfigOptions } from '../options.ts';
 import { instanceNamed, runInteractive } from './ssh-shared.ts';
 
@@ -46,20 +47,22 @@ export function registerScp(program: Command): void {
     .option('-r, --recursive', 'copy folders')
     .option('-p, --preserve', 'keep times and modes');
   addConfigOption(cmd);
-  cmd.action(async (args: string[], flags: ScpFlags) => {
-    const hive = await loadHive(flags.config);
-    if (args.length < 2) throw inputError('paths', 'give at least one source and a destination');
-    const paths = args.map((a, i) => parseScpPath(hive, a, i));
-    const remote = [...new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))];
-    await runInteractive(hive, remote, async (session, signal) => {
-      const argv = [
-        ...session.configArgs,
-        ...(flags.recursive ? ['-r'] : []),
-        ...(flags.preserve ? ['-p'] : []),
-        '--',
-        ...paths.map((p) => p.arg),
-      ];
-      return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true, signal })).exitCode;
-    });
-  });
+  cmd.action(
+    act(async (args: string[], flags: ScpFlags) => {
+      const hive = await loadHive(flags.config);
+      if (args.length < 2) throw inputError('paths', 'give at least one source and a destination');
+      const paths = args.map((a, i) => parseScpPath(hive, a, i));
+      const remote = [...new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))];
+      return runInteractive(hive, remote, async (session, signal) => {
+        const argv = [
+          ...session.configArgs,
+          ...(flags.recursive ? ['-r'] : []),
+          ...(flags.preserve ? ['-p'] : []),
+          '--',
+          ...paths.map((p) => p.arg),
+        ];
+        return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true, signal })).exitCode;
+      });
+    }),
+  );
 }

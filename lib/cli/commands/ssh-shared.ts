@@ -4,6 +4,7 @@ import type { ResolvedHive, ResolvedInstance } from '../../inventory/types.ts';
 import { inputError } from '../../errors.ts';
 import { didYouMean } from '../../inventory/did-you-mean.ts';
 import { openSshSession, type SshSession } from '../../ssh/session.ts';
+import type { Outcome } from '../outcome.ts';
 
 export function instanceNamed(hive: ResolvedHive, name: string, path = 'instance'): ResolvedInstance {
   const inst = hive.instances[name];
@@ -35,7 +36,7 @@ export async function withChildOwningSignals<T>(fn: (signal: AbortSignal) => Pro
 
 /**
  * The shape of an interactive command: open a session, connect the named instances (jump hosts first),
- * run `fn` while the terminal belongs to the child, and set the exit code to the child's own (129 when SIGHUP
+ * run `fn` while the terminal belongs to the child, and return the child's own exit code (129 when SIGHUP
  * or SIGTERM ended it). When ssh itself fails, its SshError ends the run (255, as ssh(1)). The session is
  * closed in every case.
  */
@@ -43,14 +44,14 @@ export async function runInteractive(
   hive: ResolvedHive,
   instances: string[],
   fn: (session: SshSession, signal: AbortSignal) => Promise<number>,
-): Promise<void> {
+): Promise<Outcome> {
   let session: SshSession | undefined;
   try {
-    process.exitCode = await withChildOwningSignals(async (signal) => {
+    return await withChildOwningSignals(async (signal): Promise<Outcome> => {
       const s = (session = await openSshSession(hive, { interactive: true }));
       for (const name of instances) await s.connect(name, { signal });
       const code = await fn(s, signal);
-      return signal.aborted ? 129 : code;
+      return { child: signal.aborted ? 129 : code };
     });
   } finally {
     await session?.close();

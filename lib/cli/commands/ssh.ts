@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { loadHive } from '../../inventory/index.ts';
 import { Host } from '../../host/host.ts';
+import { act } from '../outcome.ts';
 import { addConfigOption, type ConfigOptions } from '../options.ts';
 import { instanceNamed, runInteractive } from './ssh-shared.ts';
 
@@ -18,11 +19,13 @@ export function registerSsh(program: Command): void {
     .argument('[command...]', 'a command to run instead of a shell (put it after --)')
     .option('-t, --tty', 'give the command a terminal (ssh -t)');
   addConfigOption(cmd);
-  cmd.action(async (name: string, command: string[], flags: SshFlags) => {
-    const hive = await loadHive(flags.config);
-    const instance = instanceNamed(hive, name);
-    await runInteractive(hive, [instance.name], (session, signal) =>
-      new Host(instance, session).interactive(command, { tty: flags.tty, signal }),
-    );
-  });
+  cmd.action(
+    act(async (name: string, command: string[], flags: SshFlags) => {
+      const hive = await loadHive(flags.config);
+      const instance = instanceNamed(hive, name);
+      return runInteractive(hive, [instance.name], (session, signal) =>
+        new Host(instance, session).interactive(command, { tty: flags.tty, signal }),
+      );
+    }),
+  );
 }

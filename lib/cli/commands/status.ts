@@ -1,5 +1,6 @@
 // `nix-hive status [patterns…]`: in-sync / drifted / unreachable per instance, asked of the hosts
-// themselves (`Host.currentSystem`) and compared with hive.state's expectation. Exit 1 if any is not in sync.
+// themselves (`Host.currentSystem`) and compared with hive.state's expectation. Exit 1 if any is not in sync;
+// Ctrl-C stops the queries (exit 130) and still closes the session.
 import type { Command } from 'commander';
 import { fleetStatus } from '../../deploy/status.ts';
 import { needsReboot } from '../../deploy/reboot.ts';
@@ -7,6 +8,8 @@ import { hostsOf } from '../../host/host.ts';
 import { openSshSession } from '../../ssh/session.ts';
 import { readState } from '../../state/store.ts';
 import { table } from '../../progress/summary.ts';
+import { READ_ONLY_GRACE_MS, withInterruptedSession } from '../interrupt.ts';
+import { act } from '../outcome.ts';
 import { addConfigOption, loadSelection, parseCount, statePath, type ConfigOptions } from '../options.ts';
 
 interface StatusFlags extends ConfigOptions {
@@ -31,42 +34,49 @@ export function registerStatus(program: Command): void {
       'seconds to wait for a host to answer before it counts as unreachable',
       '10',
     )
-    .action(async (patterns: string[], flags: StatusFlags) => {
-      const parallel = parseCount('--parallel', flags.parallel);
-      const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
-      const { hive, targets } = await loadSelection(flags, patterns);
-      const state = await readState(statePath(flags, hive)!);
-      const session = await openSshSession(hive, { connectTimeout });
-      try {
-        const hosts = hostsOf(session);
-        const rows = await fleetStatus(hive, targets, {
-          currentSystem: (instance, o) => hosts.get(instance)!.currentSystem(o),
-          state,
-          parallel,
-          needsReboot: (instance) =>
-            needsReboot({ remote: (i, argv, o) => hosts.get(i)!.run(argv, o) }, instance),
-        });
-        if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-        else {
-          const lines = table([
-            ['INSTANCE', 'SYSTEM', 'STATUS', 'DETAIL'],
-            ...rows.map((r) => [
-              r.instance,
-              r.system,
-              r.status,
-              [
-                r.needsReboot ? `needs reboot (${r.needsReboot.join(', ')} changed)` : '',
-                r.detail ?? r.current ?? '',
-              ]
-                .filter(Boolean)
-                .join('; '),
-            ]),
-          ]);
-          process.stdout.write(lines.join('\n') + '\n');
-        }
-        process.exitCode = rows.every((r) => r.status === 'in-sync') ? 0 : 1;
-      } finally {
-        await session.close();
-      }
-    });
+    .action(
+      act(async (patterns: string[], flags: StatusFlags) => {
+        const parallel = parseCount('--parallel', flags.parallel);
+        const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
+        const { hive, targets } = await loadSelection(flags, patterns);
+        const state = await readState(statePath(flags, hive)!);
+        const open = () => openSshSession(hive, { connectTimeout });
+        return withInterruptedSession(
+          open,
+          async (session, interrupt) => {
+            const hosts = hostsOf(session);
+            const rows = await fleetStatus(hive, targets, {
+              currentSystem: (instance, o) => hosts.get(instance)!.currentSystem(o),
+              state,
+              parallel,
+              stop: interrupt.stop,
+              signal: interrupt.kill,
+              needsReboot: (instance) =>
+                needsReboot({ remote: (i, argv, o) => hosts.get(i)!.run(argv, o) }, instance, interrupt.kill),
+            });
+            if (flags.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+            else {
+              const lines = table([
+                ['INSTANCE', 'SYSTEM', 'STATUS', 'DETAIL'],
+                ...rows.map((r) => [
+                  r.instance,
+                  r.system,
+                  r.status,
+                  [
+                    r.needsReboot ? `needs reboot (${r.needsReboot.join(', ')} changed)` : '',
+                    r.detail ?? r.current ?? '',
+                  ]
+                    .filter(Boolean)
+                    .join('; '),
+                ]),
+              ]);
+              process.stdout.write(lines.join('\n') + '\n');
+            }
+            if (interrupt.reason) return 'interrupted';
+            return rows.every((r) => r.status === 'in-sync') ? 'ok' : 'failed';
+          },
+          READ_ONLY_GRACE_MS,
+        );
+      }),
+    );
 }

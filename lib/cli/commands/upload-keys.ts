@@ -9,6 +9,7 @@ import { plainRenderer } from '../../progress/plain.ts';
 import { collectFailedTails, renderSummary } from '../../progress/summary.ts';
 import { addConfigOption, loadSelection, parseCount, type ConfigOptions } from '../options.ts';
 import { interruptSignals } from '../interrupt.ts';
+import { act, outcomeOf, type Outcome } from '../outcome.ts';
 
 interface UploadKeysFlags extends ConfigOptions {
   json?: boolean;
@@ -17,13 +18,13 @@ interface UploadKeysFlags extends ConfigOptions {
   connectTimeout: string;
 }
 
-async function runUploadKeys(patterns: string[], flags: UploadKeysFlags): Promise<void> {
+async function runUploadKeys(patterns: string[], flags: UploadKeysFlags): Promise<Outcome> {
   const parallel = parseCount('--parallel', flags.parallel);
   const connectTimeout = parseCount('--connect-timeout', flags.connectTimeout);
   const { hive, targets } = await loadSelection(flags, patterns);
   if (!targets.some((t) => Object.keys(hive.instances[t]!.keys).length > 0)) {
     process.stderr.write('nix-hive: the selected instances have no keys\n');
-    return;
+    return 'ok';
   }
   const logs = logWriter();
   const tails = collectFailedTails();
@@ -41,7 +42,7 @@ async function runUploadKeys(patterns: string[], flags: UploadKeysFlags): Promis
       ssh: { connectTimeout },
     });
     if (!flags.json) process.stdout.write(renderSummary(report, tails.tails));
-    process.exitCode = report.ok ? 0 : report.interrupted ? 130 : 1;
+    return outcomeOf(report);
   } finally {
     interrupt.dispose();
     await logs.close();
@@ -59,5 +60,5 @@ export function registerUploadKeys(program: Command): void {
     .option('--parallel <n>', 'how many hosts receive keys at once', '10')
     .option('-v, --verbose', 'print every output line')
     .option('--connect-timeout <s>', 'seconds to wait for a host to answer', '10')
-    .action((patterns: string[], flags: UploadKeysFlags) => runUploadKeys(patterns, flags));
+    .action(act((patterns: string[], flags: UploadKeysFlags) => runUploadKeys(patterns, flags)));
 }

@@ -7,6 +7,8 @@ import { loadHive } from '../../../lib/inventory/index.ts';
 import { ConfigLoadError } from '../../../lib/errors.ts';
 import { problemLinesAsync } from './fixtures.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { BIN } from '../../helpers/cli.ts';
+import { spawnSync } from 'node:child_process';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
 const fixture = (p: string) => path.join(FIXTURES, p);
@@ -127,14 +129,38 @@ test('module files are checked on disk; the signing key is not read at load (onl
   assert.deepEqual(await lines('./keys/nope.sec'), modules);
   assert.deepEqual(await lines('./keys/bad.sec'), modules);
   assert.equal((await lines(KEY)).length, 2);
-  if (process.getuid?.() !== 0) {
-    chmodSync(path.join(dir, 'keys/bad.sec'), 0o000);
-    assert.deepEqual(
-      (await lines('./keys/bad.sec')).at(-1),
-      `signingKey: file not readable: ${dir}/keys/bad.sec`,
-    );
-  }
   delete process.env.KEY;
+  // An unreadable key: loading does not read it; a run that signs refuses it before anything starts. Root reads
+  // every file (and CI runs as root), so the real bin runs as nobody there.
+  chmodSync(path.join(dir, 'keys/bad.sec'), 0o000);
+  writeFileSync(
+    path.join(dir, 'signs.config.ts'),
+    `export default {
+      signingKey: './keys/bad.sec',
+      systems: { web: { modules: [${JSON.stringify(WEB_NIX)}] } },
+      instances: { a: { system: 'web', address: 'a' }, b: { system: 'web', address: 'b', store: 'a' } },
+    };`,
+  );
+  chmodSync(dir, 0o755);
+  // Its own TMPDIR, writable by nobody (tsx keeps its cache there), removed with the folder.
+  const tmp = path.join(dir, 'tmp');
+  mkdirSync(tmp, { mode: 0o1777 });
+  chmodSync(tmp, 0o1777);
+  const asNobody =
+    process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+  const bin = (...args: string[]) => {
+    const argv = [...asNobody, process.execPath, BIN, ...args];
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      encoding: 'utf8',
+      env: { ...process.env, KEY: './keys/bad.sec', TMPDIR: tmp },
+    });
+    return { code: r.status, lines: r.stderr.split('\n').filter(Boolean) };
+  };
+  assert.deepEqual(bin('ssh-config', '-c', dir), { code: 2, lines: modules.map((l) => `nix-hive: ${l}`) });
+  assert.deepEqual(bin('deploy', '-c', path.join(dir, 'signs.config.ts')), {
+    code: 2,
+    lines: [`nix-hive: signingKey: file not readable: ${dir}/keys/bad.sec`],
+  });
 });
 
 test("the repository's own hive.config.ts and the example load cleanly", async () => {

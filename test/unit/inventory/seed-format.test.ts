@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nixProblem, seedToConfig, type SeedFacts } from '../../../lib/inventory/seed-format.ts';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { analyzeHive, resolveHive } from '../../../lib/inventory/resolve.ts';
+import { renderSshConfig } from '../../../lib/ssh/config.ts';
 
 const facts: SeedFacts = {
   paths: { nixpkgs: '/np' },
@@ -78,4 +79,38 @@ test("Nix's message becomes one problem with the field path and the file", () =>
     "error: syntax error, unexpected ';'\n\n       at /hive/hive.nix:3:5:\n\n            2|\n",
   );
   assert.equal(syntax.message, "syntax error, unexpected ';' (Nix, at /hive/hive.nix:3:5)");
+});
+
+test("ssh.UserKnownHostsFile passes through as the user's own policy where no key is pinned, and is refused where one is", () => {
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOm9pQW0P5uqrKNn1DkHqJ4b2FjM0Y2sW6b7Xn2nQ0pN';
+  const withKnownHosts = (hostKeys: string[]): SeedFacts => ({
+    ...facts,
+    instances: {
+      ...facts.instances,
+      portico: {
+        ...facts.instances.portico!,
+        hostKeys,
+        ssh: { Hostname: '203.0.113.10', UserKnownHostsFile: '/etc/ssh/fleet_hosts' },
+      },
+    },
+  });
+  const unpinned = resolveHive(seedToConfig(withKnownHosts([])) as any, '/hive/hive.nix', {
+    seedFile: '/hive/hive.nix',
+  });
+  const text = renderSshConfig(unpinned, { knownHostsFile: '/tmp/k', controlDir: null });
+  const portico = text.slice(
+    text.indexOf('Host portico'),
+    text.indexOf('\n\n', text.indexOf('Host portico')),
+  );
+  assert.match(portico, /^ {2}UserKnownHostsFile \/etc\/ssh\/fleet_hosts$/m);
+  assert.doesNotMatch(portico, /StrictHostKeyChecking/);
+  const pinned = analyzeHive(seedToConfig(withKnownHosts([key])), '/hive/hive.nix', {
+    seedFile: '/hive/hive.nix',
+  });
+  assert.deepEqual(
+    pinned.problems.map((p) => `${p.path}: ${p.message}`),
+    [
+      'instances.portico.ssh.UserKnownHostsFile: cannot be set here: the instance has pinned `hostKeys`; nix-hive writes its known_hosts',
+    ],
+  );
 });

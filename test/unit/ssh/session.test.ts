@@ -19,7 +19,7 @@ test('writes ssh_config and known_hosts (0600) in a private short folder', async
     assert.match(readFileSync(s.knownHostsFile, 'utf8'), /^portico ssh-ed25519 /);
     assert.equal(s.nixSshOpts, `-F ${s.dir}/ssh_config`);
     assert.deepEqual(s.sshArgs('www-1'), ['-F', s.configFile, '--', 'www-1']);
-    assert.throws(() => s.sshArgs('nope'), /unknown instance nope/);
+    assert.throws(() => s.sshArgs('nope'), /^InputError: instance: unknown instance "nope"$/);
   } finally {
     await s.close();
   }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
@@ -65,13 +65,35 @@ test('every format imports to stdout; the fixtures validate against the inventor
 });
 
 test('a sensitive output is written only when named, then with mode 0600 and a note', async () => {
-  writeFileSync(path.join(dir, 'out-existing.yaml'), '# was here\n', { mode: 0o644 });
-  assert.equal(
-    (await cli('inventory/terraform-output/outputs.json', '--outputs', 'workers', '-o', 'out-existing.yaml'))
-      .code,
-    0,
+  const existing = path.join(dir, 'out-existing.yaml');
+  writeFileSync(existing, '# was here\n', { mode: 0o644 });
+  // A reader that opened the old, world-readable file must not see the sensitive instances through it: they
+  // go into a new 0600 file renamed over it, never into the old one (seen failing when written in place).
+  const reader = openSync(existing, 'r');
+  try {
+    assert.equal(
+      (
+        await cli(
+          'inventory/terraform-output/outputs.json',
+          '--outputs',
+          'workers',
+          '-o',
+          'out-existing.yaml',
+        )
+      ).code,
+      0,
+    );
+    assert.equal(readFileSync(reader, 'utf8'), '# was here\n');
+  } finally {
+    closeSync(reader);
+  }
+  assert.equal(statSync(existing).mode & 0o777, 0o600);
+  assert.match(readFileSync(existing, 'utf8'), /worker/);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp file is left',
   );
-  assert.equal(statSync(path.join(dir, 'out-existing.yaml')).mode & 0o777, 0o600);
   const plain = await cli('inventory/terraform-output/outputs.json');
   assert.doesNotMatch(plain.stdout, /worker|hunter2/);
   const r = await cli(
