@@ -119,7 +119,7 @@ async function build(
     await chmod(layout.root, 0o700);
     await chmod(`${layout.root}/.ssh`, 0o700);
     const hostKey = await generateKey(layout.hostKey, spec.name);
-    await writeFile(layout.sshdConfig, sshdConfig(layout.hostKey));
+    await writeFile(layout.sshdConfig, sshdConfig(layout.hostKey, spec.sshdExtra));
     await writeFile(`${layout.root}/.ssh/authorized_keys`, `${clientPub}\n`, { mode: 0o600 });
     await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);
     await chmod(`${layout.root}/.ssh/id_ed25519`, 0o600);

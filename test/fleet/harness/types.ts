@@ -11,6 +11,8 @@ export interface HostSpec {
   nixConf?: string | ((hosts: Record<string, HostAddressBook>) => string);
   /** Mount a tmpfs of this size (e.g. '8m') as the host's /nix instead of its folder (disk-full tests). */
   nixSize?: string;
+  /** Extra sshd_config lines, before the defaults (sshd keeps a keyword's first value); no `Match`. */
+  sshdExtra?: string;
 }
 
 /** What a host's nix.conf function may know about the others. */
