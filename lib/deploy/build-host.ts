@@ -142,7 +142,8 @@ export class BuildHostPushes {
   private readonly prepared = new Map<string, Promise<string>>();
   private readonly granted = new Map<string, Promise<void>>();
   private readonly hostsTouched = new Set<string>();
-  private readonly destsTouched = new Set<string>();
+  /** Destinations holding a grant of this run → the authorized keys files the grants went to. */
+  private readonly destsTouched = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: DeployContext,
@@ -217,11 +218,17 @@ export class BuildHostPushes {
     let p = this.granted.get(dest);
     if (!p) {
       p = (async () => {
-        this.destsTouched.add(dest);
+        const files = new Set<string>();
+        this.destsTouched.set(dest, files);
         const line = pushAuthorizedLine(publicKey, this.ctx.runId, host, this.now());
-        const r = await this.ctx.remote(dest, grantPushArgv(line), { root: true, signal: io.signal });
+        const from = this.ctx.hive.instances[host]?.address ?? '';
+        const r = await this.ctx.remote(dest, grantPushArgv(line, from), {
+          root: true,
+          signal: io.signal,
+        });
         if (r.exitCode !== 0)
           throw new HostError(`cannot let ${host} push to ${dest}: ${lastLine(r.stderr)}`);
+        files.add(lastLine(r.stdout));
       })();
       this.granted.set(dest, p);
     }
@@ -233,8 +240,8 @@ export class BuildHostPushes {
     const { ctx } = this;
     const undo = (host: string, argv: string[], what: string) => undoAccess(ctx, host, argv, what);
     await Promise.all([
-      ...[...this.destsTouched].map((d) =>
-        undo(d, revokePushArgv(ctx.runId), "the build host's push access"),
+      ...[...this.destsTouched].map(([d, files]) =>
+        undo(d, revokePushArgv(ctx.runId, [...files]), "the build host's push access"),
       ),
       ...[...this.hostsTouched].map((h) => undo(h, clearPushArgv(ctx.runId), 'the push key folder')),
     ]);

@@ -10,6 +10,7 @@ import { destinationName } from '../plan/types.ts';
 import { stateSaysReceived } from '../state/record.ts';
 import { outPathOf, type DeployContext } from './context.ts';
 import { preflight } from './preflight.ts';
+import { checkPushTrust } from './push-trust.ts';
 import { buildHostOf } from '../plan/build-host.ts';
 import { substituteOnInstance } from './build-host.ts';
 import type { StepIO } from './run-dag.ts';
@@ -83,6 +84,8 @@ export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Prom
       substitute = false;
     }
   }
+  // Pushed to as a user other than root: will its Nix take the paths? Asked before anything is sent.
+  if (step.to.kind === 'instance' && (!step.from || !substitute)) await checkPushTrust(ctx, step.to.name, io);
   // Built elsewhere: the build host pushes it, and an instance behind a store takes it from its own
   // substituters (`nix-store --realise` there), so the closure never crosses the deployer's uplink.
   if (step.by && ctx.buildHost) {

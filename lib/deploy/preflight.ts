@@ -12,6 +12,9 @@ import type { StepIO } from './run-dag.ts';
 export interface NixSettings {
   substituters: string[];
   trustedKeys: string[];
+  /** `trusted-users` (users, `@group`s, `*`). */
+  trustedUsers: string[];
+  requireSigs: boolean;
 }
 
 /** The instance's Nix settings: `nix show-config` (Nix 2.4+), else `nix config show` (newer Nix and Lix). */
@@ -27,6 +30,8 @@ export async function remoteSettings(ctx: DeployContext, instance: string, io: S
   return {
     substituters: [...list('substituters'), ...list('extra-substituters')],
     trustedKeys: [...list('trusted-public-keys'), ...list('extra-trusted-public-keys')],
+    trustedUsers: [...list('trusted-users'), ...list('extra-trusted-users')],
+    requireSigs: parsed['require-sigs']?.value !== false,
   };
 }
 

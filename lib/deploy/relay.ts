@@ -33,7 +33,8 @@ export class RelayRun {
   private readonly holders = new Set<string>();
   /** Relays that failed to serve, and why: their other children go to the store at once. */
   private readonly broken = new Map<string, string>();
-  private readonly granted = new Set<string>();
+  /** Parents holding a grant of this run → the authorized keys files the grants went to. */
+  private readonly granted = new Map<string, Set<string>>();
   private readonly prepared = new Set<string>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly preparing = new Map<string, Promise<void>>();
@@ -139,15 +140,18 @@ export class RelayRun {
       return;
     }
     const line = authorizedLine(prep.stdout.trim(), ctx.runId, child, this.now());
-    this.granted.add(parent);
+    const files = this.granted.get(parent) ?? new Set<string>();
+    this.granted.set(parent, files);
+    const from = ctx.hive.instances[child]!.address;
     let grant;
     try {
-      grant = await this.serial(parent, () => ctx.remote(parent, grantArgv(line), { root: true }));
+      grant = await this.serial(parent, () => ctx.remote(parent, grantArgv(line, from), { root: true }));
     } catch (e) {
       throw new RelayFailure(e instanceof Error ? e.message : String(e), e instanceof SshError);
     }
     if (grant.exitCode !== 0)
-      throw new RelayFailure(`granting access failed: ${lastLine(grant.stderr)}`, true);
+      throw new RelayFailure(`granting access on ${parent} failed: ${lastLine(grant.stderr)}`, true);
+    files.add(lastLine(grant.stdout));
   }
 
   /**
@@ -231,8 +235,10 @@ export class RelayRun {
     await Promise.allSettled([...this.preparing.values(), ...this.clearing]);
     const undo = (host: string, argv: string[], what: string) => undoAccess(ctx, host, argv, what);
     await Promise.all([
-      ...[...this.granted].map((p) =>
-        this.serial(p, () => undo(p, revokeArgv(ctx.runId), 'the relay access (authorized_keys)')),
+      ...[...this.granted].map(([p, files]) =>
+        this.serial(p, () =>
+          undo(p, revokeArgv(ctx.runId, [...files]), 'the relay access (authorized_keys)'),
+        ),
       ),
       ...[...this.prepared].map((c) => undo(c, clearChildArgv(ctx.runId), 'the relay key folder')),
     ]);

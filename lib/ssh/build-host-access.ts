@@ -116,12 +116,15 @@ export function clearPushArgv(runId: string): string[] {
   return clearAccessArgv(BUILD_ROOT, runId, ARG0, 'build host');
 }
 
-/** Run on a destination as root: append the one authorized_keys line. */
-export function grantPushArgv(line: string): string[] {
-  return grantAccessArgv(line, ARG0, 'build host');
+/**
+ * Run on a destination as root: append the one line to the authorized keys file its sshd reads for a
+ * connection from `from` (the build host's address); prints that file.
+ */
+export function grantPushArgv(line: string, from = ''): string[] {
+  return grantAccessArgv(line, ARG0, 'build host', from);
 }
 
-/** Run on a destination as root: remove every line of this run. */
-export function revokePushArgv(runId: string): string[] {
-  return revokeAccessArgv(pushMarker(runId), ARG0);
+/** Run on a destination as root: remove every line of this run (from `files` too, where grants went). */
+export function revokePushArgv(runId: string, files: string[] = []): string[] {
+  return revokeAccessArgv(pushMarker(runId), ARG0, files);
 }

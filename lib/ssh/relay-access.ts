@@ -108,12 +108,15 @@ export function clearChildArgv(runId: string): string[] {
   return clearAccessArgv(RELAY_ROOT, runId, 'nix-hive-relay', 'relay');
 }
 
-/** Run on the parent as root: append one authorized_keys line. */
-export function grantArgv(line: string): string[] {
-  return grantAccessArgv(line, 'nix-hive-relay', 'relay');
+/**
+ * Run on the parent as root: append one line to the authorized keys file its sshd reads for a connection
+ * from `from` (the child's address); prints that file.
+ */
+export function grantArgv(line: string, from = ''): string[] {
+  return grantAccessArgv(line, 'nix-hive-relay', 'relay', from);
 }
 
-/** Run on the parent as root: remove every line of this run. */
-export function revokeArgv(runId: string): string[] {
-  return revokeAccessArgv(relayMarker(runId), 'nix-hive-relay');
+/** Run on the parent as root: remove every line of this run (from `files` too, where grants went). */
+export function revokeArgv(runId: string, files: string[] = []): string[] {
+  return revokeAccessArgv(relayMarker(runId), 'nix-hive-relay', files);
 }

@@ -75,40 +75,98 @@ export function accessHostBlock(o: {
   ];
 }
 
-const GRANT = [
-  'set -eu',
-  'umask 077',
-  'h=~root',
-  'mkdir -p "$h/.ssh"',
-  'f="$h/.ssh/authorized_keys"',
-  // A last line without its newline would swallow ours.
-  'if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi',
-  'printf "%s\\n" "$1" >> "$f"',
+// Where sshd reads root's authorized keys: `sshd -T` of the sshd serving this very connection (its binary
+// and `-f` config are those of the listener among our ancestors; setproctitle keeps its arguments), for a
+// connection from `$2` (`addr`, else the one this session came from). Sets `files`: one expanded path a
+// line (%% %u %h, relative to root's home, as sshd_config(5) says). Without sshd -T (not permitted,
+// no binary), sshd's compiled default `.ssh/authorized_keys`.
+const FIND_KEYS = [
+  'h=$(cd ~root && pwd)',
+  'exe=; conf=; p=$$',
+  'while [ "${p:-0}" -gt 1 ]; do',
+  '  e=$(readlink "/proc/$p/exe" 2> /dev/null || true)',
+  '  case "$e" in */sshd) exe=$e; conf=; c=" $(tr "\\0" " " < "/proc/$p/cmdline") "',
+  '    case "$c" in *" -f "*) conf=${c#* -f }; conf=${conf%% *} ;; esac ;; esac',
+  '  p=$(sed -n "s/^PPid:[[:space:]]*//p" "/proc/$p/status" 2> /dev/null || echo 0)',
+  'done',
+  '[ -n "$exe" ] || exe=$(command -v sshd || true)',
+  'a=${2:-}',
+  'case "$a" in "" | *[!0-9a-fA-F.:]*) a=${SSH_CONNECTION%% *} ;; esac',
+  'akf=',
+  'if [ -n "$exe" ]; then',
+  '  if [ -n "$conf" ]; then set -- -f "$conf"; else set --; fi',
+  '  akf=$("$exe" -T "$@" -C "user=root,host=${a:-127.0.0.1},addr=${a:-127.0.0.1}" 2> /dev/null |',
+  '    sed -n "s/^authorizedkeysfile //p") || akf=',
+  'fi',
+  '[ -n "$akf" ] || akf=.ssh/authorized_keys',
+  'files=',
+  'for k in $akf; do',
+  '  [ "$k" = none ] && continue',
+  '  k=$(printf "%s" "$k" | sed -e "s/%%/\\x01/g" -e "s/%u/root/g" -e "s|%h|$h|g" -e "s/\\x01/%/g")',
+  '  case "$k" in /*) ;; *) k="$h/$k" ;; esac',
+  '  files="$files$k',
+  '"',
+  'done',
 ].join('\n');
 
+// Appends `$1` to the first file sshd reads that takes it (made if missing: its folder 0755, or 0700 under
+// root's home, the file 0600, owned by root, as StrictModes wants), and prints that file's path. None: a
+// one-line error naming AuthorizedKeysFile, exit 3.
+const GRANT = [
+  'set -eu',
+  'line=$1',
+  FIND_KEYS,
+  'umask 022',
+  'printf "%s" "$files" | while IFS= read -r f; do',
+  '  [ -n "$f" ] || continue',
+  '  d=${f%/*}',
+  '  case "$d/" in "$h"/*) m=700 ;; *) m=755 ;; esac',
+  '  [ -d "$d" ] || { mkdir -p "$d" 2> /dev/null && chmod "$m" "$d"; } || continue',
+  '  [ -e "$f" ] || { (umask 077 && : > "$f") 2> /dev/null || continue; }',
+  '  [ -f "$f" ] && [ ! -L "$f" ] || continue',
+  // A last line without its newline would swallow ours.
+  '  if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f" 2> /dev/null || continue; fi',
+  '  printf "%s\\n" "$line" >> "$f" 2> /dev/null || continue',
+  '  echo "$f"; exit 7',
+  'done && {',
+  '  echo "sshd reads root\'s keys from AuthorizedKeysFile $akf: none of them can take the grant" >&2',
+  '  exit 3',
+  '} || [ $? -eq 7 ]',
+].join('\n');
+
+// Removes every line holding the marker `$1` from every file sshd reads and from the files named after it
+// (where the grants were written), each file keeping its mode.
 const REVOKE = [
   'set -eu',
-  'f=~root/.ssh/authorized_keys',
-  '[ -f "$f" ] || exit 0',
-  'grep -qF -e "$1" "$f" || exit 0',
-  't=$(mktemp "$f.XXXXXX")',
-  'grep -vF -e "$1" "$f" > "$t" || true',
-  'chmod 600 "$t"',
-  'mv -f "$t" "$f"',
+  'm=$1; shift',
+  'extra=$(printf "%s\\n" "$@")',
+  'set -- "" ""',
+  FIND_KEYS,
+  'printf "%s\\n%s\\n" "$files" "$extra" | sort -u | while IFS= read -r f; do',
+  '  [ -n "$f" ] && [ -f "$f" ] && [ ! -L "$f" ] || continue',
+  '  grep -qF -e "$m" "$f" || continue',
+  '  t=$(mktemp "$f.XXXXXX")',
+  '  grep -vF -e "$m" "$f" > "$t" || true',
+  '  chmod "$(stat -c %a "$f")" "$t"',
+  '  mv -f "$t" "$f"',
+  'done',
 ].join('\n');
 
 /** Removes the run's private folder under `root` (the private key with it), and `root` once empty. */
 const CLEAR = ['rm -rf "$1/$2"', 'rmdir "$1" 2> /dev/null || true'].join('\n');
 
-/** Run as root on the host reached: append the one authorized_keys line. */
-export function grantAccessArgv(line: string, arg0: string, what: string): string[] {
+/**
+ * Run as root on the host reached: append the one authorized_keys line to the file its sshd reads for a
+ * connection from `from` (the connecting host's address); prints that file.
+ */
+export function grantAccessArgv(line: string, arg0: string, what: string, from = ''): string[] {
   if (/[\r\n\0]/.test(line)) throw new TypeError(`${what}: an authorized_keys line must be one line`);
-  return ['sh', '-c', GRANT, arg0, line];
+  return ['sh', '-c', GRANT, arg0, line, from];
 }
 
-/** Run as root on the host reached: remove every line holding the run's marker. */
-export function revokeAccessArgv(marker: string, arg0: string): string[] {
-  return ['sh', '-c', REVOKE, arg0, marker];
+/** Run as root on the host reached: remove every line holding the run's marker (also from `files`). */
+export function revokeAccessArgv(marker: string, arg0: string, files: string[] = []): string[] {
+  return ['sh', '-c', REVOKE, arg0, marker, ...files];
 }
 
 /** Run on the connecting host: remove `<root>/<runId>`. */

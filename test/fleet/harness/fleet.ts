@@ -138,7 +138,7 @@ async function build(
       layout.sshdConfig,
       spec.kind === 'nixos'
         ? nixosSshdConfig(SSHD_DIR, spec.authorizedKeysInHomedir === false)
-        : sshdConfig(layout.hostKey),
+        : sshdConfig(layout.hostKey, spec.sshdExtra),
     );
     await writeFile(`${layout.root}/.ssh/authorized_keys`, `${clientPub}\n`, { mode: 0o600 });
     await copyFile(clientKey, `${layout.root}/.ssh/id_ed25519`);

@@ -7,10 +7,14 @@ export interface KnownHost {
   hostKey: string;
 }
 
-/** sshd_config for one host: pubkey-only root login, no PAM, VERBOSE log so accepted connections are countable. */
-export function sshdConfig(hostKeyPath: string): string {
+/**
+ * sshd_config for one host: pubkey-only root login, no PAM, VERBOSE log so accepted connections are
+ * countable. `extra` lines come first: sshd keeps a keyword's first value, so they override the defaults.
+ */
+export function sshdConfig(hostKeyPath: string, extra?: string): string {
   return [
     '# written by the nix-hive test fleet',
+    ...(extra ? [extra.trimEnd()] : []),
     'Port 22',
     'AddressFamily inet',
     `HostKey ${hostKeyPath}`,

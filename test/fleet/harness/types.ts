@@ -25,6 +25,8 @@ export interface HostSpec {
   authorizedKeysInHomedir?: boolean;
   /** nixos hosts: login users besides root, with the deployer's key and passwordless sudo (group wheel). */
   users?: string[];
+  /** Extra sshd_config lines, before the defaults (sshd keeps a keyword's first value); no `Match`. */
+  sshdExtra?: string;
 }
 
 /** What a host's nix.conf function may know about the others. */
