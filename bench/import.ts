@@ -4,7 +4,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { analyzeHive } from '../lib/inventory/resolve.ts';
+import { analyzeHive } from '../lib/inventory/resolve/resolve.ts';
 import type { HiveConfig } from '../lib/inventory/types.ts';
 
 /** `terraform output -json` for `count` web instances behind one gateway, plus outputs that are not instances. */

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Spawner, SpawnResult } from '../lib/exec/spawn.ts';
-import type { Transport } from '../lib/deploy/transport.ts';
+import type { Transport } from '../lib/deploy/run/transport.ts';
 
 function result(command: string, args: readonly string[], stdout = '', exitCode = 0): SpawnResult {
   return {

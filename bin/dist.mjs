@@ -90,7 +90,7 @@ const ownUrlPlugin = {
 };
 
 /**
- * lib/inventory/hive-validator.ts compiles the hive schema with ajv on first use; in the bundle it is ajv's
+ * lib/inventory/validate/hive-validator.ts compiles the hive schema with ajv on first use; in the bundle it is ajv's
  * standalone code for the same schema and options, made now (ajv then neither loads nor compiles at start-up).
  */
 async function precompiledValidator(file) {
@@ -117,7 +117,7 @@ async function precompiledValidator(file) {
 const precompilePlugin = {
   name: 'nix-hive-precompiled-validator',
   setup(build) {
-    build.onLoad({ filter: /[\\/]lib[\\/]inventory[\\/]hive-validator\.ts$/ }, async (args) => ({
+    build.onLoad({ filter: /[\\/]lib[\\/]inventory[\\/]validate[\\/]hive-validator\.ts$/ }, async (args) => ({
       contents: await precompiledValidator(args.path),
       loader: 'js',
     }));

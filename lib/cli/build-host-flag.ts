@@ -1,11 +1,11 @@
 // `--build-host <instance or ssh-ng:// URI>`: checked like `build.host` (exit 2 naming the argument), then
 // laid over every system's build settings. A build host is an instance of the hive or an
-// `ssh-ng://[user@]host[:port]` URI (inventory/build-host-uri.ts); what a URI may not carry yet (store
+// `ssh-ng://[user@]host[:port]` URI (inventory/resolve/build-host-uri.ts); what a URI may not carry yet (store
 // parameters, a host that is also an instance's name, one host under two users or ports) stops before anything starts.
 import { InputError, type Problem } from '../errors.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
-import { buildHostProblems } from '../inventory/source-checks.ts';
-import { buildHostUriProblem, conflictingUris, isBuildHostUri } from '../inventory/build-host-uri.ts';
+import { buildHostProblems } from '../inventory/validate/source-checks.ts';
+import { buildHostUriProblem, conflictingUris, isBuildHostUri } from '../inventory/resolve/build-host-uri.ts';
 
 export function applyBuildHost(hive: ResolvedHive, host: string): void {
   const problems = buildHostProblems('--build-host', host, hive);

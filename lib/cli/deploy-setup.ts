@@ -2,8 +2,8 @@
 // way, `--failed` narrows the targets the same way, and a real run first takes hive.state's lock and proves the
 // file writable, so bad input, a locked or an unwritable state stop the run before anything starts.
 import { InputError, inputError, StateError } from '../errors.ts';
-import { didYouMean } from '../inventory/did-you-mean.ts';
-import { signingKeyFileProblem } from '../inventory/file-checks.ts';
+import { didYouMean } from '../inventory/validate/did-you-mean.ts';
+import { signingKeyFileProblem } from '../inventory/validate/file-checks.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import { GOALS, isGoal, type Goal } from '../nix/goal.ts';
 import { lockState, type StateLock } from '../state/lock.ts';

@@ -1,14 +1,14 @@
 // Option helpers every command shares: `-c/--config`, `--no <steps>`, and loading the hive plus the
 // selected targets in one call (all bad input surfaces as InputError, before any process starts).
-import type { EvalChoice } from '../deploy/build-systems.ts';
+import type { EvalChoice } from '../deploy/build/build-systems.ts';
 import { DEFAULT_EVAL_MAX_MEMORY_MIB } from '../nix/eval-pool.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.ts';
 import { loadHive, selectTargets } from '../inventory/index.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
-import { didYouMean } from '../inventory/did-you-mean.ts';
-import { signingKeyOverride } from '../inventory/signing-key.ts';
+import { didYouMean } from '../inventory/validate/did-you-mean.ts';
+import { signingKeyOverride } from '../inventory/resolve/signing-key.ts';
 import { applyBuildHost, refuseBuildHost } from './build-host-flag.ts';
 
 export const STEPS = ['build', 'copy', 'activate', 'keys'] as const;

@@ -1,13 +1,13 @@
 // What the step executors share during one deploy: the hive, the plan, the built paths, and the
 // injected means to run things locally (Spawner) and on instances (RemoteRunner over the ssh session).
-import type { EvalChoice } from './build-systems.ts';
+import type { EvalChoice } from './build/build-systems.ts';
 import type { Spawner, SpawnResult } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Plan } from '../plan/types.ts';
 import type { BuiltSystem } from '../nix/build.ts';
 import type { StateFile } from '../state/store.ts';
 import type { StateRecorder } from '../state/record.ts';
-import type { Transport } from './transport.ts';
+import type { Transport } from './run/transport.ts';
 
 /** Rollout safety of a deploy (see confirm.ts, checks.ts, reboot.ts). */
 export interface RolloutOptions {
@@ -24,11 +24,11 @@ export interface RolloutOptions {
    */
   reboot?: { timeoutS: number; only?: Set<string> };
 }
-import type { HiveSigningKey } from './signing-key.ts';
-import type { RelayRun } from './relay.ts';
-import type { DistributionRun } from './distribution.ts';
-import type { BuildHostPushes } from './build-host.ts';
-import type { StagedKeys } from './key-owners.ts';
+import type { HiveSigningKey } from './build/signing-key.ts';
+import type { RelayRun } from './relay/relay.ts';
+import type { DistributionRun } from './copy/distribution.ts';
+import type { BuildHostPushes } from './build/build-host.ts';
+import type { StagedKeys } from './keys/key-owners.ts';
 
 export interface RemoteRunOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;

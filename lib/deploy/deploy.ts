@@ -1,7 +1,7 @@
 // The deploy pipeline: plan → open one ssh session → run the DAG under limits → report.
 // Called by the CLI, the zx task and the bin alike.
-import { StagedKeys } from './key-owners.ts';
-import type { EvalChoice } from './build-systems.ts';
+import { StagedKeys } from './keys/key-owners.ts';
+import type { EvalChoice } from './build/build-systems.ts';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
@@ -15,22 +15,22 @@ import { destinationName } from '../plan/types.ts';
 import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
 import type { DeployContext } from './context.ts';
-import { sshTransport, type Transport } from './transport.ts';
-import { compressedHosts } from './compress.ts';
+import { sshTransport, type Transport } from './run/transport.ts';
+import { compressedHosts } from './copy/compress.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
-import { runDag } from './run-dag.ts';
-import { DeployLimits } from './limits.ts';
-import { relayRun, type RelayRun } from './relay.ts';
-import { BuildHostPushes } from './build-host.ts';
-import { DistributionRun } from './distribution.ts';
-import { createStepExecutor } from './steps.ts';
+import { runDag } from './run/run-dag.ts';
+import { DeployLimits } from './run/limits.ts';
+import { relayRun, type RelayRun } from './relay/relay.ts';
+import { BuildHostPushes } from './build/build-host.ts';
+import { DistributionRun } from './copy/distribution.ts';
+import { createStepExecutor } from './run/steps.ts';
 import type { StateFile } from '../state/store.ts';
 import { StateRecorder } from '../state/record.ts';
 import type { RolloutOptions } from './context.ts';
 import type { WaveOptions } from '../plan/waves.ts';
-import { WaveGate } from './wave-gate.ts';
-import { HiveSigningKey } from './signing-key.ts';
-import { ActivationGate } from './activation-gate.ts';
+import { WaveGate } from './run/wave-gate.ts';
+import { HiveSigningKey } from './build/signing-key.ts';
+import { ActivationGate } from './activate/activation-gate.ts';
 import type { RemoteRunner } from './context.ts';
 
 /** What the confirmation before activation is given: the built systems and a way to ask the instances. */

@@ -2,7 +2,7 @@
 // pair, then per pair reads the running closure on ONE instance of the pair (its store, not copied here), the
 // new closure where it was built, and runs `dry-activate` there when the new system is already in its store.
 // Each distinct pair is read once, however many instances share it. Reads are injected: lib/diff never spawns.
-import { Semaphore } from '../deploy/semaphore.ts';
+import { Semaphore } from '../deploy/run/semaphore.ts';
 import { SshError } from '../errors.ts';
 import type { SpawnResult } from '../exec/spawn.ts';
 import { diffBlock, type PairReading } from './block.ts';

@@ -25,7 +25,7 @@ export interface KeyFrame {
 export interface KeyStreamOptions {
   /**
    * A key whose owner or group does not exist (yet) is written `root:root` with its mode and reported
-   * `staged` instead of failing: the activation that follows creates the user (deploy/key-owners.ts).
+   * `staged` instead of failing: the activation that follows creates the user (deploy/keys/key-owners.ts).
    */
   stageMissingOwners?: boolean;
   /** The staging folders' suffix (hex); random unless a test fixes it. */

@@ -5,7 +5,7 @@
 // the same entries in another order share a call (names are unique and hold no `/`, so no entry can shadow
 // another and the order cannot change a lookup). `groupArgv` is the one-call build of a group.
 import type { ResolvedSystem } from '../inventory/types.ts';
-import { toplevelInstallable } from '../inventory/flake-ref.ts';
+import { toplevelInstallable } from '../inventory/resolve/flake-ref.ts';
 import { nixBuildArgv, type Argv } from './argv.ts';
 import { flakeBuildArgv } from './flake-argv.ts';
 

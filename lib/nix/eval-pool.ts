@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Spawner, SpawnResult } from '../exec/spawn.ts';
 import { processMemory } from '../exec/memory.ts';
 import type { ResolvedSystem } from '../inventory/types.ts';
-import { toplevelInstallable } from '../inventory/flake-ref.ts';
+import { toplevelInstallable } from '../inventory/resolve/flake-ref.ts';
 import { searchPathKey, specAttr, type SpecEntry } from './build-groups.ts';
 import { evalWorkerArgv } from './argv.ts';
 import { nixMessage } from './nix-message.ts';

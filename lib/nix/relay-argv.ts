@@ -3,7 +3,7 @@
 import { compressedStoreUri, NIX_FEATURES } from './argv.ts';
 import { RELAY_ALIAS, relayDir } from '../ssh/relay-access.ts';
 
-/** `compress`: an internal leg, compressed only when a `compress: true` governs it (see deploy/compress.ts). */
+/** `compress`: an internal leg, compressed only when a `compress: true` governs it (see deploy/copy/compress.ts). */
 export function relayPullArgv(runId: string, outPath: string, compress = false): string[] {
   return [
     'env',

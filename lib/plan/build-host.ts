@@ -5,7 +5,7 @@
 // Copies behind a store are unchanged (they substitute).
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Step } from './types.ts';
-import { buildHostName } from '../inventory/build-host-uri.ts';
+import { buildHostName } from '../inventory/resolve/build-host-uri.ts';
 
 /** The build host of a system: an instance of the hive, or the host of an `ssh-ng://` URI. */
 export function buildHostOf(hive: ResolvedHive, system: string): string | undefined {

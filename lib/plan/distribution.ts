@@ -4,7 +4,7 @@
 // grants, which cost more than the bytes). A large one is pulled from the store (the star) or passed on by the
 // relay tree, so it crosses the deployer's uplink once. New bytes are what an instance lacks of the closure;
 // when the plan is made before the build they are not known yet, and the deploy decides with this same
-// function once it has built and asked (see deploy/distribution.ts).
+// function once it has built and asked (see deploy/copy/distribution.ts).
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { CopyStep } from './types.ts';
 import { destinationName } from './types.ts';

@@ -68,7 +68,7 @@ export interface KeysStep extends StepBase {
    * not exist yet is written `root:root` (staged) instead of failing; the activation may create them.
    */
   stageOwners?: boolean;
-  /** Post-activation: the pre-activation keys whose owner is set here if they were staged (deploy/key-owners.ts). */
+  /** Post-activation: the pre-activation keys whose owner is set here if they were staged (deploy/keys/key-owners.ts). */
   owners?: Array<{ name: string; path: string }>;
 }
 

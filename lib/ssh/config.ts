@@ -1,9 +1,9 @@
 // Renders the ssh_config for a hive: one `Host <instance>` block each, jumps through the generated names,
 // pinned keys enforced, one multiplexed connection per host, and the user's own ~/.ssh/config included last.
 import type { ResolvedHive, ResolvedInstance } from '../inventory/types.ts';
-import type { UriBuildHost } from '../inventory/build-host-uri.ts';
+import type { UriBuildHost } from '../inventory/resolve/build-host-uri.ts';
 import { inputError } from '../errors.ts';
-import { reservedSshOption } from '../inventory/ssh-options.ts';
+import { reservedSshOption } from '../inventory/resolve/ssh-options.ts';
 import { pinnedKeys } from './host-keys.ts';
 
 export { renderKnownHosts } from './host-keys.ts';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSystem } from '../inventory/types.ts';
-import { localFlakeDir } from '../inventory/flake-ref.ts';
+import { localFlakeDir } from '../inventory/resolve/flake-ref.ts';
 import { TreeTooBig, type TreeHasher } from './tree-hash.ts';
 
 const PATH_LITERAL = /(?<![\w./-])(\.{1,2}\/[\w.+\-/]*[\w+\-])/g;

@@ -147,7 +147,7 @@ test('the bundle’s precompiled schema validator reports exactly what ajv compi
     encoding: 'utf8',
     env: { ...process.env, NIX_HIVE_SOURCES: '' },
   });
-  // The library's main() in this test process: lib/inventory/hive-validator.ts as written, which compiles the
+  // The library's main() in this test process: lib/inventory/validate/hive-validator.ts as written, which compiles the
   // schema with ajv at run time (only bin/dist.mjs swaps in the standalone code).
   const sources = await runInProcess(hive, ['ssh-config']);
   assert.equal(compiled.status, 2, compiled.stderr);

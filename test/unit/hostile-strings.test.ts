@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveHive } from '../../lib/inventory/resolve.ts';
+import { resolveHive } from '../../lib/inventory/resolve/resolve.ts';
 import type { HiveConfig } from '../../lib/inventory/types.ts';
 import { Host } from '../../lib/host/host.ts';
 import { startActivationArgv, waitActivationArgv } from '../../lib/nix/detached.ts';

@@ -1,7 +1,7 @@
 // `nix-hive build [--no build] [-c config] [patterns…]`: builds the selected systems and prints ONE JSON
 // document on stdout (the resolved inventory with result paths; shape: schema/build-output.schema.json).
 // Progress goes to stderr only. A system with a build host (`build.host`, `--build-host`) is evaluated here and
-// realised there, as `deploy` does (deploy/build-systems.ts); its outPath is then in the build host's store.
+// realised there, as `deploy` does (deploy/build/build-systems.ts); its outPath is then in the build host's store.
 import path from 'node:path';
 import type { Command } from 'commander';
 import { newRunId } from '../../deploy/deploy.ts';
@@ -9,12 +9,12 @@ import { openStateForWrite } from '../deploy-setup.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import type { BuiltSystem } from '../../nix/build.ts';
 import { HiveError } from '../../errors.ts';
-import { buildPlaces, buildSystemsWhere } from '../../deploy/build-systems.ts';
+import { buildPlaces, buildSystemsWhere } from '../../deploy/build/build-systems.ts';
 import { interruptSignals, type Interrupt } from '../interrupt.ts';
 import { act } from '../outcome.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
-import { describeKey } from '../../inventory/keys.ts';
-import { describeSigningKey } from '../../inventory/signing-key.ts';
+import { describeKey } from '../../inventory/resolve/keys.ts';
+import { describeSigningKey } from '../../inventory/resolve/signing-key.ts';
 import { systemFingerprint } from '../../state/fingerprint.ts';
 import { StateFile } from '../../state/store.ts';
 import type { HiveState } from '../../state/types.ts';

@@ -2,8 +2,8 @@
 // host over its ssh connection, http checks from here, forwarded behind a jump host). Exit 1 if any fails;
 // Ctrl-C stops the checks (exit 130) and still closes the session.
 import type { Command } from 'commander';
-import { checkFleet } from '../../deploy/checks.ts';
-import { sshTransport } from '../../deploy/transport.ts';
+import { checkFleet } from '../../deploy/activate/checks.ts';
+import { sshTransport } from '../../deploy/run/transport.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { table } from '../../progress/summary.ts';
 import { READ_ONLY_GRACE_MS, withInterruptedSession } from '../interrupt.ts';

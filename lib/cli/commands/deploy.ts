@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { StateError } from '../../errors.ts';
 import { deploy, newRunId } from '../../deploy/deploy.ts';
-import { logWriter } from '../../deploy/logs.ts';
+import { logWriter } from '../../deploy/run/logs.ts';
 import { GOALS } from '../../nix/goal.ts';
 import { planDeploy } from '../../plan/plan.ts';
 import { DEFAULT_RELAY_FANOUT } from '../../plan/relay.ts';
@@ -23,8 +23,8 @@ import {
   evalChoice,
   type EvalFlags,
 } from '../options.ts';
-import { evalCache } from '../../deploy/eval-cache.ts';
-import { buildPlaces } from '../../deploy/build-systems.ts';
+import { evalCache } from '../../deploy/build/eval-cache.ts';
+import { buildPlaces } from '../../deploy/build/build-systems.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { parseGoal, prepareDeploy, type DeploySetupFlags } from '../deploy-setup.ts';
 import {
@@ -42,7 +42,7 @@ import {
   confirmPlan,
   type ConfirmFlags,
 } from '../confirm-activation.ts';
-import { NOT_CONFIRMED } from '../../deploy/activation-gate.ts';
+import { NOT_CONFIRMED } from '../../deploy/activate/activation-gate.ts';
 import { act, outcomeOf, type Outcome } from '../outcome.ts';
 
 interface DeployFlags extends DeploySetupFlags, RolloutFlags, ConfirmFlags, EvalFlags {

@@ -3,7 +3,7 @@
 // Text on stdout (the summary line last), or one JSON document (`--json`, schema/diff.schema.json).
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildSystemsWhere } from '../../deploy/build-systems.ts';
+import { buildSystemsWhere } from '../../deploy/build/build-systems.ts';
 import { fleetDiff } from '../../diff/fleet-diff.ts';
 import { renderDiff } from '../../diff/render.ts';
 import type { FleetDiff } from '../../diff/types.ts';

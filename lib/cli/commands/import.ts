@@ -21,10 +21,10 @@ import { InputError, inputError } from '../../errors.ts';
 import type { InventoryFormat, InventorySource } from '../../inventory/types.ts';
 import { importInventoryFile } from '../../inventory/import/import-file.ts';
 import { inventoryYaml } from '../../inventory/import/inventory-yaml.ts';
-import { didYouMean } from '../../inventory/did-you-mean.ts';
+import { didYouMean } from '../../inventory/validate/did-you-mean.ts';
 import { inventoryFormats } from '../../inventory/import/schema-facts.ts';
-import { convertSeedHive } from '../../inventory/seed-import.ts';
-import { isSeedFile } from '../../inventory/seed-format.ts';
+import { convertSeedHive } from '../../inventory/import/seed-import.ts';
+import { isSeedFile } from '../../inventory/load/seed-format.ts';
 
 const SCHEMA = fileURLToPath(new URL('../../../schema/inventory.schema.json', import.meta.url));
 

@@ -2,8 +2,8 @@
 // or to `--to <generation>`, detached and read back like an activation. Exit 1 if any did not switch.
 import type { Command } from 'commander';
 import { newRunId } from '../../deploy/deploy.ts';
-import { rollbackFleet } from '../../deploy/rollback.ts';
-import { sshTransport } from '../../deploy/transport.ts';
+import { rollbackFleet } from '../../fleet/rollback.ts';
+import { sshTransport } from '../../deploy/run/transport.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
 import { table } from '../../progress/summary.ts';
 import { addConfigOption, loadSelection, parseCount, type ConfigOptions } from '../options.ts';

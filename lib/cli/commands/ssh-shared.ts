@@ -2,7 +2,7 @@
 // running an interactive child while it owns Ctrl-C.
 import type { ResolvedHive, ResolvedInstance } from '../../inventory/types.ts';
 import { inputError } from '../../errors.ts';
-import { didYouMean } from '../../inventory/did-you-mean.ts';
+import { didYouMean } from '../../inventory/validate/did-you-mean.ts';
 import { openSshSession, type SshSession } from '../../ssh/session.ts';
 import type { Outcome } from '../outcome.ts';
 

@@ -2,8 +2,8 @@
 // themselves (`Host.currentSystem`) and compared with hive.state's expectation. Exit 1 if any is not in sync;
 // Ctrl-C stops the queries (exit 130) and still closes the session.
 import type { Command } from 'commander';
-import { fleetStatus } from '../../deploy/status.ts';
-import { needsReboot } from '../../deploy/reboot.ts';
+import { fleetStatus } from '../../fleet/status.ts';
+import { needsReboot } from '../../deploy/activate/reboot.ts';
 import { hostsOf } from '../../host/host.ts';
 import { openSshSession } from '../../ssh/session.ts';
 import { readState } from '../../state/store.ts';

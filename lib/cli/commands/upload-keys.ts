@@ -1,8 +1,8 @@
 // `nix-hive upload-keys [patterns…]`: re-sends the selected instances' keys without a deploy (after a reboot
 // emptied /run/keys, or a rotated secret), one remote command per host. Same views and exit codes as deploy.
 import type { Command } from 'commander';
-import { uploadKeysOnly } from '../../deploy/upload-keys.ts';
-import { logWriter } from '../../deploy/logs.ts';
+import { uploadKeysOnly } from '../../fleet/upload-keys.ts';
+import { logWriter } from '../../deploy/run/logs.ts';
 import { teeSinks, type EventSink } from '../../progress/events.ts';
 import { jsonRenderer } from '../../progress/json.ts';
 import { plainRenderer } from '../../progress/plain.ts';

@@ -3,8 +3,8 @@
 // within the file here; across files and against the config, by mergeInstanceSources.
 import type { Problem } from '../../errors.ts';
 import type { InventoryMap } from '../types.ts';
-import { isDict, type Dict } from '../guards.ts';
-import { quote } from '../field-path.ts';
+import { isDict, type Dict } from '../validate/guards.ts';
+import { quote } from '../validate/field-path.ts';
 
 /** One instance read from a file, not yet checked against the schema. */
 export interface ImportedInstance {

@@ -2,7 +2,7 @@
 // (`terraform show -json`), terraform outputs (`terraform output -json`), a plain instance map or list,
 // and otherwise pulumi outputs (`pulumi stack output --json`, a plain map of outputs).
 import type { InventoryFormat } from '../types.ts';
-import { isDict } from '../guards.ts';
+import { isDict } from '../validate/guards.ts';
 import { instanceFields } from './schema-facts.ts';
 
 export type ConcreteFormat = Exclude<InventoryFormat, 'auto'>;

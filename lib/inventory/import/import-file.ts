@@ -3,8 +3,8 @@
 // outputs are never shown.
 import type { Problem } from '../../errors.ts';
 import type { InventorySource } from '../types.ts';
-import { schemaProblems } from '../schema-check.ts';
-import { fieldPath } from '../field-path.ts';
+import { schemaProblems } from '../validate/schema-check.ts';
+import { fieldPath } from '../validate/field-path.ts';
 import { parseInventoryFile } from './parse-file.ts';
 import { importData } from './import-data.ts';
 import type { ConcreteFormat } from './detect-format.ts';

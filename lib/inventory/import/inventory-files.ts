@@ -6,8 +6,8 @@ import path from 'node:path';
 import { globbySync, isDynamicPattern } from 'globby';
 import type { Problem } from '../../errors.ts';
 import type { InventorySource } from '../types.ts';
-import { isDict } from '../guards.ts';
-import { displayPath, fieldPath, quote } from '../field-path.ts';
+import { isDict } from '../validate/guards.ts';
+import { displayPath, fieldPath, quote } from '../validate/field-path.ts';
 
 export interface FileRead {
   /** Absolute path. */

@@ -4,10 +4,10 @@
 // (`instances.www-7.system`) into one naming the file and key (`inventory/www.json: www-7.system`).
 import type { Problem } from '../../errors.ts';
 import type { InstanceConfig } from '../types.ts';
-import { isDict, type Dict } from '../guards.ts';
-import { displayPath, fieldPath } from '../field-path.ts';
-import { didYouMean } from '../did-you-mean.ts';
-import { mergeInstanceSources, type InstanceSource } from '../merge-sources.ts';
+import { isDict, type Dict } from '../validate/guards.ts';
+import { displayPath, fieldPath } from '../validate/field-path.ts';
+import { didYouMean } from '../validate/did-you-mean.ts';
+import { mergeInstanceSources, type InstanceSource } from '../load/merge-sources.ts';
 import { inventoryFiles } from './inventory-files.ts';
 import { parseInventoryFile } from './parse-file.ts';
 import { importData } from './import-data.ts';

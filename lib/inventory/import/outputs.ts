@@ -3,9 +3,9 @@
 // is read only when named; its values then are instance data, never shown in messages.
 import type { Problem } from '../../errors.ts';
 import type { InventorySource } from '../types.ts';
-import { isDict, type Dict } from '../guards.ts';
-import { fieldPath, quote } from '../field-path.ts';
-import { didYouMean } from '../did-you-mean.ts';
+import { isDict, type Dict } from '../validate/guards.ts';
+import { fieldPath, quote } from '../validate/field-path.ts';
+import { didYouMean } from '../validate/did-you-mean.ts';
 import { isInstanceLike } from './detect-format.ts';
 import { kindOf, recordAuto, type Candidate } from './candidates.ts';
 

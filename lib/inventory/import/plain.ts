@@ -1,8 +1,8 @@
 // Plain inventory files (YAML or JSON, as `nix-hive import` writes them): a map `name → instance`
 // (a `$schema` key is ignored), or a list of instances each with its `name`.
 import type { Problem } from '../../errors.ts';
-import { isDict, type Dict } from '../guards.ts';
-import { fieldPath } from '../field-path.ts';
+import { isDict, type Dict } from '../validate/guards.ts';
+import { fieldPath } from '../validate/field-path.ts';
 import { kindOf, recordAuto, type Candidate } from './candidates.ts';
 
 export function plainCandidates(data: unknown): { candidates: Candidate[]; problems: Problem[] } {

@@ -2,7 +2,7 @@
 // of the instance's values (or a piece of one, four characters or more), and every number or boolean a
 // message echoes, becomes "(sensitive)".
 // Names (instance, system, output) are not secret: they are the paths of the messages.
-import { isDict } from '../guards.ts';
+import { isDict } from '../validate/guards.ts';
 
 /** Every string in a value, recursively (keys included: an ssh option's name is data too). */
 export function secretsOf(value: unknown, out: string[] = []): string[] {

@@ -1,7 +1,7 @@
 // What the import code takes from schema/hive.schema.json, the single source: the instance fields (in the
 // schema's order) and the inventory formats.
 import type { InventoryFormat } from '../types.ts';
-import { hiveSchema } from '../schema-check.ts';
+import { hiveSchema } from '../validate/schema-check.ts';
 
 interface Facts {
   instanceFields: string[];

@@ -4,8 +4,8 @@
 // `HiveSystem`, tags from `HiveTags`, and the name from the tag `HiveName` or else from the resource address.
 import type { Problem } from '../../errors.ts';
 import type { InventorySource } from '../types.ts';
-import { isDict, type Dict } from '../guards.ts';
-import { quote } from '../field-path.ts';
+import { isDict, type Dict } from '../validate/guards.ts';
+import { quote } from '../validate/field-path.ts';
 import { kindOf, type AutoResult, type Candidate } from './candidates.ts';
 import { addressName } from './address-name.ts';
 

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compareStatus } from '../../../lib/deploy/status.ts';
+import { compareStatus } from '../../../lib/fleet/status.ts';
 import { currentSystemArgv, parseCurrentSystem } from '../../../lib/host/host.ts';
 
 test('the current system that is the profile`s specialisation/<name> is named', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBuildHostUri, uriBuildHosts } from '../../../lib/inventory/build-host-uri.ts';
+import { parseBuildHostUri, uriBuildHosts } from '../../../lib/inventory/resolve/build-host-uri.ts';
 import { applyBuildHost, refuseBuildHost } from '../../../lib/cli/build-host-flag.ts';
 import { InputError, formatProblem } from '../../../lib/errors.ts';
 import { renderSshConfig } from '../../../lib/ssh/config.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import AjvModule from 'ajv';
 import { buildOutput, systemsFor } from '../../../lib/cli/commands/build.ts';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
 import { baseConfig, CONFIG_FILE } from './fixtures.ts';
 import { runInProcess } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';

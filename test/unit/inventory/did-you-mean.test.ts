@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closest, didYouMean, editDistance } from '../../../lib/inventory/did-you-mean.ts';
+import { closest, didYouMean, editDistance } from '../../../lib/inventory/validate/did-you-mean.ts';
 
 test('edit distance counts swaps as one edit', () => {
   assert.equal(editDistance('adress', 'address'), 1);

@@ -2,7 +2,7 @@
 // nothing of the content in the build output or the plan, keys steps ordered around copy and activation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
 import { buildOutput } from '../../../lib/cli/commands/build.ts';
 import { planDeploy } from '../../../lib/plan/plan.ts';
 import { planToJson, renderPlanText } from '../../../lib/plan/render.ts';

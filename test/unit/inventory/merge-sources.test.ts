@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeInstanceSources } from '../../../lib/inventory/merge-sources.ts';
+import { mergeInstanceSources } from '../../../lib/inventory/load/merge-sources.ts';
 
 test('merging sources keeps the first definition and names both sources of a duplicate', () => {
   const { instances, problems } = mergeInstanceSources([

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
-import { hostPlatform } from '../../../lib/inventory/resolve-paths.ts';
+import { resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
+import { hostPlatform } from '../../../lib/inventory/resolve/resolve-paths.ts';
 import type { HiveConfig } from '../../../lib/inventory/types.ts';
 import { baseConfig, CONFIG_FILE } from './fixtures.ts';
 
@@ -149,7 +149,7 @@ test('no instances is a valid (empty) hive', () => {
 });
 
 test('every problem is one line, whatever the input holds', async () => {
-  const { analyzeHive } = await import('../../../lib/inventory/resolve.ts');
+  const { analyzeHive } = await import('../../../lib/inventory/resolve/resolve.ts');
   const weird = 'a\nb\r\nc';
   const { problems } = analyzeHive(
     {

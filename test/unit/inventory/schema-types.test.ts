@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { hiveSchema, PATTERN_MESSAGES } from '../../../lib/inventory/schema-check.ts';
+import { hiveSchema, PATTERN_MESSAGES } from '../../../lib/inventory/validate/schema-check.ts';
 
 type Json = Record<string, unknown>;
 const schema = hiveSchema();

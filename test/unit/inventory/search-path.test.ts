@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
 import type { ResolvedSystem } from '../../../lib/inventory/types.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 

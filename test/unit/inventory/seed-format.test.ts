@@ -3,8 +3,8 @@
 // Nix's error lines become one problem naming the field and the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nixProblem, seedToConfig, type SeedFacts } from '../../../lib/inventory/seed-format.ts';
-import { analyzeHive, resolveHive } from '../../../lib/inventory/resolve.ts';
+import { nixProblem, seedToConfig, type SeedFacts } from '../../../lib/inventory/load/seed-format.ts';
+import { analyzeHive, resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
 import { renderSshConfig } from '../../../lib/ssh/config.ts';
 
 const facts: SeedFacts = {

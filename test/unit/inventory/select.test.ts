@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
-import { selectTargets } from '../../../lib/inventory/select.ts';
-import { globToRegExp } from '../../../lib/inventory/glob.ts';
+import { resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
+import { selectTargets } from '../../../lib/inventory/resolve/select.ts';
+import { globToRegExp } from '../../../lib/inventory/resolve/glob.ts';
 import type { HiveConfig } from '../../../lib/inventory/types.ts';
 import { CONFIG_FILE, problemLines } from './fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeHive, resolveHive } from '../../../lib/inventory/resolve.ts';
+import { analyzeHive, resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
 import type { HiveConfig } from '../../../lib/inventory/types.ts';
 import { baseConfig, CONFIG_FILE, problemLines } from './fixtures.ts';
 

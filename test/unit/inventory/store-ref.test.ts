@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStore } from '../../../lib/inventory/store-ref.ts';
+import { parseStore } from '../../../lib/inventory/resolve/store-ref.ts';
 
 test('instance names become instance refs, URIs uri refs', () => {
   assert.deepEqual(parseStore('portico'), { ok: true, ref: { kind: 'instance', name: 'portico' } });

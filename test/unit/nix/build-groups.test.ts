@@ -2,7 +2,7 @@
 // (unless a name is a prefix of another), build.builders and build.maxJobs reaching the local build.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveHive } from '../../../lib/inventory/resolve.ts';
+import { resolveHive } from '../../../lib/inventory/resolve/resolve.ts';
 import { groupArgv, groupSystems } from '../../../lib/nix/build-groups.ts';
 
 const hive = (systems: Record<string, unknown>, extra: Record<string, unknown> = {}) =>

@@ -3,7 +3,7 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeHive } from '../../../../lib/inventory/resolve.ts';
+import { analyzeHive } from '../../../../lib/inventory/resolve/resolve.ts';
 import type { HiveConfig, ResolvedHive } from '../../../../lib/inventory/types.ts';
 import type { Problem } from '../../../../lib/errors.ts';
 import { tempDir } from '../../../helpers/tmp.ts';

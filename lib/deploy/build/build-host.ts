@@ -1,0 +1,249 @@
+// Building on a build host (an instance named by `build.host` or `--build-host`). The deployer evaluates
+// (nix-instantiate, or `nix eval …drvPath` for flakes), copies only the derivations there
+// (`nix copy --derivation --to ssh-ng://<host>`), and the build host realises them with a GC root under
+// /nix/var/nix/gcroots/nix-hive, signs them with the hive key streamed on stdin (never a file there), and
+// pushes them to the store hosts and to the instances without a store, so the closure never crosses the
+// deployer's uplink. For the pushes the build host gets a key pair made there for the run, each destination
+// a marked, expiring authorized_keys line for it (only `nix-store --serve --write`), and the build host a
+// known_hosts pinning the destinations' keys from the inventory; all of it is removed after the run.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checked } from '../../exec/spawn.ts';
+import { HostError } from '../../errors.ts';
+import type { ResolvedSystem } from '../../inventory/types.ts';
+import { toplevelInstallable } from '../../inventory/resolve/flake-ref.ts';
+import { buildSpec, groupSystems, specAttr } from '../../nix/build-groups.ts';
+import { HIVE_EXPRESSION, nixMessage, type BuildOutcome } from '../../nix/build.ts';
+import { flakeDrvPathArgv } from '../../nix/flake-argv.ts';
+import {
+  copyDerivationsArgv,
+  gcrootDirArgv,
+  instantiateGroupArgv,
+  outputsArgv,
+  pushFromHostArgv,
+  realiseOnHostArgv,
+  signOnHostArgv,
+  substituteArgv,
+} from '../../nix/build-host-argv.ts';
+import type { CopyStep, SignStep } from '../../plan/types.ts';
+import { destinationName } from '../../plan/types.ts';
+import {
+  clearPushArgv,
+  configurePushArgv,
+  grantPushArgv,
+  preparePushArgv,
+  pushAuthorizedLine,
+  pushKnownHosts,
+  pushSshConfig,
+  revokePushArgv,
+  type PushTarget,
+} from '../../ssh/build-host-access.ts';
+import { SSH_DEFAULTS } from '../../ssh/config.ts';
+import { buildHostOf } from '../../plan/build-host.ts';
+import { outPathOf, type DeployContext } from '../context.ts';
+import type { StepIO } from '../run/run-dag.ts';
+import { undoAccess } from '../relay/revoke-access.ts';
+import { lastLine } from '../../util/last-line.ts';
+
+/** Evaluates here, copies the derivations to `host`, realises them there. */
+export async function buildOnHost(
+  ctx: Pick<DeployContext, 'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote'>,
+  host: string,
+  systems: ResolvedSystem[],
+  io: StepIO,
+): Promise<BuildOutcome> {
+  const outcome: BuildOutcome = { built: {}, failed: {} };
+  const opts = { onLine: io.log, signal: io.signal, env: ctx.nixEnv };
+  const drvs = new Map<string, string>();
+  const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-eval-'));
+  try {
+    for (const [i, group] of groupSystems(systems).entries()) {
+      for (const [j, s] of group.systems.entries()) {
+        let argv;
+        if (group.kind === 'flake') argv = flakeDrvPathArgv(toplevelInstallable(s.flake!));
+        else {
+          const specFile = path.join(work, `spec-${i}.json`);
+          await writeFile(specFile, JSON.stringify(buildSpec(group.systems)));
+          argv = instantiateGroupArgv({
+            expressionFile: HIVE_EXPRESSION,
+            specFile,
+            searchPath: s.paths,
+            attrs: [specAttr(j)],
+          });
+        }
+        const r = await ctx.spawn(argv.command, argv.args, { ...opts, onLine: undefined });
+        io.signal.throwIfAborted();
+        if (r.exitCode !== 0) outcome.failed[s.name] = nixMessage(r);
+        else drvs.set(s.name, lastLine(r.stdout));
+      }
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  if (drvs.size === 0) return outcome;
+  const names = [...drvs.keys()];
+  const outs = outputsArgv([...drvs.values()]);
+  const outPaths = (await checked(ctx.spawn, outs.command, outs.args, opts)).stdout.trim().split('\n');
+  await ctx.connect(host, io.signal);
+  io.log('stderr', `nix-hive: copying ${drvs.size} derivation(s) to build host ${host}`);
+  const copy = copyDerivationsArgv(`ssh-ng://${host}`, [...drvs.values()]);
+  await checked(ctx.spawn, copy.command, copy.args, {
+    ...opts,
+    env: { ...ctx.nixEnv, NIX_SSHOPTS: ctx.nixSshOpts },
+    what: `nix copy --derivation to ${host}`,
+  });
+  await ctx.remote(host, gcrootDirArgv(), { root: true, signal: io.signal });
+  for (const [k, name] of names.entries()) {
+    const drv = drvs.get(name)!;
+    const r = await ctx.remote(host, realiseOnHostArgv(drv, name), {
+      root: true,
+      signal: io.signal,
+      onLine: io.log,
+    });
+    if (r.exitCode !== 0) outcome.failed[name] = nixMessage(r);
+    else outcome.built[name] = { outPath: outPaths[k]!, drvPath: drv };
+  }
+  return outcome;
+}
+
+/** An instance behind a store takes a closure built elsewhere from its own substituters (signatures checked). */
+export async function substituteOnInstance(
+  ctx: DeployContext,
+  instance: string,
+  outPath: string,
+  io: StepIO,
+): Promise<void> {
+  const r = await ctx.remote(instance, substituteArgv(outPath), {
+    root: true,
+    signal: io.signal,
+    onLine: io.log,
+  });
+  if (r.exitCode !== 0) throw new HostError(`${instance} could not substitute ${outPath}: ${nixMessage(r)}`);
+}
+
+/** Signs on the build host: the key goes over the open connection as stdin, never onto its disk. */
+export async function signOnHost(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
+  const host = step.on!;
+  if (!ctx.signingKey) throw new HostError('signing requested but the hive has no signingKey');
+  const key = await ctx.signingKey.secret();
+  ctx.publicKey ??= await ctx.signingKey.publicKey();
+  const r = await ctx.remote(host, signOnHostArgv(outPathOf(ctx, step.system)), {
+    root: true,
+    input: key,
+    signal: io.signal,
+    onLine: io.log,
+  });
+  if (r.exitCode !== 0) throw new HostError(`nix store sign on ${host} failed: ${lastLine(r.stderr)}`);
+}
+
+/** The build hosts' push access of one run: set up once per build host and destination, removed at the end. */
+export class BuildHostPushes {
+  private readonly prepared = new Map<string, Promise<string>>();
+  private readonly granted = new Map<string, Promise<void>>();
+  private readonly hostsTouched = new Set<string>();
+  /** Destinations holding a grant of this run → the authorized keys files the grants went to. */
+  private readonly destsTouched = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly ctx: DeployContext,
+    private readonly connectTimeout: number = SSH_DEFAULTS.connectTimeout,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Pushes the step's closure from its build host (`copy www builder → portico`, or a direct push). */
+  async push(step: CopyStep, substitute: boolean, io: StepIO, host = step.by!): Promise<void> {
+    const { ctx } = this;
+    const outPath = outPathOf(ctx, step.system);
+    let to: { alias: string } | { uri: string };
+    if (step.to.kind === 'instance') {
+      const publicKey = await this.prepare(host, io);
+      await this.grant(host, step.to.name, publicKey, io);
+      to = { alias: step.to.name };
+    } else to = { uri: step.to.uri };
+    io.log('stderr', `nix-hive: ${host} pushes ${outPath} to ${destinationName(step.to)}`);
+    const r = await ctx.remote(host, pushFromHostArgv(ctx.runId, to, outPath, substitute), {
+      root: true,
+      signal: io.signal,
+      onLine: io.log,
+    });
+    if (r.exitCode !== 0)
+      throw new HostError(`${host} could not push to ${destinationName(step.to)}: ${lastLine(r.stderr)}`);
+  }
+
+  /** The build host's key folder and ssh_config for every destination it pushes to in this run. */
+  private prepare(host: string, io: StepIO): Promise<string> {
+    let p = this.prepared.get(host);
+    if (!p) {
+      p = (async () => {
+        const { ctx } = this;
+        this.hostsTouched.add(host);
+        const r = await ctx.remote(host, preparePushArgv(ctx.runId), { root: true, signal: io.signal });
+        if (r.exitCode !== 0) throw new HostError(`no push key on ${host}: ${lastLine(r.stderr)}`);
+        const [publicKey = '', peer = ''] = r.stdout.trim().split('\n');
+        // A build host named by a URI has no jump host: it reaches every destination at its address.
+        const via = ctx.hive.instances[host]?.via;
+        // Every destination it pushes to, and those it may push to directly (`--allow-direct`) when pinned.
+        const dests = new Set<string>();
+        for (const s of ctx.plan.steps) {
+          if (s.kind !== 'copy' || s.to.kind !== 'instance') continue;
+          if (s.by === host) dests.add(s.to.name);
+          else if (
+            buildHostOf(ctx.hive, s.system) === host &&
+            ctx.hive.instances[s.to.name]!.hostKeys.length > 0
+          )
+            dests.add(s.to.name);
+        }
+        // The build host reaches its own jump host at the address the jump host reached it from.
+        const targets: PushTarget[] = [...dests].map((d) => ({
+          instance: ctx.hive.instances[d]!,
+          address: d === via && peer ? peer : ctx.hive.instances[d]!.address,
+        }));
+        const conf = configurePushArgv(
+          ctx.runId,
+          pushKnownHosts(targets),
+          pushSshConfig(targets, ctx.runId, this.connectTimeout),
+        );
+        const c = await ctx.remote(host, conf, { root: true, signal: io.signal });
+        if (c.exitCode !== 0)
+          throw new HostError(`cannot configure ${host} for pushes: ${lastLine(c.stderr)}`);
+        return publicKey;
+      })();
+      this.prepared.set(host, p);
+    }
+    return p;
+  }
+
+  private grant(host: string, dest: string, publicKey: string, io: StepIO): Promise<void> {
+    let p = this.granted.get(dest);
+    if (!p) {
+      p = (async () => {
+        const files = new Set<string>();
+        this.destsTouched.set(dest, files);
+        const line = pushAuthorizedLine(publicKey, this.ctx.runId, host, this.now());
+        const from = this.ctx.hive.instances[host]?.address ?? '';
+        const r = await this.ctx.remote(dest, grantPushArgv(line, from), {
+          root: true,
+          signal: io.signal,
+        });
+        if (r.exitCode !== 0)
+          throw new HostError(`cannot let ${host} push to ${dest}: ${lastLine(r.stderr)}`);
+        files.add(lastLine(r.stdout));
+      })();
+      this.granted.set(dest, p);
+    }
+    return p;
+  }
+
+  /** Removes every grant of this run and the build hosts' key folders. */
+  async cleanup(): Promise<void> {
+    const { ctx } = this;
+    const undo = (host: string, argv: string[], what: string) => undoAccess(ctx, host, argv, what);
+    await Promise.all([
+      ...[...this.destsTouched].map(([d, files]) =>
+        undo(d, revokePushArgv(ctx.runId, [...files]), "the build host's push access"),
+      ),
+      ...[...this.hostsTouched].map((h) => undo(h, clearPushArgv(ctx.runId), 'the push key folder')),
+    ]);
+  }
+}

@@ -1,0 +1,126 @@
+// The systems of `nix-hive build`, built where the hive says: those without a build host in one batched
+// nix-build here (nix/build.ts), those with one (an instance, or an ssh-ng:// URI) evaluated here and realised
+// there with a GC root (`buildOnHost`, over one ssh session opened for this and closed at the end). Nothing
+// is signed or pushed: that is `deploy`'s job. A host that cannot be reached fails its systems, not the rest.
+import type { Spawner } from '../../exec/spawn.ts';
+import { HiveError } from '../../errors.ts';
+import type { ResolvedHive, ResolvedSystem } from '../../inventory/types.ts';
+import { buildSystemsSettled, type BuildOutcome } from '../../nix/build.ts';
+import { buildHostOf } from '../../plan/build-host.ts';
+import type { SshSessionOptions } from '../../ssh/session.ts';
+import { buildOnHost } from './build-host.ts';
+import type { DeployContext } from '../context.ts';
+import { evalCache } from './eval-cache.ts';
+import type { StepIO } from '../run/run-dag.ts';
+import { sshTransport } from '../run/transport.ts';
+
+export interface BuildWhereOptions {
+  spawn: Spawner;
+  gcrootDir: string;
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  signal: AbortSignal;
+  env?: Record<string, string | undefined>;
+  ssh?: Omit<SshSessionOptions, 'spawn'>;
+  evaluation?: EvalChoice;
+}
+
+/** How systems are evaluated (`--eval-jobs`, `--eval-max-memory`, `--no-eval-cache`). */
+export interface EvalChoice {
+  jobs?: number;
+  maxMemoryMiB?: number;
+  /** Reuse derivations whose inputs did not change (deploy/build/eval-cache.ts). */
+  useCache: boolean;
+}
+
+/** Where each system is built: its build host's name, or undefined for here. */
+export function buildPlaces(hive: ResolvedHive, names: string[]): Map<string | undefined, ResolvedSystem[]> {
+  const out = new Map<string | undefined, ResolvedSystem[]>();
+  for (const n of names) {
+    const host = buildHostOf(hive, n);
+    out.set(host, [...(out.get(host) ?? []), hive.systems[n]!]);
+  }
+  return out;
+}
+
+/** What building elsewhere needs of a run: its spawner, Nix environment and ssh session. */
+export type BuildCtx = Pick<
+  DeployContext,
+  'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote' | 'evaluation'
+>;
+
+/**
+ * Builds `names` where the hive says: those without a build host in one batch here, the others on their
+ * build host. `settle`: a build host that cannot be reached fails its systems (the rest go on) instead of
+ * throwing.
+ */
+export async function buildEverywhere(
+  hive: ResolvedHive,
+  names: string[],
+  ctx: BuildCtx,
+  io: StepIO,
+  o: { gcrootDir: string; settle: boolean },
+): Promise<BuildOutcome> {
+  const places = buildPlaces(hive, names);
+  const here = (places.get(undefined) ?? []).map((s) => s.name);
+  places.delete(undefined);
+  const outcome = await buildSystemsSettled(hive, here, {
+    spawn: ctx.spawn,
+    gcrootDir: o.gcrootDir,
+    onLine: io.log,
+    signal: io.signal,
+    env: ctx.nixEnv,
+    eval: {
+      jobs: ctx.evaluation.jobs,
+      maxMemoryMiB: ctx.evaluation.maxMemoryMiB,
+      cache: ctx.evaluation.useCache ? evalCache(hive, { spawn: ctx.spawn, env: ctx.nixEnv }) : undefined,
+    },
+  });
+  for (const [host, systems] of places) {
+    try {
+      const there = await buildOnHost(ctx, host!, systems, io);
+      Object.assign(outcome.built, there.built);
+      Object.assign(outcome.failed, there.failed);
+    } catch (e) {
+      if (!o.settle) throw e;
+      io.signal.throwIfAborted();
+      const why =
+        e instanceof HiveError && e.hint
+          ? `${e.message} (hint: ${e.hint})`
+          : String((e as Error)?.message ?? e);
+      for (const s of systems) outcome.failed[s.name] = why;
+    }
+  }
+  return outcome;
+}
+
+/** `nix-hive build`: as buildEverywhere, over an ssh session of its own when a system has a build host. */
+export async function buildSystemsWhere(
+  hive: ResolvedHive,
+  names: string[],
+  o: BuildWhereOptions,
+): Promise<BuildOutcome> {
+  const io: StepIO = {
+    signal: o.signal,
+    log: (stream, line) => o.onLine(stream, line),
+  };
+  const elsewhere = [...buildPlaces(hive, names)].filter(([host]) => host !== undefined);
+  for (const [host, systems] of elsewhere)
+    o.onLine('stderr', `nix-hive: building ${systems.map((s) => s.name).join(', ')} on ${host}`);
+  const transport = elsewhere.length > 0 ? await sshTransport(hive, o.spawn, o.ssh) : undefined;
+  const unused = () => {
+    throw new Error('no ssh session: every system builds here');
+  };
+  const ctx: BuildCtx = {
+    spawn: o.spawn,
+    nixEnv: o.env ?? {},
+    connect: transport?.connect ?? unused,
+    nixSshOpts: transport?.nixSshOpts ?? '',
+    remote: transport?.remote ?? unused,
+    evaluation: o.evaluation ?? { useCache: true },
+  };
+  try {
+    return await buildEverywhere(hive, names, ctx, io, { gcrootDir: o.gcrootDir, settle: true });
+  } finally {
+    await transport?.close();
+  }
+}
