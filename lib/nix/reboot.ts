@@ -4,6 +4,7 @@
 // next boot starts), as NixOS's auto-upgrade decides (nixpkgs nixos/modules/tasks/auto-upgrade.nix compares
 // the booted system's kernel, initrd and kernel-modules with the profile's; kernel-params count as well).
 import { SYSTEM_PROFILE } from './argv.ts';
+import { UNIT_OPTIONS } from './detached.ts';
 
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
@@ -23,9 +24,26 @@ export function parseBootState(stdout: string): { bootId: string; current: strin
   return { bootId: bootId.trim(), current: current.trim() };
 }
 
-/** Starts `reboot` a second from now in its own session, so this command returns while the host is still up. */
+/**
+ * Reboots a second from now, so this command returns while the host is still up. Where systemd runs, a
+ * transient timer and service of the manager's (`systemd-run --on-active=1 … systemctl reboot`, as the
+ * activation and the watchdog are units of their own, with the same env care): a process left in the ssh
+ * login session dies with it under logind's KillUserProcesses (NixOS services.logind.killUserProcesses).
+ * Elsewhere `reboot` in a new session (setsid). `path` is unset here: the unit gets the session's PATH.
+ */
 export function rebootArgv(): string[] {
-  return ['sh', '-c', 'setsid -f sh -c "sleep 1; exec reboot" < /dev/null > /dev/null 2>&1'];
+  return [
+    'sh',
+    '-c',
+    [
+      'path=',
+      'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
+      `  exec systemd-run --unit="nix-hive-reboot-$$" --on-active=1 --timer-property=AccuracySec=100ms ${UNIT_OPTIONS} -- \\`,
+      '    systemctl reboot < /dev/null > /dev/null',
+      'fi',
+      'setsid -f sh -c "sleep 1; exec reboot" < /dev/null > /dev/null 2>&1',
+    ].join('\n'),
+  ];
 }
 
 /** The parts of a system that only a reboot brings into effect. */

@@ -36,7 +36,7 @@ test('--reboot: the keys under /run are sent again once the host is back; a key 
     },
   });
   const bootBefore = await r1.bootId();
-  const r = await cli(['deploy', '-c', dir, '--json', '--reboot', '--reboot-timeout', '60'], env, 240_000);
+  const r = await cli(['deploy', '-c', dir, '--json', '--reboot', '--reboot-timeout', '120'], env, 240_000);
   assert.equal(r.exitCode, 0, r.stderr + r.stdout.slice(-3000));
   assert.deepEqual(outcomes(reportOf(r)), { r1: 'ok' });
   assert.notEqual(await r1.bootId(), bootBefore, 'the host rebooted');

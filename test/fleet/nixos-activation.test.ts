@@ -114,3 +114,30 @@ test('KillUserProcesses=yes: when the connection breaks after the switch, the wa
     await live.done.finally(() => clearTimeout(hard));
   }
 });
+
+test('KillUserProcesses=yes: --reboot as a sudo user reboots the host through a timer unit of its own', async () => {
+  const k = fleet.hosts.k!;
+  const before = await k.bootId();
+  const r = await cli(
+    [
+      'deploy',
+      '-c',
+      await hive('k-reboot', { k: 'good' }, 'deploy'),
+      '--json',
+      '--reboot',
+      '--reboot-timeout',
+      '90',
+      'k',
+    ],
+    env,
+    240_000,
+  );
+  assert.equal(r.exitCode, 0, `${r.stderr}\n${r.stdout.slice(-2500)}`);
+  assert.deepEqual(outcomes(reportOf(r)), { k: 'ok' });
+  assert.notEqual(await k.bootId(), before, 'k booted again');
+  assert.ok((await k.powerCalls()).includes('reboot'), 'the reboot reached the container');
+  // The reboot was the service manager's (a transient timer and service), not a process left in the login
+  // session, which logind may end with it (KillUserProcesses). The journal is persistent (/var/log/journal).
+  const units = await k.exec(['journalctl', '--no-pager', '-q', '-F', 'UNIT']);
+  assert.match(units.stdout, /^nix-hive-reboot-\d+\.timer$/m, units.stdout + units.stderr);
+});
