@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Spawner, SpawnResult } from '../lib/exec/spawn.ts';
 import type { Transport } from '../lib/deploy/run/transport.ts';
+import { STEP_MARK } from '../lib/nix/sequence.ts';
 
 function result(command: string, args: readonly string[], stdout = '', exitCode = 0): SpawnResult {
   return {
@@ -23,16 +24,28 @@ const fakePath = (name: string) =>
   `/nix/store/${createHash('sha256').update(name).digest('hex').slice(0, 32)}-nixos-system-${name}`;
 
 export function instantSpawner(publicKey: string): Spawner {
-  return async (command, args) => {
+  return async (command, args, opts) => {
     if (command === 'nix' && args.includes('convert-secret-to-public'))
       return result(command, args, `${publicKey}\n`);
-    if (command === 'nix-build') {
-      // Print one out path per built system, in the order of the spec file the build wrote.
+    if (command === 'nix-instantiate' && args.includes('--eval')) {
+      // An evaluator worker of the pool: one trace line per system of its spec, as eval-worker.nix prints.
       const spec = JSON.parse(readFileSync(args[args.indexOf('specFile') + 1]!, 'utf8')) as {
+        marker: string;
+        order: string[];
         systems: Record<string, { name: string }>;
       };
-      const attrs = args.filter((_a, i) => args[i - 1] === '-A');
-      return result(command, args, attrs.map((a) => fakePath(spec.systems[a]!.name)).join('\n') + '\n');
+      for (const attr of spec.order) {
+        const out = fakePath(spec.systems[attr]!.name);
+        opts?.onLine?.('stderr', `trace: ${spec.marker} ${attr} ${out}.drv ${out}`);
+      }
+      return result(command, args, `${spec.order.length}\n`);
+    }
+    if (command === 'nix-instantiate' && args.includes('--version'))
+      return result(command, args, 'nix-instantiate (Nix) 2.8.0\n');
+    if (command === 'nix-build') {
+      // The realisation of the evaluated .drvs: their out paths, one a line.
+      const drvs = args.filter((a) => a.endsWith('.drv'));
+      return result(command, args, drvs.map((d) => d.slice(0, -'.drv'.length)).join('\n') + '\n');
     }
     if (command === 'nix-store' && args.includes('--deriver')) {
       const paths = args.filter((a) => a.startsWith('/nix/store/'));
@@ -44,9 +57,21 @@ export function instantSpawner(publicKey: string): Spawner {
 
 /** A transport whose hosts trust the key, hold the closure at their store, and activate successfully. */
 export function instantTransport(publicKey: string): Transport {
+  const answer = (cmd: string): string => {
+    // The activation's wait command prints the exit status, then the output.
+    if (cmd.includes('nix-hive-wait')) return '0\nactivating the configuration...';
+    // The rollout's confirmation: the verdict that stands (the deployer's own claim).
+    if (cmd.includes('nix-hive-verdict')) return 'confirmed';
+    return '';
+  };
   return {
     remote: async (_instance, argv) => {
       const cmd = argv.join(' ');
+      // An activation's commands in one (nix/sequence.ts): each one's answer after its step marker.
+      if (argv[3] === 'nix-hive-sequence') {
+        const out = argv.slice(4).map((c, i) => `\n${STEP_MARK} ${i + 1}\n${answer(c)}`);
+        return result(argv[0]!, argv, out.join('') + '\n');
+      }
       if (cmd.includes('show-config') || cmd.includes('config show')) {
         const settings = {
           substituters: { value: ['ssh://store'] },
@@ -56,12 +81,8 @@ export function instantTransport(publicKey: string): Transport {
       }
       // A first deploy: the host does not have the closure yet (so the preflight and the copy run).
       if (argv[0] === 'nix-store' && argv.includes('--check-validity')) return result(argv[0], argv, '', 1);
-      // The activation's wait command prints the exit status, then the output.
-      // The rollout's confirmation: the verdict that stands (the deployer's own claim).
-      if (argv.includes('nix-hive-verdict')) return result(argv[0]!, argv, 'confirmed\n');
-      if (argv.includes('nix-hive-wait'))
-        return result(argv[0]!, argv, '0\nactivating the configuration...\n');
-      return result(argv[0]!, argv);
+      const said = answer(cmd);
+      return result(argv[0]!, argv, said ? `${said}\n` : '');
     },
     connect: async () => {},
     nixSshOpts: '',
