@@ -23,8 +23,22 @@ let env: Record<string, string>;
 
 useFleet({ a: 'public', b: 'public', c: 'public' }, (u) => ({ fleet, env } = u));
 
-const hive = (name: string, delay: number) =>
-  writeStubHive(fleet, path.join(fleet.dir, name), {
+/**
+ * A test that stops the deployer mid-switch leaves that switch running on the host (detached, as it should),
+ * holding switch-to-configuration's lock: the next test's switch there would be `busy` (exit 11, as on
+ * NixOS). Each hive waits for the hosts' switches to end first.
+ */
+async function switchesEnded(): Promise<void> {
+  const wait = 'mkdir -p /run/nixos && exec flock -w 90 /run/nixos/switch-to-configuration.lock true';
+  for (const h of Object.values(fleet.hosts)) {
+    const r = await h.exec(['sh', '-c', wait]);
+    assert.equal(r.exitCode, 0, `a switch on ${h.name} still holds its lock: ${r.stderr}`);
+  }
+}
+
+const hive = async (name: string, delay: number) => {
+  await switchesEnded();
+  return writeStubHive(fleet, path.join(fleet.dir, name), {
     modules: { slow: stubModule({ delay, seed: name }) },
     instances: {
       a: { system: 'slow', host: 'a' },
@@ -32,6 +46,7 @@ const hive = (name: string, delay: number) =>
       c: { system: 'slow', host: 'c' },
     },
   });
+};
 
 /** The run's private ssh folder, from the command line of an ssh process it started. */
 async function sessionDirOf(pid: number): Promise<string> {
