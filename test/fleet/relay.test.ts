@@ -293,15 +293,18 @@ test('a relay killed mid-deploy: its children are served by the store host, ever
     // transfers it serves die mid-stream.
     for (let i = 0; i < 1200 && servingPids(relay).length === 0; i++) await sleep(50);
     await host.stopSshd();
-    // Sessions that were already opening go on without the listener: kill what they serve for a while.
-    for (let i = 0; i < 100; i++) {
-      for (const pid of servingPids(relay)) {
-        process.kill(pid, 'SIGKILL');
-        killed++;
+    // Sessions that were already opening go on without the listener: kill what they serve until every child
+    // of the relay has ended its copy (a fixed while let a late child's pull through, seen under load).
+    let childrenDone = false;
+    const killer = (async () => {
+      while (!childrenDone) {
+        for (const pid of servingPids(relay)) {
+          process.kill(pid, 'SIGKILL');
+          killed++;
+        }
+        await sleep(30);
       }
-      await sleep(30);
-    }
-    assert.ok(killed > 0, `saw ${relay} serve a child`);
+    })();
     // Once its children have gone to the store, the relay comes back: its own switch is confirmed over a
     // new connection (with sshd down for good it would rightly be rolled back, which is not this test's
     // subject; a faster relay reaches that confirmation while sshd is still down).
@@ -309,7 +312,9 @@ test('a relay killed mid-deploy: its children are served by the store host, ever
       childrenOf(tree, relay).map((c) =>
         live.waitForEvent((e) => e.kind === 'step-end' && e.step === `copy:web>${c}`),
       ),
-    );
+    ).finally(() => (childrenDone = true));
+    await killer;
+    assert.ok(killed > 0, `saw ${relay} serve a child`);
     await host.startSshd();
     const r = await live.done;
     assert.equal(r.exitCode, 0, r.stderr + r.stdout.slice(-3000));
