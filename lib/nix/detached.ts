@@ -18,6 +18,9 @@ export const ACTIVATION_DIR = '/run/nix-hive';
  * `$path` is the system being activated (its `sw/bin` holds coreutils on NixOS); `-E NAME` copies NAME
  * from the calling session when it is set there.
  */
+/** Opens a shell `if` taken where systemd runs the host (the test every transient-unit launch makes). */
+export const WHERE_SYSTEMD = 'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then';
+
 export const UNIT_OPTIONS = [
   '--collect --quiet --service-type=exec',
   '--setenv=PATH="${path:+$path/sw/bin:}$PATH"',
@@ -73,7 +76,7 @@ const START = [
   '  nix-env -p "$profile" --set "$path"',
   'fi',
   'path=$sys', // what runs: the toplevel or its specialisation
-  'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
+  WHERE_SYSTEMD,
   `  exec systemd-run --unit="nix-hive-activate-$id" ${UNIT_OPTIONS} -- \\`,
   `    sh -c ${unitEscaped('wrapper')} nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"`,
   'fi',

@@ -4,7 +4,7 @@
 // next boot starts), as NixOS's auto-upgrade decides (nixpkgs nixos/modules/tasks/auto-upgrade.nix compares
 // the booted system's kernel, initrd and kernel-modules with the profile's; kernel-params count as well).
 import { SYSTEM_PROFILE } from './argv.ts';
-import { UNIT_OPTIONS } from './detached.ts';
+import { UNIT_OPTIONS, WHERE_SYSTEMD } from './detached.ts';
 
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
@@ -37,7 +37,7 @@ export function rebootArgv(): string[] {
     '-c',
     [
       'path=',
-      'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
+      WHERE_SYSTEMD,
       `  exec systemd-run --unit="nix-hive-reboot-$$" --on-active=1 --timer-property=AccuracySec=100ms ${UNIT_OPTIONS} -- \\`,
       '    systemctl reboot < /dev/null > /dev/null',
       'fi',

@@ -12,7 +12,7 @@
 // `<id>.watchdog` (arm waits for it), so waiting for a rollback notices at once when it was killed; the deployer
 // then starts it again from what arm kept in `<id>.armed` (resumeWatchdogArgv), so the rollback still happens.
 import { SYSTEM_PROFILE } from './argv.ts';
-import { ACTIVATION_DIR, UNIT_OPTIONS, unitEscaped } from './detached.ts';
+import { ACTIVATION_DIR, UNIT_OPTIONS, unitEscaped, WHERE_SYSTEMD } from './detached.ts';
 import type { Goal } from './goal.ts';
 
 /** Runs in the background: waits, decides, rolls back (see the header). */
@@ -58,7 +58,7 @@ const WATCHDOG = [
 const LAUNCH = [
   'rm -f "$d/$id.watchdog"; path=',
   'set -- "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
-  'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then',
+  WHERE_SYSTEMD,
   `  systemd-run --unit="nix-hive-watchdog-$id-$$" ${UNIT_OPTIONS} -- \\`,
   `    sh -c ${unitEscaped('watchdog')} nix-hive-watchdog "$@" < /dev/null > /dev/null`,
   'else',
