@@ -13,6 +13,7 @@ import { endWithProcess, forget, recordLeftovers } from './lifecycle.ts';
 import type { Fleet, FleetHost, FleetOptions, HostAddressBook } from './types.ts';
 import { generateKey } from './keys.ts';
 import { waitFor } from './proc.ts';
+import { mapLimit } from '../../../lib/util/map-limit.ts';
 import { hostNetns, MAX_HOSTS, newRunNames, type RunNames } from './names.ts';
 import * as net from './net.ts';
 import { writeSshConfig } from './ssh-config.ts';
@@ -33,6 +34,8 @@ export function requireRoot(): void {
 }
 
 const HIDDEN = ['/nix', '/etc/nix', '/run', '/root'];
+/** Hosts started at once. */
+const HOST_START_PARALLEL = 16;
 const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
 function checkOptions(options: FleetOptions, base: string): void {
@@ -185,82 +188,82 @@ async function build(
     leftovers.pids.add(pid);
     record();
   };
-  await Promise.all(
-    prepared.map(async (p) => {
-      const address = p.addresses.publicAddress ?? p.addresses.internalAddress!;
-      const common = {
-        name: p.spec.name,
-        netns: p.netns,
-        network: p.spec.network,
-        ...p.addresses,
-        address,
-        hostKey: p.hostKey,
-        dir: p.layout.dir,
-        nicBytes: () => net.hostBytes(p.netns),
-      };
-      if (p.spec.kind === 'nixos') {
-        const h = new NixosHost(p.spec.name, p.netns, p.layout, onPid, options.persist);
-        watchers.push(h);
-        const etcKeys = p.spec.authorizedKeysInHomedir === false;
-        await h.start({
-          nixSize: p.spec.nixSize,
-          killUserProcesses: p.spec.killUserProcesses,
-          etcAuthorizedKeys: etcKeys,
-          sshdConfig: await readFile(p.layout.sshdConfig, 'utf8'),
-          clientPub,
-          users: p.spec.users,
-        });
-        hosts[p.spec.name] = {
-          ...common,
-          kind: 'nixos',
-          exec: (argv, opts) => h.nsenter(argv, false, opts?.input),
-          stopSshd: () => h.stopSshd(),
-          startSshd: () => h.startSshd(),
-          freezeSshd: () => h.freezeSshd(),
-          thawSshd: () => h.thawSshd(),
-          sshdLog: () => h.sshdLog(),
-          connections: (from) => h.connections(from),
-          writeNixConf: async (extra) => {
-            await writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra));
-            await h.reloadNixConf();
-          },
-          bootId: () => h.bootId(),
-          powerCalls: () => h.powerCalls(),
-          powerLog: () => h.powerLog(),
-          setRebootBehaviour: (b) => h.setRebootBehaviour(b),
-          verifyPowerCover: () => h.verifyPowerCover(),
-        };
-        return;
-      }
-      const procs = new HostProcesses(p.spec.name, p.netns, p.layout, onPid, options.persist);
-      watchers.push(procs);
-      await procs.startHolder(p.spec.nixSize);
-      await procs.startSshd();
-      procs.watchPower();
+  // Bounded: each start polls its sshd until it listens, and 121 at once (the per-host bench) starved the
+  // machine until an sshd missed its 10 s.
+  await mapLimit(prepared, HOST_START_PARALLEL, async (p) => {
+    const address = p.addresses.publicAddress ?? p.addresses.internalAddress!;
+    const common = {
+      name: p.spec.name,
+      netns: p.netns,
+      network: p.spec.network,
+      ...p.addresses,
+      address,
+      hostKey: p.hostKey,
+      dir: p.layout.dir,
+      nicBytes: () => net.hostBytes(p.netns),
+    };
+    if (p.spec.kind === 'nixos') {
+      const h = new NixosHost(p.spec.name, p.netns, p.layout, onPid, options.persist);
+      watchers.push(h);
+      const etcKeys = p.spec.authorizedKeysInHomedir === false;
+      await h.start({
+        nixSize: p.spec.nixSize,
+        killUserProcesses: p.spec.killUserProcesses,
+        etcAuthorizedKeys: etcKeys,
+        sshdConfig: await readFile(p.layout.sshdConfig, 'utf8'),
+        clientPub,
+        users: p.spec.users,
+      });
       hosts[p.spec.name] = {
         ...common,
-        kind: 'plain',
-        exec: (argv, opts) => procs.nsenter(argv, false, opts?.input),
-        stopSshd: () => procs.stopSshd(),
-        startSshd: () => procs.startSshd(),
-        freezeSshd: async () => procs.freezeSshd(),
-        thawSshd: async () => procs.thawSshd(),
-        sshdLog: () => procs.sshdLog(),
-        connections: (from) => procs.connections(from),
-        writeNixConf: (extra) => writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra)),
-        bootId: async () => (await readFile(`${p.layout.dir}/boot_id`, 'utf8')).trim(),
-        powerCalls: async () =>
-          (await readFile(`${p.layout.run}/nh-harness/calls`, 'utf8').catch(() => ''))
-            .split('\n')
-            .filter(Boolean),
-        powerLog: () => readFile(`${p.layout.dir}/power.log`, 'utf8').catch(() => ''),
-        setRebootBehaviour: (b) => {
-          procs.rebootBehaviour = b;
+        kind: 'nixos',
+        exec: (argv, opts) => h.nsenter(argv, false, opts?.input),
+        stopSshd: () => h.stopSshd(),
+        startSshd: () => h.startSshd(),
+        freezeSshd: () => h.freezeSshd(),
+        thawSshd: () => h.thawSshd(),
+        sshdLog: () => h.sshdLog(),
+        connections: (from) => h.connections(from),
+        writeNixConf: async (extra) => {
+          await writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra));
+          await h.reloadNixConf();
         },
-        verifyPowerCover: () => procs.verifyPowerCover(),
+        bootId: () => h.bootId(),
+        powerCalls: () => h.powerCalls(),
+        powerLog: () => h.powerLog(),
+        setRebootBehaviour: (b) => h.setRebootBehaviour(b),
+        verifyPowerCover: () => h.verifyPowerCover(),
       };
-    }),
-  );
+      return;
+    }
+    const procs = new HostProcesses(p.spec.name, p.netns, p.layout, onPid, options.persist);
+    watchers.push(procs);
+    await procs.startHolder(p.spec.nixSize);
+    await procs.startSshd();
+    procs.watchPower();
+    hosts[p.spec.name] = {
+      ...common,
+      kind: 'plain',
+      exec: (argv, opts) => procs.nsenter(argv, false, opts?.input),
+      stopSshd: () => procs.stopSshd(),
+      startSshd: () => procs.startSshd(),
+      freezeSshd: async () => procs.freezeSshd(),
+      thawSshd: async () => procs.thawSshd(),
+      sshdLog: () => procs.sshdLog(),
+      connections: (from) => procs.connections(from),
+      writeNixConf: (extra) => writeFile(`${p.layout.etcNix}/nix.conf`, hostNixConf(extra)),
+      bootId: async () => (await readFile(`${p.layout.dir}/boot_id`, 'utf8')).trim(),
+      powerCalls: async () =>
+        (await readFile(`${p.layout.run}/nh-harness/calls`, 'utf8').catch(() => ''))
+          .split('\n')
+          .filter(Boolean),
+      powerLog: () => readFile(`${p.layout.dir}/power.log`, 'utf8').catch(() => ''),
+      setRebootBehaviour: (b) => {
+        procs.rebootBehaviour = b;
+      },
+      verifyPowerCover: () => procs.verifyPowerCover(),
+    };
+  });
   // Keep the caller's host order.
   const ordered: Record<string, FleetHost> = {};
   for (const h of options.hosts) ordered[h.name] = hosts[h.name]!;
