@@ -60,7 +60,11 @@ function addDeployOptions(cmd: Command): Command {
   return cmd
     .option('--goal <goal>', `what activation does: ${GOALS.join(' | ')}`, 'switch')
     .option('--json', 'one JSON event per line on stdout, then the report')
-    .option('--parallel <n>', 'how many copies / activations run at once', '10')
+    .option(
+      '--parallel <n>',
+      'how many copies from here or a store, and activations, run at once (relayed copies: bounded by --store-fanout per parent)',
+      '10',
+    )
     .option('--store-fanout <n>', 'how many instances substitute from one store host at once', '10')
     .option(
       '--relay-fanout <k>',

@@ -6,7 +6,7 @@ import { destinationName } from '../../plan/types.ts';
 import { Semaphore } from './semaphore.ts';
 
 export interface LimitOptions {
-  /** Copies at once, and activations at once (`--parallel`). */
+  /** Copies from here or from a store at once, and activations at once (`--parallel`); not relayed copies. */
   parallel: number;
   /** Instances substituting from one store at once (`--store-fanout`). */
   storeFanout: number;
@@ -44,8 +44,12 @@ export class DeployLimits {
         const into = this.into(destinationName(step.to));
         // Pushed from here (a small change): nothing is pulled from the store or a relay.
         if (pushed) return [into, this.copies];
-        // A relayed copy pulls from its relay, not its store (a fallback to the store is not counted).
-        const from = step.relay ? step.relay.parent : step.from && destinationName(step.from);
+        // A relayed copy pulls from its relay, not its store (a fallback to the store is not counted), and
+        // is not one of the `--parallel` copies: its bytes go host to host on the internal network, the tree
+        // already feeds ⌈k/2⌉ children a parent at a time (plan/relay.ts), and a global cap of 10 turned
+        // 120 hosts' ⌈log_k N⌉ rounds back into N / 10 batches (the per-host bench's large change).
+        if (step.relay) return [into, this.fanoutOf(step.relay.parent)];
+        const from = step.from && destinationName(step.from);
         return from ? [into, this.copies, this.fanoutOf(from)] : [into, this.copies];
       }
       case 'activate':
