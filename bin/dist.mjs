@@ -164,13 +164,16 @@ export async function ensureDist() {
   return undefined;
 }
 
-/** The CLI's `main`: from the fresh bundle, else (or with NIX_HIVE_SOURCES=1) from the sources through tsx. */
-export async function loadMain() {
+/**
+ * The CLI's entry `run` (lib/cli/main.ts: runs a command line and sets the process's exit code): from the fresh
+ * bundle, else (or with NIX_HIVE_SOURCES=1) from the sources through tsx.
+ */
+export async function loadRun() {
   const bundle = process.env.NIX_HIVE_SOURCES === '1' ? undefined : await ensureDist();
-  if (bundle) return (await import(pathToFileURL(bundle).href)).main;
+  if (bundle) return (await import(pathToFileURL(bundle).href)).run;
   const { register } = await import('tsx/esm/api');
   register();
-  return (await import(pathToFileURL(path.join(ROOT, 'lib/cli/main.ts')).href)).main;
+  return (await import(pathToFileURL(path.join(ROOT, 'lib/cli/main.ts')).href)).run;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,7 +1,7 @@
 // Shared glue for the thin zx task scripts: load the CLI exactly as the bin does (the compiled bundle,
 // rebuilt when stale; see bin/dist.mjs) and run one nix-hive command with the script's own arguments.
 import { fileURLToPath } from 'node:url';
-import { loadMain } from '../bin/dist.mjs';
+import { loadRun } from '../bin/dist.mjs';
 
 /** The arguments given after the task script's path (`npx zx tasks/deploy.mjs portico '*'`). */
 export function scriptArgs(scriptUrl) {
@@ -10,8 +10,8 @@ export function scriptArgs(scriptUrl) {
   return i >= 0 ? process.argv.slice(i + 1) : process.argv.slice(2);
 }
 
-/** Run `nix-hive <command> …args` and set the exit code. */
+/** Run `nix-hive <command> …args`; the CLI's `run` sets the exit code, as for the bin. */
 export async function runCommand(command, scriptUrl) {
-  const main = await loadMain();
-  process.exitCode = await main([command, ...scriptArgs(scriptUrl)]);
+  const run = await loadRun();
+  await run([command, ...scriptArgs(scriptUrl)]);
 }

@@ -1,6 +1,7 @@
 // The CLI edge: parses argv with commander, dispatches to one module per command, and alone turns
 // errors into printed lines and exit codes (each error class carries its own: lib/errors.ts), and a command's
-// returned outcome into its exit code (lib/cli/outcome.ts).
+// returned outcome into its exit code (lib/cli/outcome.ts). `run` is the process's entry (the bin and the zx
+// tasks, through bin/dist.mjs): the one place that sets the process's exit code.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../errors.ts';
@@ -25,6 +26,13 @@ export function packageVersion(): string {
     version: string;
   };
   return pkg.version;
+}
+
+/** The entry of the bin and the zx tasks: runs the CLI and sets the process's exit code (the one place). */
+export async function run(argv: string[]): Promise<number> {
+  const code = await main(argv);
+  process.exitCode = code;
+  return code;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */

@@ -14,7 +14,7 @@ import type { Plan, Step } from '../plan/types.ts';
 import { destinationName } from '../plan/types.ts';
 import type { DeployReport, EventSink } from '../progress/events.ts';
 import { buildReport } from './report.ts';
-import type { DeployContext } from './context.ts';
+import type { CopyCtx, DeployContext } from './context.ts';
 import { sshTransport, type Transport } from './run/transport.ts';
 import { compressedHosts } from './copy/compress.ts';
 import type { SshSessionOptions } from '../ssh/session.ts';
@@ -129,7 +129,7 @@ function blame(step: Step, dependent: Step): string {
  * What a step waits for beyond its deps: a copy pushed from here (a small change) no longer waits for the relay
  * tree's parent and siblings, only for its store's copy (with --allow-direct, where that is ordering only).
  */
-async function pushOrderings(ctx: DeployContext, step: Step): Promise<string[] | undefined> {
+async function pushOrderings(ctx: Pick<CopyCtx, 'distribution'>, step: Step): Promise<string[] | undefined> {
   if (step.kind !== 'copy' || !step.after?.length || !ctx.distribution) return step.after;
   const mode = await ctx.distribution.modeOf(step)?.catch(() => undefined);
   if (mode !== 'push') return step.after;
@@ -139,7 +139,7 @@ async function pushOrderings(ctx: DeployContext, step: Step): Promise<string[] |
 
 /** A copy pushed from here (a small change) needs its system built and signed, not its store's copy first. */
 async function pushDeps(
-  ctx: DeployContext,
+  ctx: Pick<CopyCtx, 'distribution'>,
   step: Step,
   wait: (ids: string[]) => Promise<Array<{ outcome: string }>>,
 ): Promise<string[]> {

@@ -5,39 +5,28 @@
 // and remove them (data goes in as arguments, never into the script text). Nothing is left after the run.
 import type { ResolvedInstance } from '../inventory/types.ts';
 import { parsePublicKey } from './host-keys.ts';
-import {
-  accessHostBlock,
-  checkRunId as checkId,
-  clearAccessArgv,
-  grantAccessArgv,
-  grantLine,
-  revokeAccessArgv,
-} from './run-access.ts';
+import { accessHostBlock, runAccess } from './run-access.ts';
 
 export const BUILD_ROOT = '/run/nix-hive-build';
 
-const checkRunId = (runId: string) => checkId(runId, 'build host');
+const ARG0 = 'nix-hive-build';
 
-export function buildHostDir(runId: string): string {
-  return `${BUILD_ROOT}/${checkRunId(runId)}`;
-}
+/** The build host's access: its key may run only `nix-store --serve --write` on a destination. */
+const access = runAccess({
+  root: BUILD_ROOT,
+  tag: ARG0,
+  command: 'nix-store --serve --write',
+  what: 'build host',
+});
+
+/** The build host's private folder for this run. */
+export const buildHostDir = access.dir;
 
 /** What every authorized_keys line of this run ends with; revoking removes the lines holding it. */
-export function pushMarker(runId: string): string {
-  return `nix-hive-build:${checkRunId(runId)}:`;
-}
+export const pushMarker = access.marker;
 
 /** The destination's line for the build host's key: only `nix-store --serve --write`, expiring. */
-export function pushAuthorizedLine(publicKey: string, runId: string, builder: string, now: Date): string {
-  return grantLine({
-    publicKey,
-    command: 'nix-store --serve --write',
-    marker: pushMarker(runId),
-    owner: builder,
-    now,
-    what: 'build host',
-  });
-}
+export const pushAuthorizedLine = access.authorizedLine;
 
 /** A destination as the build host reaches it: its name (Host alias) and where it answers. */
 export interface PushTarget {
@@ -78,18 +67,9 @@ export function pushSshConfig(targets: PushTarget[], runId: string, connectTimeo
 }
 
 // Prints the public key, then the address the current ssh connection came from (the jump host's side).
-const PREPARE = [
-  'set -eu',
-  'umask 077',
-  `mkdir -p ${BUILD_ROOT}`,
-  `chmod 700 ${BUILD_ROOT}`,
-  `d=${BUILD_ROOT}/$1`,
-  'rm -rf "$d"',
-  'mkdir "$d"',
-  'ssh-keygen -q -t ed25519 -N "" -C "nix-hive-build:$1" -f "$d/id" > /dev/null',
-  'cat "$d/id.pub"',
-  'echo "${SSH_CONNECTION%% *}"',
-].join('\n');
+const PREPARE = ['set -eu', ...access.makeDir, ...access.makeKeyPair, 'echo "${SSH_CONNECTION%% *}"'].join(
+  '\n',
+);
 
 const CONFIGURE = [
   'set -eu',
@@ -99,32 +79,24 @@ const CONFIGURE = [
   'printf "%s" "$3" > "$d/ssh_config"',
 ].join('\n');
 
-const ARG0 = 'nix-hive-build';
-
 /** Run on the build host: the private folder and key pair; prints the public key and the peer address. */
 export function preparePushArgv(runId: string): string[] {
-  return ['sh', '-c', PREPARE, ARG0, checkRunId(runId)];
+  return ['sh', '-c', PREPARE, ARG0, access.checkRunId(runId)];
 }
 
 /** Run on the build host: its known_hosts and ssh_config for this run. */
 export function configurePushArgv(runId: string, knownHosts: string, sshConfig: string): string[] {
-  return ['sh', '-c', CONFIGURE, ARG0, checkRunId(runId), knownHosts, sshConfig];
+  return ['sh', '-c', CONFIGURE, ARG0, access.checkRunId(runId), knownHosts, sshConfig];
 }
 
 /** Run on the build host: remove the folder (the private key with it). */
-export function clearPushArgv(runId: string): string[] {
-  return clearAccessArgv(BUILD_ROOT, runId, ARG0, 'build host');
-}
+export const clearPushArgv = access.clearArgv;
 
 /**
  * Run on a destination as root: append the one line to the authorized keys file its sshd reads for a
  * connection from `from` (the build host's address); prints that file.
  */
-export function grantPushArgv(line: string, from = ''): string[] {
-  return grantAccessArgv(line, ARG0, 'build host', from);
-}
+export const grantPushArgv = access.grantArgv;
 
 /** Run on a destination as root: remove every line of this run (from `files` too, where grants went). */
-export function revokePushArgv(runId: string, files: string[] = []): string[] {
-  return revokeAccessArgv(pushMarker(runId), ARG0, files);
-}
+export const revokePushArgv = access.revokeArgv;

@@ -5,14 +5,7 @@
 // arguments, never into the script text).
 import type { ResolvedInstance } from '../inventory/types.ts';
 import { parsePublicKey } from './host-keys.ts';
-import {
-  accessHostBlock,
-  checkRunId as checkId,
-  clearAccessArgv,
-  grantAccessArgv,
-  grantLine,
-  revokeAccessArgv,
-} from './run-access.ts';
+import { accessHostBlock, runAccess } from './run-access.ts';
 
 export { expiryTime } from './run-access.ts';
 
@@ -20,29 +13,19 @@ export const RELAY_ROOT = '/run/nix-hive-relay';
 /** The alias the child's ssh uses for its parent (Host block and known_hosts name). */
 export const RELAY_ALIAS = 'relay-parent';
 
-const checkRunId = (runId: string) => checkId(runId, 'relay');
+const ARG0 = 'nix-hive-relay';
+
+/** The relay's access: the child's key may run only `nix-store --serve` (read-only) on its parent. */
+const access = runAccess({ root: RELAY_ROOT, tag: ARG0, command: 'nix-store --serve', what: 'relay' });
 
 /** The child's private folder for this run. */
-export function relayDir(runId: string): string {
-  return `${RELAY_ROOT}/${checkRunId(runId)}`;
-}
+export const relayDir = access.dir;
 
 /** What every authorized_keys line of this run ends with; revoking removes the lines holding it. */
-export function relayMarker(runId: string): string {
-  return `nix-hive-relay:${checkRunId(runId)}:`;
-}
+export const relayMarker = access.marker;
 
 /** The parent's line for one child's key: only `nix-store --serve`, no pty or forwarding, expiring. */
-export function authorizedLine(publicKey: string, runId: string, child: string, now: Date): string {
-  return grantLine({
-    publicKey,
-    command: 'nix-store --serve',
-    marker: relayMarker(runId),
-    owner: child,
-    now,
-    what: 'relay',
-  });
-}
+export const authorizedLine = access.authorizedLine;
 
 /** known_hosts of the child: the parent's pinned keys under the alias. */
 export function relayKnownHosts(parent: ResolvedInstance): string {
@@ -78,16 +61,10 @@ const PREPARE = [
   'set -eu',
   // A child that holds the closure already needs no key (its copy step will say so).
   'if nix-store --check-validity "$4" 2> /dev/null; then echo has; exit 0; fi',
-  'umask 077',
-  `mkdir -p ${RELAY_ROOT}`,
-  `chmod 700 ${RELAY_ROOT}`,
-  `d=${RELAY_ROOT}/$1`,
-  'rm -rf "$d"',
-  'mkdir "$d"',
+  ...access.makeDir,
   'printf "%s" "$2" > "$d/known_hosts"',
   'printf "%s" "$3" > "$d/ssh_config"',
-  'ssh-keygen -q -t ed25519 -N "" -C "nix-hive-relay:$1" -f "$d/id" > /dev/null',
-  'cat "$d/id.pub"',
+  ...access.makeKeyPair,
 ].join('\n');
 
 /**
@@ -100,23 +77,17 @@ export function prepareChildArgv(
   sshConfig: string,
   outPath: string,
 ): string[] {
-  return ['sh', '-c', PREPARE, 'nix-hive-relay', checkRunId(runId), knownHosts, sshConfig, outPath];
+  return ['sh', '-c', PREPARE, ARG0, access.checkRunId(runId), knownHosts, sshConfig, outPath];
 }
 
 /** Run on the child: remove its folder (the private key with it). */
-export function clearChildArgv(runId: string): string[] {
-  return clearAccessArgv(RELAY_ROOT, runId, 'nix-hive-relay', 'relay');
-}
+export const clearChildArgv = access.clearArgv;
 
 /**
  * Run on the parent as root: append one line to the authorized keys file its sshd reads for a connection
  * from `from` (the child's address); prints that file.
  */
-export function grantArgv(line: string, from = ''): string[] {
-  return grantAccessArgv(line, 'nix-hive-relay', 'relay', from);
-}
+export const grantArgv = access.grantArgv;
 
 /** Run on the parent as root: remove every line of this run (from `files` too, where grants went). */
-export function revokeArgv(runId: string, files: string[] = []): string[] {
-  return revokeAccessArgv(relayMarker(runId), 'nix-hive-relay', files);
-}
+export const revokeArgv = access.revokeArgv;

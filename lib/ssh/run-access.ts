@@ -2,7 +2,8 @@
 // pair made on the host that connects (the private key never travels), an expiring authorized_keys line on
 // the host it reaches, marked with the run so revoking removes exactly the run's lines, and a locked-down
 // ssh_config Host block (that key only, pinned host keys only, no agent, no forwarding, no multiplexing).
-// The scripts that install and remove them are fixed text; data goes in as positional arguments.
+// The scripts that install and remove them are fixed text; data goes in as positional arguments. `runAccess`
+// gives each kind (its folder, marker tag and forced command) the same names, lines and scripts.
 import { pathValue } from './config.ts';
 import { parsePublicKey } from './host-keys.ts';
 
@@ -172,4 +173,64 @@ export function revokeAccessArgv(marker: string, arg0: string, files: string[] =
 /** Run on the connecting host: remove `<root>/<runId>`. */
 export function clearAccessArgv(root: string, runId: string, arg0: string, what: string): string[] {
   return ['sh', '-c', CLEAR, arg0, root, checkRunId(runId, what)];
+}
+
+/** One kind of host-to-host access: the build host's push, the relay pull. */
+export interface AccessKind {
+  /** The folder under /run that holds each run's private folder (`<root>/<runId>`) on the connecting host. */
+  root: string;
+  /** `nix-hive-build`, `nix-hive-relay`: the scripts' `$0` and the start of the run's marker. */
+  tag: string;
+  /** The only command the grant lets the key run on the host reached. */
+  command: string;
+  /** Names the kind in errors (`build host`, `relay`). */
+  what: string;
+}
+
+/** The run-scoped names and scripts of one kind of access, each checking the run id once. */
+export interface RunAccess {
+  checkRunId(runId: string): string;
+  /** The connecting host's private folder for this run. */
+  dir(runId: string): string;
+  /** What every authorized_keys line of this run ends with; revoking removes the lines holding it. */
+  marker(runId: string): string;
+  /** The line for `owner`'s key on the host reached: only the kind's command, expiring. */
+  authorizedLine(publicKey: string, runId: string, owner: string, now: Date): string;
+  /** Run as root on the host reached: append `line` (see grantAccessArgv); prints the file it went to. */
+  grantArgv(line: string, from?: string): string[];
+  /** Run as root on the host reached: remove every line of this run (from `files` too, where grants went). */
+  revokeArgv(runId: string, files?: string[]): string[];
+  /** Run on the connecting host: remove its folder (the private key with it). */
+  clearArgv(runId: string): string[];
+  /** Shell lines (`$1` the run id) that make the run's private folder anew, 0700 under `root`, as `$d`. */
+  readonly makeDir: string[];
+  /** Shell lines that make the run's key pair in `$d` and print its public key. */
+  readonly makeKeyPair: string[];
+}
+
+export function runAccess(kind: AccessKind): RunAccess {
+  const check = (runId: string) => checkRunId(runId, kind.what);
+  const marker = (runId: string) => `${kind.tag}:${check(runId)}:`;
+  return {
+    checkRunId: check,
+    dir: (runId) => `${kind.root}/${check(runId)}`,
+    marker,
+    authorizedLine: (publicKey, runId, owner, now) =>
+      grantLine({ publicKey, command: kind.command, marker: marker(runId), owner, now, what: kind.what }),
+    grantArgv: (line, from = '') => grantAccessArgv(line, kind.tag, kind.what, from),
+    revokeArgv: (runId, files = []) => revokeAccessArgv(marker(runId), kind.tag, files),
+    clearArgv: (runId) => clearAccessArgv(kind.root, runId, kind.tag, kind.what),
+    makeDir: [
+      'umask 077',
+      `mkdir -p ${kind.root}`,
+      `chmod 700 ${kind.root}`,
+      `d=${kind.root}/$1`,
+      'rm -rf "$d"',
+      'mkdir "$d"',
+    ],
+    makeKeyPair: [
+      `ssh-keygen -q -t ed25519 -N "" -C "${kind.tag}:$1" -f "$d/id" > /dev/null`,
+      'cat "$d/id.pub"',
+    ],
+  };
 }

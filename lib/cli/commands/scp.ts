@@ -2,12 +2,10 @@
 // through the generated config, jump hosts and pinned keys included; scp's exit code is passed through.
 import type { Command } from 'commander';
 import { inputError } from '../../errors.ts';
-import { loadHive } from '../../inventory/index.ts';
 import type { ResolvedHive } from '../../inventory/types.ts';
 import { spawnProcess } from '../../exec/spawn.ts';
-import { act } from '../outcome.ts';
-import { addConfigOption, type ConfigOptions } from '../options.ts';
-import { instanceNamed, runInteractive } from './ssh-shared.ts';
+import type { ConfigOptions } from '../options.ts';
+import { instanceNamed, registerInteractive } from './ssh-shared.ts';
 
 export interface ScpPath {
   /** The instance, for a remote path. */
@@ -34,35 +32,31 @@ export function parseScpPath(hive: ResolvedHive, arg: string, index: number): Sc
   return { instance: name, arg };
 }
 
-interface ScpFlags extends ConfigOptions {
-  recursive?: boolean;
-  preserve?: boolean;
-}
-
 export function registerScp(program: Command): void {
-  const cmd = program
-    .command('scp')
-    .description('copy files, instance names on either side: nix-hive scp www-1:/var/log/x .')
-    .argument('<paths...>', 'sources then the destination; instance:path for a remote one')
-    .option('-r, --recursive', 'copy folders')
-    .option('-p, --preserve', 'keep times and modes');
-  addConfigOption(cmd);
-  cmd.action(
-    act(async (args: string[], flags: ScpFlags) => {
-      const hive = await loadHive(flags.config);
+  registerInteractive(
+    program
+      .command('scp')
+      .description('copy files, instance names on either side: nix-hive scp www-1:/var/log/x .')
+      .argument('<paths...>', 'sources then the destination; instance:path for a remote one')
+      .option('-r, --recursive', 'copy folders')
+      .option('-p, --preserve', 'keep times and modes'),
+    (hive, flags: ConfigOptions & { recursive?: boolean; preserve?: boolean }, args: string[]) => {
       if (args.length < 2) throw inputError('paths', 'give at least one source and a destination');
       const paths = args.map((a, i) => parseScpPath(hive, a, i));
-      const remote = [...new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))];
-      return runInteractive(hive, remote, async (session, signal) => {
-        const argv = [
-          ...session.configArgs,
-          ...(flags.recursive ? ['-r'] : []),
-          ...(flags.preserve ? ['-p'] : []),
-          '--',
-          ...paths.map((p) => p.arg),
-        ];
-        return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true, signal })).exitCode;
-      });
-    }),
+      return {
+        instances: [...new Set(paths.flatMap((p) => (p.instance ? [p.instance] : [])))],
+        child: async (session, signal) => {
+          const argv = [
+            ...session.configArgs,
+            ...(flags.recursive ? ['-r'] : []),
+            ...(flags.preserve ? ['-p'] : []),
+            '--',
+            ...paths.map((p) => p.arg),
+          ];
+          return (await spawnProcess('scp', argv, { stdin: 'inherit', inheritOutput: true, signal }))
+            .exitCode;
+        },
+      };
+    },
   );
 }

@@ -1,10 +1,13 @@
 // What the ssh, scp and run commands share at the CLI edge: naming an instance (exit 2 when unknown) and
-// running an interactive child while it owns Ctrl-C.
+// running an interactive child while it owns Ctrl-C (the whole action of ssh and scp: registerInteractive).
+import type { Command } from 'commander';
 import type { ResolvedHive, ResolvedInstance } from '../../inventory/types.ts';
 import { inputError } from '../../errors.ts';
+import { loadHive } from '../../inventory/index.ts';
 import { didYouMean } from '../../inventory/validate/did-you-mean.ts';
 import { openSshSession, type SshSession } from '../../ssh/session.ts';
-import type { Outcome } from '../outcome.ts';
+import { act, type Outcome } from '../outcome.ts';
+import { addConfigOption, type ConfigOptions } from '../options.ts';
 
 export function instanceNamed(hive: ResolvedHive, name: string, path = 'instance'): ResolvedInstance {
   const inst = hive.instances[name];
@@ -56,4 +59,30 @@ export async function runInteractive(
   } finally {
     await session?.close();
   }
+}
+
+/** What an interactive command runs: the instances to connect first, then the child that owns the terminal. */
+export interface Interactive {
+  instances: string[];
+  child: (session: SshSession, signal: AbortSignal) => Promise<number>;
+}
+
+/**
+ * Completes an interactive command (ssh, scp) given its name, operands and own options: adds `-c`, and its
+ * action loads the hive, asks `start` (given the flags and the operands, in order) what to connect and run,
+ * and runs it (runInteractive); the child's exit code is the outcome.
+ */
+export function registerInteractive<F extends ConfigOptions, A extends unknown[]>(
+  cmd: Command,
+  start: (hive: ResolvedHive, flags: F, ...operands: A) => Interactive,
+): void {
+  addConfigOption(cmd);
+  cmd.action(
+    act(async () => {
+      const flags = cmd.opts<F>();
+      const hive = await loadHive(flags.config);
+      const { instances, child } = start(hive, flags, ...(cmd.processedArgs as A));
+      return runInteractive(hive, instances, child);
+    }),
+  );
 }

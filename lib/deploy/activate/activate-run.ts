@@ -10,7 +10,7 @@ import { needsRebootArgv } from '../../nix/reboot.ts';
 import { parseSequence, sequenceArgv } from '../../nix/sequence.ts';
 import { armWatchdogArgv } from '../../nix/watchdog.ts';
 import { disarm } from './confirm.ts';
-import type { DeployContext } from '../context.ts';
+import type { ActivateCtx, RemoteCtx } from '../context.ts';
 import { readBack, type ReadBack } from './read-back.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
@@ -24,7 +24,7 @@ export interface ActivationRun {
 }
 
 export async function armStartWait(
-  ctx: DeployContext,
+  ctx: RemoteCtx & Pick<ActivateCtx, 'activationTimeoutMs'>,
   o: {
     instance: string;
     id: string;

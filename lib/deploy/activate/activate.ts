@@ -18,13 +18,17 @@ import type { ActivateStep } from '../../plan/types.ts';
 import { checkFailure, runChecks } from './checks.ts';
 import { confirm, disarm, keepAlive, rollBack } from './confirm.ts';
 import { armStartWait } from './activate-run.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import { outPathOf, type ActivateCtx, type BuiltCtx, type RunCtx } from '../context.ts';
 import { bootId, needsReboot, rebootAndWait } from './reboot.ts';
 import { resendAfterReboot } from '../keys/keys-after-reboot.ts';
+import type { KeysStageCtx } from '../keys/keys.ts';
 import type { StepIO, StepResult } from '../run/run-dag.ts';
 
+/** What an activation reads: the run, the built system, the rollout, the keys to send again after a reboot. */
+export type ActivateStageCtx = RunCtx & BuiltCtx & ActivateCtx & KeysStageCtx;
+
 export async function activate(
-  ctx: DeployContext,
+  ctx: ActivateStageCtx,
   step: ActivateStep,
   io: StepIO,
 ): Promise<StepResult | void> {

@@ -15,7 +15,7 @@ import {
   WATCHDOG_GONE,
   type Verdict,
 } from '../../nix/watchdog.ts';
-import type { DeployContext } from '../context.ts';
+import type { ActivateCtx, RemoteCtx } from '../context.ts';
 import { readBack } from './read-back.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { lastLine } from '../../util/last-line.ts';
@@ -26,7 +26,7 @@ const ROLLBACK_LIMIT_MS = 300_000;
 
 /** Starts the watchdog; resolves with the system the host ran before ('' when none). */
 export async function arm(
-  ctx: DeployContext,
+  ctx: RemoteCtx,
   instance: string,
   id: string,
   goal: Goal,
@@ -51,7 +51,7 @@ export async function arm(
  * checks), so the window of the final confirmation is the full `confirmTimeout`; returns the stop function.
  */
 export function keepAlive(
-  ctx: DeployContext,
+  ctx: RemoteCtx,
   instance: string,
   id: string,
   confirmTimeoutS: number,
@@ -75,7 +75,7 @@ export function keepAlive(
 }
 
 /** Withdraws the watchdog when the activation never started (nothing to roll back). */
-export async function disarm(ctx: DeployContext, instance: string, id: string, io: StepIO): Promise<void> {
+export async function disarm(ctx: RemoteCtx, instance: string, id: string, io: StepIO): Promise<void> {
   await ctx.remote(instance, verdictArgv(id, 'cancelled'), { signal: io.signal, root: true }).catch(() => {});
 }
 
@@ -84,7 +84,7 @@ export async function disarm(ctx: DeployContext, instance: string, id: string, i
  * watchdog found dead (killed) before it rolled back is noticed at once and started again, once.
  */
 async function rolledBack(
-  ctx: DeployContext,
+  ctx: RemoteCtx,
   instance: string,
   id: string,
   reason: string,
@@ -131,7 +131,7 @@ async function rolledBack(
 
 /** Claims the verdict `verdict`, so the watchdog rolls the host back now, and reports the rollback. */
 export async function rollBack(
-  ctx: DeployContext,
+  ctx: RemoteCtx,
   instance: string,
   id: string,
   verdict: Exclude<Verdict, 'confirmed' | 'cancelled'>,
@@ -158,7 +158,7 @@ export async function rollBack(
  * that cannot be reached anew rolls itself back: that rollback is read over the existing connection.
  */
 export async function confirm(
-  ctx: DeployContext,
+  ctx: RemoteCtx & Pick<ActivateCtx, 'fresh'>,
   instance: string,
   id: string,
   confirmTimeoutS: number,

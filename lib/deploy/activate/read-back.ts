@@ -3,7 +3,7 @@
 // rollback's wait also ends at once (status `gone`) when the watchdog that would write it is dead.
 import { CommandError, HostError, SshError } from '../../errors.ts';
 import { parseWaitOutput, waitActivationArgv } from '../../nix/detached.ts';
-import type { DeployContext } from '../context.ts';
+import type { RemoteCtx } from '../context.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { pollUntil } from '../../util/poll.ts';
 
@@ -14,7 +14,7 @@ export interface ReadBack {
 
 /** The job's exit status and output; throws HiveError when it does not end within `timeoutMs`. */
 export async function readBack(
-  ctx: Pick<DeployContext, 'remote'>,
+  ctx: RemoteCtx,
   instance: string,
   id: string,
   timeoutMs: number,

@@ -5,11 +5,11 @@
 // from the booted system's.
 import { HostError, UnreachableError } from '../../errors.ts';
 import { bootStateArgv, needsRebootArgv, parseBootState, rebootArgv } from '../../nix/reboot.ts';
-import type { DeployContext } from '../context.ts';
+import type { RemoteCtx } from '../context.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { pollUntil } from '../../util/poll.ts';
 
-export async function bootId(ctx: DeployContext, instance: string, io: StepIO): Promise<string> {
+export async function bootId(ctx: RemoteCtx, instance: string, io: StepIO): Promise<string> {
   const r = await ctx.remote(instance, bootStateArgv(), { signal: io.signal });
   const id = parseBootState(r.stdout).bootId;
   if (r.exitCode !== 0 || id === '') throw new HostError(`cannot read the boot id of ${instance}`);
@@ -17,7 +17,7 @@ export async function bootId(ctx: DeployContext, instance: string, io: StepIO): 
 }
 
 export async function rebootAndWait(
-  ctx: DeployContext,
+  ctx: RemoteCtx,
   instance: string,
   before: string,
   expected: string,
@@ -60,11 +60,7 @@ export async function rebootAndWait(
 }
 
 /** Which of kernel, initrd, kernel-modules, kernel-params of the profile differ from the booted system's. */
-export async function needsReboot(
-  ctx: Pick<DeployContext, 'remote'>,
-  instance: string,
-  signal?: AbortSignal,
-): Promise<string[]> {
+export async function needsReboot(ctx: RemoteCtx, instance: string, signal?: AbortSignal): Promise<string[]> {
   const r = await ctx.remote(instance, needsRebootArgv(), { signal });
   return r.exitCode === 0
     ? r.stdout

@@ -41,14 +41,23 @@ import {
 } from '../../ssh/build-host-access.ts';
 import { SSH_DEFAULTS } from '../../ssh/config.ts';
 import { buildHostOf } from '../../plan/build-host.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import {
+  outPathOf,
+  type BuiltCtx,
+  type LocalCtx,
+  type RemoteCtx,
+  type RunCtx,
+  type SayCtx,
+  type SessionCtx,
+  type SignCtx,
+} from '../context.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { undoAccess } from '../relay/revoke-access.ts';
 import { lastLine } from '../../util/last-line.ts';
 
 /** Evaluates here, copies the derivations to `host`, realises them there. */
 export async function buildOnHost(
-  ctx: Pick<DeployContext, 'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote'>,
+  ctx: LocalCtx & SessionCtx,
   host: string,
   systems: ResolvedSystem[],
   io: StepIO,
@@ -109,7 +118,7 @@ export async function buildOnHost(
 
 /** An instance behind a store takes a closure built elsewhere from its own substituters (signatures checked). */
 export async function substituteOnInstance(
-  ctx: DeployContext,
+  ctx: RemoteCtx,
   instance: string,
   outPath: string,
   io: StepIO,
@@ -123,7 +132,11 @@ export async function substituteOnInstance(
 }
 
 /** Signs on the build host: the key goes over the open connection as stdin, never onto its disk. */
-export async function signOnHost(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
+export async function signOnHost(
+  ctx: RemoteCtx & SignCtx & BuiltCtx,
+  step: SignStep,
+  io: StepIO,
+): Promise<void> {
   const host = step.on!;
   if (!ctx.signingKey) throw new HostError('signing requested but the hive has no signingKey');
   const key = await ctx.signingKey.secret();
@@ -137,6 +150,9 @@ export async function signOnHost(ctx: DeployContext, step: SignStep, io: StepIO)
   if (r.exitCode !== 0) throw new HostError(`nix store sign on ${host} failed: ${lastLine(r.stderr)}`);
 }
 
+/** What the build hosts' pushes read of a run: its plan, the session, the built systems, a way to warn. */
+export type BuildHostPushCtx = RunCtx & RemoteCtx & SayCtx & BuiltCtx;
+
 /** The build hosts' push access of one run: set up once per build host and destination, removed at the end. */
 export class BuildHostPushes {
   private readonly prepared = new Map<string, Promise<string>>();
@@ -146,7 +162,7 @@ export class BuildHostPushes {
   private readonly destsTouched = new Map<string, Set<string>>();
 
   constructor(
-    private readonly ctx: DeployContext,
+    private readonly ctx: BuildHostPushCtx,
     private readonly connectTimeout: number = SSH_DEFAULTS.connectTimeout,
     private readonly now: () => Date = () => new Date(),
   ) {}

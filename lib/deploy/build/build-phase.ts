@@ -8,11 +8,23 @@ import { buildHostOf } from '../../plan/build-host.ts';
 import { buildEverywhere } from './build-systems.ts';
 import { systemFingerprint } from '../../state/fingerprint.ts';
 import type { StepIO } from '../run/run-dag.ts';
-import type { DeployContext } from '../context.ts';
+import type {
+  BuildCtx,
+  BuiltCtx,
+  LocalCtx,
+  RemoteCtx,
+  RunCtx,
+  SayCtx,
+  SessionCtx,
+  StateCtx,
+} from '../context.ts';
+
+/** What the build phase reads and fills: the run, processes here and on build hosts, cache, results. */
+export type BuildPhaseCtx = RunCtx & LocalCtx & SessionCtx & SayCtx & BuiltCtx & BuildCtx & StateCtx;
 
 /** Which cached results may be reused, and why each other system must be built. */
 export async function reusableBuilds(
-  ctx: DeployContext,
+  ctx: Pick<RunCtx, 'hive'> & LocalCtx & RemoteCtx & Pick<StateCtx, 'state'>,
   systems: string[],
   fingerprints: Map<string, string>,
 ): Promise<{ reuse: Map<string, BuiltSystem>; why: Map<string, string> }> {
@@ -52,7 +64,7 @@ export async function reusableBuilds(
 
 /** Builds every system of the plan at once; returns the systems that failed, with Nix's message. */
 export async function buildPhase(
-  ctx: DeployContext,
+  ctx: BuildPhaseCtx,
   systems: string[],
   io: StepIO,
 ): Promise<Record<string, string>> {
@@ -70,10 +82,7 @@ export async function buildPhase(
   }
   if (toBuild.length === 0) return {};
   // Systems with a build host are realised there (build-host.ts); the rest here, in one batch.
-  const { built, failed } = await buildEverywhere(ctx.hive, toBuild, ctx, io, {
-    gcrootDir: ctx.gcrootDir,
-    settle: false,
-  });
+  const { built, failed } = await buildEverywhere(ctx.hive, toBuild, ctx, io, { settle: false });
   for (const [name, b] of Object.entries(built)) {
     ctx.built.set(name, b);
     ctx.recorder?.recordBuild(name, b.outPath, b.drvPath, fingerprints.get(name)!);

@@ -9,7 +9,7 @@ import { buildSystemsSettled, type BuildOutcome } from '../../nix/build.ts';
 import { buildHostOf } from '../../plan/build-host.ts';
 import type { SshSessionOptions } from '../../ssh/session.ts';
 import { buildOnHost } from './build-host.ts';
-import type { DeployContext } from '../context.ts';
+import type { BuildCtx, LocalCtx, SessionCtx } from '../context.ts';
 import { evalCache } from './eval-cache.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { sshTransport } from '../run/transport.ts';
@@ -42,11 +42,8 @@ export function buildPlaces(hive: ResolvedHive, names: string[]): Map<string | u
   return out;
 }
 
-/** What building elsewhere needs of a run: its spawner, Nix environment and ssh session. */
-export type BuildCtx = Pick<
-  DeployContext,
-  'spawn' | 'nixEnv' | 'connect' | 'nixSshOpts' | 'remote' | 'evaluation'
->;
+/** What building needs: the spawner and Nix environment, the ssh session (build hosts), the settings. */
+export type BuildWhereCtx = LocalCtx & SessionCtx & BuildCtx;
 
 /**
  * Builds `names` where the hive says: those without a build host in one batch here, the others on their
@@ -56,16 +53,16 @@ export type BuildCtx = Pick<
 export async function buildEverywhere(
   hive: ResolvedHive,
   names: string[],
-  ctx: BuildCtx,
+  ctx: BuildWhereCtx,
   io: StepIO,
-  o: { gcrootDir: string; settle: boolean },
+  o: { settle: boolean },
 ): Promise<BuildOutcome> {
   const places = buildPlaces(hive, names);
   const here = (places.get(undefined) ?? []).map((s) => s.name);
   places.delete(undefined);
   const outcome = await buildSystemsSettled(hive, here, {
     spawn: ctx.spawn,
-    gcrootDir: o.gcrootDir,
+    gcrootDir: ctx.gcrootDir,
     onLine: io.log,
     signal: io.signal,
     env: ctx.nixEnv,
@@ -110,16 +107,17 @@ export async function buildSystemsWhere(
   const unused = () => {
     throw new Error('no ssh session: every system builds here');
   };
-  const ctx: BuildCtx = {
+  const ctx: BuildWhereCtx = {
     spawn: o.spawn,
     nixEnv: o.env ?? {},
     connect: transport?.connect ?? unused,
     nixSshOpts: transport?.nixSshOpts ?? '',
     remote: transport?.remote ?? unused,
+    gcrootDir: o.gcrootDir,
     evaluation: o.evaluation ?? { useCache: true },
   };
   try {
-    return await buildEverywhere(hive, names, ctx, io, { gcrootDir: o.gcrootDir, settle: true });
+    return await buildEverywhere(hive, names, ctx, io, { settle: true });
   } finally {
     await transport?.close();
   }

@@ -4,11 +4,15 @@ import { checked } from '../../exec/spawn.ts';
 import { inputError } from '../../errors.ts';
 import { signArgv, signFromStdinArgv } from '../../nix/argv.ts';
 import type { SignStep } from '../../plan/types.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import { outPathOf, type BuiltCtx, type LocalCtx, type RemoteCtx, type SignCtx } from '../context.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { signOnHost } from './build-host.ts';
 
-export async function sign(ctx: DeployContext, step: SignStep, io: StepIO): Promise<void> {
+export async function sign(
+  ctx: LocalCtx & RemoteCtx & SignCtx & BuiltCtx,
+  step: SignStep,
+  io: StepIO,
+): Promise<void> {
   if (step.on) return signOnHost(ctx, step, io);
   const key = ctx.signingKey;
   if (!key) throw inputError('signingKey', 'signing requested but the hive has no signingKey');

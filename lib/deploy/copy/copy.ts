@@ -8,19 +8,44 @@ import { compressCopy } from './compress.ts';
 import type { CopyStep, Destination } from '../../plan/types.ts';
 import { destinationName } from '../../plan/types.ts';
 import { stateSaysReceived } from '../../state/record.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import {
+  outPathOf,
+  type BuiltCtx,
+  type CopyCtx,
+  type LocalCtx,
+  type RunCtx,
+  type SayCtx,
+  type SessionCtx,
+  type SignCtx,
+  type StateCtx,
+} from '../context.ts';
 import { preflight } from './preflight.ts';
 import { checkPushTrust } from './push-trust.ts';
 import { buildHostOf } from '../../plan/build-host.ts';
 import { substituteOnInstance } from '../build/build-host.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
+/** What a copy reads: the run, processes here and the session, the built closure, the hive key, the cache. */
+export type CopyStageCtx = RunCtx &
+  LocalCtx &
+  SessionCtx &
+  SayCtx &
+  BuiltCtx &
+  Pick<SignCtx, 'publicKey'> &
+  Pick<StateCtx, 'state'> &
+  CopyCtx;
+
 function storeUri(d: Destination): string {
   return d.kind === 'instance' ? instanceStoreUri(d.name) : d.uri;
 }
 
 /** `nix copy` from here over the destination's own deploy connection, without its substituters. */
-async function pushFromHere(ctx: DeployContext, step: CopyStep, outPath: string, io: StepIO): Promise<void> {
+async function pushFromHere(
+  ctx: Pick<RunCtx, 'hive'> & LocalCtx & SessionCtx & Pick<CopyCtx, 'relay'>,
+  step: CopyStep,
+  outPath: string,
+  io: StepIO,
+): Promise<void> {
   const to = destinationName(step.to);
   if (step.to.kind === 'instance') await ctx.connect(step.to.name, io.signal);
   io.log('stderr', `nix-hive: pushing ${outPath} from here over ${to}'s connection (a small change)`);
@@ -34,7 +59,7 @@ async function pushFromHere(ctx: DeployContext, step: CopyStep, outPath: string,
   ctx.relay?.holds(step.system, to);
 }
 
-export async function copy(ctx: DeployContext, step: CopyStep, io: StepIO): Promise<void> {
+export async function copy(ctx: CopyStageCtx, step: CopyStep, io: StepIO): Promise<void> {
   const outPath = outPathOf(ctx, step.system);
   if (ctx.plan.skip.copy) {
     if (step.to.kind === 'instance' && stateSaysReceived(ctx.state, step.to.name, outPath)) {

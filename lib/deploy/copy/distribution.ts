@@ -14,9 +14,20 @@ import {
   type Distribution,
 } from '../../plan/distribution.ts';
 import type { CopyStep } from '../../plan/types.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import {
+  outPathOf,
+  type BuiltCtx,
+  type LocalCtx,
+  type RemoteCtx,
+  type RunCtx,
+  type SayCtx,
+  type SessionCtx,
+} from '../context.ts';
 
 export type Mode = 'push' | 'star' | 'relay';
+
+/** What deciding reads of a run: the plan's groups, the built closures, processes here and the session. */
+export type DistributionCtx = Pick<RunCtx, 'plan'> & LocalCtx & SessionCtx & SayCtx & BuiltCtx;
 
 export class DistributionRun {
   private readonly groups = new Map<string, Distribution>();
@@ -26,7 +37,7 @@ export class DistributionRun {
   private readonly deciding = new Map<string, Promise<Mode>>();
 
   constructor(
-    private readonly ctx: DeployContext,
+    private readonly ctx: DistributionCtx,
     private readonly parallel = 10,
   ) {
     for (const d of ctx.plan.distribution ?? []) this.groups.set(groupKey(d.system, d.store), d);
@@ -124,7 +135,7 @@ export class DistributionRun {
 
 /** NAR bytes of the closure of `outPath` that `instance`'s store lacks. */
 async function lackedBytes(
-  ctx: DeployContext,
+  ctx: LocalCtx & RemoteCtx,
   instance: string,
   outPath: string,
   signal?: AbortSignal,

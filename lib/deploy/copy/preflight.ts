@@ -6,7 +6,7 @@ import { CommandError } from '../../errors.ts';
 import { configShowArgv, pathInfoArgv, showConfigArgv } from '../../nix/argv.ts';
 import type { Destination } from '../../plan/types.ts';
 import { destinationName } from '../../plan/types.ts';
-import type { DeployContext } from '../context.ts';
+import type { RemoteCtx, SignCtx } from '../context.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
 export interface NixSettings {
@@ -18,7 +18,7 @@ export interface NixSettings {
 }
 
 /** The instance's Nix settings: `nix show-config` (Nix 2.4+), else `nix config show` (newer Nix and Lix). */
-export async function remoteSettings(ctx: DeployContext, instance: string, io: StepIO): Promise<NixSettings> {
+export async function remoteSettings(ctx: RemoteCtx, instance: string, io: StepIO): Promise<NixSettings> {
   let r = await ctx.remote(instance, showConfigArgv(), { signal: io.signal });
   if (r.exitCode !== 0) r = await ctx.remote(instance, configShowArgv(), { signal: io.signal });
   if (r.exitCode !== 0) throw new CommandError(r, `reading the Nix settings of ${instance}`);
@@ -40,7 +40,7 @@ export async function remoteSettings(ctx: DeployContext, instance: string, io: S
  * substituters, under whatever name it uses for the store, must already hold the path.
  */
 export async function preflight(
-  ctx: DeployContext,
+  ctx: RemoteCtx & Pick<SignCtx, 'publicKey'>,
   instance: string,
   store: Destination,
   outPath: string,

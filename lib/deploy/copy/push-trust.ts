@@ -3,7 +3,7 @@
 // every path an untrusted user (not in `trusted-users`) imports, when `require-sigs` is on: unsigned paths,
 // or paths signed by a key missing from `trusted-public-keys`, are refused after the transfer.
 import { HostError } from '../../errors.ts';
-import type { DeployContext } from '../context.ts';
+import type { RemoteCtx, RunCtx, SignCtx } from '../context.ts';
 import { remoteSettings, type NixSettings } from './preflight.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
@@ -27,7 +27,11 @@ export function pushRefusal(
 }
 
 /** Throws a HostError naming the host when its Nix would refuse the push; nothing to ask for root. */
-export async function checkPushTrust(ctx: DeployContext, host: string, io: StepIO): Promise<void> {
+export async function checkPushTrust(
+  ctx: Pick<RunCtx, 'hive'> & RemoteCtx & Pick<SignCtx, 'publicKey'>,
+  host: string,
+  io: StepIO,
+): Promise<void> {
   const user = ctx.hive.instances[host]?.user ?? 'root';
   if (user === 'root') return;
   const settings = await remoteSettings(ctx, host, io);

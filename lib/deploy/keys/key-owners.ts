@@ -5,7 +5,7 @@
 import { HostError } from '../../errors.ts';
 import { keyOwnersArgv, keyOwnersInput, parseOwnersOutput } from '../../host/key-owners-script.ts';
 import type { KeysStep } from '../../plan/types.ts';
-import type { DeployContext } from '../context.ts';
+import type { KeysCtx, RemoteCtx } from '../context.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
 export interface StagedKey {
@@ -35,7 +35,7 @@ export class StagedKeys {
   }
 }
 
-export async function setStagedOwners(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
+export async function setStagedOwners(ctx: RemoteCtx & KeysCtx, step: KeysStep, io: StepIO): Promise<void> {
   const staged = ctx.stagedKeys.take(step.instance, step);
   if (staged.length === 0) return;
   const input = keyOwnersInput(staged.map((k) => ({ user: k.user, group: k.group, dest: k.path })));

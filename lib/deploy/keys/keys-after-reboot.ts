@@ -3,8 +3,8 @@
 // the host is back, before its checks run. Post-activation keys need nothing: their step follows the
 // activation, reboot included. A key elsewhere (on a disk) survived the reboot and is not sent again.
 import { HostError } from '../../errors.ts';
-import type { DeployContext } from '../context.ts';
-import { sendKeys } from './keys.ts';
+import type { RunCtx } from '../context.ts';
+import { sendKeys, type KeysStageCtx } from './keys.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
 /** Is `path` on the tmpfs/ramfs a reboot empties (/run, and /var/run, its usual symlink)? */
@@ -12,7 +12,11 @@ export function emptiedByReboot(path: string): boolean {
   return /^\/(var\/)?run\//.test(path);
 }
 
-export async function resendAfterReboot(ctx: DeployContext, instance: string, io: StepIO): Promise<void> {
+export async function resendAfterReboot(
+  ctx: KeysStageCtx & Pick<RunCtx, 'plan'>,
+  instance: string,
+  io: StepIO,
+): Promise<void> {
   const inst = ctx.hive.instances[instance]!;
   const lost = Object.values(inst.keys).filter(
     (k) => k.uploadAt === 'pre-activation' && emptiedByReboot(k.path),

@@ -7,15 +7,18 @@
 import { CommandError, HostError } from '../../errors.ts';
 import { keyStream, parseUploadOutput, uploadKeysArgv, type KeyFrame } from '../../host/keys-script.ts';
 import type { KeysStep } from '../../plan/types.ts';
-import type { DeployContext } from '../context.ts';
+import type { KeysCtx, LocalCtx, RemoteCtx, RunCtx } from '../context.ts';
 import { readKeySource } from './key-source.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { setStagedOwners } from './key-owners.ts';
 
+/** What sending keys reads: the hive (sources, destinations), the spawner (`command` sources), the session. */
+export type KeysStageCtx = Pick<RunCtx, 'hive'> & Pick<LocalCtx, 'spawn'> & RemoteCtx & KeysCtx;
+
 /** How many stderr lines of a failing source command reach the step's log (and the summary's tail). */
 const STDERR_TAIL = 20;
 
-export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO): Promise<void> {
+export async function uploadKeys(ctx: KeysStageCtx, step: KeysStep, io: StepIO): Promise<void> {
   if (step.uploadAt === 'pre-activation') return sendKeys(ctx, step, io);
   // After the activation: the host already runs (and confirmed) the new system, which a failure here does not
   // undo; the reason says so, and how to re-send once the source is fixed.
@@ -34,7 +37,7 @@ export async function uploadKeys(ctx: DeployContext, step: KeysStep, io: StepIO)
 
 /** Reads the sources of `step.keys` and writes them on the instance in one remote command. */
 export async function sendKeys(
-  ctx: DeployContext,
+  ctx: KeysStageCtx,
   step: Pick<KeysStep, 'instance' | 'keys' | 'stageOwners'>,
   io: StepIO,
 ): Promise<void> {

@@ -4,7 +4,7 @@
 // with the transfer. The result (and its log lines) is handed to the copy step, which would otherwise run
 // the same preflight itself: one preflight per copy either way.
 import type { CopyStep } from '../../plan/types.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import { outPathOf, type BuiltCtx, type RemoteCtx, type RunCtx, type SignCtx } from '../context.ts';
 import { preflight } from '../copy/preflight.ts';
 import type { StepIO } from '../run/run-dag.ts';
 
@@ -20,7 +20,7 @@ export class EarlyPreflights {
   private readonly started = new Map<string, Early>();
 
   constructor(
-    private readonly ctx: DeployContext,
+    private readonly ctx: Pick<RunCtx, 'plan'> & RemoteCtx & BuiltCtx & Pick<SignCtx, 'publicKey'>,
     private readonly signal: AbortSignal,
   ) {
     const copies = ctx.plan.steps.filter((s): s is CopyStep => s.kind === 'copy');

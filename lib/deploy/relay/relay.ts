@@ -19,12 +19,28 @@ import {
   type RelaySshOptions,
 } from '../../ssh/relay-access.ts';
 import { compressLeg, copyCompressMode } from '../copy/compress.ts';
-import { outPathOf, type DeployContext } from '../context.ts';
+import {
+  outPathOf,
+  type BuiltCtx,
+  type CopyCtx,
+  type RemoteCtx,
+  type RunCtx,
+  type SayCtx,
+  type SignCtx,
+} from '../context.ts';
 import { remoteSettings } from '../copy/preflight.ts';
 import { EarlyPreflights } from './relay-preflight.ts';
 import type { StepIO } from '../run/run-dag.ts';
 import { undoAccess } from './revoke-access.ts';
 import { lastLine } from '../../util/last-line.ts';
+
+/** What the relay reads: the run's trees, the session, the built closures, the hive key, the copies' mode. */
+export type RelayCtx = RunCtx &
+  RemoteCtx &
+  SayCtx &
+  BuiltCtx &
+  Pick<SignCtx, 'publicKey'> &
+  Pick<CopyCtx, 'distribution'>;
 
 const NO_IO: StepIO = { log: () => {}, signal: new AbortController().signal };
 
@@ -45,7 +61,7 @@ export class RelayRun {
   private early: EarlyPreflights | undefined;
 
   constructor(
-    private readonly ctx: DeployContext,
+    private readonly ctx: RelayCtx,
     private readonly ssh: RelaySshOptions,
     private readonly now: () => Date = () => new Date(),
   ) {
@@ -247,7 +263,7 @@ export class RelayRun {
 
 /** The run's relay state, with the child's ssh timeouts taken from the deploy's own. */
 export function relayRun(
-  ctx: DeployContext,
+  ctx: RelayCtx,
   ssh: { connectTimeout?: number; serverAlive?: RelaySshOptions['serverAlive'] } = {},
 ): RelayRun {
   return new RelayRun(ctx, {

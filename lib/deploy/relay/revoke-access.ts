@@ -2,11 +2,11 @@
 // host that removes a grant or a key folder. A failure only warns: every grant expires on its own within
 // GRANT_MINUTES, and the deploy's outcome is already decided.
 import { GRANT_MINUTES } from '../../ssh/run-access.ts';
-import type { DeployContext } from '../context.ts';
+import type { RemoteCtx, SayCtx } from '../context.ts';
 import { lastLine } from '../../util/last-line.ts';
 
 export async function undoAccess(
-  ctx: DeployContext,
+  ctx: RemoteCtx & SayCtx,
   host: string,
   argv: string[],
   what: string,
