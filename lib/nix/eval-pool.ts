@@ -22,7 +22,8 @@ export const DEFAULT_EVAL_MAX_MEMORY_MIB = 2048;
 /**
  * A worker whose memory after a system has grown past this factor of its memory after its first system is
  * replaced too: what it holds beyond one system is what earlier systems left (Nix's heap only grows), and a
- * fresh worker costs one start-up. Measured on Nix 2.8: bench/eval-results.md.
+ * fresh worker costs one start-up. 1.25: issue 21 allows two workers 2.5 × one system's peak (checked
+ * after each system, so a worker may pass it by one system's growth before it is replaced).
  */
 export const DEFAULT_EVAL_MAX_GROWTH = 1.25;
 
@@ -32,7 +33,8 @@ export const DEFAULT_EVAL_MAX_GROWTH = 1.25;
  * 384 MiB, "so that in most cases we don't need to garbage collect at all"). That suits one evaluation; a
  * worker that evaluates system after system collects anyway, and with the large heap it kept about 1.3 × a
  * system's memory from its second system on, against 1.1 × with 32 MiB (Nix's own size where it cannot
- * read the RAM) and no more CPU time (measured on Nix 2.8, bench/README.md). A value the user set wins.
+ * read the RAM) and no more CPU time (measured on Nix 2.8: README.md, the evaluator pool). A value the
+ * user set wins.
  */
 export const EVAL_GC_INITIAL_HEAP = '32M';
 
