@@ -1,10 +1,11 @@
-// The evaluation benchmark (issue 21), no fleet: `node --import tsx bench/eval-bench.ts [--systems 24]
-// [--cost 500] [--out DIR]`. N systems of the stub nixpkgs whose evaluation costs about what a real NixOS
+// The evaluation benchmark (issue 21), no fleet: section `eval` of bench/run.ts (`--only eval`), or alone:
+// `node --import tsx bench/eval-bench.ts [--systems 24] [--cost 500] [--out DIR]`. N systems of the stub nixpkgs whose evaluation costs about what a real NixOS
 // system's does (`hive.evalCost`), side by side in one run: Nix's evaluation of all of them one after another
 // (a nix-build each) and in one process (one nix-build -A … -A …, what nix-hive did before), then
 // `nix-hive build` with an empty evaluation cache and again with nothing changed. For each: wall time and the
 // peak of the PSS summed over the Nix processes of its process tree (/proc/<pid>/smaps_rollup, sampled);
-// evaluator processes are counted by a nix-instantiate wrapper first on PATH. Writes eval-results.md/.json.
+// evaluator processes are counted by a nix-instantiate wrapper first on PATH. Alone, it writes
+// eval-results.md/.json into --out.
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,26 +17,16 @@ import { HIVE_EXPRESSION } from '../lib/nix/build.ts';
 import { STUB_NIXPKGS } from '../test/fleet/harness/inventory-json.ts';
 import { describeMachine, machineLine } from './machine.ts';
 
-const { values } = parseArgs({
-  options: {
-    systems: { type: 'string', default: '24' },
-    cost: { type: 'string', default: '500' },
-    out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
-  },
-});
-const N = Number(values.systems);
-const COST = Number(values.cost);
 const BIN = fileURLToPath(new URL('../bin/nix-hive.mjs', import.meta.url));
 const NIX_ENV = {
   NIX_CONFIG: 'substituters =\nsandbox = false\nbuild-users-group =\n',
   NIX_REMOTE: 'local',
 };
-const log = (l: string) => process.stderr.write(`${l}\n`);
 
 /** The variant running now (its own process group), stopped with the bench on SIGINT/SIGTERM. */
 let running: number | undefined;
 
-interface Measure {
+export interface Measure {
   wallS: number;
   peakMiB: number;
   /** The largest single process's peak (one evaluator). */
@@ -106,13 +97,35 @@ async function measure(argv: string[], env: Record<string, string>, spyLog: stri
   };
 }
 
-async function main(): Promise<void> {
+export interface EvalBenchResults {
+  systems: number;
+  cost: number;
+  loadBefore: number[];
+  loadAfter: number[];
+  /** One after another (a nix-build each): wall time summed, the largest peak (one system's). */
+  seq: Measure;
+  /** One nix-build -A … -A … for all. */
+  all: Measure;
+  /** nix-hive build with an empty evaluation cache (the pool). */
+  first: Measure;
+  /** nix-hive build again, nothing changed. */
+  again: Measure;
+}
+
+export async function evalBench(o: {
+  systems: number;
+  cost: number;
+  log: (line: string) => void;
+}): Promise<EvalBenchResults> {
+  const { log } = o;
+  const N = o.systems;
+  const COST = o.cost;
   const dir = await mkdtemp(path.join(tmpdir(), 'nix-hive-evalbench-'));
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => {
-      if (running) process.kill(-running, 'SIGKILL');
-      void rm(dir, { recursive: true, force: true }).then(() => process.exit(130));
-    });
+  const stop = () => {
+    if (running) process.kill(-running, 'SIGKILL');
+    void rm(dir, { recursive: true, force: true }).then(() => process.exit(130));
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
   try {
     // A wrapper first on PATH logs every nix-instantiate call (the evaluators) and runs the real one.
     const spyBin = path.join(dir, 'spy-bin');
@@ -194,41 +207,80 @@ async function main(): Promise<void> {
     );
     const again = await measure(hiveBuild, env, spyLog);
     log(`  nix-hive build, unchanged: ${again.wallS.toFixed(2)} s, ${again.evaluators} evaluators`);
-    const loadAfter = loadavg();
-    const one = seq.peakMiB;
-    const row = (name: string, m: Measure, goal: string) =>
-      `| ${name} | ${m.wallS.toFixed(1)} | ${(m.wallS / seq.wallS).toFixed(2)} | ${m.peakMiB.toFixed(0)} | ${(m.peakMiB / one).toFixed(2)} | ${m.evaluators} | ${goal} |`;
-    const machine = machineLine(await describeMachine());
-    const md = [
-      `# Evaluation benchmark`,
-      ``,
-      `Run ${new Date().toISOString()}: ${N} systems of the stub nixpkgs, \`hive.evalCost = ${COST}\` each; ${machine}.`,
-      `Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(', ')}.`,
-      ``,
-      `| variant | wall s | ÷ one after another | peak PSS MiB | ÷ one system | evaluators (nix-instantiate) | goal |`,
-      `| --- | --- | --- | --- | --- | --- | --- |`,
-      row('one after another (a nix-build each)', seq, ''),
-      row('one process for all (nix-build -A … -A …)', all, ''),
-      row('nix-hive build (pool, empty cache)', first, 'wall ≤ 0.75, peak ≤ 2.5'),
-      `| nix-hive build, nothing changed | ${again.wallS.toFixed(2)} | ${(again.wallS / first.wallS).toFixed(3)} × the first nix-hive build | ${again.peakMiB.toFixed(0)} | — | ${again.evaluators} | 0 evaluators, ≤ 0.1 × first |`,
-      ``,
-      `One system's peak: ${one.toFixed(0)} MiB (the largest of the one-after-another runs). Peak PSS is summed over`,
-      `the Nix processes (comm nix*) of the variant's process tree, sampled every 200 ms.`,
-      ``,
-    ].join('\n');
-    await writeFile(path.join(values.out!, 'eval-results.md'), md);
-    await writeFile(
-      path.join(values.out!, 'eval-results.json'),
-      JSON.stringify(
-        { systems: N, cost: COST, machine, loadBefore, loadAfter, seq, all, first, again },
-        null,
-        2,
-      ) + '\n',
-    );
-    process.stdout.write(md);
+    return { systems: N, cost: COST, loadBefore, loadAfter: loadavg(), seq, all, first, again };
   } finally {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, stop);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+const fixed = (xs: number[]) => xs.map((l) => l.toFixed(2)).join(', ');
+
+/** The headline rows of bench/run.ts: the pool's wall time and peak against the goals. */
+export function evalHeadlineRows(r: EvalBenchResults): string[][] {
+  return [
+    [
+      `${r.systems} systems, nix-hive build: wall ÷ one after another; peak PSS ÷ one system`,
+      `${(r.first.wallS / r.seq.wallS).toFixed(2)}; ${(r.first.peakMiB / r.seq.peakMiB).toFixed(2)}`,
+      '≤ 0.75; ≤ 2.5',
+    ],
+    [
+      'nix-hive build, nothing changed: wall ÷ first build; evaluators',
+      `${(r.again.wallS / r.first.wallS).toFixed(3)}; ${r.again.evaluators}`,
+      '≤ 0.1; 0',
+    ],
+  ];
+}
+
+/** The section's markdown: the four variants side by side. */
+export function evalSection(r: EvalBenchResults): string {
+  const { seq } = r;
+  const one = seq.peakMiB;
+  const row = (name: string, m: Measure, goal: string) =>
+    `| ${name} | ${m.wallS.toFixed(1)} | ${(m.wallS / seq.wallS).toFixed(2)} | ${m.peakMiB.toFixed(0)} | ${(m.peakMiB / one).toFixed(2)} | ${m.maxProcessMiB.toFixed(0)} | ${m.evaluators} | ${goal} |`;
+  return [
+    `## Evaluation`,
+    ``,
+    `${r.systems} systems of the stub nixpkgs, \`hive.evalCost = ${r.cost}\` each.`,
+    `Load average (1, 5, 15 min) before: ${fixed(r.loadBefore)}; after: ${fixed(r.loadAfter)}.`,
+    ``,
+    `| variant | wall s | ÷ one after another | peak PSS MiB | ÷ one system | largest process MiB | evaluators (nix-instantiate) | goal |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- |`,
+    row('one after another (a nix-build each)', seq, ''),
+    row('one process for all (nix-build -A … -A …)', r.all, ''),
+    row('nix-hive build (pool, empty cache)', r.first, 'wall ≤ 0.75, peak ≤ 2.5'),
+    `| nix-hive build, nothing changed | ${r.again.wallS.toFixed(2)} | ${(r.again.wallS / r.first.wallS).toFixed(3)} × the first nix-hive build | ${r.again.peakMiB.toFixed(0)} | — | ${r.again.maxProcessMiB.toFixed(0)} | ${r.again.evaluators} | 0 evaluators, ≤ 0.1 × first |`,
+    ``,
+    `One system's peak: ${one.toFixed(0)} MiB (the largest of the one-after-another runs). Peak PSS is summed over`,
+    `the Nix processes (comm nix*) of the variant's process tree, sampled every 200 ms.`,
+    ``,
+  ].join('\n');
+}
+
+/** Alone: runs the section and writes eval-results.md/.json into --out. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      systems: { type: 'string', default: '24' },
+      cost: { type: 'string', default: '500' },
+      out: { type: 'string', default: fileURLToPath(new URL('.', import.meta.url)) },
+    },
+  });
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const r = await evalBench({ systems: Number(values.systems), cost: Number(values.cost), log });
+  const machine = machineLine(await describeMachine());
+  const md = [
+    `# Evaluation benchmark`,
+    ``,
+    `Run ${new Date().toISOString()}: ${machine}.`,
+    ``,
+    evalSection(r).replace(/^## Evaluation\n\n/, ''),
+  ].join('\n');
+  const out = values.out!;
+  await mkdir(out, { recursive: true });
+  await writeFile(path.join(out, 'eval-results.md'), md);
+  await writeFile(path.join(out, 'eval-results.json'), JSON.stringify({ machine, ...r }, null, 2) + '\n');
+  process.stdout.write(md);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -12,6 +12,7 @@ import { perHostHeadlineRows, perHostSection, type PerHostResults } from './per-
 import { cliHeadlineRows, cliSection, type StartupResults } from './cli-startup.ts';
 import { compressHeadlineRows, compressSection, type CompressBenchResults } from './compress-bench.ts';
 import { keysHeadlineRows, keysSection, type KeysBenchResults } from './keys-bench.ts';
+import { evalHeadlineRows, evalSection, type EvalBenchResults } from './eval-bench.ts';
 
 export interface BenchResults {
   machine: Machine;
@@ -24,6 +25,7 @@ export interface BenchResults {
   perhost?: PerHostResults & { load: { start: number; end: number } };
   compress?: CompressBenchResults;
   keys?: KeysBenchResults;
+  eval?: EvalBenchResults;
   cli?: StartupResults;
   scale?: ScaleResults;
   overhead?: OverheadResults;
@@ -255,6 +257,7 @@ export function headlineTable(r: BenchResults): string {
   if (r.perhost) rows.push(...perHostHeadlineRows(r.perhost).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.compress) rows.push(...compressHeadlineRows(r.compress).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.keys) rows.push(...keysHeadlineRows(r.keys).map((x) => only(x[0]!, x[1]!, x[2]!)));
+  if (r.eval) rows.push(...evalHeadlineRows(r.eval).map((x) => only(x[0]!, x[1]!, x[2]!)));
   if (r.cli) rows.push(...cliHeadlineRows(r.cli).map((x) => only(x[0]!, x[1]!, x[2]!)));
   const s = r.scale;
   if (s) {
@@ -321,6 +324,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.perhost) parts.push(perHostSection(r.perhost));
   if (r.compress) parts.push(compressSection(r.compress));
   if (r.keys) parts.push(keysSection(r.keys));
+  if (r.eval) parts.push(evalSection(r.eval));
   if (r.cli) parts.push(cliSection(r.cli));
   if (r.scale) parts.push(scaleSection(r.scale));
   if (r.overhead) parts.push(overheadSection(r.overhead));

@@ -5,13 +5,15 @@
 //   --sizes a,b,c     synthetic inventory sizes (1000,10000,50000)
 //   --overhead N      synthetic instances for the overhead section (2000)
 //   --view-budget MS  time the listr2 view may take before it only gets the report (10000)
-//   --only LIST       some of cli,fleet,compress,relay,scale,overhead,import,diff   --out DIR   where results go (bench/)
+//   --only LIST       some of cli,fleet,compress,relay,keys,eval,perhost,scale,overhead,import,diff
+//   --out DIR         where results go (bench/)
 //   --starts N        CLI start-up: starts per command (10)
 //   --host-mbit N     every host's NIC in the relay section (100)   --relay-fanout K  the tree's k (4)
 //   --relay-rounds N  star/relay pairs in the relay section (2)
 //   --keys N          keys per host in the keys section (200)  --keys-rounds N  its rounds (1)
 //   --perhost-hosts N hosts behind the store in the per-host section (120)   --perhost-rounds N (1)
 //   --small SIZE / --large SIZE   the per-host section's changes (960K / 20M)
+//   --eval-systems N / --eval-cost N   the evaluation section's systems and their `hive.evalCost` (24 / 500)
 //   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +33,7 @@ import { relayBench } from './relay-bench.ts';
 import { cliStartup } from './cli-startup.ts';
 import { compressBench } from './compress-bench.ts';
 import { keysBench } from './keys-bench.ts';
+import { evalBench } from './eval-bench.ts';
 import { renderMarkdown, type BenchResults } from './report.ts';
 import { seconds } from './stats.ts';
 import { perHostBench, writeTimelines } from './per-host-bench.ts';
@@ -41,6 +44,7 @@ const SECTIONS = [
   'compress',
   'relay',
   'keys',
+  'eval',
   'scale',
   'overhead',
   'import',
@@ -77,6 +81,8 @@ const { values } = parseArgs({
     'perhost-rounds': { type: 'string', default: '1' },
     small: { type: 'string', default: '960K' },
     large: { type: 'string', default: '20M' },
+    'eval-systems': { type: 'string', default: '24' },
+    'eval-cost': { type: 'string', default: '500' },
   },
 });
 const int = (name: keyof typeof values) => {
@@ -197,6 +203,9 @@ try {
   await section('keys', async () => {
     requireRoot();
     results.keys = await keysBench(workDir, { keys: int('keys'), rounds: int('keys-rounds'), log });
+  });
+  await section('eval', async () => {
+    results.eval = await evalBench({ systems: int('eval-systems'), cost: int('eval-cost'), log });
   });
   await section('scale', async () => {
     const sizes = String(values.sizes).split(',').map(Number);

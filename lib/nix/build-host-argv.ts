@@ -1,29 +1,11 @@
-// Pure argv for building on a build host: evaluate here (nix-instantiate, or `nix eval …drvPath` for a
-// flake), copy only the derivations there, realise them there with a GC root, sign there with the key
-// streamed on stdin (never a file on the build host), and push from there through its run-only ssh_config.
+// Pure argv for building on a build host (the deployer evaluates, nix/eval-pool.ts): copy only the
+// derivations there, realise them there with a GC root, sign there with the key streamed on stdin (never a
+// file on the build host), and push from there through its run-only ssh_config.
 import { NIX_FEATURES, type Argv } from './argv.ts';
 import { buildHostDir } from '../ssh/build-host-access.ts';
 
 /** Where the build host keeps each system alive between runs. */
 export const BUILD_HOST_GCROOTS = '/nix/var/nix/gcroots/nix-hive';
-
-/** Evaluates a modules group to its derivations (one path per line, in attr order). */
-export function instantiateGroupArgv(opts: {
-  expressionFile: string;
-  specFile: string;
-  searchPath: Array<[string, string]>;
-  attrs: string[];
-}): Argv {
-  const args = [opts.expressionFile, '--argstr', 'specFile', opts.specFile];
-  for (const [name, value] of opts.searchPath) args.push('-I', `${name}=${value}`);
-  for (const attr of opts.attrs) args.push('-A', attr);
-  return { command: 'nix-instantiate', args };
-}
-
-/** The outputs a derivation will produce (known before it is built). */
-export function outputsArgv(drvs: string[]): Argv {
-  return { command: 'nix-store', args: ['--query', '--outputs', ...drvs] };
-}
 
 /** Copies derivations (and their sources), not their outputs, to the build host. */
 export function copyDerivationsArgv(storeUri: string, drvs: string[]): Argv {

@@ -1,6 +1,7 @@
 // Builds systems in two stages. Evaluation: the evaluator pool (eval-pool.ts) turns each system into its
 // derivation, `jobs` processes at once with bounded memory, unless the evaluation cache (given by the caller)
-// still holds it. Realisation: one `nix-build` of every .drv per distinct build settings, so
+// still holds it (evaluateStage; systems with a build host take it too, deploy/build/build-host.ts, and are
+// realised there). Realisation here (realiseHere): one `nix-build` of every .drv per distinct build settings, so
 // Nix's scheduler and `builders` see them all at once; then a GC root per system under the project folder.
 // A system that fails to evaluate fails alone; when a realisation fails, each derivation is realised alone
 // to find which (the others are built by then), and only those fail, with Nix's own message.
@@ -74,9 +75,29 @@ export async function buildSystemsSettled(
     if (!s) throw new Error(`buildSystems: unknown system ${n}`);
     return s;
   });
-  const outcome: BuildOutcome = { built: {}, failed: {} };
-  if (systems.length === 0) return outcome;
+  const { evaluated, failed } = await evaluateStage(systems, options);
+  const outcome: BuildOutcome = { built: {}, failed };
+  await realiseHere(
+    systems.filter((s) => evaluated.has(s.name)),
+    evaluated,
+    options,
+    outcome,
+  );
+  return outcome;
+}
+
+/**
+ * The evaluation stage alone, wherever the systems are then realised (here, or on a build host): each
+ * system's derivation from the cache while its inputs are unchanged and the .drv is in the local store,
+ * the rest from the evaluator pool. A system that fails to evaluate is in `failed`, with Nix's message.
+ */
+export async function evaluateStage(
+  systems: ResolvedSystem[],
+  options: Omit<BuildOptions, 'gcrootDir'>,
+): Promise<{ evaluated: Map<string, Evaluated>; failed: Record<string, string> }> {
   const evaluated = new Map<string, Evaluated>();
+  const failed: Record<string, string> = {};
+  if (systems.length === 0) return { evaluated, failed };
   const cache = options.eval?.cache;
   const reused = cache ? await cache.lookup(systems) : new Map<string, Evaluated>();
   for (const [name, e] of reused) {
@@ -88,29 +109,37 @@ export async function buildSystemsSettled(
     const why = cache?.misses.get(s.name);
     if (why) options.onLine?.('stderr', `nix-hive: evaluating ${s.name}: ${why}`);
   }
-  if (toEvaluate.length > 0) {
-    const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-eval-'));
-    try {
-      const r = await evaluateSystems(toEvaluate, {
-        spawn: options.spawn,
-        jobs: options.eval?.jobs ?? defaultEvalJobs(),
-        maxMemory: (options.eval?.maxMemoryMiB ?? DEFAULT_EVAL_MAX_MEMORY_MIB) * 2 ** 20,
-        workDir: work,
-        onLine: options.onLine,
-        signal: options.signal,
-        env: options.env,
-      });
-      Object.assign(outcome.failed, r.failed);
-      for (const [name, e] of Object.entries(r.evaluated)) evaluated.set(name, e);
-      await cache?.remember(r.evaluated);
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+  if (toEvaluate.length === 0) return { evaluated, failed };
+  const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-eval-'));
+  try {
+    const r = await evaluateSystems(toEvaluate, {
+      spawn: options.spawn,
+      jobs: options.eval?.jobs ?? defaultEvalJobs(),
+      maxMemory: (options.eval?.maxMemoryMiB ?? DEFAULT_EVAL_MAX_MEMORY_MIB) * 2 ** 20,
+      workDir: work,
+      onLine: options.onLine,
+      signal: options.signal,
+      env: options.env,
+    });
+    Object.assign(failed, r.failed);
+    for (const [name, e] of Object.entries(r.evaluated)) evaluated.set(name, e);
+    await cache?.remember(r.evaluated);
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
+  return { evaluated, failed };
+}
+
+/** The realisation stage here: evaluated systems built, one call per build settings, each with a GC root. */
+export async function realiseHere(
+  systems: ResolvedSystem[],
+  evaluated: Map<string, Evaluated>,
+  options: BuildOptions,
+  outcome: BuildOutcome,
+): Promise<void> {
+  if (systems.length === 0) return;
   await mkdir(options.gcrootDir, { recursive: true });
-  for (const group of settingsGroups(systems.filter((s) => evaluated.has(s.name))))
-    await realise(group, evaluated, options, outcome);
-  return outcome;
+  for (const group of settingsGroups(systems)) await realise(group, evaluated, options, outcome);
 }
 
 /** Builds everything or throws naming the first system that failed. */

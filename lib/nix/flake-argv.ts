@@ -1,6 +1,6 @@
 // Pure argv builders for flakes: enumerate a flake's systems, build many toplevels in one `nix build`,
-// and evaluate a toplevel's derivation path (for a build host). Every call honours the flake's lock and
-// never writes it (`--no-update-lock-file`).
+// and evaluate a toplevel's derivation and output path (the evaluator pool). Every call honours the
+// flake's lock and never writes it (`--no-update-lock-file`).
 import { NIX_FEATURES, type Argv } from './argv.ts';
 
 const LOCKED = '--no-update-lock-file';
@@ -38,11 +38,6 @@ export function flakeBuildArgv(
       ...installables,
     ],
   };
-}
-
-/** The derivation path of an installable, evaluated here without building (`--raw` prints it alone). */
-export function flakeDrvPathArgv(installable: string): Argv {
-  return { command: 'nix', args: [...NIX_FEATURES, 'eval', '--raw', LOCKED, `${installable}.drvPath`] };
 }
 
 /** The derivation and output path of an installable, as a JSON pair, evaluated without building. */

@@ -1,26 +1,19 @@
 // Building on a build host (an instance named by `build.host` or `--build-host`). The deployer evaluates
-// (nix-instantiate, or `nix eval …drvPath` for flakes), copies only the derivations there
+// (the evaluator pool and its cache, as for a build here), copies only the derivations there
 // (`nix copy --derivation --to ssh-ng://<host>`), and the build host realises them with a GC root under
 // /nix/var/nix/gcroots/nix-hive, signs them with the hive key streamed on stdin (never a file there), and
 // pushes them to the store hosts and to the instances without a store, so the closure never crosses the
 // deployer's uplink. For the pushes the build host gets a key pair made there for the run, each destination
 // a marked, expiring authorized_keys line for it (only `nix-store --serve --write`), and the build host a
 // known_hosts pinning the destinations' keys from the inventory; all of it is removed after the run.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { checked } from '../../exec/spawn.ts';
 import { HostError } from '../../errors.ts';
 import type { ResolvedSystem } from '../../inventory/types.ts';
-import { toplevelInstallable } from '../../inventory/resolve/flake-ref.ts';
-import { buildSpec, groupSystems, specAttr } from '../../nix/build-groups.ts';
-import { HIVE_EXPRESSION, nixMessage, type BuildOutcome } from '../../nix/build.ts';
-import { flakeDrvPathArgv } from '../../nix/flake-argv.ts';
+import { nixMessage, type BuildOutcome } from '../../nix/build.ts';
+import type { Evaluated } from '../../nix/eval-pool.ts';
 import {
   copyDerivationsArgv,
   gcrootDirArgv,
-  instantiateGroupArgv,
-  outputsArgv,
   pushFromHostArgv,
   realiseOnHostArgv,
   signOnHostArgv,
@@ -55,63 +48,43 @@ import type { StepIO } from '../run/run-dag.ts';
 import { undoAccess } from '../relay/revoke-access.ts';
 import { lastLine } from '../../util/last-line.ts';
 
-/** Evaluates here, copies the derivations to `host`, realises them there. */
+/**
+ * Copies the derivations the deployer evaluated (the evaluator pool or its cache, nix/build.ts
+ * evaluateStage) to `host` and realises them there. `systems` are those that evaluated.
+ */
 export async function buildOnHost(
   ctx: LocalCtx & SessionCtx,
   host: string,
   systems: ResolvedSystem[],
+  evaluated: Map<string, Evaluated>,
   io: StepIO,
 ): Promise<BuildOutcome> {
   const outcome: BuildOutcome = { built: {}, failed: {} };
-  const opts = { onLine: io.log, signal: io.signal, env: ctx.nixEnv };
-  const drvs = new Map<string, string>();
-  const work = await mkdtemp(path.join(tmpdir(), 'nix-hive-eval-'));
-  try {
-    for (const [i, group] of groupSystems(systems).entries()) {
-      for (const [j, s] of group.systems.entries()) {
-        let argv;
-        if (group.kind === 'flake') argv = flakeDrvPathArgv(toplevelInstallable(s.flake!));
-        else {
-          const specFile = path.join(work, `spec-${i}.json`);
-          await writeFile(specFile, JSON.stringify(buildSpec(group.systems)));
-          argv = instantiateGroupArgv({
-            expressionFile: HIVE_EXPRESSION,
-            specFile,
-            searchPath: s.paths,
-            attrs: [specAttr(j)],
-          });
-        }
-        const r = await ctx.spawn(argv.command, argv.args, { ...opts, onLine: undefined });
-        io.signal.throwIfAborted();
-        if (r.exitCode !== 0) outcome.failed[s.name] = nixMessage(r);
-        else drvs.set(s.name, lastLine(r.stdout));
-      }
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  const drvs = new Map<string, Evaluated>();
+  for (const s of systems) {
+    const e = evaluated.get(s.name);
+    if (e) drvs.set(s.name, e);
   }
   if (drvs.size === 0) return outcome;
-  const names = [...drvs.keys()];
-  const outs = outputsArgv([...drvs.values()]);
-  const outPaths = (await checked(ctx.spawn, outs.command, outs.args, opts)).stdout.trim().split('\n');
+  const drvPaths = [...drvs.values()].map((e) => e.drvPath);
   await ctx.connect(host, io.signal);
   io.log('stderr', `nix-hive: copying ${drvs.size} derivation(s) to build host ${host}`);
-  const copy = copyDerivationsArgv(`ssh-ng://${host}`, [...drvs.values()]);
+  const copy = copyDerivationsArgv(`ssh-ng://${host}`, drvPaths);
   await checked(ctx.spawn, copy.command, copy.args, {
-    ...opts,
+    onLine: io.log,
+    signal: io.signal,
     env: { ...ctx.nixEnv, NIX_SSHOPTS: ctx.nixSshOpts },
     what: `nix copy --derivation to ${host}`,
   });
   await ctx.remote(host, gcrootDirArgv(), { root: true, signal: io.signal });
-  for (const [k, name] of names.entries()) {
-    const drv = drvs.get(name)!;
-    const r = await ctx.remote(host, realiseOnHostArgv(drv, name), {
+  for (const [name, e] of drvs) {
+    const r = await ctx.remote(host, realiseOnHostArgv(e.drvPath, name), {
       root: true,
       signal: io.signal,
       onLine: io.log,
     });
     if (r.exitCode !== 0) outcome.failed[name] = nixMessage(r);
-    else outcome.built[name] = { outPath: outPaths[k]!, drvPath: drv };
+    else outcome.built[name] = { outPath: e.outPath, drvPath: e.drvPath };
   }
   return outcome;
 }

@@ -1,11 +1,12 @@
-// The systems of `nix-hive build`, built where the hive says: those without a build host in one batched
-// nix-build here (nix/build.ts), those with one (an instance, or an ssh-ng:// URI) evaluated here and realised
-// there with a GC root (`buildOnHost`, over one ssh session opened for this and closed at the end). Nothing
-// is signed or pushed: that is `deploy`'s job. A host that cannot be reached fails its systems, not the rest.
+// The systems of `nix-hive build`, built where the hive says. All are evaluated here by one evaluator pool,
+// through the evaluation cache (nix/build.ts evaluateStage); those without a build host are realised here in
+// one batch, those with one (an instance, or an ssh-ng:// URI) are realised there with a GC root
+// (`buildOnHost`, over one ssh session opened for this and closed at the end). Nothing is signed or pushed:
+// that is `deploy`'s job. A host that cannot be reached fails its systems, not the rest.
 import type { Spawner } from '../../exec/spawn.ts';
 import { HiveError } from '../../errors.ts';
 import type { ResolvedHive, ResolvedSystem } from '../../inventory/types.ts';
-import { buildSystemsSettled, type BuildOutcome } from '../../nix/build.ts';
+import { evaluateStage, realiseHere, type BuildOutcome } from '../../nix/build.ts';
 import { buildHostOf } from '../../plan/build-host.ts';
 import type { SshSessionOptions } from '../../ssh/session.ts';
 import { buildOnHost } from './build-host.ts';
@@ -46,8 +47,8 @@ export function buildPlaces(hive: ResolvedHive, names: string[]): Map<string | u
 export type BuildWhereCtx = LocalCtx & SessionCtx & BuildCtx;
 
 /**
- * Builds `names` where the hive says: those without a build host in one batch here, the others on their
- * build host. `settle`: a build host that cannot be reached fails its systems (the rest go on) instead of
+ * Evaluates `names` here (pool and cache), then realises them where the hive says: those without a build
+ * host in one batch here, the others on their build host. `settle`: a build host that cannot be reached fails its systems (the rest go on) instead of
  * throwing.
  */
 export async function buildEverywhere(
@@ -58,9 +59,7 @@ export async function buildEverywhere(
   o: { settle: boolean },
 ): Promise<BuildOutcome> {
   const places = buildPlaces(hive, names);
-  const here = (places.get(undefined) ?? []).map((s) => s.name);
-  places.delete(undefined);
-  const outcome = await buildSystemsSettled(hive, here, {
+  const options = {
     spawn: ctx.spawn,
     gcrootDir: ctx.gcrootDir,
     onLine: io.log,
@@ -71,10 +70,19 @@ export async function buildEverywhere(
       maxMemoryMiB: ctx.evaluation.maxMemoryMiB,
       cache: ctx.evaluation.useCache ? evalCache(hive, { spawn: ctx.spawn, env: ctx.nixEnv }) : undefined,
     },
-  });
+  };
+  // Every system is evaluated here, in one pool (or taken from the cache), wherever it is then realised.
+  const all = names.map((n) => hive.systems[n]!);
+  const { evaluated, failed } = await evaluateStage(all, options);
+  const outcome: BuildOutcome = { built: {}, failed };
+  const here = (places.get(undefined) ?? []).filter((s) => evaluated.has(s.name));
+  places.delete(undefined);
+  await realiseHere(here, evaluated, options, outcome);
   for (const [host, systems] of places) {
+    const ok = systems.filter((s) => evaluated.has(s.name));
+    if (ok.length === 0) continue;
     try {
-      const there = await buildOnHost(ctx, host!, systems, io);
+      const there = await buildOnHost(ctx, host!, ok, evaluated, io);
       Object.assign(outcome.built, there.built);
       Object.assign(outcome.failed, there.failed);
     } catch (e) {
@@ -84,7 +92,7 @@ export async function buildEverywhere(
         e instanceof HiveError && e.hint
           ? `${e.message} (hint: ${e.hint})`
           : String((e as Error)?.message ?? e);
-      for (const s of systems) outcome.failed[s.name] = why;
+      for (const s of ok) outcome.failed[s.name] = why;
     }
   }
   return outcome;

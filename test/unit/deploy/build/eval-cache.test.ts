@@ -6,60 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SpawnOptions, SpawnResult } from '../../../../lib/exec/spawn.ts';
 import { buildSystemsSettled } from '../../../../lib/nix/build.ts';
 import { evalCache } from '../../../../lib/deploy/build/eval-cache.ts';
 import type { ResolvedHive } from '../../../../lib/inventory/types.ts';
 import { hive, instance } from '../../../helpers/hive.ts';
+import { nixSpy, type NixSpy } from '../../../helpers/nix-spy.ts';
 import { tempDir } from '../../../helpers/tmp.ts';
-
-interface Spy {
-  spawn: (command: string, args: readonly string[], o?: SpawnOptions) => Promise<SpawnResult>;
-  calls: string[][];
-  version: string;
-  invalid: Set<string>;
-  lines: string[];
-}
-
-/** Answers as Nix would: a version, a worker's trace lines (a new .drv each evaluation), valid paths. */
-function nixSpy(): Spy {
-  let n = 0;
-  const spy: Spy = {
-    calls: [],
-    version: 'nix-instantiate (Nix) 2.8.0',
-    invalid: new Set(),
-    lines: [],
-    spawn: async (command, args, o = {}) => {
-      spy.calls.push([command, ...args]);
-      const result = (stdout = '', exitCode = 0): SpawnResult => ({
-        command,
-        args: [...args],
-        exitCode,
-        signal: undefined,
-        timedOut: false,
-        stdout,
-        stderr: '',
-        durationMs: 1,
-      });
-      if (command === 'nix-instantiate' && args[0] === '--version') return result(spy.version + '\n');
-      if (command === 'nix-instantiate' && args[0] === '--eval') {
-        const spec = JSON.parse(await readFile(args[args.indexOf('specFile') + 1]!, 'utf8')) as {
-          marker: string;
-          order: string[];
-        };
-        for (const attr of spec.order) {
-          const h = String(++n).padStart(32, '0');
-          o.onLine?.('stderr', `trace: ${spec.marker} ${attr} /nix/store/${h}-s.drv /nix/store/${h}-s`);
-        }
-        return result(`${spec.order.length}\n`);
-      }
-      if (command === 'nix-store' && args[0] === '--check-validity')
-        return result(args.filter((a) => spy.invalid.has(a)).join('\n'));
-      return result();
-    },
-  };
-  return spy;
-}
 
 async function setup() {
   const root = tempDir('nix-hive-evalcache-');
@@ -96,18 +48,18 @@ async function setup() {
 }
 
 /** One `nix-hive build` of www with the cache on; how many evaluator processes it started. */
-async function build(h: ResolvedHive, spy: Spy): Promise<number> {
+async function build(h: ResolvedHive, spy: NixSpy): Promise<number> {
   const before = spy.calls.length;
   const { built, failed } = await buildSystemsSettled(h, ['www'], {
     spawn: spy.spawn,
     gcrootDir: path.join(h.root, '.hive', 'gcroots'),
     env: { NIX_PATH: undefined },
-    onLine: (_stream, line) => spy.lines.push(line),
+    onLine: spy.log,
     eval: { jobs: 2, cache: evalCache(h, { spawn: spy.spawn, env: { NIX_PATH: undefined } }) },
   });
   assert.deepEqual(failed, {});
   assert.ok(built.www?.drvPath);
-  return spy.calls.slice(before).filter((c) => c.includes('--eval')).length;
+  return spy.evaluators(before);
 }
 
 test('evaluation cache: each input change evaluates again; no change runs no evaluator', async () => {
