@@ -62,9 +62,9 @@ export function launchDetached(o: {
 export const WAKE = [
   'listen() {',
   '  w="$1.wake.$$"; rm -f "$w"; mkfifo -m 600 "$w"; exec 3<> "$w"',
-  '  trap \'rm -f "$w"\' EXIT; trap "exit 129" HUP; trap "exit 130" INT; trap "exit 143" TERM',
+  '  trap \'rm -f "$w"\' EXIT; trap "exit 129" HUP; trap "exit 130" INT; trap "exit 143" TERM; trap "exit 141" PIPE',
   '}',
-  'woken() { timeout --foreground "$1" sh -c "read -r _" <&3; }',
+  'woken() { timeout --foreground "$1" sh -c "read -r _" <&3 4>&-; }', // never holds the watchdog's lock
   'poke() {',
   '  for f in "$1".wake.* "$1".*.wake.*; do if [ -p "$f" ]; then { echo; } 1<> "$f" 2> /dev/null; fi; done',
   '  return 0',

@@ -131,7 +131,21 @@ test(
   { skip: noRealSystem },
   async () => {
     const w = await setup('wd-killed', 600);
+    // Killed while blocked in its wait: its `timeout` child lives on, and must not keep the lock held.
+    const kids = `/proc/${w.pid}/task/${w.pid}/children`;
+    const waiting = async () => {
+      for (const kid of (await readFile(kids, 'utf8')).split(' ').filter(Boolean))
+        if ((await readFile(`/proc/${kid}/comm`, 'utf8').catch(() => '')).trim() === 'timeout') return kid;
+      return undefined;
+    };
+    let kid: string | undefined;
+    for (let i = 0; i < 600 && !(kid = await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(kid, 'the watchdog blocks in timeout');
     process.kill(w.pid, 'SIGKILL');
-    assert.equal((await w.rollback()).code, WATCHDOG_GONE);
+    try {
+      assert.equal((await w.rollback()).code, WATCHDOG_GONE);
+    } finally {
+      process.kill(Number(kid), 'SIGTERM'); // the orphan it left (it would end at its own limit)
+    }
   },
 );
