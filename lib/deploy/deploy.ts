@@ -31,6 +31,7 @@ import type { WaveOptions } from '../plan/waves.ts';
 import { WaveGate } from './run/wave-gate.ts';
 import { HiveSigningKey } from './build/signing-key.ts';
 import { ActivationGate } from './activate/activation-gate.ts';
+import { servedOrderings } from './activate/served-first.ts';
 import type { RemoteRunner } from './context.ts';
 
 /** What the confirmation before activation is given: the built systems and a way to ask the instances. */
@@ -262,7 +263,10 @@ export async function deploy(
           direct: ctx.directCopies.has(s.id),
           pushed: s.kind === 'copy' && ctx.distribution?.pushedNow(s),
         }),
-      orderings: (step) => pushOrderings(ctx, step),
+      orderings: (step) =>
+        step.kind === 'activate'
+          ? servedOrderings(step, stepsById, (c) => ctx.distribution?.modeOf(c))
+          : pushOrderings(ctx, step),
       deps: (step, wait) => pushDeps(ctx, step, wait),
       target: stepTarget,
       blame,

@@ -5,43 +5,25 @@
 // variables nixos-rebuild passes (`-E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER -E NIXOS_NO_CHECK`); its output
 // and exit status land in files under /run/nix-hive that a later connection reads back. A dropped
 // connection therefore cannot kill a half-done switch, and the deploy still learns the true outcome.
-// Two remote commands per activation: start (profile + launch) and wait (status + output).
+// Two remote commands per activation: start (profile + launch) and wait (status + output, a blocking read).
 // The scripts are fixed text: user data only ever travels as positional arguments.
 import { setsProfile, type Goal } from './goal.ts';
 import { SYSTEM_PROFILE } from './argv.ts';
+import { checkId, launchDetached, WAKE, wholeSeconds } from './detached-job.ts';
 
 export const ACTIVATION_DIR = '/run/nix-hive';
 
 /**
- * systemd-run options of every transient unit nix-hive starts (the switch, the watchdog): collected when
- * done, and the environment the unit's shell needs, which the manager's does not give (see the header).
- * `$path` is the system being activated (its `sw/bin` holds coreutils on NixOS); `-E NAME` copies NAME
- * from the calling session when it is set there.
+ * Runs "$@" with output to <dir>/<id>.log and its exit code, atomically, to <dir>/<id>.status, then wakes
+ * whoever waits for it (detached-job.ts).
  */
-/** Opens a shell `if` taken where systemd runs the host (the test every transient-unit launch makes). */
-export const WHERE_SYSTEMD = 'if [ -d /run/systemd/system ] && command -v systemd-run > /dev/null 2>&1; then';
-
-export const UNIT_OPTIONS = [
-  '--collect --quiet --service-type=exec',
-  '--setenv=PATH="${path:+$path/sw/bin:}$PATH"',
-  '-E LOCALE_ARCHIVE -E NIXOS_INSTALL_BOOTLOADER -E NIXOS_NO_CHECK',
-].join(' ');
-
-/**
- * Shell that prints its argument with every `$` doubled. systemd expands `$$`, `${NAME}` and `$NAME` in the
- * arguments of ExecStart= (systemd.service(5), "Command lines"; systemd-run has no way around it before
- * v254's --expand-environment=no): a script passed to systemd-run must be escaped or its `$$` becomes `$`.
- */
-export function unitEscaped(variable: string): string {
-  return `"$(printf '%s\\n' "$${variable}" | sed 's/[$]/$$/g')"`;
-}
-
-/** Runs "$@" with output to <dir>/<id>.log and its exit code, atomically, to <dir>/<id>.status. */
 const WRAPPER = [
   'exec < /dev/null > /dev/null 2>&1', // let go of the ssh session's pipes at once
+  WAKE,
   'd=$1; id=$2; shift 2',
   '"$@" > "$d/$id.log" 2>&1 < /dev/null',
   'echo $? > "$d/$id.status.tmp" && mv "$d/$id.status.tmp" "$d/$id.status"',
+  'poke "$d/$id"',
 ].join('\n');
 
 /**
@@ -76,23 +58,29 @@ const START = [
   '  nix-env -p "$profile" --set "$path"',
   'fi',
   'path=$sys', // what runs: the toplevel or its specialisation
-  WHERE_SYSTEMD,
-  `  exec systemd-run --unit="nix-hive-activate-$id" ${UNIT_OPTIONS} -- \\`,
-  `    sh -c ${unitEscaped('wrapper')} nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"`,
-  'fi',
-  'exec setsid -f sh -c "$wrapper" nix-hive-activate "$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
+  ...launchDetached({
+    unit: '"nix-hive-activate-$id"',
+    script: 'wrapper',
+    name: 'nix-hive-activate',
+    args: '"$d" "$id" "$path/bin/switch-to-configuration" "$goal"',
+    exec: true,
+  }),
 ].join('\n');
 
-/** Waits until the status file exists (exit 124 after `limit` polls), then prints it and the output. */
+/**
+ * Waits until the status file exists, blocked until the wrapper's poke (no polling), then prints it and the
+ * output; exit 124 once `limit` seconds passed. The file stays: a waiter that reconnects reads it again.
+ */
 const WAIT = [
-  'd=$1; id=$2; limit=$3; n=0',
-  'while [ ! -e "$d/$id.status" ]; do sleep 0.2; n=$((n+1)); [ "$n" -ge "$limit" ] && exit 124; done',
+  WAKE,
+  'd=$1; id=$2; limit=$3',
+  'mkdir -p "$d"; listen "$d/$id"; e=$(($(date +%s) + limit))',
+  'while [ ! -e "$d/$id.status" ]; do',
+  '  left=$((e - $(date +%s))); [ "$left" -gt 0 ] || exit 124',
+  '  woken "$left" || :',
+  'done',
   'cat "$d/$id.status"; cat "$d/$id.log" 2> /dev/null || true',
 ].join('\n');
-
-function checkId(id: string): void {
-  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new Error(`unsafe activation id ${JSON.stringify(id)}`);
-}
 
 /** One remote command: set the profile (goals that set it), then start the switch detached. */
 export function startActivationArgv(
@@ -123,8 +111,7 @@ export function startActivationArgv(
 /** One remote command: wait for the detached switch to end; stdout is its exit status, then its output. */
 export function waitActivationArgv(id: string, timeoutSeconds: number, dir = ACTIVATION_DIR): string[] {
   checkId(id);
-  const polls = String(Math.max(1, Math.round(timeoutSeconds * 5)));
-  return ['sh', '-c', WAIT, 'nix-hive-wait', dir, id, polls];
+  return ['sh', '-c', WAIT, 'nix-hive-wait', dir, id, wholeSeconds(timeoutSeconds)];
 }
 
 /** Splits the wait command's output into the exit status and the activation's output lines. */

@@ -4,7 +4,7 @@
 // next boot starts), as NixOS's auto-upgrade decides (nixpkgs nixos/modules/tasks/auto-upgrade.nix compares
 // the booted system's kernel, initrd and kernel-modules with the profile's; kernel-params count as well).
 import { SYSTEM_PROFILE } from './argv.ts';
-import { UNIT_OPTIONS, WHERE_SYSTEMD } from './detached.ts';
+import { UNIT_OPTIONS, WHERE_SYSTEMD } from './detached-job.ts';
 
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 

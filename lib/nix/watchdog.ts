@@ -8,25 +8,38 @@
 // `timeout` itself; any other verdict (`check-failed`, `activation-failed`, …) also rolls back. Rolling back
 // switches the profile to the recorded generation and runs the old system's switch-to-configuration, with its
 // output and exit status in `<id>.rollback.log` / `<id>.rollback.status` (read back like an activation). No
-// lock file is ever taken: a verdict is a claim made once, and the watchdog always exits. It writes its pid to
-// `<id>.watchdog` (arm waits for it), so waiting for a rollback notices at once when it was killed; the deployer
-// then starts it again from what arm kept in `<id>.armed` (resumeWatchdogArgv), so the rollback still happens.
+// lock decides a verdict: it is a claim made once, and the watchdog always exits. It writes its pid to
+// `<id>.watchdog` (arm waits for it) and holds `<id>.watchdog.lock` while it lives, so waiting for a rollback
+// notices at once when it was killed; the deployer then starts it again from what arm kept in `<id>.armed`
+// (resumeWatchdogArgv), so the rollback still happens. Every wait here blocks until woken (detached-job.ts).
 import { SYSTEM_PROFILE } from './argv.ts';
-import { ACTIVATION_DIR, UNIT_OPTIONS, unitEscaped, WHERE_SYSTEMD } from './detached.ts';
+import { ACTIVATION_DIR } from './detached.ts';
+import { checkId, launchDetached, WAKE, wholeSeconds } from './detached-job.ts';
 import type { Goal } from './goal.ts';
 
-/** Runs in the background: waits, decides, rolls back (see the header). */
+/**
+ * Runs in the background: waits, decides, rolls back (see the header). Every wait blocks until a poke
+ * (detached-job.ts): the activation's status, a verdict and a heartbeat each wake it. It holds the lock
+ * `<id>.watchdog.lock` for its whole life, so a rollback's waiter blocks on the lock and learns at once,
+ * from the kernel, when the watchdog ended, however it ended (util-linux flock, as setsid).
+ */
 const WATCHDOG = [
   'exec < /dev/null > /dev/null 2>&1',
+  WAKE,
   'd=$1; id=$2; limit=$3; profile=$4; goal=$5; old_sys=$6; old_gen=$7; old_prof_sys=$8',
+  'exec 4> "$d/$id.watchdog.lock"; flock -x 4',
+  'listen "$d/$id"',
   // Its pid, so the deployer waiting for a rollback notices when nobody is left to do it (watchdogGone).
-  'echo $$ > "$d/$id.watchdog.tmp" && mv "$d/$id.watchdog.tmp" "$d/$id.watchdog"',
+  'echo $$ > "$d/$id.watchdog.tmp" && mv "$d/$id.watchdog.tmp" "$d/$id.watchdog"; poke "$d/$id"',
   'v="$d/$id.verdict"',
-  'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; sleep 0.2; done',
-  // The window restarts at each heartbeat (`<id>.alive`, sent over the old connection while the checks run).
-  'n=0; while [ ! -L "$v" ] && [ "$n" -lt "$limit" ]; do',
-  '  if [ -e "$d/$id.alive" ]; then rm -f "$d/$id.alive"; n=0; fi',
-  '  sleep 0.2; n=$((n+1))',
+  'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; woken 3600 || :; done',
+  // The window (at least `limit` seconds) restarts at each heartbeat (`<id>.alive`, sent over the old
+  // connection while the checks run).
+  'e=$(($(date +%s) + limit + 1))',
+  'while [ ! -L "$v" ]; do',
+  '  if [ -e "$d/$id.alive" ]; then rm -f "$d/$id.alive"; e=$(($(date +%s) + limit + 1)); fi',
+  '  left=$((e - $(date +%s))); [ "$left" -gt 0 ] || break',
+  '  woken "$left" || :',
   'done',
   'ln -s timeout "$v" 2> /dev/null || true',
   'case "$(readlink "$v")" in confirmed | cancelled) exit 0 ;; esac',
@@ -45,26 +58,32 @@ const WATCHDOG = [
   '    "$old_sys/bin/switch-to-configuration" test',
   '  fi',
   '}',
-  'rollback > "$d/$id.rollback.log" 2>&1',
+  'rollback > "$d/$id.rollback.log" 2>&1 3>&- 4>&-', // its children hold neither the FIFO nor the lock
   'echo $? > "$d/$id.rollback.status.tmp" && mv "$d/$id.rollback.status.tmp" "$d/$id.rollback.status"',
+  'poke "$d/$id"',
 ].join('\n');
 
 /**
- * Starts the watchdog detached and waits (5 s at most) for its pid: armed means running. Where systemd runs
+ * Starts the watchdog detached and waits (about 5 s at most, woken by its poke) for its pid: armed means running. Where systemd runs
  * it is a transient unit of its own (as the activation): in the login session, logind's KillUserProcesses
  * (NixOS services.logind.killUserProcesses) would end it with the very connection whose loss it must
  * answer. Elsewhere a new session (setsid). `path` is unset here: the unit gets the session's PATH.
  */
 const LAUNCH = [
   'rm -f "$d/$id.watchdog"; path=',
+  'listen "$d/$id"', // before the launch: the watchdog's poke once its pid is written is never missed
   'set -- "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
-  WHERE_SYSTEMD,
-  `  systemd-run --unit="nix-hive-watchdog-$id-$$" ${UNIT_OPTIONS} -- \\`,
-  `    sh -c ${unitEscaped('watchdog')} nix-hive-watchdog "$@" < /dev/null > /dev/null`,
-  'else',
-  '  setsid -f sh -c "$watchdog" nix-hive-watchdog "$@"',
-  'fi',
-  'n=0; while [ ! -e "$d/$id.watchdog" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n+1)); done',
+  ...launchDetached({
+    unit: '"nix-hive-watchdog-$id-$$"',
+    script: 'watchdog',
+    name: 'nix-hive-watchdog',
+    args: '"$@"',
+  }),
+  'e=$(($(date +%s) + 6))',
+  'while [ ! -e "$d/$id.watchdog" ]; do',
+  '  left=$((e - $(date +%s))); [ "$left" -gt 0 ] || break',
+  '  woken "$left" || :',
+  'done',
   '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
 ];
 
@@ -74,6 +93,7 @@ const LAUNCH = [
  */
 const ARM = [
   'set -e',
+  WAKE,
   'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
   'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log"',
   'old_sys=$(readlink -e /run/current-system || true)',
@@ -91,6 +111,7 @@ const ARM = [
  */
 const RESUME = [
   'set -e',
+  WAKE,
   'watchdog=$1; d=$2; id=$3; f="$d/$id.armed"',
   '[ -r "$f" ] || { echo "no watchdog was armed as $id" >&2; exit 1; }',
   '{ read -r limit; read -r profile; read -r goal; read -r old_sys; read -r old_gen; read -r old_prof_sys; } < "$f"',
@@ -101,16 +122,14 @@ const RESUME = [
   'echo "$v"',
 ].join('\n');
 
-/** Claims the verdict (atomically) unless one exists, then prints whichever verdict stands. */
+/** Claims the verdict (atomically) unless one exists, wakes the watchdog, then prints whichever verdict stands. */
 const VERDICT = [
+  WAKE,
   'd=$1; id=$2; verdict=$3',
   'ln -s "$verdict" "$d/$id.verdict" 2> /dev/null',
+  'poke "$d/$id"',
   'readlink "$d/$id.verdict"',
 ].join('\n');
-
-function checkId(id: string): void {
-  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new Error(`unsafe activation id ${JSON.stringify(id)}`);
-}
 
 export function armWatchdogArgv(
   id: string,
@@ -119,8 +138,8 @@ export function armWatchdogArgv(
   dir = ACTIVATION_DIR,
 ): string[] {
   checkId(id);
-  const polls = String(Math.max(1, Math.round(confirmTimeoutS * 5)));
-  return ['sh', '-c', ARM, 'nix-hive-arm', WATCHDOG, dir, id, polls, SYSTEM_PROFILE, goal];
+  const limit = wholeSeconds(confirmTimeoutS);
+  return ['sh', '-c', ARM, 'nix-hive-arm', WATCHDOG, dir, id, limit, SYSTEM_PROFILE, goal];
 }
 
 /** Starts a dead watchdog again so it rolls back now (see RESUME); stdout is the verdict standing. */
@@ -140,23 +159,18 @@ export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR):
 /** A heartbeat: the deployer is still at work (checks); the watchdog's window starts again. */
 export function heartbeatArgv(id: string, dir = ACTIVATION_DIR): string[] {
   checkId(id);
-  return ['sh', '-c', 'touch "$1/$2.alive"', 'nix-hive-alive', dir, id];
+  return ['sh', '-c', `${WAKE}\ntouch "$1/$2.alive"; poke "$1/$2"`, 'nix-hive-alive', dir, id];
 }
 
 /**
- * Waits for the rollback's status like waitActivationArgv (exit 124 after `limit` polls), but exits 125 at once
- * when the watchdog that would write it is no longer running (killed) and wrote nothing.
+ * Waits for the rollback's status like waitActivationArgv (exit 124 after `limit` seconds), blocked on the
+ * watchdog's lock (it writes the status, then ends): exits 125 at once when the watchdog ended, or was
+ * killed, without writing it.
  */
 const WAIT_ROLLBACK = [
-  'd=$1; id=$2; limit=$3; n=0; s="$d/$id.rollback.status"',
-  'alive() {',
-  '  p=$(cat "$d/$id.watchdog" 2> /dev/null) || return 0', // armed by an older nix-hive: cannot tell
-  '  [ -r "/proc/$p/cmdline" ] && tr "\\000" "\\n" < "/proc/$p/cmdline" | grep -qxF -- "$id"',
-  '}',
-  'while [ ! -e "$s" ]; do',
-  '  if ! alive; then [ -e "$s" ] && break; exit 125; fi',
-  '  sleep 0.2; n=$((n+1)); [ "$n" -ge "$limit" ] && exit 124',
-  'done',
+  'd=$1; id=$2; limit=$3; s="$d/$id.rollback.status"; l="$d/$id.watchdog.lock"',
+  'if [ ! -e "$s" ] && [ -e "$l" ]; then flock -s -w "$limit" -E 124 5 5< "$l" || exit $?; fi',
+  '[ -e "$s" ] || exit 125',
   'cat "$s"; cat "$d/$id.rollback.log" 2> /dev/null || true',
 ].join('\n');
 
@@ -166,8 +180,7 @@ export const WATCHDOG_GONE = 125;
 /** One remote command: wait for the watchdog's rollback; stdout is its exit status, then its output. */
 export function waitRollbackArgv(id: string, timeoutSeconds: number, dir = ACTIVATION_DIR): string[] {
   checkId(id);
-  const polls = String(Math.max(1, Math.round(timeoutSeconds * 5)));
-  return ['sh', '-c', WAIT_ROLLBACK, 'nix-hive-wait-rollback', dir, id, polls];
+  return ['sh', '-c', WAIT_ROLLBACK, 'nix-hive-wait-rollback', dir, id, wholeSeconds(timeoutSeconds)];
 }
 
 /** The id whose `.status`/`.log` hold the rollback's outcome (read with waitActivationArgv). */

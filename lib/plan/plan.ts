@@ -1,7 +1,8 @@
 // The pure planner: inventory + targets + options → a DAG of build, sign, copy and activate steps.
 // Each system is built once; each closure goes once to each store a target uses (store-of-a-store
 // first); an instance's copy waits for its store's copy; activation waits for its own copy and for
-// the activation of any targeted instance it depends on (its store or via, transitively).
+// the activation of any targeted instance it depends on (its store or via, transitively). A host that serves
+// copies (a store, a relay parent) activates once those copies ended (ordering only: servedCopies).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
 import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import { placeOnBuildHosts } from './build-host.ts';
@@ -134,6 +135,10 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     relayed: new Set(trees.map((t) => groupKey(t.system, t.store))),
   });
   placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
+  for (const a of activations) {
+    const served = servedCopies(copies, a.instance);
+    if (served.length) a.after = served;
+  }
   const ordered = orderActivations(activations);
   const waves = wavesWanted(options.waves)
     ? planWaves(
@@ -153,6 +158,22 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     ...(distribution.length ? { distribution } : {}),
     ...(waves ? { waves } : {}),
   };
+}
+
+/**
+ * The copies `instance` serves: those relayed from it, and those that substitute from it (it is their store)
+ * unless relayed from another host (a group with a relay tree is relayed or pushed, never the star). Its
+ * activation waits for them to end, so a switch never competes with them for the host's disk, CPU and NIC,
+ * nor restarts the sshd or nix-daemon they pull through. Store-first still holds (the instances behind it
+ * activate after it), and a host that serves nothing (the copies pushed from the deployer) does not wait:
+ * the runner drops the copies that turned out pushed (deploy/activate/served-first.ts).
+ */
+export function servedCopies(copies: readonly CopyStep[], instance: string): string[] {
+  return copies
+    .filter((c) =>
+      c.relay ? c.relay.parent === instance : c.from?.kind === 'instance' && c.from.name === instance,
+    )
+    .map((c) => c.id);
 }
 
 /**

@@ -12,6 +12,7 @@ import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
 import {
   instanceOf,
   outcomes,
+  wakeListenersUntil,
   sleep,
   sshdSessionPids,
   startCli,
@@ -68,8 +69,14 @@ test('a dropped connection during activation: the deploy reconnects and reports 
   const seen = { a: (await logLines(a)).length, b: (await logLines(b)).length };
   const live = startCli(['deploy', '-c', dir, '--json', 'a', 'b'], env);
   await Promise.all([activationStarted(a, seen.a), activationStarted(b, seen.b)]);
-  // The deployer is waiting for the outcome by now (it polls the status file over ssh).
-  await sleep(1000);
+  // The deployer is waiting for the outcome by now, blocked on a FIFO of its own that the switch's wrapper
+  // pokes (no poll loop): one listener per host runs the wait.
+  for (const h of [a, b])
+    await wakeListenersUntil(
+      h,
+      (l) => l.some((x) => / nix-hive-wait /.test(x)),
+      'no wait listens for a wake-up',
+    );
   // Cut every ssh connection of a and b on the host side (the deployer's masters see them drop).
   const killed = [...sshdSessionPids(a), ...sshdSessionPids(b)];
   assert.ok(killed.length >= 2, 'each host had a session');
@@ -99,5 +106,7 @@ test('a dropped connection during activation: the deploy reconnects and reports 
   assert.match(bBefore.current, /nixos-system/);
   const bLog = await readFile(path.join(report.logDir, 'b.log'), 'utf8');
   assert.match(bLog, /lost the connection while activating/);
+  // Every waiter ended and removed its FIFO, the ones whose connection was cut too (the watchdogs as well).
+  for (const h of [a, b]) await wakeListenersUntil(h, (l) => l.length === 0, 'FIFOs left behind');
   console.log(`activation: b: ${reason}`);
 });

@@ -9,7 +9,14 @@ import path from 'node:path';
 import { startFleet, type Fleet } from './harness/fleet.ts';
 import { waitFor } from './harness/proc.ts';
 import { cli, reportOf } from './support/seed-fleet.ts';
-import { cliEnv, outcomes, sshdSessionPids, startCli, stubModule } from './support/faults.ts';
+import {
+  cliEnv,
+  outcomes,
+  sshdSessionPids,
+  startCli,
+  stubModule,
+  wakeListenersUntil,
+} from './support/faults.ts';
 import { HEALTH_CHECK, writeRolloutHive } from './support/rollout.ts';
 
 let fleet: Fleet;
@@ -38,6 +45,8 @@ after(() => fleet?.dispose());
 
 const MODULES = {
   good: stubModule({ seed: 'good' }),
+  // Switches for 5 s: time to see how the deployer waits for it.
+  slow: stubModule({ seed: 'slow', delay: 5 }),
   // sshd accepts no new connection after this switch (the test then cuts the open ones).
   cut: stubModule({ seed: 'cut', extra: '  hive.freezeSshd = true;' }),
 };
@@ -57,15 +66,20 @@ const current = async (host: string) =>
   (await fleet.hosts[host]!.exec(['readlink', '/run/current-system'])).stdout.trim();
 
 test('a switch under systemd-run reports back: the status is written under NixOS’s unit environment', async () => {
-  const r = await cli(
-    ['deploy', '-c', await hive('a-good', { a: 'good' }), '--json', '--activation-timeout', '90'],
+  const a = fleet.hosts.a!;
+  const live = startCli(
+    ['deploy', '-c', await hive('a-slow', { a: 'slow' }), '--json', '--activation-timeout', '90'],
     env,
-    240_000,
   );
+  // While the unit switches, the deployer's wait blocks on a FIFO of its own that the unit's wrapper pokes
+  // (a poke lost to the unit's `$` expansion would leave the wait to its 90 s timeout: the deploy fails).
+  await wakeListenersUntil(a, (l) => l.some((x) => / nix-hive-wait /.test(x)), 'no wait listens');
+  const r = await live.done;
   assert.equal(r.exitCode, 0, `${r.stderr}\n${r.stdout.slice(-3000)}`);
   const report = reportOf(r);
   assert.deepEqual(outcomes(report), { a: 'ok' });
-  assert.equal(await current('a'), report.systems.good.outPath);
+  assert.equal(await current('a'), report.systems.slow.outPath);
+  await wakeListenersUntil(a, (l) => l.length === 0, 'FIFOs left behind');
   // It ran as a transient unit of the host's systemd, not in the ssh session.
   const journal = await fleet.hosts.a!.exec([
     'journalctl',

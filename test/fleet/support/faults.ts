@@ -263,3 +263,31 @@ export function sshdSessionPids(host: FleetHost): number[] {
 export function cliEnv(fleet: Fleet, home = path.join(fleet.dir, 'home')): Record<string, string> {
   return { ...(process.env as Record<string, string>), ...fleet.nixEnv(), HOME: home };
 }
+
+/**
+ * The processes listening for a wake-up on the host (nix/detached-job.ts): each FIFO `<id>.wake.<pid>` in
+ * /run/nix-hive with the command line of its pid (`nix-hive-wait …` for the deployer's wait).
+ */
+export async function wakeListeners(host: FleetHost): Promise<string[]> {
+  const r = await host.exec([
+    'sh',
+    '-c',
+    'for f in /run/nix-hive/*.wake.*; do [ -p "$f" ] || continue; p=${f##*.}; ' +
+      'echo "${f##*/} $(tr "\\000" " " < "/proc/$p/cmdline" 2> /dev/null)"; done',
+  ]);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+/** Waits (bounded) until `holds` is true of the host's listeners; returns them. */
+export async function wakeListenersUntil(
+  host: FleetHost,
+  holds: (l: string[]) => boolean,
+  what: string,
+): Promise<string[]> {
+  for (let i = 0; i < 300; i++) {
+    const l = await wakeListeners(host);
+    if (holds(l)) return l;
+    await sleep(100);
+  }
+  throw new Error(`${host.name}: ${what}: ${(await wakeListeners(host)).join('; ')}`);
+}

@@ -32,7 +32,10 @@ test('activation argv for every goal: the profile is set for switch and boot onl
     assert.match(argv[2]!, /systemd-run .*\n.*switch-to-configuration" "\$goal"/);
     assert.match(argv[2]!, /setsid -f sh -c "\$wrapper" .* "\$path\/bin\/switch-to-configuration" "\$goal"/);
   }
-  assert.deepEqual(waitActivationArgv('r-1', 2).slice(-3), ['/run/nix-hive', 'r-1', '10']);
+  // The wait's limit in whole seconds, rounded up: it blocks, so no poll count.
+  assert.deepEqual(waitActivationArgv('r-1', 2).slice(-3), ['/run/nix-hive', 'r-1', '2']);
+  assert.deepEqual(waitActivationArgv('r-1', 2.2).slice(-1), ['3']);
+  assert.deepEqual(waitActivationArgv('r-1', 0).slice(-1), ['1']);
 });
 
 test('goal predicates', () => {

@@ -20,7 +20,19 @@ const execFileP = promisify(execFile);
  */
 const PATH = (() => {
   const bin = tempDir('nix-hive-detached-bin-');
-  for (const tool of ['sh', 'mkdir', 'rm', 'mv', 'cat', 'sleep', 'setsid', 'readlink']) {
+  for (const tool of [
+    'sh',
+    'mkdir',
+    'rm',
+    'mv',
+    'cat',
+    'sleep',
+    'setsid',
+    'readlink',
+    'mkfifo',
+    'timeout',
+    'date',
+  ]) {
     const found = ['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f));
     if (!found) throw new Error(`${tool} not found`);
     symlinkSync(found, path.join(bin, tool));
@@ -117,4 +129,23 @@ test('a path that is not a NixOS system is refused before anything runs (no nixo
   assert.match(r.stderr, /is not a NixOS system \(it lacks nixos-version or bin\/switch-to-configuration\)/);
   await new Promise((res) => setTimeout(res, 500));
   assert.equal(existsSync(path.join(root, 'ran')), false, 'its switch-to-configuration never ran');
+});
+
+test('the wait blocks until the switch ends and wakes it: it needs no `sleep` to wait', async () => {
+  const root = tempDir('nix-hive-detached-');
+  const dir = path.join(root, 'state');
+  const gate = path.join(root, 'gate');
+  const system = await fakeSystem(root, 'slow', `while [ ! -e '${gate}' ]; do sleep 0.05; done\necho done`);
+  const [cmd, ...args] = startActivationArgv('run-3-a', system, 'test', dir);
+  await run(cmd!, args);
+  // The waiter's PATH lacks `sleep`: a poll loop would spin through its polls and give up (124) at once.
+  const bin = tempDir('nix-hive-detached-nosleep-');
+  for (const tool of ['sh', 'mkdir', 'rm', 'cat', 'mkfifo', 'timeout', 'date'])
+    symlinkSync(path.join(PATH, tool), path.join(bin, tool));
+  const [wcmd, ...wargs] = waitActivationArgv('run-3-a', 600, dir);
+  const waiting = execFileP(path.join(bin, wcmd!), wargs, { env: { PATH: bin }, timeout: 60_000 });
+  await new Promise((res) => setTimeout(res, 1000));
+  await writeFile(gate, '');
+  assert.deepEqual(parseWaitOutput((await waiting).stdout), { status: '0', lines: ['done'] });
+  assert.deepEqual((await readdir(dir)).sort(), ['run-3-a.log', 'run-3-a.status'], 'the waiter left no FIFO');
 });
