@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildEverywhere, type BuildCtx } from '../../../../lib/deploy/build/build-systems.ts';
+import { buildEverywhere, type BuildWhereCtx } from '../../../../lib/deploy/build/build-systems.ts';
 import type { ResolvedHive } from '../../../../lib/inventory/types.ts';
 import { hive, instance } from '../../../helpers/hive.ts';
 import { nixSpy, spawnResult, type NixSpy } from '../../../helpers/nix-spy.ts';
@@ -47,8 +47,9 @@ interface Run {
 async function build(h: ResolvedHive, spy: NixSpy, names: string[]): Promise<Run> {
   const before = spy.calls.length;
   const realisedThere: string[] = [];
-  const ctx: BuildCtx = {
+  const ctx: BuildWhereCtx = {
     spawn: spy.spawn,
+    gcrootDir: path.join(h.root, '.hive', 'gcroots'),
     nixEnv: { NIX_PATH: undefined },
     connect: async () => {},
     nixSshOpts: '',
@@ -63,7 +64,7 @@ async function build(h: ResolvedHive, spy: NixSpy, names: string[]): Promise<Run
     names,
     ctx,
     { log: spy.log, signal: new AbortController().signal },
-    { gcrootDir: path.join(h.root, '.hive', 'gcroots'), settle: false },
+    { settle: false },
   );
   assert.deepEqual(failed, {});
   const calls = spy.calls.slice(before);
