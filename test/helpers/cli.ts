@@ -1,10 +1,12 @@
-// The CLI two ways for tests: its main() in this process (cwd, environment and output swapped in for the call,
-// then restored: fast, no start-up), and the real bin as a child process (for the sample that proves both agree).
+// The CLI three ways for tests: its main() in this process (cwd, environment and output swapped in for the call,
+// then restored: fast, no start-up), the real bin as a child process, and many commands through the compiled
+// CLI in one child process (to prove the bundle agrees with the sources on every case at the cost of one start).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../lib/cli/main.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
+const BATCH = fileURLToPath(new URL('./cli-batch.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -38,6 +40,32 @@ export function runBin(cwd: string, args: string[], env: EnvEdit = {}): Promise<
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Many commands through the compiled CLI in one child process (test/helpers/cli-batch.mjs loads it as the bin
+ * does), `env` applied to that process; stdin at its end for each command. One result per job, in order.
+ */
+export function runCompiled(
+  jobs: Array<{ cwd: string; args: string[] }>,
+  env: EnvEdit = {},
+): Promise<CliResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BATCH], {
+      env: edited(process.env, env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`cli-batch.mjs exited ${code}: ${stderr}`));
+      resolve(JSON.parse(stdout) as CliResult[]);
+    });
+    child.stdin.end(JSON.stringify(jobs));
   });
 }
 

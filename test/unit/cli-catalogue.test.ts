@@ -2,13 +2,20 @@
 // exactly one `nix-hive: <path>: <message>` line per problem on stderr (nothing on stdout), and start no
 // nix or ssh process: a PATH shim of nix, nix-build, nix-store, nix-instantiate, nix-env, ssh and scp
 // records any call in a marker file, which must stay empty. The cases run in this process (the CLI's
-// main() with its cwd, PATH and output captured: fast); a sample also runs through the compiled bin.
+// main() with its cwd, PATH and output captured: fast); every case also runs through the compiled CLI (one
+// process for all, loading the bundle as the bin does), and the control case through the real bin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBin, runInProcess as inProcess, type CliResult, type EnvEdit } from '../helpers/cli.ts';
+import {
+  runBin,
+  runCompiled,
+  runInProcess as inProcess,
+  type CliResult,
+  type EnvEdit,
+} from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -663,12 +670,12 @@ test('every bad input exits 2 with one line per problem and starts no process', 
   );
 });
 
-test('the compiled bin gives the same answers (every 12th case, run as a process)', async () => {
-  const chosen = cases.map((_, i) => i).filter((i) => i % 12 === 0);
-  const results = await Promise.all(
-    cases.map((c, i) => (chosen.includes(i) ? runCli(dirs[i]!, defaultArgs(c)) : Promise.resolve(undefined))),
+test('the compiled CLI gives the same answers (every case, in one process loading it as the bin does)', async () => {
+  const results = await runCompiled(
+    cases.map((c, i) => ({ cwd: dirs[i]!, args: defaultArgs(c) })),
+    cliEnv(),
   );
-  assert.deepEqual(failuresOf(results, chosen), []);
+  assert.deepEqual(failuresOf(results), []);
   assert.deepEqual(failuresOf([]).length, cases.length, 'a case with no result is a failure');
   assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
 });

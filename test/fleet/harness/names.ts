@@ -75,8 +75,14 @@ export async function newRunNames(): Promise<RunNames> {
     if (!used.has(p) && !covered(p, routes)) publicPrefix = p;
   }
   if (!publicPrefix) throw new Error('fleet: found no free 10.x.y.0/24 for the public bridge');
-  // The internal subnet only exists inside the run's own namespaces; it just has to differ.
-  const internalPrefix = `172.${randomInt(16, 32)}.${randomInt(0, 256)}`;
+  // The internal subnet lives in the run's own namespaces, but the deployer routes it (routeInternal): like the
+  // public one, it must not be a prefix another run (fleet files run side by side) has routed already.
+  let internalPrefix = '';
+  for (let tries = 0; tries < 100 && !internalPrefix; tries++) {
+    const p = `172.${randomInt(16, 32)}.${randomInt(0, 256)}`;
+    if (!used.has(p) && !covered(p, routes)) internalPrefix = p;
+  }
+  if (!internalPrefix) throw new Error('fleet: found no free 172.16-31.y.0/24 for the internal bridge');
   return {
     runId,
     switchNetns: `${NETNS_PREFIX}${runId}-sw`,
