@@ -2,22 +2,19 @@
 // check then fails: the deployer must notice that at once rather than wait out its rollback limit (300 s),
 // and the rollback must still happen: the deployer starts the watchdog again from what it was armed with.
 // The host runs the old system again (current and profile), the outcome is rolled-back and names it, exit 1.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, sleep, startCli, stubModule } from './support/faults.ts';
+import { instanceOf, outcomes, sleep, startCli, stubModule } from './support/faults.ts';
 import { HEALTH_CHECK, hostProcesses, writeRolloutHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ a: 'public' }, (u) => ({ fleet, env } = u));
 
 const hive = (system: 'good' | 'bad' | 'frozen') =>
   writeRolloutHive(

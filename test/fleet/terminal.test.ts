@@ -2,31 +2,21 @@
 // the terminal during a slow activation is the orderly stop (the running activation finishes, a summary,
 // exit 130, nothing left) and not listr2's own exit; a failure after the plan was drawn ends the view
 // instead of hanging; a 0-column terminal gets whole lines, not one character per line.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
-import { cliEnv, sleep, stubModule, writeStubHive } from './support/faults.ts';
+import { sleep, stubModule, writeStubHive } from './support/faults.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ a: 'public', b: 'public' }, (u) => ({ fleet, env } = u));
 
 const hive = (name: string, delay: number) =>
   writeStubHive(fleet, path.join(fleet.dir, name), {
