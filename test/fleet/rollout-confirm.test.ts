@@ -9,7 +9,7 @@ import { sshRun, type Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
 import { instanceOf, outcomes, sleep, stubModule } from './support/faults.ts';
-import { HEALTH_CHECK, hostProcesses, rolloutModule, writeRolloutHive } from './support/rollout.ts';
+import { hostProcesses, rolloutModule, writeCheckedHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -27,15 +27,12 @@ const MODULES = {
 };
 
 const hive = (name: string, instances: Record<string, string>, confirmTimeout = 3) =>
-  writeRolloutHive(
-    fleet,
-    path.join(fleet.dir, name),
-    {
-      modules: MODULES,
-      instances: Object.fromEntries(Object.entries(instances).map(([n, system]) => [n, { system, host: n }])),
-    },
-    { systems: { good: { checks: [HEALTH_CHECK] } }, defaults: { confirmTimeout } },
-  );
+  writeCheckedHive(fleet, name, {
+    modules: MODULES,
+    instances,
+    checked: ['good'],
+    defaults: { confirmTimeout },
+  });
 
 /** mtime in ms of a file on a host (the watchdog's status files say when things happened there). */
 async function mtime(host: string, glob: string): Promise<number> {
