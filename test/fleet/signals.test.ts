@@ -6,13 +6,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readState } from '../../lib/state/store.ts';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
 import { freezeHost, sleep, stubModule, writeStubHive } from './support/faults.ts';
 import { writeRolloutHive } from './support/rollout.ts';
-import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
+import {
+  assertAFinishedBInterrupted,
+  assertNothingLeft,
+  hostProcesses,
+  nixHive,
+  startGroup,
+  until,
+} from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -32,14 +38,6 @@ useFleet({ jump: 'both', a: 'public', b: 'public', x: 'internal' }, async (u) =>
 
 const remote = (host: string, re: RegExp) => hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), re);
 
-async function until(what: string, ok: () => boolean, ms = 120_000): Promise<void> {
-  for (const t0 = Date.now(); !ok(); await sleep(50)) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
-const row = (out: string, n: string) => out.split('\n').find((l) => l.startsWith(`${n} `)) ?? '';
-
 for (const sig of ['SIGINT', 'SIGHUP'] as const) {
   test(`deploy, ${sig} to the process group: the running activation finishes, the rest is interrupted, exit 130`, async () => {
     const dir = await writeStubHive(fleet, path.join(fleet.dir, `deploy-${sig}`), {
@@ -52,11 +50,7 @@ for (const sig of ['SIGINT', 'SIGHUP'] as const) {
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, new RegExp(`${sig}: starting no new steps`));
-    assert.match(row(r.stdout, 'a'), /\bok\b/, r.stdout);
-    assert.match(row(r.stdout, 'b'), /\binterrupted\b/, r.stdout);
-    const state = await readState(stateFile(dir));
-    assert.equal(state.instances.a!.outcome, 'ok');
-    assert.equal(state.instances.b!.outcome, 'interrupted');
+    await assertAFinishedBInterrupted(r.stdout, dir);
     await assertNothingLeft(run, dir);
   });
 
