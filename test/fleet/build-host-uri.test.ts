@@ -14,7 +14,6 @@ import { useFleet } from './support/use-fleet.ts';
 import { buildHostFleet, writeBuildHostHive, WWW } from './support/build-host-hive.ts';
 import * as check from './support/build-host-checks.ts';
 import { cli, reportOf } from './support/seed-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
 import { sleep } from './support/faults.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup } from './support/process-group.ts';
 
@@ -176,7 +175,7 @@ test('`nix-hive build` on the build host, Ctrl-C to the process group: exit 130,
   );
   try {
     const run = startGroup(nixHive('build', '-c', dir, 'www-1'), env);
-    const sleeping = () => hostProcesses(() => netnsPids(fleet.hosts.builder!.netns), /^\/bin\/sleep 47$/);
+    const sleeping = () => hostProcesses(fleet.hosts.builder!, /^\/bin\/sleep 47$/);
     for (const t0 = Date.now(); sleeping().length === 0; await sleep(50))
       if (Date.now() - t0 > 120_000 || run.child.exitCode !== null)
         throw new Error(`the build never started on the builder:\n${run.stderr()}`);

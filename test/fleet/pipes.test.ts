@@ -10,17 +10,15 @@ import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
 import { run as runTool } from './harness/proc.ts';
 import { stubModule, writeStubHive } from './support/faults.ts';
 import {
+  activationStarted,
   assertAFinishedBInterrupted,
   assertNothingLeft,
-  hostProcesses,
   nixHive,
   startGroup,
   stateFile,
-  until,
 } from './support/process-group.ts';
 
 let fleet: Fleet;
@@ -34,15 +32,12 @@ const slowHive = (name: string, delay: number) =>
     instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
   });
 
-const activationOn = (host: string) =>
-  hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), /switch-to-configuration/).length > 0;
-
 const NO_CRASH = /Error: (write )?EPIPE|Emitted 'error'|internal error|\n\s+at /;
 
 test('deploy 2>&1 | head: the progress reader goes away; the run stops as by Ctrl-C, the summary is still printed', async () => {
   const dir = await slowHive('progress-closed', 3);
   const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env);
-  await until('the activation on a', () => activationOn('a'));
+  await activationStarted(fleet.hosts.a!);
   run.child.stderr!.destroy(); // the progress lines' reader is gone
   const r = await run.done;
   assert.equal(r.code, 130, r.stdout);

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
 import { freezeHost, sleep, stubModule, writeStubHive } from './support/faults.ts';
 import { writeRolloutHive } from './support/rollout.ts';
 import {
+  activationStarted,
   assertAFinishedBInterrupted,
   assertNothingLeft,
   hostProcesses,
@@ -36,7 +36,7 @@ useFleet({ jump: 'both', a: 'public', b: 'public', x: 'internal' }, async (u) =>
   });
 });
 
-const remote = (host: string, re: RegExp) => hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), re);
+const remote = (host: string, re: RegExp) => hostProcesses(fleet.hosts[host]!, re);
 
 for (const sig of ['SIGINT', 'SIGHUP'] as const) {
   test(`deploy, ${sig} to the process group: the running activation finishes, the rest is interrupted, exit 130`, async () => {
@@ -45,7 +45,7 @@ for (const sig of ['SIGINT', 'SIGHUP'] as const) {
       instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
     });
     const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env);
-    await until('the activation on a', () => remote('a', /switch-to-configuration/).length > 0);
+    await activationStarted(fleet.hosts.a!);
     run.signal(sig);
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);

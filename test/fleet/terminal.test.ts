@@ -8,15 +8,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
 import { stubModule, writeStubHive } from './support/faults.ts';
 import {
+  activationStarted,
   assertAFinishedBInterrupted,
   assertNothingLeft,
-  hostProcesses,
   nixHive,
   startGroup,
-  until,
 } from './support/process-group.ts';
 
 let fleet: Fleet;
@@ -30,13 +28,6 @@ const hive = (name: string, delay: number) =>
     instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
   });
 
-/** Waits until host `name` runs switch-to-configuration. */
-const activationRunning = (name: string) =>
-  until(
-    `an activation on ${name}`,
-    () => hostProcesses(() => netnsPids(fleet.hosts[name]!.netns), /switch-to-configuration/).length > 0,
-  );
-
 /** The text a terminal would show, without the escape sequences. */
 const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
@@ -45,7 +36,7 @@ test('Ctrl-C typed on the terminal: the running activation finishes, the rest is
   const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env, {
     tty: { stty: 'cols 120 rows 40' },
   });
-  await activationRunning('a');
+  await activationStarted(fleet.hosts.a!);
   run.child.stdin!.write('\x03'); // the terminal turns it into SIGINT for its foreground group
   const r = await run.done;
   run.child.stdin!.end();

@@ -9,6 +9,8 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { BIN } from './seed-fleet.ts';
 import { descendants, sessionSshProcesses, sleep } from './faults.ts';
+import { netnsPids } from '../harness/dispose.ts';
+import type { FleetHost } from '../harness/fleet.ts';
 import { quoteArgv } from '../../../lib/ssh/quote.ts';
 import { readState } from '../../../lib/state/store.ts';
 
@@ -159,8 +161,8 @@ export async function assertNothingLeft(run: GroupRun, hiveDir?: string): Promis
 }
 
 /** Processes of a fleet host whose command line matches (the host shares this kernel: /proc shows them). */
-export function hostProcesses(netnsPidsOf: () => number[], re: RegExp): string[] {
-  return netnsPidsOf()
+export function hostProcesses(host: FleetHost, re: RegExp): string[] {
+  return netnsPids(host.netns)
     .map((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
@@ -179,6 +181,10 @@ export async function until(what: string, ok: () => boolean, ms = 120_000): Prom
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
   }
 }
+
+/** Waits until switch-to-configuration runs on the host. */
+export const activationStarted = (host: FleetHost) =>
+  until(`an activation on ${host.name}`, () => hostProcesses(host, /switch-to-configuration/).length > 0);
 
 /** An instance's line in the plain summary (the line that starts with its name), or ''. */
 export const summaryRow = (out: string, instance: string) =>
