@@ -14,7 +14,7 @@ import { useFleet } from './support/use-fleet.ts';
 import { writeRelayHive } from './support/relay-hive.ts';
 import { netnsPids } from './harness/dispose.ts';
 import { must, run } from './harness/proc.ts';
-import { BIN, cli, hivePublicKey, reportOf, type CliRun } from './support/seed-fleet.ts';
+import { BIN, cli, hivePublicKey, reportOf, wireTo, type CliRun } from './support/seed-fleet.ts';
 import { outcomes, sleep, startCli, stubModule } from './support/faults.ts';
 
 const HOSTS = Array.from({ length: 16 }, (_v, i) => `h${String(i + 1).padStart(2, '0')}`);
@@ -197,14 +197,7 @@ test('a child that does not trust the hive key fails on its own: its relay goes 
   const relay = firstRelay(tree);
   const [child, ...siblings] = childrenOf(tree, relay);
   assert.ok(child && siblings.length >= 2, `${relay} feeds several: ${childrenOf(tree, relay)}`);
-  const conf = (trusted: string) =>
-    fleet.hosts[child]!.writeNixConf(
-      [
-        `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-        `trusted-public-keys = ${trusted}`,
-        'require-sigs = true',
-      ].join('\n'),
-    );
+  const conf = (trusted: string) => wireTo(fleet.hosts[child]!, fleet.hosts.portico!, trusted);
   await conf('other-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
   try {
     const r = await deploy('--relay-fanout', '4');

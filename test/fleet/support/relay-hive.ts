@@ -4,21 +4,13 @@
 import path from 'node:path';
 import type { Fleet } from '../harness/fleet.ts';
 import { writeStubHive, stubModule, type StubInstance } from './faults.ts';
-import { EXAMPLE, hivePublicKey } from './seed-fleet.ts';
+import { EXAMPLE, hivePublicKey, wireTo } from './seed-fleet.ts';
 
 /** Wires `hosts` to portico, writes `<fleet.dir>/hive` and returns it. */
 export async function writeRelayHive(fleet: Fleet, hosts: string[]): Promise<string> {
   const key = await hivePublicKey();
   await Promise.all([
-    ...hosts.map((h) =>
-      fleet.hosts[h]!.writeNixConf(
-        [
-          `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-          `trusted-public-keys = ${key}`,
-          'require-sigs = true',
-        ].join('\n'),
-      ),
-    ),
+    ...hosts.map((h) => wireTo(fleet.hosts[h]!, fleet.hosts.portico!, key)),
     ...Object.values(fleet.hosts).map((h) => h.exec(['nix-store', '--init'])),
   ]);
   const instances: Record<string, StubInstance> = { portico: { system: 'gate', host: 'portico' } };
