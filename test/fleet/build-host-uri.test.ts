@@ -12,9 +12,8 @@ import path from 'node:path';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
 import { buildHostFleet, writeBuildHostHive, WWW } from './support/build-host-hive.ts';
-import { run } from './harness/proc.ts';
-import { cli, EXAMPLE, reportOf } from './support/seed-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
+import * as check from './support/build-host-checks.ts';
+import { cli, reportOf } from './support/seed-fleet.ts';
 import { sleep } from './support/faults.ts';
 import { assertNothingLeft, hostProcesses, nixHive, startGroup } from './support/process-group.ts';
 
@@ -49,15 +48,7 @@ useFleet(buildHostFleet('public'), async (u) => {
 test('the plan shows the URI host building and pushing, as for an instance build host', async () => {
   const r = await cli(['plan', '-c', dir, 'portico', ...WWW], env);
   assert.equal(r.exitCode, 0, r.stderr);
-  for (const line of [
-    'build portico@builder',
-    'build www@builder',
-    'sign www@builder (whole closure)',
-    'copy www builder → portico',
-    'copy portico builder → portico',
-    'copy www → www-1 (substitutes from portico)',
-  ])
-    assert.ok(r.stdout.includes(line), `${line}\n${r.stdout}`);
+  check.plan(r.stdout);
   // --build-host with an address: the dry run names that host.
   const a = fleet.hosts.builder!.address;
   const d = await cli(['deploy', '--dry-run', '-c', dir, '--build-host', `ssh-ng://root@${a}`, 'www-1'], env);
@@ -127,34 +118,10 @@ test('once its key is known: built and pushed there, ≤ 1% of the closure on th
   const www = report.systems.www.outPath as string;
   const portico = report.systems.portico.outPath as string;
   // The deployer's store never held the toplevel; the builder's does, with a GC root.
-  assert.notEqual((await run(['nix-store', '--check-validity', www], { env })).exitCode, 0, 'not here');
-  const b = fleet.hosts.builder!;
-  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
-  const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
-  assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+  await check.builtOnBuilder(fleet, env, www);
   for (const n of ['portico', ...WWW])
     assert.equal(await current(n), n === 'portico' ? portico : www, `${n} runs it`);
-  const size = (
-    await b.exec([
-      'nix-store',
-      '--query',
-      '--size',
-      ...(await b.exec(['nix-store', '-qR', www, portico])).stdout.trim().split('\n'),
-    ])
-  ).stdout
-    .trim()
-    .split('\n')
-    .reduce((a, l) => a + Number(l), 0);
-  const crossed = up1.tx - up0.tx + (up1.rx - up0.rx);
-  const ratio = crossed / size;
-  process.stderr.write(
-    `URI build host: closure ${size} bytes, uplink ${crossed} bytes (${(ratio * 100).toFixed(2)}%)\n`,
-  );
-  assert.ok(size > 40 * 1024 * 1024, `closure ${size}`);
-  assert.ok(
-    ratio <= 0.01,
-    `uplink carried ${crossed} of ${size} closure bytes (${(ratio * 100).toFixed(2)}%)`,
-  );
+  await check.uplinkShare(fleet, 'URI build host', [www, portico], up0, up1);
 });
 
 test('--no build reuses what hive.state records only while the build host still holds it', async () => {
@@ -177,21 +144,7 @@ test('--no build reuses what hive.state records only while the build host still 
 });
 
 test('nothing of the run is left: no push key on the builder, no grant on portico, no hive key on disk', async () => {
-  const b = await fleet.hosts.builder!.exec(['sh', '-c', 'ls -A /run/nix-hive-build 2>/dev/null || true']);
-  assert.equal(b.stdout.trim(), '');
-  const keys = await fleet.hosts.portico!.exec(['cat', '/root/.ssh/authorized_keys']);
-  assert.doesNotMatch(keys.stdout, /nix-hive-build:/);
-  const secret = (await readFile(path.join(EXAMPLE, 'keys', 'hive.sec'), 'utf8')).trim().split(':')[1]!;
-  const found = await fleet.hosts.builder!.exec([
-    'grep',
-    '-rlF',
-    '--',
-    secret,
-    '/run',
-    '/root',
-    '/nix/store',
-  ]);
-  assert.equal(found.stdout.trim(), '', found.stdout);
+  await check.nothingLeftOfTheRun(fleet);
 });
 
 test('`nix-hive build` builds on the build host too: the result is in its store with a GC root, not here', async () => {
@@ -204,11 +157,7 @@ test('`nix-hive build` builds on the build host too: the result is in its store 
   assert.equal(r.exitCode, 0, r.stderr);
   const www = JSON.parse(r.stdout).systems.www.outPath as string;
   assert.match(www, /^\/nix\/store\//);
-  assert.notEqual((await run(['nix-store', '--check-validity', www], { env })).exitCode, 0, 'not here');
-  const b = fleet.hosts.builder!;
-  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
-  const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
-  assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+  await check.builtOnBuilder(fleet, env, www);
 });
 
 test('`nix-hive build` on the build host, Ctrl-C to the process group: exit 130, no ssh process or folder left', async () => {
@@ -226,7 +175,7 @@ test('`nix-hive build` on the build host, Ctrl-C to the process group: exit 130,
   );
   try {
     const run = startGroup(nixHive('build', '-c', dir, 'www-1'), env);
-    const sleeping = () => hostProcesses(() => netnsPids(fleet.hosts.builder!.netns), /^\/bin\/sleep 47$/);
+    const sleeping = () => hostProcesses(fleet.hosts.builder!, /^\/bin\/sleep 47$/);
     for (const t0 = Date.now(); sleeping().length === 0; await sleep(50))
       if (Date.now() - t0 > 120_000 || run.child.exitCode !== null)
         throw new Error(`the build never started on the builder:\n${run.stderr()}`);

@@ -5,11 +5,12 @@
 // deployer's uplink carries at most 1% of the closure bytes; its own store never holds the toplevel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
 import { buildHostFleet, writeBuildHostHive, WWW } from './support/build-host-hive.ts';
+import * as check from './support/build-host-checks.ts';
 import { run } from './harness/proc.ts';
 import { cli, EXAMPLE, reportOf } from './support/seed-fleet.ts';
 
@@ -34,15 +35,7 @@ test('the plan shows where each system is built and who pushes it', async () => 
     { env },
   );
   assert.equal(r.exitCode, 0, r.stderr);
-  for (const line of [
-    'build portico@builder',
-    'build www@builder',
-    'sign www@builder (whole closure)',
-    'copy www builder → portico',
-    'copy portico builder → portico',
-    'copy www → www-1 (substitutes from portico)',
-  ])
-    assert.ok(r.stdout.includes(line), `${line}\n${r.stdout}`);
+  check.plan(r.stdout);
 });
 
 test('built on the builder, pushed from it: the uplink carries ≤ 1% of the closure, no toplevel here', async () => {
@@ -57,54 +50,14 @@ test('built on the builder, pushed from it: the uplink carries ≤ 1% of the clo
   );
   const www = report.systems.www.outPath as string;
   // The deployer's store never held the toplevel; the builder's does, with a GC root.
-  assert.notEqual((await run(['nix-store', '--check-validity', www], { env })).exitCode, 0, 'not here');
-  const b = fleet.hosts.builder!;
-  assert.equal((await b.exec(['nix-store', '--check-validity', www])).exitCode, 0, 'on the builder');
-  const roots = (await b.exec(['nix-store', '--gc', '--print-roots'])).stdout;
-  assert.match(roots, new RegExp(`/nix/var/nix/gcroots/nix-hive/www -> ${www}`), roots);
+  await check.builtOnBuilder(fleet, env, www);
   for (const n of ['portico', ...WWW]) {
     const cur = (await fleet.hosts[n]!.exec(['readlink', '-f', '/run/current-system'])).stdout.trim();
     assert.equal(cur, report.systems[n === 'portico' ? 'portico' : 'www'].outPath, `${n} runs it`);
   }
-  // Closure bytes versus what crossed the deployer's uplink (both directions).
-  const size = (
-    await b.exec([
-      'nix-store',
-      '--query',
-      '--size',
-      ...(await b.exec(['nix-store', '-qR', www, report.systems.portico.outPath])).stdout.trim().split('\n'),
-    ])
-  ).stdout
-    .trim()
-    .split('\n')
-    .reduce((a, l) => a + Number(l), 0);
-  const crossed = up1.tx - up0.tx + (up1.rx - up0.rx);
-  const ratio = crossed / size;
-  process.stderr.write(
-    `build host: closure ${size} bytes, uplink ${crossed} bytes (${(ratio * 100).toFixed(2)}%)\n`,
-  );
-  assert.ok(size > 40 * 1024 * 1024, `closure ${size}`);
-  assert.ok(
-    ratio <= 0.01,
-    `uplink carried ${crossed} of ${size} closure bytes (${(ratio * 100).toFixed(2)}%)`,
-  );
+  await check.uplinkShare(fleet, 'build host', [www, report.systems.portico.outPath], up0, up1);
 });
 
 test('nothing of the run is left: no push key on the builder, no authorized_keys line on portico', async () => {
-  const b = await fleet.hosts.builder!.exec(['sh', '-c', 'ls -A /run/nix-hive-build 2>/dev/null || true']);
-  assert.equal(b.stdout.trim(), '');
-  const keys = await fleet.hosts.portico!.exec(['cat', '/root/.ssh/authorized_keys']);
-  assert.doesNotMatch(keys.stdout, /nix-hive-build:/);
-  // The hive key never landed on the builder's own disk (its /run, /root and /nix are its own).
-  const secret = (await readFile(path.join(EXAMPLE, 'keys', 'hive.sec'), 'utf8')).trim().split(':')[1]!;
-  const found = await fleet.hosts.builder!.exec([
-    'grep',
-    '-rlF',
-    '--',
-    secret,
-    '/run',
-    '/root',
-    '/nix/store',
-  ]);
-  assert.equal(found.stdout.trim(), '', found.stdout);
+  await check.nothingLeftOfTheRun(fleet);
 });

@@ -1,29 +1,19 @@
 // A store that is not an instance: a file:// binary cache (as an s3:// or https:// cache would be).
 // The closure is copied there once per system; the instances behind it substitute from it, checking
 // the hive's signature, and nothing is pushed to them from the deployer.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { STUB_NIXPKGS } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
-import {
-  cli,
-  EXAMPLE,
-  hivePublicKey,
-  reportOf,
-  setNixConf,
-  startSeedFleet,
-  systemLinks,
-  type SeedFleet,
-} from './support/seed-fleet.ts';
+import { cli, EXAMPLE, hivePublicKey, reportOf, setNixConf, systemLinks } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 
-let seed: SeedFleet;
 let hiveDir: string;
 let cache: string;
 
-before(async () => {
-  seed = await startSeedFleet({ wired: [] });
+const seed = useSeedFleet({ wired: [] }, async () => {
   const { fleet } = seed;
   cache = path.join(fleet.dir, 'cache');
   await mkdir(cache);
@@ -55,9 +45,6 @@ before(async () => {
     path.join(hiveDir, 'hive.config.ts'),
     `export default ${JSON.stringify(config, null, 2)};\n`,
   );
-});
-after(async () => {
-  await seed?.fleet.dispose();
 });
 
 test('a file:// cache gets one copy per system; instances substitute from it', async () => {

@@ -1,7 +1,7 @@
 // End to end: deploy example/ (the seed's hive) to a real fleet — portico as jump and store host,
 // www-1..3 and storage behind it — through the real CLI, real nix and real ssh. Nothing is mocked:
 // the spy PATH only logs each nix/ssh invocation before exec'ing the real tool.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,24 +12,17 @@ import {
   EXAMPLE,
   reportOf,
   setNixConf,
-  startSeedFleet,
   systemLinks,
   wireToPortico,
-  type SeedFleet,
 } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 
-let seed: SeedFleet;
 // `portico '*'`: portico first, then the rest in name order.
 const ALL = ['portico', 'storage', 'www-1', 'www-2', 'www-3'];
 const WWW = ['www-1', 'www-2', 'www-3'];
 let firstReport: Record<string, any>;
 
-before(async () => {
-  seed = await startSeedFleet();
-});
-after(async () => {
-  await seed?.fleet.dispose();
-});
+const seed = useSeedFleet();
 
 const deployArgs = (...rest: string[]) => ['deploy', '-c', EXAMPLE, '--json', ...rest];
 

@@ -2,13 +2,14 @@
 // after build and copy and asks `Activate on N hosts? [y/N]`; a "no" activates nothing (every host's
 // /run/current-system and profile as they were, exit 1, "not confirmed") and the listr view has ended before the
 // question; "y" activates. Without a terminal `--confirm` refuses to start (exit 2, one line) unless `--yes`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, outcomes, writeStubHive } from './support/faults.ts';
+import { outcomes, writeStubHive } from './support/faults.ts';
 import { generation } from './support/diff-hive.ts';
 import { assertNothingLeft, nixHive, startGroup } from './support/process-group.ts';
 
@@ -23,14 +24,12 @@ const hive = (dir: string, tool: string, app: string) =>
     instances: { a: { system: 's', host: 'a' }, b: { system: 's', host: 'b' } },
   });
 
-before(async () => {
-  fleet = await startFleet({ hosts: HOSTS.map((name) => ({ name, network: 'public' as const })) });
-  env = cliEnv(fleet);
+useFleet({ a: 'public', b: 'public' }, async (u) => {
+  ({ fleet, env } = u);
   const first = await cli(['deploy', '-c', await hive('gen1', '1.0', 'v1'), '--json'], env);
   assert.equal(first.exitCode, 0, first.stderr);
   gen2 = await hive('gen2', '2.0', 'v2');
 });
-after(() => fleet?.dispose());
 
 const links = async () =>
   Object.fromEntries(await Promise.all(HOSTS.map(async (h) => [h, await systemLinks(fleet, h)])));

@@ -3,30 +3,22 @@
 // names exactly those per block, its sizes are `nix path-info -S`'s, and only the kernel's block needs a
 // reboot. 20 instances on 2 systems over 2 running systems give at most 4 blocks, and dry-activate ran once
 // per block (the stub's /run/hive-activation.log). --json validates against schema/diff.schema.json.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import AjvModule from 'ajv';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { BIN, cli, REPO } from './support/seed-fleet.ts';
 import { run } from './harness/proc.ts';
-import { cliEnv, writeStubHive } from './support/faults.ts';
+import { writeStubHive } from './support/faults.ts';
 import { generation } from './support/diff-hive.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ a: 'public', b: 'public' }, (u) => ({ fleet, env } = u));
 
 const gen1 = {
   k: generation({ seed: 'diff-k', tool: '1.0', extra: false, app: 'v1' }),
@@ -59,6 +51,23 @@ const validate = async () => {
   };
 };
 
+/**
+ * Copies the hive's systems to the hosts without activating them (`targets`, or all), empties the stub's
+ * activation logs, then returns `diff --json`'s document, checked against the schema.
+ */
+async function copyThenDiff(dir: string, targets: string[] = []): Promise<Record<string, any>> {
+  const copied = await cli(['deploy', '-c', dir, '--json', '--no', 'activate', ...targets], env);
+  assert.equal(copied.exitCode, 0, copied.stderr);
+  await Promise.all(
+    ['a', 'b'].map((h) => fleet.hosts[h]!.exec(['truncate', '-s0', '/run/hive-activation.log'])),
+  );
+  const r = await diffCli(['-c', dir, '--json']);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const diff = JSON.parse(r.stdout);
+  (await validate())(diff);
+  return diff;
+}
+
 test('two generations: the diff names exactly the changes, sizes are path-info -S, reboot only for the kernel', async () => {
   const hive = (mods: Record<string, string>, dir: string) =>
     writeStubHive(fleet, path.join(fleet.dir, dir), {
@@ -76,16 +85,7 @@ test('two generations: the diff names exactly the changes, sizes are path-info -
     ]);
   const dir = await hive(gen2, 'gen2');
   // The new systems reach the hosts' stores (no activation): dry-activate can then run there.
-  const copied = await cli(['deploy', '-c', dir, '--json', '--no', 'activate'], env);
-  assert.equal(copied.exitCode, 0, copied.stderr);
-  await Promise.all(
-    ['a', 'b'].map((h) => fleet.hosts[h]!.exec(['truncate', '-s0', '/run/hive-activation.log'])),
-  );
-
-  const r = await diffCli(['-c', dir, '--json']);
-  assert.equal(r.exitCode, 0, r.stderr);
-  const diff = JSON.parse(r.stdout);
-  (await validate())(diff);
+  const diff = await copyThenDiff(dir);
   assert.equal(diff.blocks.length, 2);
   const block = (i: string) => diff.blocks.find((b: { instances: string[] }) => b.instances.includes(i));
   const k = block('a');
@@ -164,16 +164,7 @@ test('20 instances on 2 systems over 2 running systems: at most 4 blocks, dry-ac
     },
     instances,
   });
-  const copy = await cli(['deploy', '-c', dir, '--json', '--no', 'activate', 'n0', 'n1', 'n10', 'n11'], env);
-  assert.equal(copy.exitCode, 0, copy.stderr);
-  await Promise.all(
-    ['a', 'b'].map((h) => fleet.hosts[h]!.exec(['truncate', '-s0', '/run/hive-activation.log'])),
-  );
-
-  const r = await diffCli(['-c', dir, '--json']);
-  assert.equal(r.exitCode, 0, r.stderr);
-  const diff = JSON.parse(r.stdout);
-  (await validate())(diff);
+  const diff = await copyThenDiff(dir, ['n0', 'n1', 'n10', 'n11']);
   assert.equal(diff.blocks.length, 4);
   assert.deepEqual(
     diff.blocks.map((b: { instances: string[] }) => b.instances.length),

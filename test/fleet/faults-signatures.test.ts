@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Fleet } from './harness/fleet.ts';
+import type { Fleet, FleetHost } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
 import { must } from './harness/proc.ts';
-import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
+import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks, wireTo } from './support/seed-fleet.ts';
 import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
 
 let fleet: Fleet;
@@ -26,19 +26,27 @@ const hiveFor = (name: string, signingKey: string) =>
     },
   });
 
+/** `nix path-info --sigs --json` of a store path on a host: the signatures it holds for it. */
+const signaturesOf = async (host: FleetHost, storePath: string) =>
+  (
+    await host.exec([
+      'nix',
+      '--extra-experimental-features',
+      'nix-command',
+      'path-info',
+      '--sigs',
+      '--json',
+      storePath,
+    ])
+  ).stdout;
+
 useFleet({ portico: 'both', w1: 'internal' }, async (u) => {
   ({ fleet, env } = u);
   rogueKey = path.join(fleet.dir, 'rogue.sec');
   await must(['nix-store', '--generate-binary-cache-key', 'rogue-1', rogueKey, `${rogueKey}.pub`], {
     env: fleet.nixEnv(),
   });
-  await fleet.hosts.w1!.writeNixConf(
-    [
-      `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-      `trusted-public-keys = ${await hivePublicKey()}`,
-      'require-sigs = true',
-    ].join('\n'),
-  );
+  await wireTo(fleet.hosts.w1!, fleet.hosts.portico!, await hivePublicKey());
 });
 
 test('signed with a key the dependent does not trust: stopped by the preflight, nothing copied to it', async () => {
@@ -56,17 +64,9 @@ test('signed with a key the dependent does not trust: stopped by the preflight, 
   assert.notEqual((await w1.exec(['nix-store', '--check-validity', out])).exitCode, 0, 'w1 has no copy');
   assert.notEqual((await w1.exec(['test', '-e', '/nix/var/nix/profiles/system'])).exitCode, 0, 'no profile');
   // portico did get it, signed by the rogue key alone (the next test relies on that).
-  const info = await fleet.hosts.portico!.exec([
-    'nix',
-    '--extra-experimental-features',
-    'nix-command',
-    'path-info',
-    '--sigs',
-    '--json',
-    out,
-  ]);
-  assert.match(info.stdout, /rogue-1:/);
-  assert.doesNotMatch(info.stdout, /hive-demo-1:/);
+  const sigs = await signaturesOf(fleet.hosts.portico!, out);
+  assert.match(sigs, /rogue-1:/);
+  assert.doesNotMatch(sigs, /hive-demo-1:/);
 });
 
 test('a store path signed by another key is refused by Nix on the dependent, and the deploy says so', async () => {
@@ -104,15 +104,6 @@ test('a store path signed by another key is refused by Nix on the dependent, and
     ),
   );
   // What w1 holds came from the deployer, signed with the hive key.
-  const info = await fleet.hosts.w1!.exec([
-    'nix',
-    '--extra-experimental-features',
-    'nix-command',
-    'path-info',
-    '--sigs',
-    '--json',
-    out,
-  ]);
-  assert.match(info.stdout, /hive-demo-1:/);
+  assert.match(await signaturesOf(fleet.hosts.w1!, out), /hive-demo-1:/);
   assert.deepEqual(await systemLinks(fleet, 'w1'), { current: out, profile: out });
 });

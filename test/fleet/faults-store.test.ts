@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
 import { run } from './harness/proc.ts';
-import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks } from './support/seed-fleet.ts';
+import { cli, EXAMPLE, hivePublicKey, reportOf, systemLinks, wireTo } from './support/seed-fleet.ts';
 import { instanceOf, outcomes, stubModule, writeStubHive } from './support/faults.ts';
 
 let fleet: Fleet;
@@ -45,14 +45,8 @@ useFleet({ portico: 'both', depot: 'internal', w1: 'internal', w2: 'internal' },
   fleet = u.fleet;
   env = await spyEnv();
   const key = await hivePublicKey();
-  const wire = (store: string) =>
-    [
-      `substituters = ssh://root@${fleet.hosts[store]!.internalAddress}`,
-      `trusted-public-keys = ${key}`,
-      'require-sigs = true',
-    ].join('\n');
-  await fleet.hosts.w1!.writeNixConf(wire('portico'));
-  await fleet.hosts.w2!.writeNixConf(wire('depot'));
+  await wireTo(fleet.hosts.w1!, fleet.hosts.portico!, key);
+  await wireTo(fleet.hosts.w2!, fleet.hosts.depot!, key);
   dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
     signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
     modules: { gate: stubModule(), web: stubModule({ seed: `store-${fleet.runId}`, payload: '256K' }) },

@@ -2,35 +2,18 @@
 // inventory JSON for example/, exec with stdin, and the clear error without root.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import {
-  buildStubSystem,
-  nixRun,
-  requireRoot,
-  startFleet,
-  STUB_NIXPKGS,
-  type Fleet,
-} from './harness/fleet.ts';
+import { describe, test } from 'node:test';
+import { buildStubSystem, nixRun, STUB_NIXPKGS, type Fleet } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
+import { useFleet } from './support/use-fleet.ts';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
 
 describe('test fleet options: shaped uplink, small /nix, inventory JSON', () => {
   let fleet: Fleet;
 
-  before(async () => {
-    requireRoot();
-    fleet = await startFleet({
-      shapeUplinkMbit: 16,
-      hosts: [
-        { name: 'edge', network: 'public' },
-        { name: 'tiny', network: 'public', nixSize: '4m' },
-      ],
-    });
-  });
-
-  after(async () => {
-    await fleet?.dispose();
+  useFleet({ edge: 'public', tiny: { network: 'public', nixSize: '4m' } }, (u) => (fleet = u.fleet), {
+    shapeUplinkMbit: 16,
   });
 
   test('shapeUplinkMbit limits what the deployer sends, and the uplink counters see it', async () => {

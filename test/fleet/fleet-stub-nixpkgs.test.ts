@@ -3,16 +3,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import {
-  buildStubSystem,
-  nixRun,
-  requireRoot,
-  startFleet,
-  STUB_NIXPKGS,
-  type Fleet,
-} from './harness/fleet.ts';
+import { describe, test } from 'node:test';
+import { buildStubSystem, nixRun, STUB_NIXPKGS, type Fleet } from './harness/fleet.ts';
 import { must } from './harness/proc.ts';
+import { useFleet } from './support/use-fleet.ts';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
 const NIX_ENV = {
@@ -122,14 +116,7 @@ describe('stub nixpkgs: module system', () => {
 describe('stub nixpkgs: toplevel and activation on a fleet host', () => {
   let fleet: Fleet;
 
-  before(async () => {
-    requireRoot();
-    fleet = await startFleet({ hosts: [{ name: 'host', network: 'public' }] });
-  });
-
-  after(async () => {
-    await fleet?.dispose();
-  });
+  useFleet({ host: 'public' }, (u) => (fleet = u.fleet));
 
   test('the toplevel path follows module content and is stable for the same content', async () => {
     const a1 = await buildStubSystem(fleet, { networking: { hostName: 'same' }, services: { a: 1 } });

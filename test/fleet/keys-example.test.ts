@@ -2,38 +2,27 @@
 // (/etc/nix/portico-substituter, 0600), and they substitute from portico with it. www-1 is wired as the demo
 // wires its hosts: its substituter URI names the key, and it has no other ssh key, so its copy can only succeed
 // once the key is there (with `--no keys` it cannot).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Fleet } from './harness/fleet.ts';
 import { run } from './harness/proc.ts';
-import {
-  cli,
-  copyExample,
-  hivePublicKey,
-  reportOf,
-  setNixConf,
-  startSeedFleet,
-  type SeedFleet,
-} from './support/seed-fleet.ts';
+import { cli, copyExample, hivePublicKey, reportOf, setNixConf } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 import { instanceOf } from './support/faults.ts';
 import { substituteWithKeyLines } from './support/substituter-key.ts';
 import { statOnHost } from './support/keys-hive.ts';
 
-let seed: SeedFleet;
 let keyFile: string;
 let hive: string;
 
-before(async () => {
-  seed = await startSeedFleet({ wired: [] });
+const seed = useSeedFleet({ wired: [] }, async () => {
   const { fleet } = seed;
   await setNixConf(fleet, 'www-1', substituteWithKeyLines(fleet, await hivePublicKey()));
   await rm(path.join(fleet.hosts['www-1']!.dir, 'root', '.ssh', 'id_ed25519'));
   hive = await copyExample(fleet);
   keyFile = JSON.parse(await readFile(seed.env.NIX_HIVE_FLEET!, 'utf8')).substituterKey;
-});
-after(async () => {
-  await seed?.fleet.dispose();
 });
 
 test('without the key (--no keys) www-1 cannot substitute from portico', async () => {
@@ -67,6 +56,6 @@ test('the example delivers the key, and www-1 substitutes from portico with it',
   );
 });
 
-function portico(fleet: SeedFleet['fleet']) {
+function portico(fleet: Fleet) {
   return fleet.hosts.portico!;
 }

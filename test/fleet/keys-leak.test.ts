@@ -4,17 +4,18 @@
 // for in the deployer's logs, hive.state, --json output, plan output and temp folders, and in the host's
 // /nix/store: it is found only in the destination file. The watcher never saw the key partial or with a
 // wrong owner or mode, neither on the first upload nor when it was replaced.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startFleet, type Fleet, type FleetHost } from './harness/fleet.ts';
+import type { Fleet, FleetHost } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { run } from './harness/proc.ts';
 import { BIN, cli } from './support/seed-fleet.ts';
-import { cliEnv, stubModule } from './support/faults.ts';
+import { stubModule } from './support/faults.ts';
 import { writeKeysHive } from './support/keys-hive.ts';
 
 const SIZE = 6 * 1024 * 1024;
@@ -33,11 +34,9 @@ async function writeSource(): Promise<{ sum: string; size: number }> {
   return { sum: createHash('sha256').update(body).digest('hex'), size: body.length };
 }
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  const home = path.join(fleet.dir, 'home');
-  await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  env = cliEnv(fleet, home);
+useFleet({ a: 'public' }, async (u) => {
+  ({ fleet, env } = u);
+  await mkdir(path.join(env.HOME!, '.ssh'), { recursive: true, mode: 0o700 });
   dir = path.join(fleet.dir, 'hive');
   await writeKeysHive(fleet, dir, {
     modules: { small: stubModule() },
@@ -51,9 +50,6 @@ before(async () => {
       },
     },
   });
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 /** `ps -eo args` in a loop on the deployer: counts samples showing the upload, and any line with the marker. */

@@ -4,13 +4,14 @@
 // users-groups activation does. The first deploy succeeds: the key is staged root:root with its mode, is
 // there while the activation runs, and ends with its owner. A key whose user no activation creates fails
 // the host after its activation (the new system stays active) and stays root:root.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, stubModule } from './support/faults.ts';
+import { instanceOf, outcomes, stubModule } from './support/faults.ts';
 import { readOnHost, statOnHost, writeKeysHive } from './support/keys-hive.ts';
 
 let fleet: Fleet;
@@ -35,9 +36,8 @@ const hive = (name: string, seed: string, keys: Record<string, unknown>) =>
     instances: { a: { system: 'svc', host: 'a', keys } },
   });
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  env = cliEnv(fleet);
+useFleet({ a: 'public' }, async (u) => {
+  ({ fleet, env } = u);
   const a = fleet.hosts.a!;
   // A NixOS-like host's /etc is its own already (the upper layer of its overlay root).
   for (const f of a.kind === 'nixos' ? [] : ['passwd', 'group']) {
@@ -48,7 +48,6 @@ before(async () => {
   }
   assert.equal((await a.exec(['id', 'nhsvc'])).exitCode, 1, 'nhsvc does not exist before the first deploy');
 });
-after(() => fleet?.dispose());
 
 test("a key owned by a user the activation creates: the host's first deploy succeeds and the key ends with its owner", async () => {
   const keys = { svc: { text: 'svc-secret', user: 'nhsvc', group: 'nhsvc', mode: '0440' } };

@@ -4,13 +4,14 @@
 // their content, owner and mode. A post-activation key whose command fails: the host's new system stays
 // active (it was activated and confirmed), the outcome is failed with a reason naming the key and the
 // command's stderr, never the command's stdout (the secret), and the exit code is 1.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, stubModule } from './support/faults.ts';
+import { instanceOf, outcomes, stubModule } from './support/faults.ts';
 import { readOnHost, statOnHost, writeKeysHive } from './support/keys-hive.ts';
 
 let fleet: Fleet;
@@ -44,11 +45,7 @@ const hive = (name: string, seed: string, late: Record<string, unknown>) =>
     },
   });
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ a: 'public' }, (u) => ({ fleet, env } = u));
 
 test('a pre-activation key is there while switch-to-configuration runs, a post-activation key only after', async () => {
   const r = await cli(['deploy', '-c', await hive('ok', 'one', { text: 'late-content' }), '--json'], env);

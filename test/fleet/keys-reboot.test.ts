@@ -2,22 +2,19 @@
 // /run, as NixOS's ramfs /run/keys is emptied: the pre-activation keys under /run are sent again once the
 // host is back (content, owner and mode), a key on disk is not (same inode), and the /run/keys folder the
 // upload makes is 0750 (group keys where the host has one, as on NixOS).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf } from './support/seed-fleet.ts';
-import { cliEnv, outcomes, stubModule } from './support/faults.ts';
+import { outcomes, stubModule } from './support/faults.ts';
 import { readOnHost, statOnHost, writeKeysHive } from './support/keys-hive.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'r1', network: 'public' }] });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ r1: 'public' }, (u) => ({ fleet, env } = u));
 
 test('--reboot: the keys under /run are sent again once the host is back; a key on disk is left alone', async () => {
   const r1 = fleet.hosts.r1!;

@@ -2,13 +2,14 @@
 // absent, `ssh-config`, `build --no build`, `plan`, `run`, `ssh` and `status` work, and `deploy` stops with
 // one line before anything starts; `signingKey: { command: [...] }` and `{ env: 'NAME' }` sign and deploy
 // (the key reaches `nix store sign` on stdin); `--signing-key` beats NIX_HIVE_SIGNING_KEY beats the config.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, EXAMPLE, reportOf } from './support/seed-fleet.ts';
-import { cliEnv, stubModule } from './support/faults.ts';
+import { stubModule } from './support/faults.ts';
 import { writeKeysHive } from './support/keys-hive.ts';
 
 const SECRET = path.join(EXAMPLE, 'keys', 'hive.sec');
@@ -25,16 +26,11 @@ async function hiveWith(signingKey: unknown, seed: string) {
   return dir;
 }
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  const home = path.join(fleet.dir, 'home');
-  await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  env = cliEnv(fleet, home);
+useFleet({ a: 'public' }, async (u) => {
+  ({ fleet, env } = u);
+  await mkdir(path.join(env.HOME!, '.ssh'), { recursive: true, mode: 0o700 });
   delete env.NIX_HIVE_SIGNING_KEY;
   dir = path.join(fleet.dir, 'hive');
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 /** The signatures of the system the host now runs, as the host's own Nix reports them. */

@@ -2,14 +2,15 @@
 // with their content, owner, group and mode (checked with `stat` on the host); a second deploy leaves an
 // unchanged key alone (same inode and mtime) and replaces a changed one; a failing source command fails
 // that host before its activation while the other host is deployed; `upload-keys` restores emptied keys.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { run } from './harness/proc.ts';
 import { cli, reportOf, REPO, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, stubModule } from './support/faults.ts';
+import { instanceOf, outcomes, stubModule } from './support/faults.ts';
 import { readOnHost, sshSpy, statOnHost, writeKeysHive } from './support/keys-hive.ts';
 
 let fleet: Fleet;
@@ -38,24 +39,15 @@ async function writeHive(o: { seed?: string; bKeys?: Record<string, unknown> } =
   });
 }
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-    ],
-  });
-  const home = path.join(fleet.dir, 'home');
-  await mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+useFleet({ a: 'public', b: 'public' }, async (u) => {
+  fleet = u.fleet;
+  await mkdir(path.join(u.env.HOME!, '.ssh'), { recursive: true, mode: 0o700 });
   spy = await sshSpy(fleet.dir);
-  env = { ...cliEnv(fleet, home), PATH: `${spy.bin}:${process.env.PATH}` };
+  env = { ...u.env, PATH: `${spy.bin}:${process.env.PATH}` };
   dir = path.join(fleet.dir, 'hive');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'db.key'), 'db-secret-v1\n');
   await writeHive();
-});
-after(async () => {
-  await fleet?.dispose();
 });
 
 test('three keys (text, file, command) arrive through one remote command with content, owner, group and mode', async () => {

@@ -5,7 +5,6 @@
 // the ssh session and died with it).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { startFleet, type Fleet } from './harness/fleet.ts';
 import { waitFor } from './harness/proc.ts';
 import { cli, reportOf } from './support/seed-fleet.ts';
@@ -17,7 +16,7 @@ import {
   stubModule,
   wakeListenersUntil,
 } from './support/faults.ts';
-import { HEALTH_CHECK, writeRolloutHive } from './support/rollout.ts';
+import { writeCheckedHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -52,15 +51,12 @@ const MODULES = {
 };
 
 const hive = (name: string, instances: Record<string, string>, user = 'root') =>
-  writeRolloutHive(
-    fleet,
-    path.join(fleet.dir, name),
-    {
-      modules: MODULES,
-      instances: Object.fromEntries(Object.entries(instances).map(([n, system]) => [n, { system, host: n }])),
-    },
-    { systems: { good: { checks: [HEALTH_CHECK] } }, defaults: { confirmTimeout: 5, user } },
-  );
+  writeCheckedHive(fleet, name, {
+    modules: MODULES,
+    instances,
+    checked: ['good'],
+    defaults: { confirmTimeout: 5, user },
+  });
 
 const current = async (host: string) =>
   (await fleet.hosts[host]!.exec(['readlink', '/run/current-system'])).stdout.trim();

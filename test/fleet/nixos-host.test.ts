@@ -3,8 +3,9 @@
 // as NixOS has them, and `reboot` restarts only that container, never this machine.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { requireRoot, sshRun, startFleet, type Fleet } from './harness/fleet.ts';
+import { test } from 'node:test';
+import { sshRun, type Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { waitFor } from './harness/proc.ts';
 
 let fleet: Fleet;
@@ -12,17 +13,14 @@ const machineBootId = async () => (await readFile('/proc/sys/kernel/random/boot_
 /** This machine's PID 1 and its start time: a reboot of the machine would change them. */
 const machinePid1 = async () => (await readFile('/proc/1/stat', 'utf8')).split(') ')[1]!.split(' ')[19];
 
-before(async () => {
-  requireRoot();
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both', kind: 'nixos' },
-      { name: 'www-1', network: 'internal', kind: 'nixos', authorizedKeysInHomedir: false },
-      { name: 'plain', network: 'public' },
-    ],
-  });
-});
-after(() => fleet?.dispose());
+useFleet(
+  {
+    portico: { network: 'both', kind: 'nixos' },
+    'www-1': { network: 'internal', kind: 'nixos', authorizedKeysInHomedir: false },
+    plain: 'public',
+  },
+  (u) => (fleet = u.fleet),
+);
 
 test('systemd is PID 1; sshd and nix-daemon run as units; ssh works, also through the jump host', async () => {
   for (const name of ['portico', 'www-1']) {

@@ -10,10 +10,16 @@ import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
 import { run as runTool } from './harness/proc.ts';
-import { sleep, stubModule, writeStubHive } from './support/faults.ts';
-import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
+import { stubModule, writeStubHive } from './support/faults.ts';
+import {
+  activationStarted,
+  assertAFinishedBInterrupted,
+  assertNothingLeft,
+  nixHive,
+  startGroup,
+  stateFile,
+} from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -26,30 +32,16 @@ const slowHive = (name: string, delay: number) =>
     instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
   });
 
-const activationOn = (host: string) =>
-  hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), /switch-to-configuration/).length > 0;
-
-async function until(what: string, ok: () => boolean, ms = 120_000): Promise<void> {
-  for (const t0 = Date.now(); !ok(); await sleep(50)) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
 const NO_CRASH = /Error: (write )?EPIPE|Emitted 'error'|internal error|\n\s+at /;
-const row = (out: string, n: string) => out.split('\n').find((l) => l.startsWith(`${n} `)) ?? '';
 
 test('deploy 2>&1 | head: the progress reader goes away; the run stops as by Ctrl-C, the summary is still printed', async () => {
   const dir = await slowHive('progress-closed', 3);
   const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env);
-  await until('the activation on a', () => activationOn('a'));
+  await activationStarted(fleet.hosts.a!);
   run.child.stderr!.destroy(); // the progress lines' reader is gone
   const r = await run.done;
   assert.equal(r.code, 130, r.stdout);
-  assert.match(row(r.stdout, 'a'), /\bok\b/, r.stdout);
-  assert.match(row(r.stdout, 'b'), /\binterrupted\b/, r.stdout);
-  const state = await readState(stateFile(dir));
-  assert.equal(state.instances.a!.outcome, 'ok');
-  assert.equal(state.instances.b!.outcome, 'interrupted');
+  await assertAFinishedBInterrupted(r.stdout, dir);
   await assertNothingLeft(run, dir);
 });
 

@@ -3,61 +3,37 @@
 // `services.openssh.authorizedKeysInHomedir = false`, `/etc/ssh/authorized_keys.d/%u`, here under the host's
 // own /run so nothing touches this machine's /etc): the children still pull from their relay, and nothing
 // is left in that file. A relay whose keys file cannot take the grant is named with the sshd option.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
-import { cli, EXAMPLE, hivePublicKey, reportOf, type CliRun } from './support/seed-fleet.ts';
-import { cliEnv, outcomes, stubModule, writeStubHive } from './support/faults.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
+import { writeRelayHive } from './support/relay-hive.ts';
+import { cli, reportOf, type CliRun } from './support/seed-fleet.ts';
+import { outcomes, stubModule } from './support/faults.ts';
 
 const HOSTS = ['h1', 'h2', 'h3'];
 let fleet: Fleet;
 let env: Record<string, string>;
 let dir: string;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      ...HOSTS.map((name) => ({
-        name,
-        network: 'internal' as const,
-        sshdExtra: 'AuthorizedKeysFile /run/ssh-keys/%u',
-      })),
-    ],
-  });
-  env = cliEnv(fleet);
-  const key = await hivePublicKey();
+const hosts = Object.fromEntries(
+  HOSTS.map((name) => [
+    name,
+    { network: 'internal' as const, sshdExtra: 'AuthorizedKeysFile /run/ssh-keys/%u' },
+  ]),
+);
+useFleet({ portico: 'both', ...hosts }, async (u) => {
+  ({ fleet, env } = u);
   const clientPub = await readFile(`${fleet.clientKey}.pub`, 'utf8');
-  await Promise.all([
-    ...HOSTS.map(async (h) => {
-      const host = fleet.hosts[h]!;
-      // The deployer's own key lives where this sshd reads keys, as NixOS puts users' keys there.
-      await mkdir(path.join(host.dir, 'run', 'ssh-keys'), { mode: 0o755 });
-      await writeFile(path.join(host.dir, 'run', 'ssh-keys', 'root'), clientPub, { mode: 0o600 });
-      await host.writeNixConf(
-        [
-          `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-          `trusted-public-keys = ${key}`,
-          'require-sigs = true',
-        ].join('\n'),
-      );
-    }),
-    ...Object.values(fleet.hosts).map((h) => h.exec(['nix-store', '--init'])),
-  ]);
-  const instances: Parameters<typeof writeStubHive>[2]['instances'] = {
-    portico: { system: 'gate', host: 'portico' },
-  };
-  for (const h of HOSTS) instances[h] = { system: 'web', host: h, via: 'portico', store: 'portico' };
-  dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
-    signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
-    modules: { gate: stubModule(), web: stubModule() },
-    instances,
-  });
-});
-after(async () => {
-  await fleet?.dispose();
+  for (const h of HOSTS) {
+    const host = fleet.hosts[h]!;
+    // The deployer's own key lives where this sshd reads keys, as NixOS puts users' keys there.
+    await mkdir(path.join(host.dir, 'run', 'ssh-keys'), { mode: 0o755 });
+    await writeFile(path.join(host.dir, 'run', 'ssh-keys', 'root'), clientPub, { mode: 0o600 });
+  }
+  dir = await writeRelayHive(fleet, HOSTS);
 });
 
 const newWebSystem = (seed: string) =>

@@ -11,10 +11,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
+import { writeRelayHive } from './support/relay-hive.ts';
 import { netnsPids } from './harness/dispose.ts';
 import { must, run } from './harness/proc.ts';
-import { BIN, cli, EXAMPLE, hivePublicKey, reportOf, type CliRun } from './support/seed-fleet.ts';
-import { outcomes, sleep, startCli, stubModule, writeStubHive } from './support/faults.ts';
+import { BIN, cli, hivePublicKey, reportOf, wireTo, type CliRun } from './support/seed-fleet.ts';
+import { outcomes, sleep, startCli, stubModule } from './support/faults.ts';
 
 const HOSTS = Array.from({ length: 16 }, (_v, i) => `h${String(i + 1).padStart(2, '0')}`);
 let fleet: Fleet;
@@ -26,28 +27,7 @@ useFleet(
   { portico: 'both', ...hosts },
   async (u) => {
     ({ fleet, env } = u);
-    const key = await hivePublicKey();
-    await Promise.all([
-      ...HOSTS.map((h) =>
-        fleet.hosts[h]!.writeNixConf(
-          [
-            `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-            `trusted-public-keys = ${key}`,
-            'require-sigs = true',
-          ].join('\n'),
-        ),
-      ),
-      ...Object.values(fleet.hosts).map((h) => h.exec(['nix-store', '--init'])),
-    ]);
-    const instances: Parameters<typeof writeStubHive>[2]['instances'] = {
-      portico: { system: 'gate', host: 'portico' },
-    };
-    for (const h of HOSTS) instances[h] = { system: 'web', host: h, via: 'portico', store: 'portico' };
-    dir = await writeStubHive(fleet, path.join(fleet.dir, 'hive'), {
-      signingKey: path.join(EXAMPLE, 'keys', 'hive.sec'),
-      modules: { gate: stubModule(), web: stubModule() },
-      instances,
-    });
+    dir = await writeRelayHive(fleet, HOSTS);
   },
   { shapeHostsMbit: 40 },
 );
@@ -217,14 +197,7 @@ test('a child that does not trust the hive key fails on its own: its relay goes 
   const relay = firstRelay(tree);
   const [child, ...siblings] = childrenOf(tree, relay);
   assert.ok(child && siblings.length >= 2, `${relay} feeds several: ${childrenOf(tree, relay)}`);
-  const conf = (trusted: string) =>
-    fleet.hosts[child]!.writeNixConf(
-      [
-        `substituters = ssh://root@${fleet.hosts.portico!.internalAddress}`,
-        `trusted-public-keys = ${trusted}`,
-        'require-sigs = true',
-      ].join('\n'),
-    );
+  const conf = (trusted: string) => wireTo(fleet.hosts[child]!, fleet.hosts.portico!, trusted);
   await conf('other-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
   try {
     const r = await deploy('--relay-fanout', '4');

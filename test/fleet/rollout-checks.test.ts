@@ -2,13 +2,14 @@
 // profile and /run/current-system are the old system again, no watchdog left), the outcome is rolled-back
 // in the report, hive.state and the exit code; --no-rollback leaves the new system and says failed; an
 // http check reaches a host behind the jump host through a forward; `nix-hive check` runs checks alone.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes } from './support/faults.ts';
+import { instanceOf, outcomes } from './support/faults.ts';
 import { HEALTH_CHECK, hostProcesses, rolloutModule, writeRolloutHive } from './support/rollout.ts';
 
 let fleet: Fleet;
@@ -21,14 +22,8 @@ const HTTP = {
   interval: 0.5,
 };
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'jump', network: 'both' },
-      { name: 'www-1', network: 'internal' },
-    ],
-  });
-  env = cliEnv(fleet);
+useFleet({ jump: 'both', 'www-1': 'internal' }, async (u) => {
+  ({ fleet, env } = u);
   // A web server on www-1 serving /run/current-system (its health file among others), on the internal net only.
   const web = await fleet.hosts['www-1']!.exec([
     'sh',
@@ -37,7 +32,6 @@ before(async () => {
   ]);
   assert.equal(web.exitCode, 0, web.stderr);
 });
-after(() => fleet?.dispose());
 
 const hive = (name: string, system: 'good' | 'bad', checks: unknown[] = [HEALTH_CHECK]) =>
   writeRolloutHive(

@@ -2,30 +2,22 @@
 // the host itself within confirmTimeout plus a few seconds, and the deployer reports it; a healthy deploy
 // whose copy (and switch) take longer than confirmTimeout is not rolled back, because the host's window
 // opens only when the switch has ended; `nix-hive rollback` returns a host to its previous generation.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleet, sshRun, type Fleet } from './harness/fleet.ts';
+import { sshRun, type Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, sleep, stubModule } from './support/faults.ts';
-import { HEALTH_CHECK, hostProcesses, rolloutModule, writeRolloutHive } from './support/rollout.ts';
+import { instanceOf, outcomes, sleep, stubModule } from './support/faults.ts';
+import { hostProcesses, rolloutModule, writeCheckedHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  // The uplink is shaped so that a 6 MiB closure takes several seconds to copy.
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'slow', network: 'public' },
-      { name: 'www-1', network: 'public' },
-    ],
-    shapeUplinkMbit: 8,
-  });
-  env = cliEnv(fleet);
+// The uplink is shaped so that a 6 MiB closure takes several seconds to copy.
+useFleet({ a: 'public', slow: 'public', 'www-1': 'public' }, (u) => ({ fleet, env } = u), {
+  shapeUplinkMbit: 8,
 });
-after(() => fleet?.dispose());
 
 const MODULES = {
   good: rolloutModule({ seed: 'good' }),
@@ -35,15 +27,12 @@ const MODULES = {
 };
 
 const hive = (name: string, instances: Record<string, string>, confirmTimeout = 3) =>
-  writeRolloutHive(
-    fleet,
-    path.join(fleet.dir, name),
-    {
-      modules: MODULES,
-      instances: Object.fromEntries(Object.entries(instances).map(([n, system]) => [n, { system, host: n }])),
-    },
-    { systems: { good: { checks: [HEALTH_CHECK] } }, defaults: { confirmTimeout } },
-  );
+  writeCheckedHive(fleet, name, {
+    modules: MODULES,
+    instances,
+    checked: ['good'],
+    defaults: { confirmTimeout },
+  });
 
 /** mtime in ms of a file on a host (the watchdog's status files say when things happened there). */
 async function mtime(host: string, glob: string): Promise<number> {

@@ -2,40 +2,31 @@
 // profile, so the host may run a system that is not its profile's. A failing check after `deploy --goal test`
 // must return the host to the system it RAN before (re-activated with `test`), not to the profile's system,
 // and leave the profile alone; the outcome is rolled-back and the exit code 1.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes } from './support/faults.ts';
-import { HEALTH_CHECK, hostProcesses, rolloutModule, writeRolloutHive } from './support/rollout.ts';
+import { instanceOf, outcomes } from './support/faults.ts';
+import { hostProcesses, rolloutModule, writeCheckedHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ a: 'public' }, (u) => ({ fleet, env } = u));
 
-const hive = (system: 'boot' | 'tried' | 'broken') =>
-  writeRolloutHive(
-    fleet,
-    path.join(fleet.dir, system),
-    {
-      modules: {
-        boot: rolloutModule({ seed: 'boot' }),
-        tried: rolloutModule({ seed: 'tried' }),
-        broken: rolloutModule({ seed: 'broken', healthy: false }),
-      },
-      instances: { a: { system, host: 'a' } },
-    },
-    {
-      systems: Object.fromEntries(['boot', 'tried', 'broken'].map((s) => [s, { checks: [HEALTH_CHECK] }])),
-      defaults: { confirmTimeout: 10 },
-    },
-  );
+const MODULES = {
+  boot: rolloutModule({ seed: 'boot' }),
+  tried: rolloutModule({ seed: 'tried' }),
+  broken: rolloutModule({ seed: 'broken', healthy: false }),
+};
+/** Instance a running `system`, in a hive named after it. */
+const hive = (system: keyof typeof MODULES) =>
+  writeCheckedHive(fleet, system, {
+    modules: MODULES,
+    instances: { a: system },
+    defaults: { confirmTimeout: 10 },
+  });
 
 const lastActivation = async () =>
   (await fleet.hosts.a!.exec(['cat', '/run/hive-activation.log'])).stdout.trim().split('\n').at(-1)!;

@@ -2,25 +2,16 @@
 // so `reboot` run over ssh restarts only the simulated host, never the machine running the tests.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { requireRoot, sshRun, startFleet, type Fleet } from './harness/fleet.ts';
+import { test } from 'node:test';
+import { sshRun, type Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { waitFor } from './harness/proc.ts';
 import { STUB_SHA256 } from './harness/power-stubs.ts';
 
 let fleet: Fleet;
 const machineBootId = async () => (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
 
-before(async () => {
-  requireRoot();
-  fleet = await startFleet({
-    hosts: [
-      { name: 'portico', network: 'both' },
-      { name: 'www-1', network: 'internal' },
-      { name: 'spare', network: 'public' },
-    ],
-  });
-});
-after(() => fleet?.dispose());
+useFleet({ portico: 'both', 'www-1': 'internal', spare: 'public' }, (u) => (fleet = u.fleet));
 
 /** Refuses to go on unless the command the host would run for `name` is the stub (checked without running it). */
 async function assertStub(host: string, name: string): Promise<void> {

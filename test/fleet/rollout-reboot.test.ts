@@ -2,42 +2,27 @@
 // rollout-power-stubs.test.ts): the deploy sets the profile, reboots, sees a new boot_id and the new system
 // current, and runs the checks; a host that never comes back is unreachable after --reboot-timeout. A switch
 // whose kernel differs from the booted one is reported "needs reboot" in the summary and in `status`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes } from './support/faults.ts';
-import { HEALTH_CHECK, rolloutModule, writeRolloutHive } from './support/rollout.ts';
+import { instanceOf, outcomes } from './support/faults.ts';
+import { rolloutModule, writeCheckedHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'r1', network: 'public' },
-      { name: 'r2', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ r1: 'public', r2: 'public' }, (u) => ({ fleet, env } = u));
 
+const MODULES = {
+  good: rolloutModule({ seed: 'good' }),
+  newer: rolloutModule({ seed: 'good', kernel: '6.7.0' }),
+};
 const hive = (name: string, instances: Record<string, string>) =>
-  writeRolloutHive(
-    fleet,
-    path.join(fleet.dir, name),
-    {
-      modules: {
-        good: rolloutModule({ seed: 'good' }),
-        newer: rolloutModule({ seed: 'good', kernel: '6.7.0' }),
-      },
-      instances: Object.fromEntries(Object.entries(instances).map(([n, system]) => [n, { system, host: n }])),
-    },
-    { systems: { good: { checks: [HEALTH_CHECK] }, newer: { checks: [HEALTH_CHECK] } } },
-  );
+  writeCheckedHive(fleet, name, { modules: MODULES, instances });
 
 test('--reboot: a new boot_id is observed, the new system is current, the checks ran', async () => {
   const r1 = fleet.hosts.r1!;

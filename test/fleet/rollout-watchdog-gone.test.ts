@@ -2,42 +2,34 @@
 // check then fails: the deployer must notice that at once rather than wait out its rollback limit (300 s),
 // and the rollback must still happen: the deployer starts the watchdog again from what it was armed with.
 // The host runs the old system again (current and profile), the outcome is rolled-back and names it, exit 1.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, sleep, startCli, stubModule } from './support/faults.ts';
-import { HEALTH_CHECK, hostProcesses, writeRolloutHive } from './support/rollout.ts';
+import { instanceOf, outcomes, sleep, startCli, stubModule } from './support/faults.ts';
+import { hostProcesses, writeCheckedHive } from './support/rollout.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({ hosts: [{ name: 'a', network: 'public' }] });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet({ a: 'public' }, (u) => ({ fleet, env } = u));
 
-const hive = (system: 'good' | 'bad' | 'frozen') =>
-  writeRolloutHive(
-    fleet,
-    path.join(fleet.dir, system),
-    {
-      modules: {
-        good: stubModule({ seed: 'good' }),
-        // Slow to switch (time to kill the watchdog meanwhile), then unhealthy.
-        bad: stubModule({ seed: 'bad', delay: 3, extra: '  hive.healthy = false;' }),
-        // Slow to switch, then sshd accepts no new connection: it cannot be confirmed.
-        frozen: stubModule({ seed: 'frozen', delay: 3, extra: '  hive.freezeSshd = true;' }),
-      },
-      instances: { a: { system, host: 'a' } },
-    },
-    {
-      systems: Object.fromEntries(['good', 'bad', 'frozen'].map((s) => [s, { checks: [HEALTH_CHECK] }])),
-      defaults: { confirmTimeout: 5 },
-    },
-  );
+const MODULES = {
+  good: stubModule({ seed: 'good' }),
+  // Slow to switch (time to kill the watchdog meanwhile), then unhealthy.
+  bad: stubModule({ seed: 'bad', delay: 3, extra: '  hive.healthy = false;' }),
+  // Slow to switch, then sshd accepts no new connection: it cannot be confirmed.
+  frozen: stubModule({ seed: 'frozen', delay: 3, extra: '  hive.freezeSshd = true;' }),
+};
+/** Instance a running `system`, in a hive named after it. */
+const hive = (system: keyof typeof MODULES) =>
+  writeCheckedHive(fleet, system, {
+    modules: MODULES,
+    instances: { a: system },
+    defaults: { confirmTimeout: 5 },
+  });
 
 /** Deploys `system`, kills the host's watchdog as soon as it is armed, and returns the run (bounded). */
 async function deployKillingWatchdog(system: 'bad' | 'frozen') {

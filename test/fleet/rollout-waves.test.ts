@@ -1,23 +1,19 @@
 // Waves on the real fleet: 20 hosts, `--canary 1 --batch 5 --max-failed 1`, and a system whose check fails:
 // exactly one host is activated and rolled back, the 19 others are skipped with the reason and never switch.
 // `plan` shows the waves.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleet, type Fleet } from './harness/fleet.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv } from './support/faults.ts';
 import { HEALTH_CHECK, rolloutModule, writeRolloutHive } from './support/rollout.ts';
 
 const HOSTS = Array.from({ length: 20 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({ hosts: HOSTS.map((name) => ({ name, network: 'public' as const })) });
-  env = cliEnv(fleet);
-});
-after(() => fleet?.dispose());
+useFleet(Object.fromEntries(HOSTS.map((name) => [name, 'public' as const])), (u) => ({ fleet, env } = u));
 
 const hive = (name: string, system: 'good' | 'bad') =>
   writeRolloutHive(

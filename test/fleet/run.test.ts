@@ -1,14 +1,14 @@
 // `nix-hive run` on the real fleet (1 jump host, 3 internal hosts behind it): every host's output, a failing host
 // named in the summary with exit 1, an unreachable one, per-host timeout, stdin, and one connection per host.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, type SpawnResult } from '../../lib/exec/spawn.ts';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
-import { ALL, INTERNAL, writeJumpHive } from './support/jump-hive.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { ALL, INTERNAL, useJumpFleet, writeJumpHive } from './support/jump-hive.ts';
 import { netnsPids } from './harness/dispose.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
@@ -44,24 +44,7 @@ describe('nix-hive run on the fleet', () => {
       ...(input !== undefined ? { input } : {}),
     });
 
-  before(async () => {
-    requireRoot();
-    fleet = await startFleet({
-      hosts: [
-        { name: 'jump', network: 'both' },
-        ...INTERNAL.map((name) => ({ name, network: 'internal' as const })),
-      ],
-    });
-    tmp = await mkdtemp('/tmp/nh-run-test-');
-    home = join(tmp, 'home');
-    await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    config = await writeJumpHive(fleet, join(tmp, 'hive'));
-  });
-
-  after(async () => {
-    await fleet?.dispose();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  useJumpFleet('run', (j) => ({ fleet, tmp, home, config } = j));
 
   test('returns each host’s output, grouped per host, with a summary; one connection per host', async () => {
     const jump = fleet.hosts.jump!;

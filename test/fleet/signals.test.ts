@@ -6,13 +6,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readState } from '../../lib/state/store.ts';
 import type { Fleet } from './harness/fleet.ts';
 import { useFleet } from './support/use-fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
 import { freezeHost, sleep, stubModule, writeStubHive } from './support/faults.ts';
 import { writeRolloutHive } from './support/rollout.ts';
-import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
+import {
+  activationStarted,
+  assertAFinishedBInterrupted,
+  assertNothingLeft,
+  hostProcesses,
+  nixHive,
+  startGroup,
+  until,
+} from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
@@ -30,15 +36,7 @@ useFleet({ jump: 'both', a: 'public', b: 'public', x: 'internal' }, async (u) =>
   });
 });
 
-const remote = (host: string, re: RegExp) => hostProcesses(() => netnsPids(fleet.hosts[host]!.netns), re);
-
-async function until(what: string, ok: () => boolean, ms = 120_000): Promise<void> {
-  for (const t0 = Date.now(); !ok(); await sleep(50)) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
-const row = (out: string, n: string) => out.split('\n').find((l) => l.startsWith(`${n} `)) ?? '';
+const remote = (host: string, re: RegExp) => hostProcesses(fleet.hosts[host]!, re);
 
 for (const sig of ['SIGINT', 'SIGHUP'] as const) {
   test(`deploy, ${sig} to the process group: the running activation finishes, the rest is interrupted, exit 130`, async () => {
@@ -47,16 +45,12 @@ for (const sig of ['SIGINT', 'SIGHUP'] as const) {
       instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
     });
     const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env);
-    await until('the activation on a', () => remote('a', /switch-to-configuration/).length > 0);
+    await activationStarted(fleet.hosts.a!);
     run.signal(sig);
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, new RegExp(`${sig}: starting no new steps`));
-    assert.match(row(r.stdout, 'a'), /\bok\b/, r.stdout);
-    assert.match(row(r.stdout, 'b'), /\binterrupted\b/, r.stdout);
-    const state = await readState(stateFile(dir));
-    assert.equal(state.instances.a!.outcome, 'ok');
-    assert.equal(state.instances.b!.outcome, 'interrupted');
+    await assertAFinishedBInterrupted(r.stdout, dir);
     await assertNothingLeft(run, dir);
   });
 

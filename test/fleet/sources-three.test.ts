@@ -3,25 +3,21 @@
 // flake (nixosConfigurations, hive-level `flake: '.'`). Same plan, same systems, same outcome; each
 // source is really read and evaluated its own way (nix-instantiate of the facts, the pool's nix-instantiate
 // workers, `nix eval` per flake system), then built in one nix-build of the .drvs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, cli, reportOf, startSeedFleet, systemLinks, type SeedFleet } from './support/seed-fleet.ts';
+import { BIN, cli, reportOf, systemLinks } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 import { run } from './harness/proc.ts';
 import { SCENARIO, writeSources, type Sources } from './support/sources.ts';
 
-let seed: SeedFleet;
 let src: Sources;
 const plans: Record<string, unknown> = {};
 const systems: Record<string, Record<string, string>> = {};
 
-before(async () => {
-  seed = await startSeedFleet({ wired: ['www-1', 'www-2', 'www-3'] });
+const seed = useSeedFleet({ wired: ['www-1', 'www-2', 'www-3'] }, async () => {
   src = await writeSources(seed.fleet, path.join(seed.fleet.dir, 'sources'), seed.env);
-});
-after(async () => {
-  await seed?.fleet.dispose();
 });
 
 for (const kind of ['ts', 'seed', 'flake'] as const) {

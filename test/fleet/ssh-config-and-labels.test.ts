@@ -2,30 +2,18 @@
 // names, through the jump host); a failed copy to an instance that is no store skips its activation naming the
 // copy, not a "store", and shows its real time; an --allow-direct push is labelled as one; status
 // --connect-timeout is the ConnectTimeout of its ssh.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from './harness/proc.ts';
-import {
-  cli,
-  copyExample,
-  reportOf,
-  setNixConf,
-  startSeedFleet,
-  wireToPortico,
-  type SeedFleet,
-} from './support/seed-fleet.ts';
+import { cli, copyExample, reportOf, setNixConf, wireToPortico } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 
-let seed: SeedFleet;
 let hiveDir: string;
 
-before(async () => {
-  seed = await startSeedFleet();
+const seed = useSeedFleet({}, async () => {
   hiveDir = await copyExample(seed.fleet);
-});
-after(async () => {
-  await seed?.fleet.dispose();
 });
 
 test('ssh -F <printed config> reaches an instance behind the jump host, keys pinned', async () => {

@@ -2,14 +2,14 @@
 // through the jump, a wrong pinned key refused with the expected fingerprint (whatever the user's own policy), the
 // user's ~/.ssh/config still applying (temporary HOME), exit codes passed through.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, type SpawnResult } from '../../lib/exec/spawn.ts';
 import { fingerprint, parsePublicKey } from '../../lib/ssh/host-keys.ts';
-import { requireRoot, startFleet, type Fleet } from './harness/fleet.ts';
-import { INTERNAL, writeJumpHive } from './support/jump-hive.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useJumpFleet, writeJumpHive } from './support/jump-hive.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
 
@@ -29,24 +29,7 @@ describe('nix-hive ssh / scp / ssh-config on the fleet', () => {
   let home: string;
   let config: string;
 
-  before(async () => {
-    requireRoot();
-    fleet = await startFleet({
-      hosts: [
-        { name: 'jump', network: 'both' },
-        ...INTERNAL.map((name) => ({ name, network: 'internal' as const })),
-      ],
-    });
-    tmp = await mkdtemp('/tmp/nh-ssh-test-');
-    home = join(tmp, 'home');
-    await mkdir(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-    config = await writeJumpHive(fleet, join(tmp, 'hive'));
-  });
-
-  after(async () => {
-    await fleet?.dispose();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  useJumpFleet('ssh', (j) => ({ fleet, tmp, home, config } = j));
 
   test('reaches an internal host through the jump host with pinned keys; the exit code passes through', async () => {
     const jump = fleet.hosts.jump!;

@@ -2,7 +2,7 @@
 // holds the lock (naming its pid), and status after the first is in sync; a stale lock of a dead pid is taken
 // over; an unwritable state is refused before anything starts (exit 2 naming --state and the errno); a state
 // that becomes unwritable during the run still gets the summary printed, and the errno named.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,15 +10,18 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import { BIN, cli, copyExample, startSeedFleet, type SeedFleet } from './support/seed-fleet.ts';
+import { BIN, cli, copyExample } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 
-let seed: SeedFleet;
 let hiveDir: string;
 let stateFile: string;
 let lockFile: string;
 
-before(async () => {
-  seed = await startSeedFleet();
+// Before the fleet's own `after` (hooks run in the order they are declared): its folder cannot go while immutable.
+after(() => {
+  if (stateFile) spawnSync('chattr', ['-i', stateFile]);
+});
+const seed = useSeedFleet({}, async () => {
   hiveDir = await copyExample(seed.fleet);
   stateFile = path.join(hiveDir, 'hive.state');
   lockFile = `${stateFile}.lock`;
@@ -26,10 +29,6 @@ before(async () => {
   const www = path.join(hiveDir, 'modules', 'www.nix');
   const text = await readFile(www, 'utf8');
   await writeFile(www, text.replace(/\}\s*$/, '  hive.activationDelay = 12;\n}\n'));
-});
-after(async () => {
-  spawnSync('chattr', ['-i', stateFile]);
-  await seed?.fleet.dispose();
 });
 
 /** Starts a deploy in the background; resolves `activating` once an activation of a www host started. */

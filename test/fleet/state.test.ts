@@ -1,32 +1,20 @@
 // hive.state on the real fleet: retrying what failed without rebuilding, `--no build` noticing a
 // module edit, a SIGINT leaving a valid state file, and `status` catching drift made behind our back.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readState } from '../../lib/state/store.ts';
-import {
-  BIN,
-  cli,
-  copyExample,
-  reportOf,
-  startSeedFleet,
-  systemLinks,
-  type SeedFleet,
-} from './support/seed-fleet.ts';
+import { BIN, cli, copyExample, reportOf, systemLinks } from './support/seed-fleet.ts';
+import { useSeedFleet } from './support/use-fleet.ts';
 
-let seed: SeedFleet;
 let hiveDir: string;
 let stateFile: string;
 
-before(async () => {
-  seed = await startSeedFleet();
+const seed = useSeedFleet({}, async () => {
   hiveDir = await copyExample(seed.fleet);
   stateFile = path.join(hiveDir, 'hive.state');
-});
-after(async () => {
-  await seed?.fleet.dispose();
 });
 
 const nixBuildCalls = async () => (await seed.calls()).filter((c) => c.startsWith('nix-build '));

@@ -4,13 +4,14 @@
 // outcomes: failed units (exit 4) are `degraded` and kept unless --rollback-on-degraded, exit 100 is
 // `needs-reboot` and kept, a held lock is `busy` with nothing switched or rolled back, and a path that
 // is not a NixOS system never becomes the profile.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildStubSystem, nixRun, startFleet, type Fleet, type FleetHost } from './harness/fleet.ts';
+import { buildStubSystem, nixRun, type Fleet, type FleetHost } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
 import { cli, reportOf, systemLinks } from './support/seed-fleet.ts';
-import { cliEnv, instanceOf, outcomes, sleep, writeStubHive } from './support/faults.ts';
+import { instanceOf, outcomes, sleep, writeStubHive } from './support/faults.ts';
 import { readState } from '../../lib/state/store.ts';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
@@ -18,18 +19,7 @@ const NIX = ['--extra-experimental-features', 'nix-command'];
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ a: 'public', b: 'public' }, (u) => ({ fleet, env } = u));
 
 const stderrLines = (s: string) => s.split('\n').filter((l) => l !== '');
 
@@ -187,11 +177,15 @@ describe('deploy: what each switch-to-configuration outcome means', () => {
   };
   const activationLog = async () =>
     (await fleet.hosts.b!.exec(['cat', '/run/hive-activation.log'])).stdout.trim().split('\n');
-
-  test('exit 4: degraded with the failed units named, kept; --rollback-on-degraded rolls it back', async () => {
+  /** Deploys the good system (b's starting point in each case) and returns its path. */
+  const deployGood = async () => {
     const good = await deploy('good');
     assert.equal(good.r.exitCode, 0, good.r.stderr);
-    const goodPath = good.report.systems.good.outPath as string;
+    return good.report.systems.good.outPath as string;
+  };
+
+  test('exit 4: degraded with the failed units named, kept; --rollback-on-degraded rolls it back', async () => {
+    const goodPath = await deployGood();
 
     const bad = await deploy('bad');
     assert.equal(bad.r.exitCode, 1, bad.r.stderr);
@@ -219,9 +213,7 @@ describe('deploy: what each switch-to-configuration outcome means', () => {
   });
 
   test('exit 100: needs-reboot, not a failure, nothing rolled back; a bare path never becomes the profile', async () => {
-    const good = await deploy('good');
-    assert.equal(good.r.exitCode, 0, good.r.stderr);
-    const goodPath = good.report.systems.good.outPath as string;
+    const goodPath = await deployGood();
 
     const reboot = await deploy('reboot');
     assert.equal(reboot.r.exitCode, 0, reboot.r.stderr);
@@ -246,8 +238,7 @@ describe('deploy: what each switch-to-configuration outcome means', () => {
   });
 
   test('a held switch lock: busy at once, the profile set back, the old system`s switch never run', async () => {
-    const good = await deploy('good');
-    assert.equal(good.r.exitCode, 0, good.r.stderr);
+    await deployGood();
     const before = await systemLinks(fleet, 'b');
     const b = fleet.hosts.b!;
     await b.exec([

@@ -2,47 +2,31 @@
 // the terminal during a slow activation is the orderly stop (the running activation finishes, a summary,
 // exit 130, nothing left) and not listr2's own exit; a failure after the plan was drawn ends the view
 // instead of hanging; a 0-column terminal gets whole lines, not one character per line.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readState } from '../../lib/state/store.ts';
-import { startFleet, type Fleet } from './harness/fleet.ts';
-import { netnsPids } from './harness/dispose.ts';
-import { cliEnv, sleep, stubModule, writeStubHive } from './support/faults.ts';
-import { assertNothingLeft, hostProcesses, nixHive, startGroup, stateFile } from './support/process-group.ts';
+import type { Fleet } from './harness/fleet.ts';
+import { useFleet } from './support/use-fleet.ts';
+import { stubModule, writeStubHive } from './support/faults.ts';
+import {
+  activationStarted,
+  assertAFinishedBInterrupted,
+  assertNothingLeft,
+  nixHive,
+  startGroup,
+} from './support/process-group.ts';
 
 let fleet: Fleet;
 let env: Record<string, string>;
 
-before(async () => {
-  fleet = await startFleet({
-    hosts: [
-      { name: 'a', network: 'public' },
-      { name: 'b', network: 'public' },
-    ],
-  });
-  env = cliEnv(fleet);
-});
-after(async () => {
-  await fleet?.dispose();
-});
+useFleet({ a: 'public', b: 'public' }, (u) => ({ fleet, env } = u));
 
 const hive = (name: string, delay: number) =>
   writeStubHive(fleet, path.join(fleet.dir, name), {
     modules: { slow: stubModule({ delay, seed: name }) },
     instances: { a: { system: 'slow', host: 'a' }, b: { system: 'slow', host: 'b' } },
   });
-
-/** Waits until host `name` runs switch-to-configuration. */
-async function activationRunning(name: string): Promise<void> {
-  for (let i = 0; i < 2400; i++) {
-    if (hostProcesses(() => netnsPids(fleet.hosts[name]!.netns), /switch-to-configuration/).length > 0)
-      return;
-    await sleep(50);
-  }
-  throw new Error(`no activation started on ${name}`);
-}
 
 /** The text a terminal would show, without the escape sequences. */
 const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
@@ -52,19 +36,14 @@ test('Ctrl-C typed on the terminal: the running activation finishes, the rest is
   const run = startGroup(nixHive('deploy', '-c', dir, '--parallel', '1', 'a', 'b'), env, {
     tty: { stty: 'cols 120 rows 40' },
   });
-  await activationRunning('a');
+  await activationStarted(fleet.hosts.a!);
   run.child.stdin!.write('\x03'); // the terminal turns it into SIGINT for its foreground group
   const r = await run.done;
   run.child.stdin!.end();
   const out = plain(r.stdout);
   assert.match(out, /EXIT=130/, out);
-  const row = (n: string) => out.split('\n').find((l) => l.startsWith(`${n} `)) ?? '';
-  assert.match(row('a'), /\bok\b/, out);
-  assert.match(row('b'), /\binterrupted\b/, out);
+  await assertAFinishedBInterrupted(out, dir);
   assert.match(out, /1 ok, 0 failed, 0 skipped, 1 interrupted/);
-  const state = await readState(stateFile(dir));
-  assert.equal(state.instances.a!.outcome, 'ok');
-  assert.equal(state.instances.b!.outcome, 'interrupted');
   assert.ok(run.seen.dirs.size > 0, 'the run used an ssh session');
   await assertNothingLeft(run, dir);
 });

@@ -13,6 +13,7 @@ import {
   type PowerCover,
 } from './power-stubs.ts';
 import { alive, daemon, HOST_ENV, must, run, waitFor, type RunResult } from './proc.ts';
+import { connectionCount, listeningCount, readSshdLog } from './sshd-log.ts';
 
 export interface HostLayout {
   /** Per-host folder on the deployer. */
@@ -194,14 +195,9 @@ export class HostProcesses {
     return checked ? must(full, { env: HOST_ENV, input }) : run(full, { env: HOST_ENV, input });
   }
 
-  private async listeningCount(): Promise<number> {
-    const log = await readFile(this.layout.sshdLog, 'utf8').catch(() => '');
-    return log.split('\n').filter((l) => l.includes('Server listening on')).length;
-  }
-
   async startSshd(): Promise<void> {
     if (this.sshdPid && alive(this.sshdPid)) return;
-    const before = await this.listeningCount();
+    const before = await listeningCount(this.layout.sshdLog);
     const sshd = daemon(
       [
         ...this.dieWithUs(),
@@ -227,10 +223,10 @@ export class HostProcesses {
     this.sshdPid = pid;
     await waitFor(`sshd of ${this.name} to listen`, async () => {
       if (!alive(pid)) {
-        const log = await readFile(this.layout.sshdLog, 'utf8').catch(() => '');
+        const log = await readSshdLog(this.layout.sshdLog);
         throw new Error(`fleet: sshd of ${this.name} exited:\n${log.split('\n').slice(-5).join('\n')}`);
       }
-      return (await this.listeningCount()) > before;
+      return (await listeningCount(this.layout.sshdLog)) > before;
     });
   }
 
@@ -254,15 +250,11 @@ export class HostProcesses {
   }
 
   sshdLog(): Promise<string> {
-    return readFile(this.layout.sshdLog, 'utf8').catch(() => '');
+    return readSshdLog(this.layout.sshdLog);
   }
 
   /** Accepted TCP connections in the sshd log (`Connection from <addr> port …`), optionally from one address. */
-  async connections(fromAddress?: string): Promise<number> {
-    let n = 0;
-    for (const m of (await this.sshdLog()).matchAll(/Connection from (\S+) port \d+ on /g)) {
-      if (fromAddress === undefined || m[1] === fromAddress) n++;
-    }
-    return n;
+  connections(fromAddress?: string): Promise<number> {
+    return connectionCount(this.layout.sshdLog, fromAddress);
   }
 }

@@ -8,6 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { HostLayout } from './host.ts';
 import { SSHD_DIR, writeNixosRoot } from './nixos-root.ts';
 import { alive, daemon, HOST_ENV, must, run, waitFor, type RunResult } from './proc.ts';
+import { connectionCount, listeningCount, readSshdLog } from './sshd-log.ts';
 
 /**
  * Runs in a private mount namespace (unshare -m): a tmpfs over /run/systemd/nspawn (nspawn keeps its
@@ -196,15 +197,13 @@ export class NixosHost {
     return checked ? must(full, { env: HOST_ENV, input }) : run(full, { env: HOST_ENV, input });
   }
 
-  private async listeningCount(): Promise<number> {
-    const log = await readFile(this.layout.sshdLog, 'utf8').catch(() => '');
-    return log.split('\n').filter((l) => l.includes('Server listening on')).length;
-  }
-
   async startSshd(): Promise<void> {
-    const before = await this.listeningCount();
+    const before = await listeningCount(this.layout.sshdLog);
     await this.nsenter(['systemctl', 'start', 'ssh.service'], true);
-    await waitFor(`sshd of ${this.name} to listen`, async () => (await this.listeningCount()) > before);
+    await waitFor(
+      `sshd of ${this.name} to listen`,
+      async () => (await listeningCount(this.layout.sshdLog)) > before,
+    );
   }
 
   /** Stops ssh.service; Debian's unit has KillMode=process, so open sessions survive (as on NixOS). */
@@ -222,15 +221,11 @@ export class NixosHost {
   }
 
   sshdLog(): Promise<string> {
-    return readFile(this.layout.sshdLog, 'utf8').catch(() => '');
+    return readSshdLog(this.layout.sshdLog);
   }
 
-  async connections(fromAddress?: string): Promise<number> {
-    let n = 0;
-    for (const m of (await this.sshdLog()).matchAll(/Connection from (\S+) port \d+ on /g)) {
-      if (fromAddress === undefined || m[1] === fromAddress) n++;
-    }
-    return n;
+  connections(fromAddress?: string): Promise<number> {
+    return connectionCount(this.layout.sshdLog, fromAddress);
   }
 
   private async readBootId(): Promise<string> {

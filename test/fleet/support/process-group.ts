@@ -1,14 +1,18 @@
 // The CLI as an operator runs it: in its own process group (as a shell job is), optionally on a
 // pseudo-terminal (`script`), signalled as a group (`kill -INT -- -PGID`, what Ctrl-C and a closed
 // terminal do), with its output pipes readable and closable. Plus what a run may leave behind: the
-// ssh session folders and ssh processes it made, its children, and temporary state files.
+// ssh session folders and ssh processes it made, its children, and temporary state files; and what an
+// orderly stop of a deploy reports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { BIN } from './seed-fleet.ts';
 import { descendants, sessionSshProcesses, sleep } from './faults.ts';
+import { netnsPids } from '../harness/dispose.ts';
+import type { FleetHost } from '../harness/fleet.ts';
 import { quoteArgv } from '../../../lib/ssh/quote.ts';
+import { readState } from '../../../lib/state/store.ts';
 
 export interface GroupRun {
   child: ChildProcess;
@@ -157,8 +161,8 @@ export async function assertNothingLeft(run: GroupRun, hiveDir?: string): Promis
 }
 
 /** Processes of a fleet host whose command line matches (the host shares this kernel: /proc shows them). */
-export function hostProcesses(netnsPidsOf: () => number[], re: RegExp): string[] {
-  return netnsPidsOf()
+export function hostProcesses(host: FleetHost, re: RegExp): string[] {
+  return netnsPids(host.netns)
     .map((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
@@ -170,3 +174,30 @@ export function hostProcesses(netnsPidsOf: () => number[], re: RegExp): string[]
 }
 
 export const stateFile = (dir: string) => path.join(dir, 'hive.state');
+
+/** Waits (polling every 50 ms) until `ok()` holds; throws naming `what` after `ms`. */
+export async function until(what: string, ok: () => boolean, ms = 120_000): Promise<void> {
+  for (const t0 = Date.now(); !ok(); await sleep(50)) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+/** Waits until switch-to-configuration runs on the host. */
+export const activationStarted = (host: FleetHost) =>
+  until(`an activation on ${host.name}`, () => hostProcesses(host, /switch-to-configuration/).length > 0);
+
+/** An instance's line in the plain summary (the line that starts with its name), or ''. */
+export const summaryRow = (out: string, instance: string) =>
+  out.split('\n').find((l) => l.startsWith(`${instance} `)) ?? '';
+
+/**
+ * The orderly stop of `deploy --parallel 1 a b` stopped while a activates: a's activation finished (ok) and b
+ * never started (interrupted), in the plain summary `out` and in the hive.state of `hiveDir` alike.
+ */
+export async function assertAFinishedBInterrupted(out: string, hiveDir: string): Promise<void> {
+  assert.match(summaryRow(out, 'a'), /\bok\b/, out);
+  assert.match(summaryRow(out, 'b'), /\binterrupted\b/, out);
+  const state = await readState(stateFile(hiveDir));
+  assert.equal(state.instances.a!.outcome, 'ok');
+  assert.equal(state.instances.b!.outcome, 'interrupted');
+}

@@ -1,5 +1,5 @@
 // Helpers of the rollout tests (test/fleet/rollout-*.test.ts): a stub hive whose systems carry health
-// checks and rollout settings, stub modules with the health/freeze/kernel knobs, and what a host runs.
+// checks and rollout settings (and the usual one: an instance per host, every system checked), stub modules with the health/freeze/kernel knobs, and what a host runs.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,6 +40,37 @@ export async function writeRolloutHive(
   Object.assign(config.defaults, extra.defaults ?? {});
   await writeFile(file, JSON.stringify(config, null, 2) + '\n');
   return dir;
+}
+
+/**
+ * The rollout tests' usual hive, in `<fleet.dir>/<name>`: `instances` maps each instance to its system and runs
+ * it on the fleet host of the same name; the `checked` systems (all of `modules` unless named) carry HEALTH_CHECK.
+ */
+export function writeCheckedHive(
+  fleet: Fleet,
+  name: string,
+  o: {
+    modules: Record<string, string>;
+    instances: Record<string, string>;
+    checked?: string[];
+    defaults?: Record<string, unknown>;
+  },
+): Promise<string> {
+  const checked = o.checked ?? Object.keys(o.modules);
+  return writeRolloutHive(
+    fleet,
+    path.join(fleet.dir, name),
+    {
+      modules: o.modules,
+      instances: Object.fromEntries(
+        Object.entries(o.instances).map(([n, system]) => [n, { system, host: n }]),
+      ),
+    },
+    {
+      systems: Object.fromEntries(checked.map((s) => [s, { checks: [HEALTH_CHECK] }])),
+      ...(o.defaults ? { defaults: o.defaults } : {}),
+    },
+  );
 }
 
 /** Command lines of the processes in a host's mount namespace that mention `word` (e.g. the watchdog). */

@@ -4,7 +4,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFleet, type Fleet } from '../harness/fleet.ts';
+import { startFleet, type Fleet, type FleetHost } from '../harness/fleet.ts';
 import { run, type RunResult } from '../harness/proc.ts';
 import { addPorticoSubstituterKey } from './substituter-key.ts';
 
@@ -40,6 +40,17 @@ export async function wireToPortico(fleet: Fleet, host: string): Promise<void> {
     `trusted-public-keys = ${await hivePublicKey()}`,
     'require-sigs = true',
   ]);
+}
+
+/** Makes `host` substitute from `store` (its internal address, over ssh), trusting `key` alone, signatures required. */
+export function wireTo(host: FleetHost, store: FleetHost, key: string): Promise<void> {
+  return host.writeNixConf(
+    [
+      `substituters = ssh://root@${store.internalAddress}`,
+      `trusted-public-keys = ${key}`,
+      'require-sigs = true',
+    ].join('\n'),
+  );
 }
 
 const SPIED = ['nix', 'nix-build', 'nix-store', 'nix-env', 'nix-instantiate', 'ssh', 'scp'];

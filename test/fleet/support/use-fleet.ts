@@ -1,10 +1,11 @@
 // One fleet per test file, the setup the fleet tests repeated: the hosts started in `before` (a name and its
 // network each, or the rest of a HostSpec), the real CLI's environment for them (cliEnv), then the file's own
-// `setup`; the fleet disposed in `after`, whatever happened.
+// `setup`; the fleet disposed in `after`, whatever happened. useSeedFleet does the same for the seed's fleet.
 import { after, before } from 'node:test';
 import { startFleet, type Fleet } from '../harness/fleet.ts';
 import type { FleetOptions, HostSpec } from '../harness/types.ts';
 import { cliEnv } from './faults.ts';
+import { startSeedFleet, type SeedFleet } from './seed-fleet.ts';
 
 export type FleetHosts = Record<string, HostSpec['network'] | Omit<HostSpec, 'name'>>;
 
@@ -37,4 +38,24 @@ export function useFleet(
     await use.fleet?.dispose();
   });
   return use;
+}
+
+/**
+ * The seed's fleet (portico and the hosts behind it, seed-fleet.ts) for the file's tests, started in `before`
+ * (`wired`: the hosts that substitute from portico, all by default), then `setup`; disposed in `after`. The
+ * returned handle is filled in by the time the tests run.
+ */
+export function useSeedFleet(
+  options: { wired?: string[] } = {},
+  setup?: (seed: SeedFleet) => unknown,
+): SeedFleet {
+  const seed = {} as SeedFleet;
+  before(async () => {
+    Object.assign(seed, await startSeedFleet(options));
+    await setup?.(seed);
+  });
+  after(async () => {
+    await seed.fleet?.dispose();
+  });
+  return seed;
 }
