@@ -3,22 +3,10 @@
 // the view) and nothing else. This is NOT a deploy test: no process runs and no host is reached.
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { Spawner, SpawnResult } from '../lib/exec/spawn.ts';
+import type { Spawner } from '../lib/exec/spawn.ts';
 import type { Transport } from '../lib/deploy/run/transport.ts';
 import { STEP_MARK } from '../lib/nix/sequence.ts';
-
-function result(command: string, args: readonly string[], stdout = '', exitCode = 0): SpawnResult {
-  return {
-    command,
-    args: [...args],
-    exitCode,
-    signal: undefined,
-    timedOut: false,
-    stdout,
-    stderr: '',
-    durationMs: 0,
-  };
-}
+import { spawnResult } from '../test/helpers/nix-spy.ts';
 
 const fakePath = (name: string) =>
   `/nix/store/${createHash('sha256').update(name).digest('hex').slice(0, 32)}-nixos-system-${name}`;
@@ -26,7 +14,7 @@ const fakePath = (name: string) =>
 export function instantSpawner(publicKey: string): Spawner {
   return async (command, args, opts) => {
     if (command === 'nix' && args.includes('convert-secret-to-public'))
-      return result(command, args, `${publicKey}\n`);
+      return spawnResult(command, args, `${publicKey}\n`);
     if (command === 'nix-instantiate' && args.includes('--eval')) {
       // An evaluator worker of the pool: one trace line per system of its spec, as eval-worker.nix prints.
       const spec = JSON.parse(readFileSync(args[args.indexOf('specFile') + 1]!, 'utf8')) as {
@@ -38,20 +26,20 @@ export function instantSpawner(publicKey: string): Spawner {
         const out = fakePath(spec.systems[attr]!.name);
         opts?.onLine?.('stderr', `trace: ${spec.marker} ${attr} ${out}.drv ${out}`);
       }
-      return result(command, args, `${spec.order.length}\n`);
+      return spawnResult(command, args, `${spec.order.length}\n`);
     }
     if (command === 'nix-instantiate' && args.includes('--version'))
-      return result(command, args, 'nix-instantiate (Nix) 2.8.0\n');
+      return spawnResult(command, args, 'nix-instantiate (Nix) 2.8.0\n');
     if (command === 'nix-build') {
       // The realisation of the evaluated .drvs: their out paths, one a line.
       const drvs = args.filter((a) => a.endsWith('.drv'));
-      return result(command, args, drvs.map((d) => d.slice(0, -'.drv'.length)).join('\n') + '\n');
+      return spawnResult(command, args, drvs.map((d) => d.slice(0, -'.drv'.length)).join('\n') + '\n');
     }
     if (command === 'nix-store' && args.includes('--deriver')) {
       const paths = args.filter((a) => a.startsWith('/nix/store/'));
-      return result(command, args, paths.map((p) => `${p}.drv`).join('\n') + '\n');
+      return spawnResult(command, args, paths.map((p) => `${p}.drv`).join('\n') + '\n');
     }
-    return result(command, args);
+    return spawnResult(command, args);
   };
 }
 
@@ -70,19 +58,20 @@ export function instantTransport(publicKey: string): Transport {
       // An activation's commands in one (nix/sequence.ts): each one's answer after its step marker.
       if (argv[3] === 'nix-hive-sequence') {
         const out = argv.slice(4).map((c, i) => `\n${STEP_MARK} ${i + 1}\n${answer(c)}`);
-        return result(argv[0]!, argv, out.join('') + '\n');
+        return spawnResult(argv[0]!, argv, out.join('') + '\n');
       }
       if (cmd.includes('show-config') || cmd.includes('config show')) {
         const settings = {
           substituters: { value: ['ssh://store'] },
           'trusted-public-keys': { value: [publicKey] },
         };
-        return result(argv[0]!, argv, JSON.stringify(settings));
+        return spawnResult(argv[0]!, argv, JSON.stringify(settings));
       }
       // A first deploy: the host does not have the closure yet (so the preflight and the copy run).
-      if (argv[0] === 'nix-store' && argv.includes('--check-validity')) return result(argv[0], argv, '', 1);
+      if (argv[0] === 'nix-store' && argv.includes('--check-validity'))
+        return spawnResult(argv[0], argv, '', 1);
       const said = answer(cmd);
-      return result(argv[0]!, argv, said ? `${said}\n` : '');
+      return spawnResult(argv[0]!, argv, said ? `${said}\n` : '');
     },
     connect: async () => {},
     nixSshOpts: '',

@@ -22,6 +22,7 @@ export function spawnResult(
   args: readonly string[],
   stdout = '',
   exitCode = 0,
+  stderr = '',
 ): SpawnResult {
   return {
     command,
@@ -30,7 +31,7 @@ export function spawnResult(
     signal: undefined,
     timedOut: false,
     stdout,
-    stderr: '',
+    stderr,
     durationMs: 1,
   };
 }

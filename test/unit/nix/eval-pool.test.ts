@@ -14,6 +14,7 @@ import {
 } from '../../../lib/nix/eval-pool.ts';
 import type { ResolvedSystem } from '../../../lib/inventory/types.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { spawnResult } from '../../helpers/nix-spy.ts';
 
 const systems: ResolvedSystem[] = Array.from({ length: 9 }, (_v, i) => ({
   name: `sys-${i}`,
@@ -67,16 +68,7 @@ function workerSpy(broken: Set<string> = new Set()) {
       o.onLine?.('stderr', `trace: ${spec.marker} ${attr} /nix/store/${name}.drv /nix/store/${name}`);
     }
     spy.running--;
-    return {
-      command,
-      args: [...args],
-      exitCode,
-      signal: undefined,
-      timedOut: false,
-      stdout: '',
-      stderr,
-      durationMs: 1,
-    };
+    return spawnResult(command, args, '', exitCode, stderr);
   };
   return { spy, spawn };
 }
