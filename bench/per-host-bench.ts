@@ -17,6 +17,7 @@ import {
   wwwNames,
   type BenchHiveFiles,
 } from './bench-hive.ts';
+import { accounted, openCpuGroup, type CpuUse } from './cpu-account.ts';
 import { initStores } from './fleet-bench.ts';
 import { deployTimed } from './relay-bench.ts';
 import { median, ratio, seconds } from './stats.ts';
@@ -42,6 +43,8 @@ export interface PerHostRun {
   /** nix-hive only: how the plan said it distributes the closure, and why. */
   distribution?: string;
   timeline: TimelineEntry[];
+  /** CPU of every process that ended during the deploy (process accounting), when the machine can count it. */
+  cpu?: CpuUse;
 }
 
 export interface PerHostSummary {
@@ -211,10 +214,15 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
     builds.push(await build(await changeModules(files, tag, size), path.join(workDir, `b-${tag}`), env));
   }
   o.log(`  starting 1 + ${o.hosts} hosts, ${o.mbit} Mbit/s NICs…`);
+  // Every process of the fleet and the deploys from here on: their CPU (cpu-account.ts).
+  const group = openCpuGroup();
   const fleet = await startFleet({
     hosts: fleetHosts(files),
     shapeHostsMbit: o.mbit,
     shapeUplinkMbit: o.mbit,
+  }).catch((err: unknown) => {
+    group?.close();
+    throw err;
   });
   const runs: PerHostRun[] = [];
   const failures: string[] = [];
@@ -234,12 +242,23 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
         `  ${p.change} change (${(newBytes / 1024).toFixed(0)} KiB new), round ${p.round}: ${p.variant}…`,
       );
       try {
-        const r =
+        const deploy = () =>
           p.variant === 'nix-hive'
-            ? await runHive(fleet, b, path.join(workDir, `d-${i}`))
-            : await runPush(fleet, b, o.parallel);
+            ? runHive(fleet, b, path.join(workDir, `d-${i}`))
+            : runPush(fleet, b, o.parallel);
+        const { value: r, cpu } = group
+          ? await accounted(group, path.join(workDir, `acct-${i}`), deploy)
+          : { value: await deploy(), cpu: undefined };
         await verifyDeployed(fleet, b.targets, p.variant);
-        runs.push({ ...r, change: p.change, round: p.round, newBytes });
+        runs.push({ ...r, change: p.change, round: p.round, newBytes, ...(cpu ? { cpu } : {}) });
+        if (cpu)
+          o.log(
+            `    CPU ${cpu.totalS.toFixed(1)} s (${(cpu.totalS / (o.hosts + 1)).toFixed(2)} s per host, ${cpu.processes} processes): ` +
+              cpu.byCommand
+                .slice(0, 10)
+                .map((c) => `${c.command} ${c.seconds.toFixed(1)} s/${c.count}`)
+                .join(', '),
+          );
         const s = summarize(runs.at(-1)!);
         o.log(
           `    ${seconds(r.wallMs)}; copy median ${seconds(s.copyMedianMs)}, activation median ${seconds(s.activateMedianMs)}, store activation ${seconds(s.storeActivateMs)}${r.distribution ? `; ${r.distribution}` : ''}`,
@@ -255,6 +274,7 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
     }
   } finally {
     await fleet.dispose();
+    group?.close();
   }
   const summary = {} as PerHostResults['summary'];
   const ratios = {} as Record<Change, number>;

@@ -60,7 +60,13 @@ export function deployTimed(
 }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CPU_PROF=DIR: a V8 CPU profile of each deploy there (where nix-hive's own CPU goes).
+    const prof = process.env.BENCH_CPU_PROF;
+    const node = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+    const child = spawn(process.execPath, [...node, BIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const starts = new Map<string, number>();
     const ends = new Map<string, number>();
     const messages: string[] = [];

@@ -1,5 +1,6 @@
 // One ssh session per run: the generated ssh_config and known_hosts in a private short temp folder, one
-// ControlMaster per host (jump hosts first, so connections behind a jump share its one connection), all closed at the end.
+// ControlMaster per host (jump hosts first, so connections behind a jump share its one connection), all closed at the end
+// (by signal: one process per host fewer than `ssh -O exit`).
 import { mkdtemp, readdir, readFile, lstat, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { renderKnownHosts, renderSshConfig, SSH_DEFAULTS, type SshConfigOptions 
 import { HostError, inputError, SshError } from '../errors.ts';
 import { sshFailure } from './failure.ts';
 import { lastLine } from '../util/last-line.ts';
+import { pollUntil } from '../util/poll.ts';
 
 export interface SshSessionOptions extends Partial<
   Pick<
@@ -120,8 +122,14 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       }
     }
     stopped();
-    const check = await spawn('ssh', [...configArgs, '-O', 'check', '--', name], { signal });
-    if (check.exitCode === 0) return;
+    // A master this session opened before (ssh reopens one that died, ControlMaster auto): asked only when
+    // its socket exists, so the first connection to a host costs one ssh process, not two.
+    const socket = await lstat(join(dir, inst.name)).then(
+      (st) => st.isSocket(),
+      () => false,
+    );
+    if (socket && (await spawn('ssh', [...configArgs, '-O', 'check', '--', name], { signal })).exitCode === 0)
+      return;
     // Never start a master once the run was stopped: it would outlive the session's close.
     stopped();
     const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
@@ -161,19 +169,9 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       Promise.allSettled(connecting.values()),
       new Promise((r) => setTimeout(r, 15_000).unref()),
     ]);
-    const sockets: string[] = [];
-    for (const entry of await readdir(dir).catch(() => [] as string[])) {
-      const path = join(dir, entry);
-      const st = await lstat(path).catch(() => undefined);
-      if (st?.isSocket()) sockets.push(path);
-    }
-    // `-F none`: only the socket matters, not any configuration.
-    await Promise.all(
-      sockets.map((s) =>
-        spawn('ssh', ['-F', 'none', '-S', s, '-O', 'exit', 'nix-hive'], { timeoutMs: 10_000 }),
-      ),
-    );
-    await stopStragglers(dir);
+    // Every master (and anything else of this session still running) is told to end with SIGTERM, as
+    // `ssh -O exit` would (ssh removes its socket and closes the connection), without one process per host.
+    await stopSessionSsh(dir);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -201,11 +199,24 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
 }
 
 /**
- * The backstop of `close()`: an ssh process of this session that is still alive once every socket was told to
- * exit (a master that daemonized while the run was being stopped) is ended. Only processes whose argv names
- * this session's private folder are touched; where /proc does not exist (not Linux) nothing is done.
+ * How `close()` ends the session's ssh processes: every ssh process whose argv names this session's private
+ * folder (its masters, and any client a stopped step left) gets SIGTERM, and is waited for (5 s at most, then
+ * SIGKILL). Only such processes are touched; where /proc does not exist (not Linux) nothing is done.
  */
-async function stopStragglers(dir: string): Promise<void> {
+async function stopSessionSsh(dir: string): Promise<void> {
+  const mine = await sessionSsh(dir);
+  for (const pid of mine) signal(pid, 'SIGTERM');
+  const left = await pollUntil(
+    async () => {
+      const alive = (await Promise.all(mine.map(running))).some(Boolean);
+      return alive ? undefined : true;
+    },
+    { interval: 20, timeout: 5_000 },
+  );
+  if (!left) for (const pid of mine) if (await running(pid)) signal(pid, 'SIGKILL');
+}
+
+async function sessionSsh(dir: string): Promise<number[]> {
   const pids = await readdir('/proc').catch(() => [] as string[]);
   const mine: number[] = [];
   for (const p of pids) {
@@ -215,11 +226,19 @@ async function stopStragglers(dir: string): Promise<void> {
     if (words[0] && /(^|\/)ssh$/.test(words[0]) && words.some((w) => w.startsWith(`${dir}/`)))
       mine.push(Number(p));
   }
-  for (const pid of mine) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
+  return mine;
+}
+
+/** Whether `pid` still runs (a zombie, which no longer does, awaits only its parent's wait). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
   }
 }
