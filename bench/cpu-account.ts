@@ -14,6 +14,11 @@ import path from 'node:path';
 export interface CpuUse {
   /** User + system seconds of the bench's cgroup during the run. */
   totalS: number;
+  /**
+   * Of which system time (the kernel's work for the group, irq and softirq while its processes ran included:
+   * that part is in no process's record, so the split by command sums to less than the total).
+   */
+  systemS: number;
   processes: number;
   /** Seconds and process count by command name (the kernel's 15 characters), most first. */
   byCommand: Array<{ command: string; seconds: number; count: number }>;
@@ -25,6 +30,8 @@ export interface CpuGroup {
   /** CPU seconds used so far by the group's processes. */
   seconds(): number;
   procs(): number[];
+  /** cpuacct.stat: user and system clock ticks. */
+  stat(): { user: number; system: number };
   /** Back to the root group; the group is removed once empty. */
   close(): void;
 }
@@ -42,6 +49,10 @@ export function openCpuGroup(): CpuGroup | undefined {
   }
   return {
     seconds: () => Number(readFileSync(`${dir}/cpuacct.usage`, 'utf8')) / 1e9,
+    stat: () => {
+      const t = readFileSync(`${dir}/cpuacct.stat`, 'utf8');
+      return { user: Number(/user (\d+)/.exec(t)?.[1]), system: Number(/system (\d+)/.exec(t)?.[1]) };
+    },
     procs: () => {
       try {
         return readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
@@ -72,17 +83,32 @@ export async function accounted<T>(
   const ours = new Set<number>();
   const sample = () => group.procs().forEach((pid) => ours.add(pid));
   sample();
+  const before = liveCpu(group.procs());
   const timer = setInterval(sample, 200);
   const s0 = group.seconds();
+  const stat0 = group.stat();
   let value: T;
   let totalS: number;
+  let systemS: number;
   try {
     value = await fn();
   } finally {
     totalS = group.seconds() - s0;
+    const stat1 = group.stat();
+    systemS = (stat1.system - stat0.system) / 100;
     clearInterval(timer);
     sample();
     spawnSync('accton', ['off']);
+  }
+  // Processes still running at the end have no record yet: what they used meanwhile, by name (`live:`).
+  const live = new Map<string, { seconds: number; count: number }>();
+  for (const [pid, now] of liveCpu(group.procs())) {
+    const s = now.seconds - (before.get(pid)?.comm === now.comm ? before.get(pid)!.seconds : 0);
+    if (s <= 0) continue;
+    const c = live.get(`live:${now.comm}`) ?? { seconds: 0, count: 0 };
+    c.seconds += s;
+    c.count++;
+    live.set(`live:${now.comm}`, c);
   }
   const dump = spawnSync('dump-acct', [file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   // BENCH_ACCT_KEEP=DIR: keep the records there (`<name>.txt`, `<name>.ours`) for a closer look.
@@ -93,14 +119,37 @@ export async function accounted<T>(
     await writeFile(`${base}.ours`, [...ours].join('\n'));
   }
   await rm(file, { force: true });
-  return { value, cpu: { ...byCommand(dump.stdout, ours), totalS } };
+  const ended = byCommand(dump.stdout, ours);
+  const all = [...ended.byCommand, ...[...live].map(([command, c]) => ({ command, ...c }))];
+  all.sort((a, b) => b.seconds - a.seconds);
+  return { value, cpu: { processes: ended.processes, byCommand: all, totalS, systemS } };
+}
+
+/** User + system seconds so far of each process in `pids`, with its name. */
+function liveCpu(pids: number[]): Map<number, { comm: string; seconds: number }> {
+  const out = new Map<number, { comm: string; seconds: number }>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const f = stat.slice(close + 2).split(' ');
+      // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second here).
+      out.set(pid, {
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+        seconds: (Number(f[11]) + Number(f[12])) / 100,
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /**
  * `dump-acct` lines: command | version | user | system | elapsed | uid | gid | memory | io | pid | ppid | …
  * (times in clock ticks of 1/100 s); only the records of processes in `ours` or descending from one.
  */
-export function byCommand(text: string, ours: Set<number>): Omit<CpuUse, 'totalS'> {
+export function byCommand(text: string, ours: Set<number>): Omit<CpuUse, 'totalS' | 'systemS'> {
   const records = text
     .split('\n')
     .map((line) => line.split('|').map((s) => s.trim()))

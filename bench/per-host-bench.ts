@@ -54,6 +54,10 @@ export interface PerHostSummary {
   storeActivateMs: number;
   /** From the start to the first activation of a host behind the store. */
   firstActivationMs: number;
+  /** CPU seconds of every process of the deployer and the fleet during the deploy (NaN: not counted). */
+  cpuS: number;
+  /** Of which the kernel's (system time). */
+  systemS: number;
 }
 
 export interface PerHostResults {
@@ -192,6 +196,8 @@ function summarize(run: PerHostRun): PerHostSummary {
     activateMedianMs: median(dur('activate')),
     storeActivateMs: store ? store.endMs - store.startMs : NaN,
     firstActivationMs: Math.min(...inner.filter((t) => t.step === 'activate').map((t) => t.startMs)),
+    cpuS: run.cpu?.totalS ?? NaN,
+    systemS: run.cpu?.systemS ?? NaN,
   };
 }
 
@@ -253,9 +259,9 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
         runs.push({ ...r, change: p.change, round: p.round, newBytes, ...(cpu ? { cpu } : {}) });
         if (cpu)
           o.log(
-            `    CPU ${cpu.totalS.toFixed(1)} s (${(cpu.totalS / (o.hosts + 1)).toFixed(2)} s per host, ${cpu.processes} processes): ` +
+            `    CPU ${cpu.totalS.toFixed(1)} s (system ${cpu.systemS.toFixed(1)} s; ${(cpu.totalS / (o.hosts + 1)).toFixed(2)} s per host, ${cpu.processes} processes ended): ` +
               cpu.byCommand
-                .slice(0, 10)
+                .slice(0, 14)
                 .map((c) => `${c.command} ${c.seconds.toFixed(1)} s/${c.count}`)
                 .join(', '),
           );
@@ -291,6 +297,8 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
         activateMedianMs: med((s) => s.activateMedianMs),
         storeActivateMs: med((s) => s.storeActivateMs),
         firstActivationMs: med((s) => s.firstActivationMs),
+        cpuS: med((s) => s.cpuS),
+        systemS: med((s) => s.systemS),
       };
     }
     // Each round's ratio, from the two deploys of that round; the median over the rounds.
@@ -378,6 +386,15 @@ export function perHostSection(r: PerHostResults): string {
       row(['activation of one host', c, ...both((x) => x.activateMedianMs)]),
       row(['the store host’s activation', c, ...both((x) => x.storeActivateMs)]),
       row(['first activation behind the store starts at', c, ...both((x) => x.firstActivationMs)]),
+      row([
+        'CPU of deployer and fleet, per host (system)',
+        c,
+        ...[s['nix-hive'], s.push].map((x) =>
+          Number.isFinite(x.cpuS)
+            ? `${(x.cpuS / (r.hosts + 1)).toFixed(2)} s (${(x.systemS / (r.hosts + 1)).toFixed(2)} s)`
+            : 'not counted',
+        ),
+      ]),
     );
   }
   lines.push('');
