@@ -1,9 +1,8 @@
 // The pure planner: inventory + targets + options → a DAG of build, sign, copy and activate steps.
 // Each system is built once; each closure goes once to each store a target uses (store-of-a-store
 // first); an instance's copy waits for its store's copy; activation waits for its own copy and for
-// the activation of any targeted instance it depends on (its store or via, transitively). A relay parent
-// activates once the copies it serves ended (ordering only: servedCopies); a host whose activation others wait
-// for (a store) activates right after its own copy, while it serves.
+// the activation of any targeted instance it depends on (its store or via, transitively). A host that serves
+// copies (a store, a relay parent) activates once those copies ended (ordering only: servedCopies).
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
 import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
 import { placeOnBuildHosts } from './build-host.ts';
@@ -136,11 +135,7 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     relayed: new Set(trees.map((t) => groupKey(t.system, t.store))),
   });
   placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
-  // Served-first, but never for a host others' activations wait for (a store, a jump): they would all be held
-  // until every copy it serves ended, a phase barrier between copying and activating (issue 23's timeline).
-  const awaited = new Set(activations.flatMap((a) => a.deps).filter((d) => d.startsWith('activate:')));
   for (const a of activations) {
-    if (awaited.has(a.id)) continue;
     const served = servedCopies(copies, a.instance);
     if (served.length) a.after = served;
   }
@@ -167,14 +162,11 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
 
 /**
  * The copies `instance` serves: those relayed from it, and those that substitute from it (it is their store)
- * unless relayed from another host (a group with a relay tree is relayed or pushed, never the star). A relay
- * parent's activation waits for them to end, so its switch never competes with them for the host's disk, CPU
- * and NIC; nobody waits for that activation. A store's does not wait (planDeploy): every activation behind it
- * waits for it (store-first), so waiting for its copies would hold them all until the last copy ended (1 + 120
- * hosts, 20 MiB each: the first activation behind the store began at 161 s, the parallel push's at 17 s). Its
- * switch then runs while it serves: sshd and nix-daemon keep the connections they serve across a restart
- * (KillMode=process in Nix's nix-daemon.service and NixOS's sshd unit). The runner drops the copies that turned out pushed
- * (deploy/activate/served-first.ts).
+ * unless relayed from another host (a group with a relay tree is relayed or pushed, never the star). Its
+ * activation waits for them to end, so a switch never competes with them for the host's disk, CPU and NIC,
+ * nor restarts the sshd or nix-daemon they pull through. Store-first still holds (the instances behind it
+ * activate after it), and a host that serves nothing (the copies pushed from the deployer) does not wait:
+ * the runner drops the copies that turned out pushed (deploy/activate/served-first.ts).
  */
 export function servedCopies(copies: readonly CopyStep[], instance: string): string[] {
   return copies

@@ -1,6 +1,6 @@
-// A relay parent activates once the copies it serves ended, and only those it really serves: planned by
-// servedCopies, narrowed by the run's distribution (servedOrderings), run by runDag. A store does not wait for
-// what it serves (every activation behind it waits for it: that would be a phase barrier); store-first stays.
+// A store host activates once the copies it serves ended, and only those it really serves: planned by
+// servedCopies, narrowed by the run's distribution (servedOrderings), run by runDag. Store-first stays: the
+// instances behind the store activate after it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servedBy, servedOrderings } from '../../../../lib/deploy/activate/served-first.ts';
@@ -15,35 +15,47 @@ const ALL = ['portico', 'www-1', 'www-2', 'www-3', 'storage'];
 const opts = { goal: 'switch' as const, skip: { build: false, copy: false, activate: false } };
 const act = (p: Plan, name: string) => p.steps.find((s) => s.id === `activate:${name}`) as ActivateStep;
 
-/** A store with six instances behind it: with fan-out 2 the closure goes through a relay tree. */
-const RELAYED = ['h01', 'h02', 'h03', 'h04', 'h05', 'h06'];
-const relayHive = () =>
-  hive(
+test('the plan orders a store host after the copies it serves; its dependents still wait for it', () => {
+  const p = planDeploy(seedHive(), ALL, opts);
+  assert.deepEqual(act(p, 'portico').after, [
+    'copy:www>www-1',
+    'copy:www>www-2',
+    'copy:www>www-3',
+    'copy:storage>storage',
+  ]);
+  assert.deepEqual(
+    act(p, 'portico').deps,
+    ['copy:portico>portico'],
+    'ordering only: a failed copy never skips it',
+  );
+  for (const name of ['www-1', 'www-2', 'www-3', 'storage']) {
+    assert.ok(act(p, name).deps.includes('activate:portico'), `${name} activates after its store`);
+    assert.equal(act(p, name).after, undefined, `${name} serves nothing`);
+  }
+  // The store's own copies in (other systems it holds for its instances) are not served by it.
+  assert.ok(!act(p, 'portico').after!.some((id) => id.endsWith('>portico')));
+});
+
+test('a store whose instances are not targeted serves nothing in this run', () => {
+  const p = planDeploy(seedHive(), ['portico', 'storage'], opts);
+  assert.deepEqual(act(p, 'portico').after, ['copy:storage>storage']);
+  assert.equal(act(planDeploy(seedHive(), ['portico'], opts), 'portico').after, undefined);
+});
+
+test('a relay parent activates after the children it feeds; the store after the ones it feeds itself', () => {
+  const names = ['h01', 'h02', 'h03', 'h04', 'h05', 'h06'];
+  const h = hive(
     [
       instance('portico', 'portico', { hostKeys: ['ssh-ed25519 AAAA portico'] }),
-      ...RELAYED.map((n) =>
+      ...names.map((n) =>
         instance(n, 'web', { via: 'portico', store: 'portico', hostKeys: [`ssh-ed25519 AAAA ${n}`] }),
       ),
     ],
     { signingKey: '/hive/keys/hive.sec' },
   );
-
-test('the store activates right after its own copy, not after the copies it serves; its dependents wait for it', () => {
-  const p = planDeploy(seedHive(), ALL, opts);
-  assert.equal(act(p, 'portico').after, undefined, 'no phase barrier behind the store');
-  assert.deepEqual(act(p, 'portico').deps, ['copy:portico>portico']);
-  for (const name of ['www-1', 'www-2', 'www-3', 'storage']) {
-    assert.ok(act(p, name).deps.includes('activate:portico'), `${name} activates after its store`);
-    assert.equal(act(p, name).after, undefined, `${name} serves nothing`);
-  }
-});
-
-test('a relay parent activates after the children it feeds; the store, which its children wait for, does not', () => {
-  const names = RELAYED;
-  const p = planDeploy(relayHive(), ['portico', ...names], { ...opts, relayFanout: 2 });
+  const p = planDeploy(h, ['portico', ...names], { ...opts, relayFanout: 2 });
   const copies = p.steps.filter((s): s is CopyStep => s.kind === 'copy');
-  assert.equal(act(p, 'portico').after, undefined, 'the store');
-  for (const name of names) {
+  for (const name of ['portico', ...names]) {
     const fed = copies.filter(
       (c) => (c.relay ? c.relay.parent : c.from && 'name' in c.from && c.from.name) === name,
     );
@@ -57,21 +69,15 @@ test('a relay parent activates after the children it feeds; the store, which its
 });
 
 test('the run keeps only the copies the host really serves in the mode decided', async () => {
-  const p = planDeploy(relayHive(), ['portico', ...RELAYED], { ...opts, relayFanout: 2 });
+  const p = planDeploy(seedHive(), ALL, opts);
   const byId = new Map(p.steps.map((s) => [s.id, s]));
-  const parent = act(p, 'h01');
-  assert.ok(parent.after?.length, 'h01 feeds children in the tree');
-  const mode = (m: Mode | undefined) => () => Promise.resolve(m);
-  assert.deepEqual(await servedOrderings(parent, byId, mode('relay')), parent.after);
-  assert.deepEqual(await servedOrderings(parent, byId, mode('push')), [], 'pushed copies pull from no one');
-  assert.deepEqual(
-    await servedOrderings(parent, byId, mode('star')),
-    [],
-    'in the star they pull from the store',
-  );
-  const copy = byId.get(parent.after![0]!) as CopyStep;
-  assert.equal(servedBy(copy, 'relay'), 'h01');
-  assert.equal(servedBy(copy, 'star'), 'portico');
+  const www = (mode: Mode | undefined) => (c: CopyStep) =>
+    Promise.resolve(c.system === 'www' ? mode : undefined);
+  assert.deepEqual(await servedOrderings(act(p, 'portico'), byId, www('push')), ['copy:storage>storage']);
+  assert.deepEqual(await servedOrderings(act(p, 'portico'), byId, www('star')), act(p, 'portico').after);
+  const copy = byId.get('copy:www>www-1') as CopyStep;
+  assert.equal(servedBy({ ...copy, relay: { parent: 'www-2', round: 2 } }, 'relay'), 'www-2');
+  assert.equal(servedBy({ ...copy, relay: { parent: 'www-2', round: 2 } }, 'star'), 'portico');
   assert.equal(servedBy(copy, 'push'), undefined);
 });
 
@@ -98,18 +104,17 @@ async function timeline(p: Plan, modeOf: (c: CopyStep) => Promise<Mode | undefin
   return (what: string) => seen.indexOf(what);
 }
 
-test('run: the store activates while the copies it serves run; the instances behind it activate after it', async () => {
+test('run: pulled copies end before the store activates; the instances behind it activate after it', async () => {
   const p = planDeploy(seedHive(), ALL, opts);
   const at = await timeline(p, () => Promise.resolve('star'));
-  assert.ok(at('start activate:portico') < at('end copy:www>www-1'), 'the store did not wait for its pulls');
+  for (const id of act(p, 'portico').after!)
+    assert.ok(at(`end ${id}`) < at('start activate:portico'), `${id} ended before the store activated`);
   for (const name of ['www-1', 'www-2', 'www-3', 'storage'])
     assert.ok(at('end activate:portico') < at(`start activate:${name}`), `${name} after its store`);
 });
 
-test('run: a relay parent activates once the copies it feeds ended', async () => {
-  const p = planDeploy(relayHive(), ['portico', ...RELAYED], { ...opts, relayFanout: 2 });
-  const at = await timeline(p, () => Promise.resolve('relay'));
-  const parent = act(p, 'h01');
-  for (const id of parent.after!)
-    assert.ok(at(`end ${id}`) < at('start activate:h01'), `${id} ended before h01 activated`);
+test('run: copies pushed from the deployer do not hold the store back', async () => {
+  const p = planDeploy(seedHive(), ALL, opts);
+  const at = await timeline(p, () => Promise.resolve('push'));
+  assert.ok(at('start activate:portico') < at('end copy:www>www-1'), 'the store activated while pushes ran');
 });
