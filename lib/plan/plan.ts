@@ -135,9 +135,10 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     relayed: new Set(trees.map((t) => groupKey(t.system, t.store))),
   });
   placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
+  const served = servedCopies(copies);
   for (const a of activations) {
-    const served = servedCopies(copies, a.instance);
-    if (served.length) a.after = served;
+    const ids = served.get(a.instance);
+    if (ids) a.after = ids;
   }
   const ordered = orderActivations(activations);
   const waves = wavesWanted(options.waves)
@@ -161,19 +162,24 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
 }
 
 /**
- * The copies `instance` serves: those relayed from it, and those that substitute from it (it is their store)
- * unless relayed from another host (a group with a relay tree is relayed or pushed, never the star). Its
- * activation waits for them to end, so a switch never competes with them for the host's disk, CPU and NIC,
- * nor restarts the sshd or nix-daemon they pull through. Store-first still holds (the instances behind it
- * activate after it), and a host that serves nothing (the copies pushed from the deployer) does not wait:
- * the runner drops the copies that turned out pushed (deploy/activate/served-first.ts).
+ * The copies each instance serves, by instance (in plan order): those relayed from it, and those that
+ * substitute from it (it is their store) unless relayed from another host (a group with a relay tree is
+ * relayed or pushed, never the star). Its activation waits for them to end, so a switch never competes with
+ * them for the host's disk, CPU and NIC, nor restarts the sshd or nix-daemon they pull through. Store-first
+ * still holds (the instances behind it activate after it), and a host that serves nothing (the copies pushed
+ * from the deployer) does not wait: the runner drops the copies that turned out pushed
+ * (deploy/activate/served-first.ts). One pass over the copies, so planning stays linear in the instances.
  */
-export function servedCopies(copies: readonly CopyStep[], instance: string): string[] {
-  return copies
-    .filter((c) =>
-      c.relay ? c.relay.parent === instance : c.from?.kind === 'instance' && c.from.name === instance,
-    )
-    .map((c) => c.id);
+export function servedCopies(copies: readonly CopyStep[]): Map<string, string[]> {
+  const served = new Map<string, string[]>();
+  for (const c of copies) {
+    const server = c.relay ? c.relay.parent : c.from?.kind === 'instance' ? c.from.name : undefined;
+    if (server === undefined) continue;
+    const ids = served.get(server);
+    if (ids) ids.push(c.id);
+    else served.set(server, [c.id]);
+  }
+  return served;
 }
 
 /**

@@ -46,15 +46,18 @@ export function runBin(cwd: string, args: string[], env: EnvEdit = {}): Promise<
 /**
  * Many commands through the compiled CLI in one child process (test/helpers/cli-batch.mjs loads it as the bin
  * does), `env` applied to that process; stdin at its end for each command. One result per job, in order.
+ * With `timeout` (ms), a batch still running then is killed and rejects (a command that hangs).
  */
 export function runCompiled(
   jobs: Array<{ cwd: string; args: string[] }>,
   env: EnvEdit = {},
+  { timeout }: { timeout?: number } = {},
 ): Promise<CliResult[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BATCH], {
       env: edited(process.env, env),
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(timeout ? { timeout } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -62,7 +65,7 @@ export function runCompiled(
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`cli-batch.mjs exited ${code}: ${stderr}`));
+      if (code !== 0) return reject(new Error(`cli-batch.mjs exited ${code ?? child.signalCode}: ${stderr}`));
       resolve(JSON.parse(stdout) as CliResult[]);
     });
     child.stdin.end(JSON.stringify(jobs));

@@ -1,42 +1,45 @@
 // `keygen` into a folder where no file can be made: one line naming --dir and the errno, exit 2, no stack
-// trace, and no hang (an immutable folder, a folder under it, /proc).
+// trace, and no hang (an immutable folder, a folder under it, /proc). Through the compiled CLI, loaded as
+// the bin loads it (one process per test; a batch that hangs is killed and fails).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCompiled } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/nix-hive.mjs', import.meta.url));
+const keygen = (...dirs: string[]) =>
+  runCompiled(
+    dirs.map((dir) => ({ cwd: process.cwd(), args: ['keygen', '-d', dir] })),
+    {},
+    { timeout: 60_000 },
+  );
 
-function keygen(dir: string) {
-  const r = spawnSync(process.execPath, [BIN, 'keygen', '-d', dir], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-test('keygen -d <unwritable>: exit 2 and one line naming --dir and the errno', (t) => {
+test('keygen -d <unwritable>: exit 2 and one line naming --dir and the errno', async (t) => {
   const dir = path.join(tempDir('nix-hive-keygen-'), 'keys');
   mkdirSync(dir);
   if (spawnSync('chattr', ['+i', dir]).status !== 0) return t.skip('chattr +i is not supported here');
   try {
-    for (const target of [dir, path.join(dir, 'sub')]) {
-      const r = keygen(target);
+    const targets = [dir, path.join(dir, 'sub')];
+    const results = await keygen(...targets);
+    assert.equal(results.length, targets.length);
+    targets.forEach((target, i) => {
+      const r = results[i]!;
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stdout, '');
       assert.equal(
         r.stderr,
         `nix-hive: --dir: cannot write key files in ${target}: EPERM: operation not permitted\n`,
       );
-    }
+    });
   } finally {
     spawnSync('chattr', ['-i', dir]);
   }
 });
 
-test('keygen -d /proc ends at once with one line', () => {
-  const r = keygen('/proc');
-  assert.equal(r.signal, null, 'it did not hang');
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^nix-hive: --dir: cannot write key files in \/proc: E[A-Z]+: [^\n]+\n$/);
+test('keygen -d /proc ends at once with one line', async () => {
+  const [r] = await keygen('/proc');
+  assert.equal(r!.code, 2, r!.stderr);
+  assert.match(r!.stderr, /^nix-hive: --dir: cannot write key files in \/proc: E[A-Z]+: [^\n]+\n$/);
 });

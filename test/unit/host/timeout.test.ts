@@ -27,7 +27,8 @@ test('--timeout does not wait for the remote command to end', async () => {
     const took = performance.now() - started;
     assert.equal(r.timedOut, true);
     assert.equal(r.stdout, 'partial\n');
-    assert.ok(took < 3000, `took ${Math.round(took)} ms`);
+    // Without the fix it takes the 20 s the pipes stay held; a loaded machine can take 3 s to kill and reap.
+    assert.ok(took < 10_000, `took ${Math.round(took)} ms`);
   } finally {
     await session.close();
   }

@@ -79,10 +79,28 @@ function roundTrip(shell: string, args: string[]): string[] {
   return r.stdout.split('\0').slice(0, -1);
 }
 
+/**
+ * Each word alone as the only argument of its own command line (`printf` writes a record separator before it),
+ * the lines run by one `<shell> -c` under `set -e`: one record per line, in order, or the shell failed.
+ */
+function eachAlone(shell: string, words: string[]): string[] {
+  const lines = words.map((word) => quoteArgv(['/usr/bin/printf', '\\036%s\\0', word]));
+  const r = spawnSync(shell, ['-c', ['set -e', ...lines].join('\n')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.startsWith('\x1e'), JSON.stringify(r.stdout));
+  return r.stdout
+    .slice(1)
+    .split('\x1e')
+    .map((record) => {
+      assert.ok(record.endsWith('\0'), `one argument per line: ${JSON.stringify(record)}`);
+      return record.slice(0, -1);
+    });
+}
+
 for (const shell of ['/bin/sh', '/bin/bash', '/bin/dash', '/usr/bin/zsh']) {
   test(`hostile argv survives ${shell} -c unchanged`, { skip: !existsSync(shell) }, () => {
     assert.deepEqual(roundTrip(shell, hostile), hostile);
-    for (const word of hostile) assert.deepEqual(roundTrip(shell, [word]), [word]);
+    assert.deepEqual(eachAlone(shell, hostile), hostile);
   });
 }
 
