@@ -5,6 +5,8 @@ import { openSshSession } from '../../../lib/ssh/session.ts';
 import { SshError } from '../../../lib/errors.ts';
 import { Host, asRoot, currentSystemArgv, hostsOf, parseCurrentSystem } from '../../../lib/host/host.ts';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -100,6 +102,7 @@ test('currentSystem: one command, whose script really reads both links (null whe
 
 test('exit 255 with the master gone is a lost connection; with the master up it is the remote exit code', async () => {
   let masterUp = false;
+  let socket: Server | undefined;
   const { spawn, calls } = fakeSpawn((call) => {
     if (call.args.includes('check')) return { exitCode: masterUp ? 0 : 255 };
     if (call.args.includes('-N')) return {};
@@ -115,12 +118,16 @@ test('exit 255 with the master gone is a lost connection; with the master up it 
         e.kind === 'connection-lost' &&
         e.message === 'connection to www-1 (deploy@10.0.0.11:22 via portico) was lost',
     );
+    // The master is up again (ssh reopened it: ControlMaster auto), its socket in the session's folder.
     masterUp = true;
+    socket = createServer().listen(path.join(s.dir, 'www-1'));
+    await once(socket, 'listening');
     assert.equal((await host.run(['exit-255-on-purpose'])).exitCode, 255);
     // After the loss, connect checked the master again before the command.
     const last = calls.map((c) => c.args.at(-1)).lastIndexOf("'exit-255-on-purpose'");
     assert.deepEqual(calls[last - 1]!.args.slice(-4), ['-O', 'check', '--', 'www-1']);
   } finally {
+    socket?.close();
     await s.close();
   }
 });
