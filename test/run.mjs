@@ -24,7 +24,13 @@ if (files.length === 0) {
 // Unit test files mostly wait on child processes: two at a time even on 2 CPUs (node's default there is one).
 const extra =
   suite === 'fleet'
-    ? ['--test-concurrency=1']
+    ? [
+        `--test-concurrency=${process.env.NIX_HIVE_FLEET_JOBS || 1}`,
+        // Beside spec (one destination each): how long each file took, slowest first, at the end.
+        '--test-reporter=./test/file-times.mjs',
+        '--test-reporter-destination=stdout',
+        '--test-reporter-destination=stdout',
+      ]
     : [`--test-concurrency=${Math.max(2, availableParallelism())}`];
 // esbuild has printed what it could not compile (file, line); nothing is left behind.
 const bundled = suite === 'unit' ? await bundleTests(files).catch(() => process.exit(1)) : undefined;
