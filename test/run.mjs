@@ -22,28 +22,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Fleet files run side by side (each run has its own netns, /24s, folder and hive copy: harness/README.md),
-// NIX_HIVE_FLEET_JOBS at once (default 3: most of a file's time is waiting on hosts, ssh and sshd; 3 held
-// on a loaded 2-CPU machine). The slowest files (measured, file-times.mjs) start first, so none of them
-// is the last to begin; the rest keep their order.
-const FLEET_SLOWEST = [
-  'relay',
-  'bench-smoke',
-  'deploy.nixos',
-  'rollout-confirm.nixos',
-  'rollout-confirm',
-  'keys-signing',
-  'keys.nixos',
-  'switch-contract',
-  'state',
-  'keys',
-];
-if (suite === 'fleet') {
-  const rank = (f) => {
-    const i = FLEET_SLOWEST.indexOf(path.basename(f, '.test.ts'));
-    return i < 0 ? FLEET_SLOWEST.length : i;
-  };
-  files.sort((a, b) => rank(a) - rank(b));
-}
+// NIX_HIVE_FLEET_JOBS at once (default 3: most of a file's time is waiting on hosts, ssh and sshd). Node's
+// runner starts them in path order whatever order they are given in.
 // Unit test files mostly wait on child processes: two at a time even on 2 CPUs (node's default there is one).
 const extra =
   suite === 'fleet'
