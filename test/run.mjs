@@ -22,10 +22,19 @@ if (files.length === 0) {
   console.error(`no test files under test/${suite}/`);
   process.exit(1);
 }
+// Fleet files run side by side (each run has its own netns, /24s, folder and hive copy: harness/README.md),
+// NIX_HIVE_FLEET_JOBS at once (default 3: most of a file's time is waiting on hosts, ssh and sshd). Node's
+// runner starts them in path order whatever order they are given in.
 // Unit test files mostly wait on child processes: two at a time even on 2 CPUs (node's default there is one).
 const extra =
   suite === 'fleet'
-    ? ['--test-concurrency=1']
+    ? [
+        `--test-concurrency=${process.env.NIX_HIVE_FLEET_JOBS || 3}`,
+        // Beside spec (one destination each): how long each file took, slowest first, at the end.
+        '--test-reporter=./test/file-times.mjs',
+        '--test-reporter-destination=stdout',
+        '--test-reporter-destination=stdout',
+      ]
     : [`--test-concurrency=${Math.max(2, availableParallelism())}`];
 // esbuild has printed what it could not compile (file, line); nothing is left behind.
 // A node start per file cost ~0.4 s of CPU (84 files); two processes per CPU keep both busy while one waits.

@@ -38,6 +38,12 @@ export interface DiffOptions {
   timeoutMs?: number;
   /** Readings already known (the bench; a caller that read them earlier): no instance is asked again. */
   readings?: InstanceReading[];
+  /**
+   * The machine an instance runs on (instances that share one give the same key; default: the instance).
+   * `dry-activate` runs one at a time per machine: switch-to-configuration takes its lock without waiting
+   * (switch-to-configuration-ng main.rs), so a second one there would fail `Could not acquire lock`.
+   */
+  machineOf?: (instance: string) => string;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -74,8 +80,16 @@ export async function fleetDiff(o: DiffOptions): Promise<FleetDiff> {
     if (!p) targetClosures.set(to, (p = readTarget(o.local, to)));
     return p;
   };
+  const turns = new Map<string, Promise<unknown>>();
+  const onMachine = <T>(instance: string, fn: () => Promise<T>): Promise<T> => {
+    const key = o.machineOf?.(instance) ?? instance;
+    const mine = (turns.get(key) ?? Promise.resolve()).then(fn);
+    const settled = mine.catch(() => undefined);
+    turns.set(key, settled);
+    return mine;
+  };
   const blocks: DiffBlock[] = await Promise.all(
-    pairs.map((pair) => sem.with(async () => diffBlock(pair, await readPair(o, pair, target)))),
+    pairs.map((pair) => sem.with(async () => diffBlock(pair, await readPair(o, pair, target, onMachine)))),
   );
   const partial = { blocks, unreachable, unreadable, unbuilt };
   return { format: 'nix-hive/diff@1', ...partial, summary: summaryLine(partial) };
@@ -106,6 +120,7 @@ async function readPair(
   o: DiffOptions,
   pair: Pair,
   target: (to: string) => Promise<{ closure: SizedPath[]; boot: Record<BootPart, string> }>,
+  onMachine: <T>(instance: string, fn: () => Promise<T>) => Promise<T>,
 ): Promise<PairReading> {
   const on = pair.members[0]!.instance;
   const read: PairReading = { on };
@@ -140,10 +155,9 @@ async function readPair(
     return read;
   }
   try {
-    const r = await run([`${pair.to}/bin/switch-to-configuration`, 'dry-activate'], {
-      root: true,
-      timeoutMs: o.timeoutMs,
-    });
+    const r = await onMachine(on, () =>
+      run([`${pair.to}/bin/switch-to-configuration`, 'dry-activate'], { root: true, timeoutMs: o.timeoutMs }),
+    );
     read.dryActivate =
       r.exitCode === 0
         ? { output: `${r.stdout}\n${r.stderr}` }

@@ -9,7 +9,6 @@ import {
   cli,
   copyExample,
   eventIndex,
-  EXAMPLE,
   reportOf,
   setNixConf,
   systemLinks,
@@ -22,9 +21,14 @@ const ALL = ['portico', 'storage', 'www-1', 'www-2', 'www-3'];
 const WWW = ['www-1', 'www-2', 'www-3'];
 let firstReport: Record<string, any>;
 
-const seed = useSeedFleet();
+// A copy of example/ in the fleet's folder: its hive.state, lock and .hive/ are this run's alone (another
+// fleet file may deploy example/ at the same time, and a run must not find the last one's state).
+let example: string;
+const seed = useSeedFleet({}, async (s) => {
+  example = await copyExample(s.fleet, 'example');
+});
 
-const deployArgs = (...rest: string[]) => ['deploy', '-c', EXAMPLE, '--json', ...rest];
+const deployArgs = (...rest: string[]) => ['deploy', '-c', example, '--json', ...rest];
 
 test('first deploy: built once, stored on portico first, substituted from it, activated in order', async () => {
   const { fleet } = seed;

@@ -2,7 +2,7 @@
 // keys through the jump host, nix copy, profiles, signed substitution from the jump host, stub
 // activation, and a dispose that leaves nothing behind.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -17,6 +17,7 @@ import {
   type Fleet,
 } from './harness/fleet.ts';
 import { netnsPids } from './harness/dispose.ts';
+import { newRunNames, releaseClaim } from './harness/names.ts';
 import { must } from './harness/proc.ts';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
@@ -52,6 +53,21 @@ async function signingKey(dir: string, name: string): Promise<{ sec: string; pub
   await must(['nix-store', '--generate-binary-cache-key', name, sec, pub]);
   return { sec, pub, line: (await readFile(pub, 'utf8')).trim() };
 }
+
+test("a run's two /24s are claimed as soon as they are drawn: another run (a file beside it) cannot take them", async () => {
+  requireRoot();
+  const n = await newRunNames();
+  try {
+    for (const prefix of [n.publicPrefix, n.internalPrefix]) {
+      // What another run's claim does: an exclusive route for the /24.
+      const r = spawnSync('ip', ['route', 'add', 'unreachable', `${prefix}.0/24`]);
+      if (r.status === 0) execFileSync('ip', ['route', 'delete', 'unreachable', `${prefix}.0/24`]);
+      assert.notEqual(r.status, 0, `${prefix}.0/24 could be claimed by another run`);
+    }
+  } finally {
+    for (const prefix of [n.publicPrefix, n.internalPrefix]) await releaseClaim(prefix);
+  }
+});
 
 describe('test fleet: 1 jump host and 3 internal hosts', () => {
   let fleet: Fleet;
@@ -337,8 +353,14 @@ describe('test fleet: 1 jump host and 3 internal hosts', () => {
     for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`), `pid ${pid} is gone`);
     assert.ok(!existsSync(`/sys/class/net/${fleet.uplink}`), 'uplink deleted');
     assert.ok(!existsSync(fleet.dir), 'folder deleted');
-    const routes = execFileSync('ip', ['route'], { encoding: 'utf8' });
+    const routes = execFileSync('ip', ['route', 'show', 'table', 'all'], { encoding: 'utf8' });
     assert.ok(!routes.includes(fleet.uplink), routes);
+    // Neither /24 stays claimed (names.ts): no route of any type is left for them.
+    for (const address of [fleet.deployerAddress, fleet.hosts.a!.internalAddress!]) {
+      const prefix = address.split('.').slice(0, 3).join('.');
+      const left = new RegExp(`(^|[^\\d.])${prefix.replaceAll('.', '\\.')}\\.`, 'm');
+      assert.doesNotMatch(routes, left, `a route for ${prefix}.0/24 is left`);
+    }
     const procs = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
     assert.ok(!procs.includes(fleet.dir), 'no process mentions the run folder');
   });

@@ -43,6 +43,10 @@ export function diffOverHosts(
     local: (argv, opts) => spawnProcess(argv[0]!, argv.slice(1), { input: opts?.input ?? '', env: o.env }),
     parallel: o.parallel,
     activationDiff: o.activationDiff,
+    machineOf: (instance) => {
+      const i = hive.instances[instance]!;
+      return `${i.via ?? ''}>${i.address}:${i.port}`;
+    },
   });
 }
 

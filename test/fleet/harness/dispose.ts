@@ -11,6 +11,8 @@ export interface Leftovers {
   uplink: string;
   /** The internal subnet (an `unreachable` route for it may exist in the root namespace). */
   internalSubnet?: string;
+  /** The public subnet (its `unreachable` claim is left if the run ended before its uplink took it). */
+  publicSubnet?: string;
   /** The run's folder (deleted last). */
   dir: string;
   /** Keep the folder (the demo keeps nothing else, but a failed run may be inspected). */
@@ -122,8 +124,10 @@ export function disposeSync(l: Leftovers): void {
     if (existsSync(`/run/netns/${ns}`)) quiet(['ip', 'netns', 'delete', ns]);
   }
   if (existsSync(`/sys/class/net/${l.uplink}`)) quiet(['ip', 'link', 'delete', l.uplink]);
-  if (l.internalSubnet && quiet(['ip', 'route', 'show', 'type', 'unreachable', l.internalSubnet]).trim()) {
-    quiet(['ip', 'route', 'delete', 'unreachable', l.internalSubnet]);
+  for (const subnet of [l.internalSubnet, l.publicSubnet]) {
+    if (subnet && quiet(['ip', 'route', 'show', 'type', 'unreachable', subnet]).trim()) {
+      quiet(['ip', 'route', 'delete', 'unreachable', subnet]);
+    }
   }
   if (!l.keepDir && existsSync(l.dir)) {
     // Store paths are read-only: make everything writable before removing it.

@@ -78,6 +78,7 @@ export async function startFleet(given: FleetOptions): Promise<Fleet> {
     netns: [...options.hosts.map((h) => hostNetns(names.runId, h.name)), names.switchNetns],
     uplink: names.uplink,
     internalSubnet: `${names.internalPrefix}.0/24`,
+    publicSubnet: `${names.publicPrefix}.0/24`,
     dir,
   };
   const record = (): void => {

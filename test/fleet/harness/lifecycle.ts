@@ -42,6 +42,7 @@ interface LeftoversJson {
   netns: string[];
   uplink: string;
   internalSubnet?: string;
+  publicSubnet?: string;
   dir: string;
 }
 
@@ -51,6 +52,7 @@ export function leftoversJson(l: Leftovers): LeftoversJson {
     netns: l.netns,
     uplink: l.uplink,
     internalSubnet: l.internalSubnet,
+    publicSubnet: l.publicSubnet,
     dir: l.dir,
   };
 }
@@ -65,6 +67,7 @@ export async function disposeRecorded(fleetDir: string): Promise<void> {
     netns: j.netns,
     uplink: j.uplink,
     internalSubnet: j.internalSubnet,
+    publicSubnet: j.publicSubnet,
     dir: j.dir,
   });
 }

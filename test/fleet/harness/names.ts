@@ -65,24 +65,47 @@ function covered(prefix: string, routes: string): boolean {
   return false;
 }
 
+/**
+ * Claims `<prefix>.0/24` with an `unreachable` route. `ip route add` is exclusive: it fails when any run
+ * already routes that /24 (another run's claim, its uplink's prefix route or its internal route), so two
+ * runs that drew the same prefix at the same moment (fleet files run side by side) cannot both take it.
+ */
+async function claim(prefix: string): Promise<boolean> {
+  return (await run(['ip', 'route', 'add', 'unreachable', `${prefix}.0/24`])).exitCode === 0;
+}
+
+/** Gives back a claim that `routeInternal`/`createSwitch` did not turn into the run's own route. */
+export async function releaseClaim(prefix: string): Promise<void> {
+  await run(['ip', 'route', 'delete', 'unreachable', `${prefix}.0/24`]);
+}
+
+/** A free /24 drawn by `draw`, claimed (see `claim`); '' when 100 draws found none. */
+async function claimFree(draw: () => string, used: Set<string>, routes: string): Promise<string> {
+  for (let tries = 0; tries < 100; tries++) {
+    const p = draw();
+    if (!used.has(p) && !covered(p, routes) && (await claim(p))) return p;
+  }
+  return '';
+}
+
+/**
+ * A new run's names and its two /24s, both claimed by an `unreachable` route in the root namespace:
+ * `createSwitch` replaces the public one by the uplink's own route, `routeInternal` the internal one by
+ * the route to the jump host (without a jump host the claim is the route), dispose deletes what is left.
+ */
 export async function newRunNames(): Promise<RunNames> {
   const runId = randomBytes(3).toString('hex');
   const used = await usedPrefixes();
   const routes = (await run(['ip', '-4', 'route', 'show', 'table', 'all'])).stdout;
-  let publicPrefix = '';
-  for (let tries = 0; tries < 100 && !publicPrefix; tries++) {
-    const p = `10.${randomInt(64, 250)}.${randomInt(0, 256)}`;
-    if (!used.has(p) && !covered(p, routes)) publicPrefix = p;
-  }
+  const publicPrefix = await claimFree(() => `10.${randomInt(64, 250)}.${randomInt(0, 256)}`, used, routes);
   if (!publicPrefix) throw new Error('fleet: found no free 10.x.y.0/24 for the public bridge');
   // The internal subnet lives in the run's own namespaces, but the deployer routes it (routeInternal): like the
   // public one, it must not be a prefix another run (fleet files run side by side) has routed already.
-  let internalPrefix = '';
-  for (let tries = 0; tries < 100 && !internalPrefix; tries++) {
-    const p = `172.${randomInt(16, 32)}.${randomInt(0, 256)}`;
-    if (!used.has(p) && !covered(p, routes)) internalPrefix = p;
+  const internalPrefix = await claimFree(() => `172.${randomInt(16, 32)}.${randomInt(0, 256)}`, used, routes);
+  if (!internalPrefix) {
+    await releaseClaim(publicPrefix);
+    throw new Error('fleet: found no free 172.16-31.y.0/24 for the internal bridge');
   }
-  if (!internalPrefix) throw new Error('fleet: found no free 172.16-31.y.0/24 for the internal bridge');
   return {
     runId,
     switchNetns: `${NETNS_PREFIX}${runId}-sw`,

@@ -1,7 +1,7 @@
 // The fleet's network: a switch netns with a public and an internal bridge, the deployer's uplink veth
 // into the public bridge, one veth per host leg, optional tbf shaping and per-interface byte counters.
 import { readFile } from 'node:fs/promises';
-import { hostOctet, switchPorts, type RunNames } from './names.ts';
+import { hostOctet, releaseClaim, switchPorts, type RunNames } from './names.ts';
 import { must, run } from './proc.ts';
 
 export type Network = 'public' | 'internal' | 'both';
@@ -37,6 +37,8 @@ export async function createSwitch(n: RunNames): Promise<void> {
   await must(['ip', '-n', n.switchNetns, 'link', 'set', n.uplinkPeer, 'master', n.publicBridge, 'up']);
   await must(['ip', 'addr', 'add', `${n.deployerAddress}/24`, 'dev', n.uplink]);
   await must(['ip', 'link', 'set', n.uplink, 'up']);
+  // The uplink's own route for the public /24 now holds it (a later claim of it fails): drop the claim.
+  await releaseClaim(n.publicPrefix);
 }
 
 export interface HostAddresses {
@@ -77,19 +79,13 @@ export async function createHostNet(
 
 /**
  * Keeps the deployer's packets for the internal subnet inside the run: route them to the jump host (which
- * does not forward, so they die there) or, without a jump host, mark the subnet unreachable. Either way
- * nothing for those addresses leaves through the machine's real default route.
+ * does not forward, so they die there) or, without a jump host, leave the subnet unreachable (the claim
+ * `newRunNames` made). Either way nothing for those addresses leaves through the machine's default route.
  */
 export async function routeInternal(n: RunNames, jumpPublicAddress: string | undefined): Promise<void> {
   const subnet = `${n.internalPrefix}.0/24`;
   if (jumpPublicAddress)
-    await must(['ip', 'route', 'add', subnet, 'via', jumpPublicAddress, 'dev', n.uplink]);
-  else await must(['ip', 'route', 'add', 'unreachable', subnet]);
-}
-
-/** Removes the route `routeInternal` added (the `via` one also goes away with the uplink). */
-export async function unrouteInternal(n: RunNames): Promise<void> {
-  await run(['ip', 'route', 'del', `${n.internalPrefix}.0/24`]);
+    await must(['ip', 'route', 'replace', subnet, 'via', jumpPublicAddress, 'dev', n.uplink]);
 }
 
 /** A token bucket on one interface's egress (netem is not available); `netns` undefined = the root one. */

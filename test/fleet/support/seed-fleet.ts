@@ -142,8 +142,8 @@ export async function systemLinks(fleet: Fleet, host: string): Promise<{ current
 }
 
 /** A private copy of example/ (config, modules, keys) that a test may edit. */
-export async function copyExample(fleet: Fleet): Promise<string> {
-  const dest = path.join(fleet.dir, 'hive');
+export async function copyExample(fleet: Fleet, name = 'hive'): Promise<string> {
+  const dest = path.join(fleet.dir, name);
   await run(['cp', '-r', EXAMPLE, dest]);
   await run(['rm', '-rf', path.join(dest, '.hive'), path.join(dest, '.demo'), path.join(dest, 'hive.state')]);
   return dest;
