@@ -145,8 +145,18 @@ async function runHive(
   const t0 = performance.now();
   const r = await deployTimed(['deploy', '-c', config, '--json', '--no-state'], env);
   const wallMs = performance.now() - t0;
-  if (r.exitCode !== 0 || !r.report?.ok)
-    throw new Error(`nix-hive deploy failed (exit ${r.exitCode}): ${r.stderr.slice(-1500)}`);
+  if (r.exitCode !== 0 || !r.report?.ok) {
+    // --json puts the reasons in the report, not on stderr: the first few failed instances, with why.
+    const failed = (
+      (r.report?.instances ?? []) as Array<{ instance?: string; outcome?: string; reason?: string }>
+    )
+      .filter((i) => i.outcome !== 'ok')
+      .slice(0, 3)
+      .map((i) => `${i.instance}: ${i.outcome} (${i.reason ?? ''})`);
+    throw new Error(
+      `nix-hive deploy failed (exit ${r.exitCode}): ${failed.join('; ')} ${r.stderr.slice(-1500)}`,
+    );
+  }
   const timeline: TimelineEntry[] = [];
   for (const s of r.plan.steps as Array<{
     id: string;
