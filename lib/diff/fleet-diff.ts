@@ -80,13 +80,13 @@ export async function fleetDiff(o: DiffOptions): Promise<FleetDiff> {
     if (!p) targetClosures.set(to, (p = readTarget(o.local, to)));
     return p;
   };
-  const turns = new Map<string, Promise<unknown>>();
+  // One dry-activate at a time per machine: a semaphore of one slot each.
+  const machines = new Map<string, Semaphore>();
   const onMachine = <T>(instance: string, fn: () => Promise<T>): Promise<T> => {
     const key = o.machineOf?.(instance) ?? instance;
-    const mine = (turns.get(key) ?? Promise.resolve()).then(fn);
-    const settled = mine.catch(() => undefined);
-    turns.set(key, settled);
-    return mine;
+    let m = machines.get(key);
+    if (!m) machines.set(key, (m = new Semaphore(1)));
+    return m.with(fn);
   };
   const blocks: DiffBlock[] = await Promise.all(
     pairs.map((pair) => sem.with(async () => diffBlock(pair, await readPair(o, pair, target, onMachine)))),

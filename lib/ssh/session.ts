@@ -122,14 +122,8 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       }
     }
     stopped();
-    // A master this session opened before (ssh reopens one that died, ControlMaster auto): asked only when
-    // its socket exists, so the first connection to a host costs one ssh process, not two.
-    const socket = await lstat(join(dir, inst.name)).then(
-      (st) => st.isSocket(),
-      () => false,
-    );
-    if (socket && (await spawn('ssh', [...configArgs, '-O', 'check', '--', name], { signal })).exitCode === 0)
-      return;
+    // A master this session opened before (ssh reopens one that died, ControlMaster auto).
+    if (await masterUp(name, { signal })) return;
     // Never start a master once the run was stopped: it would outlive the session's close.
     stopped();
     const r = await spawn('ssh', [...configArgs, '-o', 'ControlMaster=yes', '-N', '-f', '--', name], {
@@ -147,6 +141,19 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
       sshFailure(r, { instance: inst, connectTimeout }) ??
       new SshError('unreachable', name, `ssh to ${name} failed: ${lastLine(r.stderr)}`, { result: r })
     );
+  }
+
+  /**
+   * Whether `name`'s ControlMaster is up (`ssh -O check`), asked only when its socket exists: the first
+   * connection to a host costs one ssh process, not two.
+   */
+  async function masterUp(name: string, o: { signal?: AbortSignal; timeoutMs?: number }): Promise<boolean> {
+    const inst = instanceOf(name);
+    const socket = await lstat(join(dir, inst.name)).then(
+      (st) => st.isSocket(),
+      () => false,
+    );
+    return socket && (await spawn('ssh', [...configArgs, '-O', 'check', '--', inst.name], o)).exitCode === 0;
   }
 
   function connect(name: string, o: { signal?: AbortSignal } = {}): Promise<void> {
@@ -188,12 +195,7 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
     nixSshOpts: configArgs.join(' '),
     connect,
     forget: (instance) => void connecting.delete(instance),
-    alive: async (instance) =>
-      (
-        await spawn('ssh', [...configArgs, '-O', 'check', '--', instanceOf(instance).name], {
-          timeoutMs: 10_000,
-        })
-      ).exitCode === 0,
+    alive: (instance) => masterUp(instance, { timeoutMs: 10_000 }),
     close: () => (closing ??= closeAll()),
   };
 }

@@ -2,7 +2,7 @@
 // so two pairs read on instances of one machine must not run it at the same time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fleetDiff, type Runner } from '../../../lib/diff/fleet-diff.ts';
+import { fleetDiff, type DiffOptions, type Runner } from '../../../lib/diff/fleet-diff.ts';
 import { spawnResult } from '../../helpers/nix-spy.ts';
 
 const result = (stdout: string, stderr = '', exitCode = 0) => spawnResult('sh', [], stdout, exitCode, stderr);
@@ -45,17 +45,21 @@ function machines() {
 const local: Runner = async (argv) =>
   result(argv[3] === 'nix-hive-closure' ? closure(argv.at(-1)!) : '\n\n\n\n');
 
-test('two pairs read on one machine: their dry-activates take turns, each block has its services', async () => {
-  const m = machines();
-  const diff = await fleetDiff({
+/** The diff of every reading's pair on the stand-in machines `m`. */
+const diffOn = (m: ReturnType<typeof machines>, extra: Partial<DiffOptions> = {}) =>
+  fleetDiff({
     targets: readings.map((r) => ({ instance: r.instance, system: r.system })),
     built,
     readings,
     remote: m.remote,
     local,
     parallel: 10,
-    machineOf: (i) => MACHINE[i]!,
+    ...extra,
   });
+
+test('two pairs read on one machine: their dry-activates take turns, each block has its services', async () => {
+  const m = machines();
+  const diff = await diffOn(m, { machineOf: (i) => MACHINE[i]! });
   assert.equal(diff.blocks.length, 3);
   assert.deepEqual(m.overlaps, [], 'a dry-activate found its machine locked');
   for (const b of diff.blocks) assert.ok(b.services && 'changes' in b.services, JSON.stringify(b.services));
@@ -64,13 +68,6 @@ test('two pairs read on one machine: their dry-activates take turns, each block 
 test('without machineOf every instance is its own machine: instances of one machine may overlap', async () => {
   // The control for the test above: the stand-in does report a held lock.
   const m = machines();
-  await fleetDiff({
-    targets: readings.map((r) => ({ instance: r.instance, system: r.system })),
-    built,
-    readings,
-    remote: m.remote,
-    local,
-    parallel: 10,
-  });
+  await diffOn(m);
   assert.equal(m.overlaps.length, 1, 'n0 and n1 ran at once on m1');
 });
