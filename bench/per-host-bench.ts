@@ -143,7 +143,9 @@ async function runHive(
   const config = await writeHiveConfig(b.files, dir, fleet);
   const env = await cliEnv(fleet, path.join(dir, 'home'));
   const t0 = performance.now();
-  const r = await deployTimed(['deploy', '-c', config, '--json', '--no-state'], env);
+  // BENCH_HIVE_ARGS: more deploy options, to see what a guarantee costs (e.g. `--no-rollback`); not defaults.
+  const extra = process.env.BENCH_HIVE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const r = await deployTimed(['deploy', '-c', config, '--json', '--no-state', ...extra], env);
   const wallMs = performance.now() - t0;
   if (r.exitCode !== 0 || !r.report?.ok) {
     // --json puts the reasons in the report, not on stderr: the first few failed instances, with why.

@@ -42,7 +42,12 @@ export function confirmPlan(flags: ConfirmFlags, terminal: boolean, rebootOnly?:
   if (flags.confirm && !terminal && !flags.yes)
     throw inputError('--confirm', 'needs a terminal to ask on; add --yes to activate without asking');
   const asked = Boolean(flags.diff || flags.confirm);
-  return { show: asked || rebootOnly !== undefined, ask: asked && terminal && !flags.yes };
+  return { show: showsDiff(flags, rebootOnly), ask: asked && terminal && !flags.yes };
+}
+
+/** Whether the deploy reads the diff before any activation (so every activation waits for all copies). */
+export function showsDiff(flags: ConfirmFlags, rebootOnly?: Set<string>): boolean {
+  return Boolean(flags.diff || flags.confirm) || rebootOnly !== undefined;
 }
 
 /** A yes is `y` or `yes`, any case. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawnProcess, type Spawner } from '../exec/spawn.ts';
 import type { ResolvedHive } from '../inventory/types.ts';
 import type { Goal } from '../nix/goal.ts';
-import { planDeploy, stepId } from '../plan/plan.ts';
+import { planDeploy } from '../plan/plan.ts';
 import { groupOf } from '../plan/distribution.ts';
 import { describeStep } from '../plan/render.ts';
 import type { Plan, Step } from '../plan/types.ts';
@@ -31,7 +31,7 @@ import type { WaveOptions } from '../plan/waves.ts';
 import { WaveGate } from './run/wave-gate.ts';
 import { HiveSigningKey } from './build/signing-key.ts';
 import { ActivationGate } from './activate/activation-gate.ts';
-import { servedOrderings } from './activate/served-first.ts';
+import { copyOrderings, servedOrderings } from './activate/served-first.ts';
 import type { RemoteRunner } from './context.ts';
 
 /** What the confirmation before activation is given: the built systems and a way to ask the instances. */
@@ -126,18 +126,6 @@ function blame(step: Step, dependent: Step): string {
   }
 }
 
-/**
- * What a step waits for beyond its deps: a copy pushed from here (a small change) no longer waits for the relay
- * tree's parent and siblings, only for its store's copy (with --allow-direct, where that is ordering only).
- */
-async function pushOrderings(ctx: Pick<CopyCtx, 'distribution'>, step: Step): Promise<string[] | undefined> {
-  if (step.kind !== 'copy' || !step.after?.length || !ctx.distribution) return step.after;
-  const mode = await ctx.distribution.modeOf(step)?.catch(() => undefined);
-  if (mode !== 'push') return step.after;
-  const store = step.from && stepId.copy(step.system, step.from);
-  return step.after.filter((id) => id === store);
-}
-
 /** A copy pushed from here (a small change) needs its system built and signed, not its store's copy first. */
 async function pushDeps(
   ctx: Pick<CopyCtx, 'distribution'>,
@@ -170,6 +158,7 @@ export async function deploy(
       relayFanout: options.relayFanout,
       pushBelow: options.pushBelow,
       waves: options.waves,
+      copiesFirst: Boolean(options.beforeActivation),
     });
   options.emit({ kind: 'plan', runId, plan, logDir });
 
@@ -266,7 +255,9 @@ export async function deploy(
       orderings: (step) =>
         step.kind === 'activate'
           ? servedOrderings(step, stepsById, (c) => ctx.distribution?.modeOf(c))
-          : pushOrderings(ctx, step),
+          : step.kind === 'copy'
+            ? copyOrderings(step, (c) => ctx.distribution?.modeOf(c))
+            : Promise.resolve(step.after),
       deps: (step, wait) => pushDeps(ctx, step, wait),
       target: stepTarget,
       blame,

@@ -1,10 +1,12 @@
 // The pure planner: inventory + targets + options → a DAG of build, sign, copy and activate steps.
 // Each system is built once; each closure goes once to each store a target uses (store-of-a-store
 // first); an instance's copy waits for its store's copy; activation waits for its own copy and for
-// the activation of any targeted instance it depends on (its store or via, transitively). A host that serves
-// copies (a store, a relay parent) activates once those copies ended (ordering only: servedCopies).
+// the activation of any targeted instance it depends on (its store or via, transitively). A store activates
+// once it holds what it serves and before the copies that pull from it start (storeActivatesFirst); a relay
+// parent below it activates once the copies it feeds ended (servedCopies). All are orderings only.
 import type { ResolvedHive, ResolvedInstance, StoreRef } from '../inventory/types.ts';
-import { DEFAULT_RELAY_FANOUT, orderCopies, planRelays } from './relay.ts';
+import { DEFAULT_RELAY_FANOUT, planRelays } from './relay.ts';
+import { orderSteps } from './order.ts';
 import { placeOnBuildHosts } from './build-host.ts';
 import type { ActivateStep, CopyStep, Destination, Plan, PlanOptions, Step } from './types.ts';
 import { planWaves, wavesWanted } from './waves.ts';
@@ -135,11 +137,12 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     relayed: new Set(trees.map((t) => groupKey(t.system, t.store))),
   });
   placeOnBuildHosts(hive, [...builds, ...signs, ...copies]);
-  const served = servedCopies(copies);
+  const served = servedCopies(hive, copies);
   for (const a of activations) {
     const ids = served.get(a.instance);
     if (ids) a.after = ids;
   }
+  if (!options.skip.activate && !options.copiesFirst) storeActivatesFirst(copies, targetSet);
   const ordered = orderActivations(activations);
   const waves = wavesWanted(options.waves)
     ? planWaves(
@@ -154,32 +157,54 @@ export function planDeploy(hive: ResolvedHive, targets: string[], options: PlanO
     targets: [...targets],
     systems,
     skip: { ...options.skip },
-    steps: withKeySteps(hive, targets, options, [...builds, ...signs, ...orderCopies(copies), ...ordered]),
+    // Every step after its deps and orderings, so the plan reads in the order it can run.
+    steps: orderSteps(withKeySteps(hive, targets, options, [...builds, ...signs, ...copies, ...ordered])),
     relay: { fanout, trees },
     ...(distribution.length ? { distribution } : {}),
     ...(waves ? { waves } : {}),
   };
 }
 
+/** The store a copy substitutes from when it pulls (star, or a relay tree's first round), if an instance. */
+function storeOf(c: CopyStep): string | undefined {
+  return c.from?.kind === 'instance' ? c.from.name : undefined;
+}
+
 /**
- * The copies each instance serves, by instance (in plan order): those relayed from it, and those that
- * substitute from it (it is their store) unless relayed from another host (a group with a relay tree is
- * relayed or pushed, never the star). Its activation waits for them to end, so a switch never competes with
- * them for the host's disk, CPU and NIC, nor restarts the sshd or nix-daemon they pull through. Store-first
- * still holds (the instances behind it activate after it), and a host that serves nothing (the copies pushed
- * from the deployer) does not wait: the runner drops the copies that turned out pushed
- * (deploy/activate/served-first.ts). One pass over the copies, so planning stays linear in the instances.
+ * The copies each instance's activation waits for, by instance (in plan order): those it feeds as a relay
+ * parent below a store, so its switch never competes with them for the host's disk, CPU and NIC, nor restarts
+ * the sshd or nix-daemon they pull through; and, on a store, the other systems coming in that it holds for
+ * its instances, so its switch never restarts the nix-daemon a push into it goes through. A store serves
+ * nobody while it activates: it does so first (storeActivatesFirst). The runner drops the copies that turned
+ * out pushed or pulled from the store instead (deploy/activate/served-first.ts). One pass over the copies,
+ * so planning stays linear in the instances.
  */
-export function servedCopies(copies: readonly CopyStep[]): Map<string, string[]> {
+export function servedCopies(hive: ResolvedHive, copies: readonly CopyStep[]): Map<string, string[]> {
   const served = new Map<string, string[]>();
+  const add = (name: string, id: string) => {
+    const ids = served.get(name);
+    if (ids) ids.push(id);
+    else served.set(name, [id]);
+  };
   for (const c of copies) {
-    const server = c.relay ? c.relay.parent : c.from?.kind === 'instance' ? c.from.name : undefined;
-    if (server === undefined) continue;
-    const ids = served.get(server);
-    if (ids) ids.push(c.id);
-    else served.set(server, [c.id]);
+    if (c.relay && c.relay.parent !== storeOf(c)) add(c.relay.parent, c.id);
+    if (c.to.kind === 'instance' && hive.instances[c.to.name]?.system !== c.system) add(c.to.name, c.id);
   }
   return served;
+}
+
+/**
+ * Every copy behind a targeted store starts after the store's activation ended (ordering only), so the store
+ * switches and is confirmed over a new connection before anything pulls from it: nothing it serves competes
+ * with its switch, and a store that failed or rolled back has not fed copies to instances that will be
+ * skipped. The runner keeps the ordering only for a copy that really pulls from the store (the star, a relay
+ * tree's first round); one pushed from here (planned so, or so decided) or relayed from another host does not wait.
+ */
+export function storeActivatesFirst(copies: readonly CopyStep[], targets: ReadonlySet<string>): void {
+  for (const c of copies) {
+    const store = c.push ? undefined : storeOf(c);
+    if (store !== undefined && targets.has(store)) c.after = [...(c.after ?? []), stepId.activate(store)];
+  }
 }
 
 /**

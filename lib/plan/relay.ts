@@ -164,24 +164,3 @@ export function planRelays(
   }
   return trees;
 }
-
-/** The copies again in an order where every step comes after its deps and `after` steps (stable). */
-export function orderCopies(copies: CopyStep[]): CopyStep[] {
-  const ids = new Set(copies.map((c) => c.id));
-  const placed = new Set<string>();
-  const out: CopyStep[] = [];
-  let rest = copies;
-  while (rest.length > 0) {
-    const later: CopyStep[] = [];
-    for (const c of rest) {
-      const ready = [...c.deps, ...(c.after ?? [])].every((d) => !ids.has(d) || placed.has(d));
-      if (ready) {
-        placed.add(c.id);
-        out.push(c);
-      } else later.push(c);
-    }
-    if (later.length === rest.length) throw new Error(`plan: relay copies form a cycle at ${later[0]!.id}`);
-    rest = later;
-  }
-  return out;
-}

@@ -91,6 +91,11 @@ export interface PlanOptions {
   pushBelow?: number;
   /** Bytes of each system's closure that an instance lacks, when known: push, star or relay is decided now. */
   newBytes?: Record<string, number>;
+  /**
+   * Every activation waits until all copies ended (`--diff`, `--confirm`, `--reboot=auto`: the diff is read
+   * first), so no copy may wait for a store's activation: the stores then activate after the copies.
+   */
+  copiesFirst?: boolean;
 }
 
 export interface Plan {

@@ -39,6 +39,7 @@ import { interruptSignals } from '../interrupt.ts';
 import {
   addConfirmOptions,
   beforeActivation,
+  showsDiff,
   confirmPlan,
   type ConfirmFlags,
 } from '../confirm-activation.ts';
@@ -95,7 +96,7 @@ function addDeployOptions(cmd: Command): Command {
 
 async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean): Promise<void> {
   const patterns = rebootPatterns(flags, given);
-  const { goal } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
+  const { goal, rollout } = rolloutOptions(flags, parseGoal(flags.goal), goalGiven);
   const waves = waveOptions(flags);
   const evaluation = evalChoice(flags);
   const setup = await prepareDeploy(patterns, flags);
@@ -110,6 +111,7 @@ async function runPlan(given: string[], flags: DeployFlags, goalGiven: boolean):
     evalCached:
       evaluation.useCache && !setup.skip.build ? await fromEvalCache(setup.hive, plannedSystems(setup)) : [],
     pushBelow: setup.pushBelow,
+    copiesFirst: showsDiff(flags, rollout.reboot?.only),
   });
   process.stdout.write(flags.json ? JSON.stringify(planToJson(plan), null, 2) + '\n' : renderPlanText(plan));
 }

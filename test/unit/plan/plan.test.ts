@@ -51,10 +51,10 @@ test('the closure goes to the store once per system, before the instances behind
     [
       'copy:portico>portico',
       'copy:www>portico',
+      'copy:storage>portico',
       'copy:www>www-1',
       'copy:www>www-2',
       'copy:www>www-3',
-      'copy:storage>portico',
       'copy:storage>storage',
     ],
   );

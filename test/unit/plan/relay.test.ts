@@ -76,10 +76,11 @@ test('16 hosts, k = 4: the store feeds 4, two at a time; the first two fed feed 
     [['web', 'portico', 2]],
   );
   // Each relayed copy waits for its parent's copy (ordering only: a failed relay does not skip it) and
-  // still needs its store's copy (the fallback).
+  // still needs its store's copy (the fallback); should the run pull it from the store after all (the star),
+  // it waits for the store's activation, as every pull from the store does.
   const h05 = copies(p).find((c) => c.id === 'copy:web>h05')!;
   assert.deepEqual(h05.relay, { parent: 'h01', round: 2 });
-  assert.deepEqual(h05.after, ['copy:web>h01']);
+  assert.deepEqual(h05.after, ['copy:web>h01', 'activate:portico']);
   assert.ok(h05.deps.includes('copy:web>portico'));
   const index = new Map(p.steps.map((s, i) => [s.id, i]));
   for (const s of p.steps)

@@ -1,9 +1,10 @@
-// A store host activates once the copies it serves ended, and only those it really serves: planned by
-// servedCopies, narrowed by the run's distribution (servedOrderings), run by runDag. Store-first stays: the
-// instances behind the store activate after it.
+// Who waits for whom around a host that serves copies: a store activates before the copies that pull from it
+// start (storeActivatesFirst), a relay parent below it once the copies it feeds ended (servedCopies); both
+// planned, narrowed by the run's distribution (servedOrderings, copyOrderings), run by runDag. Store-first
+// stays: the instances behind the store activate after it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servedBy, servedOrderings } from '../../../../lib/deploy/activate/served-first.ts';
+import { copyOrderings, servedBy, servedOrderings } from '../../../../lib/deploy/activate/served-first.ts';
 import type { Mode } from '../../../../lib/deploy/copy/distribution.ts';
 import { runDag } from '../../../../lib/deploy/run/run-dag.ts';
 import { planDeploy } from '../../../../lib/plan/plan.ts';
@@ -14,35 +15,48 @@ import { hive, instance, seedHive } from '../../../helpers/hive.ts';
 const ALL = ['portico', 'www-1', 'www-2', 'www-3', 'storage'];
 const opts = { goal: 'switch' as const, skip: { build: false, copy: false, activate: false } };
 const act = (p: Plan, name: string) => p.steps.find((s) => s.id === `activate:${name}`) as ActivateStep;
+const copyTo = (p: Plan, id: string) => p.steps.find((s) => s.id === id) as CopyStep;
 
-test('the plan orders a store host after the copies it serves; its dependents still wait for it', () => {
+test('the plan has the copies pulled from a store wait for its activation; its dependents still wait for it', () => {
   const p = planDeploy(seedHive(), ALL, opts);
-  assert.deepEqual(act(p, 'portico').after, [
-    'copy:www>www-1',
-    'copy:www>www-2',
-    'copy:www>www-3',
-    'copy:storage>storage',
-  ]);
   assert.deepEqual(
-    act(p, 'portico').deps,
-    ['copy:portico>portico'],
-    'ordering only: a failed copy never skips it',
+    act(p, 'portico').after,
+    ['copy:www>portico', 'copy:storage>portico'],
+    'the store activates once it holds what it serves, and waits for none of the copies it serves',
   );
+  assert.deepEqual(act(p, 'portico').deps, ['copy:portico>portico']);
+  for (const id of ['copy:www>www-1', 'copy:www>www-2', 'copy:www>www-3', 'copy:storage>storage']) {
+    assert.deepEqual(copyTo(p, id).after, ['activate:portico'], `${id}: ordering only`);
+    assert.ok(
+      !copyTo(p, id).deps.includes('activate:portico'),
+      `${id}: a failed store activation does not skip it`,
+    );
+  }
+  for (const id of ['copy:www>portico', 'copy:storage>portico']) assert.equal(copyTo(p, id).after, undefined);
   for (const name of ['www-1', 'www-2', 'www-3', 'storage']) {
     assert.ok(act(p, name).deps.includes('activate:portico'), `${name} activates after its store`);
     assert.equal(act(p, name).after, undefined, `${name} serves nothing`);
   }
-  // The store's own copies in (other systems it holds for its instances) are not served by it.
-  assert.ok(!act(p, 'portico').after!.some((id) => id.endsWith('>portico')));
+  const index = new Map(p.steps.map((s, i) => [s.id, i]));
+  assert.ok(index.get('activate:portico')! < index.get('copy:www>www-1')!, 'the plan lists it in run order');
 });
 
-test('a store whose instances are not targeted serves nothing in this run', () => {
-  const p = planDeploy(seedHive(), ['portico', 'storage'], opts);
-  assert.deepEqual(act(p, 'portico').after, ['copy:storage>storage']);
-  assert.equal(act(planDeploy(seedHive(), ['portico'], opts), 'portico').after, undefined);
+test('a store that is not targeted, or no activation, holds no copy back', () => {
+  const untargeted = planDeploy(seedHive(), ['www-1', 'storage'], opts);
+  assert.equal(copyTo(untargeted, 'copy:www>www-1').after, undefined);
+  const noActivate = planDeploy(seedHive(), ALL, { ...opts, skip: { ...opts.skip, activate: true } });
+  assert.equal(copyTo(noActivate, 'copy:www>www-1').after, undefined);
 });
 
-test('a relay parent activates after the children it feeds; the store after the ones it feeds itself', () => {
+test('when every activation waits for all copies (the diff is read first), no copy waits for the store', () => {
+  const p = planDeploy(seedHive(), ALL, { ...opts, copiesFirst: true });
+  const copies = p.steps.filter((s): s is CopyStep => s.kind === 'copy');
+  assert.ok(copies.every((c) => !c.after?.some((id) => id.startsWith('activate:'))));
+  const index = new Map(p.steps.map((s, i) => [s.id, i]));
+  assert.ok(copies.every((c) => index.get(c.id)! < index.get('activate:portico')!));
+});
+
+test('a relay parent activates after the children it feeds; the store before the ones it feeds itself', () => {
   const names = ['h01', 'h02', 'h03', 'h04', 'h05', 'h06'];
   const h = hive(
     [
@@ -54,28 +68,50 @@ test('a relay parent activates after the children it feeds; the store after the 
     { signingKey: '/hive/keys/hive.sec' },
   );
   const p = planDeploy(h, ['portico', ...names], { ...opts, relayFanout: 2 });
-  const copies = p.steps.filter((s): s is CopyStep => s.kind === 'copy');
-  for (const name of ['portico', ...names]) {
-    const fed = copies.filter(
-      (c) => (c.relay ? c.relay.parent : c.from && 'name' in c.from && c.from.name) === name,
-    );
+  const copies = p.steps.filter((s): s is CopyStep => s.kind === 'copy' && s.to.kind === 'instance');
+  assert.deepEqual(act(p, 'portico').after, ['copy:web>portico']);
+  for (const name of names) {
+    const fed = copies.filter((c) => c.relay?.parent === name);
     assert.deepEqual(
       act(p, name).after ?? [],
       fed.map((c) => c.id),
       name,
     );
   }
+  for (const c of copies.filter((c) => c.from))
+    assert.ok(c.after?.includes('activate:portico'), `${c.id} may pull from the store`);
   assert.ok((act(p, 'h01').after ?? []).length > 0, 'the tree has relay parents');
 });
 
-test('the run keeps only the copies the host really serves in the mode decided', async () => {
+test('the run keeps only the orderings of the copies really served in the mode decided', async () => {
   const p = planDeploy(seedHive(), ALL, opts);
   const byId = new Map(p.steps.map((s) => [s.id, s]));
   const www = (mode: Mode | undefined) => (c: CopyStep) =>
     Promise.resolve(c.system === 'www' ? mode : undefined);
-  assert.deepEqual(await servedOrderings(act(p, 'portico'), byId, www('push')), ['copy:storage>storage']);
-  assert.deepEqual(await servedOrderings(act(p, 'portico'), byId, www('star')), act(p, 'portico').after);
   const copy = byId.get('copy:www>www-1') as CopyStep;
+  assert.deepEqual(await copyOrderings(copy, www('star')), ['activate:portico']);
+  assert.deepEqual(await copyOrderings(copy, www('push')), [], 'a pushed copy does not wait for the store');
+  const relayed = {
+    ...copy,
+    relay: { parent: 'www-2', round: 2 },
+    after: ['copy:www>www-2', 'activate:portico'],
+  };
+  assert.deepEqual(
+    await copyOrderings(relayed, www('relay')),
+    ['copy:www>www-2'],
+    'relayed from another host',
+  );
+  assert.deepEqual(
+    await copyOrderings(relayed, www('star')),
+    relayed.after,
+    'pulled from the store after all',
+  );
+  const held = ['copy:www>portico', 'copy:storage>portico'];
+  assert.deepEqual(await servedOrderings(act(p, 'portico'), byId, www('push')), held, 'pushes into it count');
+  const parent = { ...act(p, 'www-2'), after: ['copy:www>www-1'] };
+  const byIdRelayed = new Map([...byId, [relayed.id, relayed]]);
+  assert.deepEqual(await servedOrderings(parent, byIdRelayed, www('relay')), ['copy:www>www-1']);
+  assert.deepEqual(await servedOrderings(parent, byIdRelayed, www('star')), []);
   assert.equal(servedBy({ ...copy, relay: { parent: 'www-2', round: 2 } }, 'relay'), 'www-2');
   assert.equal(servedBy({ ...copy, relay: { parent: 'www-2', round: 2 } }, 'star'), 'portico');
   assert.equal(servedBy(copy, 'push'), undefined);
@@ -99,22 +135,27 @@ async function timeline(p: Plan, modeOf: (c: CopyStep) => Promise<Mode | undefin
     emit: () => {},
     signal: new AbortController().signal,
     orderings: (step) =>
-      step.kind === 'activate' ? servedOrderings(step, byId, modeOf) : Promise.resolve(step.after),
+      step.kind === 'activate'
+        ? servedOrderings(step, byId, modeOf)
+        : step.kind === 'copy'
+          ? copyOrderings(step, modeOf)
+          : Promise.resolve(step.after),
   });
   return (what: string) => seen.indexOf(what);
 }
 
-test('run: pulled copies end before the store activates; the instances behind it activate after it', async () => {
+test('run: the store activates before anything pulls from it; the instances behind it activate after it', async () => {
   const p = planDeploy(seedHive(), ALL, opts);
   const at = await timeline(p, () => Promise.resolve('star'));
-  for (const id of act(p, 'portico').after!)
-    assert.ok(at(`end ${id}`) < at('start activate:portico'), `${id} ended before the store activated`);
+  for (const id of ['copy:www>www-1', 'copy:www>www-2', 'copy:www>www-3', 'copy:storage>storage'])
+    assert.ok(at('end activate:portico') < at(`start ${id}`), `${id} started after the store activated`);
   for (const name of ['www-1', 'www-2', 'www-3', 'storage'])
     assert.ok(at('end activate:portico') < at(`start activate:${name}`), `${name} after its store`);
 });
 
-test('run: copies pushed from the deployer do not hold the store back', async () => {
+test('run: copies pushed from the deployer do not wait for the store', async () => {
   const p = planDeploy(seedHive(), ALL, opts);
-  const at = await timeline(p, () => Promise.resolve('push'));
-  assert.ok(at('start activate:portico') < at('end copy:www>www-1'), 'the store activated while pushes ran');
+  const at = await timeline(p, (c) => Promise.resolve(c.system === 'www' ? 'push' : 'star'));
+  assert.ok(at('start copy:www>www-1') < at('end activate:portico'), 'pushes ran while the store activated');
+  assert.ok(at('end activate:portico') < at('start copy:storage>storage'), 'the pulled one waited');
 });
