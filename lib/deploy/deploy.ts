@@ -254,7 +254,12 @@ export async function deploy(
         }),
       orderings: (step) =>
         step.kind === 'activate'
-          ? servedOrderings(step, stepsById, (c) => ctx.distribution?.modeOf(c))
+          ? servedOrderings(
+              step,
+              stepsById,
+              (c) => ctx.distribution?.modeOf(c),
+              (system, store) => ctx.distribution?.modeBehind(system, store),
+            )
           : step.kind === 'copy'
             ? copyOrderings(step, (c) => ctx.distribution?.modeOf(c))
             : Promise.resolve(step.after),

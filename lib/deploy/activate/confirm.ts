@@ -24,6 +24,9 @@ import { pollUntil } from '../../util/poll.ts';
 /** How long a rollback may take once decided. */
 const ROLLBACK_LIMIT_MS = 300_000;
 
+/** Confirmed by then (a fifth of the window at most), the deployer sends no heartbeat (see confirm). */
+export const HEARTBEAT_AFTER_MS = 2000;
+
 /** Starts the watchdog; resolves with the system the host ran before ('' when none). */
 export async function arm(
   ctx: RemoteCtx,
@@ -156,6 +159,12 @@ export async function rollBack(
 /**
  * Confirms over a new connection, retrying until the host's window (plus a little) has passed. A host
  * that cannot be reached anew rolls itself back: that rollback is read over the existing connection.
+ *
+ * The host's window began when its switch ended there, and the deployer may learn of that end late (a
+ * loaded host, deployer or jump host: seen on 1 + 120 hosts on 2 CPUs, 18 s late with a 30 s window). So
+ * unless the first attempt succeeds at once, one heartbeat over the existing connection starts the window
+ * again: the deployer gets the whole window for its new connection, not what is left of it. No attempt
+ * takes more than half the window (10 s at least), so one that hangs is tried again.
  */
 export async function confirm(
   ctx: RemoteCtx & Pick<ActivateCtx, 'fresh'>,
@@ -166,22 +175,27 @@ export async function confirm(
   io: StepIO,
 ): Promise<void> {
   let last = '';
+  let beat: Promise<unknown> | undefined;
+  const heartbeat = setTimeout(
+    () => {
+      beat = ctx
+        .remote(instance, heartbeatArgv(id), {
+          signal: io.signal,
+          root: true,
+          timeoutMs: confirmTimeoutS * 1000,
+        })
+        .catch(() => {});
+    },
+    Math.min(HEARTBEAT_AFTER_MS, confirmTimeoutS * 200),
+  );
+  const attemptMs = Math.max(10_000, (confirmTimeoutS * 1000) / 2);
   // true: confirmed; false: the host has another verdict; undefined: the window (plus a little) has passed.
   const confirmed = await pollUntil(
     async (left) => {
       try {
         const argv = verdictArgv(id, 'confirmed');
-        const r = ctx.fresh
-          ? await ctx.fresh(instance, argv, {
-              root: true,
-              signal: io.signal,
-              timeoutMs: Math.max(1000, left),
-            })
-          : await ctx.remote(instance, argv, {
-              root: true,
-              signal: io.signal,
-              timeoutMs: Math.max(1000, left),
-            });
+        const o = { root: true, signal: io.signal, timeoutMs: Math.max(1000, Math.min(left, attemptMs)) };
+        const r = ctx.fresh ? await ctx.fresh(instance, argv, o) : await ctx.remote(instance, argv, o);
         const verdict = r.stdout.trim();
         if (r.exitCode === 0 && verdict === 'confirmed') {
           io.log('stderr', `nix-hive: confirmed over a new connection`);
@@ -197,7 +211,10 @@ export async function confirm(
       return undefined;
     },
     { interval: 1000, timeout: confirmTimeoutS * 1000 + 2000, signal: io.signal },
-  );
+  ).finally(async () => {
+    clearTimeout(heartbeat);
+    await beat;
+  });
   if (confirmed) return;
   return rolledBack(ctx, instance, id, unconfirmed(confirmTimeoutS, last), previous, io, true);
 }

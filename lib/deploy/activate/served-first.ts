@@ -9,6 +9,8 @@ import type { ActivateStep, CopyStep, Step } from '../../plan/types.ts';
 import type { Mode } from '../copy/distribution.ts';
 
 type ModeOf = (copy: CopyStep) => Promise<Mode | undefined> | undefined;
+/** The mode of the group of `system` behind the store `store` (undefined: no such group). */
+type ModeBehind = (system: string, store: string) => Promise<Mode | undefined> | undefined;
 
 /** Who a copy pulls from in `mode` (undefined: it is pushed, or has no store). */
 export function servedBy(copy: CopyStep, mode: Mode | undefined): string | undefined {
@@ -17,11 +19,16 @@ export function servedBy(copy: CopyStep, mode: Mode | undefined): string | undef
   return copy.from?.kind === 'instance' ? copy.from.name : undefined;
 }
 
-/** The activation's orderings kept: the copies its instance serves in the mode each turned out to have. */
+/**
+ * The activation's orderings kept: the copies its instance serves in the mode each turned out to have, and the
+ * systems coming into it that its instances will pull from it (not those pushed to them from here: a store
+ * then activates without waiting for them).
+ */
 export async function servedOrderings(
   step: ActivateStep,
   stepsById: ReadonlyMap<string, Step>,
   modeOf: ModeOf,
+  modeBehind: ModeBehind = () => undefined,
 ): Promise<string[] | undefined> {
   if (!step.after?.length) return step.after;
   const kept: string[] = [];
@@ -33,7 +40,8 @@ export async function servedOrderings(
     }
     // Coming into it (a system it holds for others), or served by it in the mode decided.
     if (copy.to.kind === 'instance' && copy.to.name === step.instance) {
-      kept.push(id);
+      const held = await modeBehind(copy.system, step.instance)?.catch(() => undefined);
+      if (held !== 'push') kept.push(id);
       continue;
     }
     const mode = await modeOf(copy)?.catch(() => undefined);
