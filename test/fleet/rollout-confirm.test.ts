@@ -68,14 +68,16 @@ test('a switch that freezes sshd is rolled back by the host within confirmTimeou
     instanceOf(report, 'a').reason,
     /^no confirmation over a new ssh connection within 4s \(connection to a \(.*\) timed out .*\); the host rolled itself back; rolled back to \/nix\/store\//,
   );
-  // The host decided alone: its rollback ended within the window (4 s) plus a few seconds after the switch.
+  // The host decided alone: its rollback ended within the window (4 s) plus a few seconds after the switch. The
+  // window may start again once, at the heartbeat the deployer sends when its first attempt is slow (0.8 s into
+  // it here: confirm.ts), so the bound allows for the deployer learning of the switch and that heartbeat.
   const switched = await mtime('a', '/run/nix-hive/*-a.status');
   const rolled = await mtime('a', '/run/nix-hive/*-a.rollback.status');
   const took = (rolled - switched) / 1000;
   console.log(
     `confirm: the host rolled back ${took.toFixed(1)} s after its switch ended (window 4 s); deploy took ${(Date.now() - started) / 1000} s`,
   );
-  assert.ok(took >= 4 && took < 4 + 4, `rolled back ${took} s after the switch`);
+  assert.ok(took >= 4 && took < 4 + 8, `rolled back ${took} s after the switch`);
   assert.deepEqual(await systemLinks(fleet, 'a'), { current: good, profile: good });
   // Re-activating the old system thawed sshd: new connections work again; no watchdog is left.
   assert.equal((await sshRun(fleet, 'a', ['true'], { timeoutMs: 10_000 })).exitCode, 0);
