@@ -1,6 +1,7 @@
 // The remote part of one activation in ONE ssh round trip (nix/sequence.ts): arm the rollback watchdog (when
-// guarded), set the profile and start switch-to-configuration detached, wait for it to end, and read which of
-// kernel, initrd and modules changed. The commands are the same as when they ran one by one (watchdog.ts,
+// guarded), set the profile and start switch-to-configuration detached, read which of kernel, initrd and
+// modules changed (profile against booted system: known once the profile is set, so it is read while the
+// switch runs, and the sequence ends as soon as the switch does), and wait for it to end. The commands are the same as when they ran one by one (watchdog.ts,
 // detached.ts, reboot.ts), with the same failure handling: a failed arm throws, a failed start withdraws the
 // watchdog; a connection lost once the wait has begun reads the outcome back over a new one (read-back.ts).
 import { CommandError, HostError, SshError } from '../../errors.ts';
@@ -45,10 +46,12 @@ export async function armStartWait(
   const commands = [
     ...(guarded ? [armWatchdogArgv(id, o.goal, o.confirmS!)] : []),
     startActivationArgv(id, o.outPath, o.goal, undefined, o.specialisation),
-    waitActivationArgv(id, ctx.activationTimeoutMs / 1000),
     ...(o.rebootParts ? [needsRebootArgv()] : []),
+    waitActivationArgv(id, ctx.activationTimeoutMs / 1000),
   ];
-  const at = { start: guarded ? 1 : 0, wait: guarded ? 2 : 1, reboot: guarded ? 3 : 2 };
+  // The watchdog's window opens when the switch ends: nothing runs between that end and the deployer's news.
+  const start = guarded ? 1 : 0;
+  const at = { start, reboot: start + 1, wait: start + (o.rebootParts ? 2 : 1) };
   let stdout = '';
   let r;
   try {
@@ -61,10 +64,11 @@ export async function armStartWait(
       },
     });
   } catch (err) {
-    // Lost once the switch was waited for: it runs on, detached; its outcome is read back anew.
+    // Lost once the switch was started: it runs on, detached; its outcome is read back anew.
     if (!(err instanceof SshError) || io.signal.aborted) throw err;
+    // The switch runs once what follows the start has begun.
     const seen = parseSequence(stdout).outputs.length;
-    if (seen <= at.wait) throw err;
+    if (seen <= at.start + 1) throw err;
     const previous = guarded ? armed(parseSequence(stdout).outputs[0]!, o, io) : '';
     io.log('stderr', `nix-hive: lost the connection while activating (${err.message}); reconnecting`);
     return { previous, result: await readBack(ctx, instance, id, deadline - Date.now(), io, 'activation') };
@@ -80,6 +84,10 @@ export async function armStartWait(
     if (guarded) await disarm(ctx, instance, id, io);
     throw failure(`starting the activation on ${instance}`);
   }
+  if (failed && o.rebootParts && failed.index === at.reboot) {
+    // The switch runs; it is waited for anew (the boot parts stay unknown: asked again later).
+    return { previous, result: await readBack(ctx, instance, id, deadline - Date.now(), io, 'activation') };
+  }
   if (failed && failed.index === at.wait) {
     if (failed.code === 124)
       throw new HostError(
@@ -88,7 +96,7 @@ export async function armStartWait(
     return { previous, result: await readBack(ctx, instance, id, deadline - Date.now(), io, 'activation') };
   }
   const result = parseWaitOutput(seq.outputs[at.wait] ?? '');
-  const parts = seq.outputs[at.reboot];
+  const parts = o.rebootParts ? seq.outputs[at.reboot] : undefined;
   return {
     previous,
     result,
