@@ -75,25 +75,27 @@ export async function bundleTests(files, { groups } = {}) {
 }
 
 /**
- * The unit files that cost most (CPU seconds, own and their children's, measured in one process on the 2-CPU
- * machine at load ~15): each goes to the group with the least so far, the rest count as half a second. Only
- * the balance of the groups depends on this list.
+ * The unit files that cost most (CPU seconds, own and their children's, each file bundled and run alone on the
+ * 2-CPU machine at load ~4, less ~0.5 s for the node start every group pays once): each goes to the group with
+ * the least so far, the rest count as half a second. Only the balance of the groups depends on this list.
  */
 const HEAVY = {
-  'test/unit/entry-points.test.ts': 11.7,
-  'test/unit/dist.test.ts': 10.6,
-  'test/unit/cli-catalogue.test.ts': 9.3,
-  'test/unit/inventory/define-hive.test.ts': 3.8,
-  'test/unit/cli-failed.test.ts': 3.8,
-  'test/unit/inventory/build-output.test.ts': 3.6,
-  'test/unit/inventory/scale.test.ts': 2.9,
-  'test/unit/inventory/load.test.ts': 2.8,
-  'test/unit/host/keys-script.test.ts': 2.7,
-  'test/unit/ssh/quote.test.ts': 1.5,
+  'test/unit/dist.test.ts': 6.7,
+  'test/unit/cli-catalogue.test.ts': 5.2,
+  'test/unit/inventory/define-hive.test.ts': 4.0,
+  'test/unit/entry-points.test.ts': 3.6,
+  'test/unit/inventory/build-output.test.ts': 3.0,
+  'test/unit/cli-failed.test.ts': 2.7,
+  'test/unit/inventory/load.test.ts': 2.7,
+  'test/unit/inventory/scale.test.ts': 2.5,
+  'test/unit/inventory/schema-types.test.ts': 2.3,
+  'test/unit/inventory/select.test.ts': 1.9,
+  'test/unit/host/keys-script.test.ts': 1.7,
   'test/unit/inventory/import/import-command.test.ts': 1.6,
-  'test/unit/nix/watchdog.test.ts': 1.5,
-  'test/unit/nix/eval-worker.test.ts': 1.2,
-  'test/unit/inventory/select.test.ts': 1.1,
+  'test/unit/plan/plan.test.ts': 1.5,
+  'test/unit/keygen.test.ts': 1.1,
+  'test/unit/nix/eval-worker.test.ts': 1.0,
+  'test/unit/nix/watchdog.test.ts': 1.0,
 };
 const weight = (f) => HEAVY[f] ?? 0.5;
 

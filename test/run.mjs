@@ -25,7 +25,6 @@ if (files.length === 0) {
 // Fleet files run side by side (each run has its own netns, /24s, folder and hive copy: harness/README.md),
 // NIX_HIVE_FLEET_JOBS at once (default 3: most of a file's time is waiting on hosts, ssh and sshd). Node's
 // runner starts them in path order whatever order they are given in.
-// Unit test files mostly wait on child processes: two at a time even on 2 CPUs (node's default there is one).
 const extra =
   suite === 'fleet'
     ? [
@@ -35,10 +34,12 @@ const extra =
         '--test-reporter-destination=stdout',
         '--test-reporter-destination=stdout',
       ]
-    : [`--test-concurrency=${Math.max(2, availableParallelism())}`];
+    : [];
 // esbuild has printed what it could not compile (file, line); nothing is left behind.
-// A node start per file cost ~0.4 s of CPU (84 files); two processes per CPU keep both busy while one waits.
+// A node start per file cost ~0.4 s of CPU (84 files); unit test files mostly wait on child processes, so
+// two group processes per CPU, all running at once, keep both busy while one waits.
 const groups = 2 * Math.max(2, availableParallelism());
+if (suite === 'unit') extra.push(`--test-concurrency=${groups}`);
 const bundled =
   suite === 'unit' ? await bundleTests(files, { groups }).catch(() => process.exit(1)) : undefined;
 // Short, without spaces: ssh control sockets live under it.

@@ -1,21 +1,25 @@
 // The bad-input catalogue: broken configs and arguments fed through the real CLI. Each must exit 2, print
 // exactly one `nix-hive: <path>: <message>` line per problem on stderr (nothing on stdout), and start no
 // nix or ssh process: a PATH shim of nix, nix-build, nix-store, nix-instantiate, nix-env, ssh and scp
-// records any call in a marker file, which must stay empty. The cases run in this process (the CLI's
-// main() with its cwd, PATH and output captured: fast); every case also runs through the compiled CLI (one
-// process for all, loading the bundle as the bin does), and the control case through the real bin.
+// records any call (with its working folder) in a marker file, which must stay empty. The cases run in this
+// process (the CLI's main() with its cwd, PATH and output captured: fast); every case also runs through the
+// compiled CLI (one process for all, loading the bundle as the bin does), and after them, in that process,
+// the control case, whose build the shim must catch (its line names the control's folder).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  runBin,
-  runCompiled,
-  runInProcess as inProcess,
-  type CliResult,
-  type EnvEdit,
-} from '../helpers/cli.ts';
+import { runCompiled, runInProcess as inProcess, type CliResult, type EnvEdit } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,7 +43,7 @@ for (const tool of [
   'scp',
 ]) {
   const file = path.join(shimDir, tool);
-  writeFileSync(file, `#!/bin/sh\necho "${tool} $*" >> '${marker}'\nexit 1\n`);
+  writeFileSync(file, `#!/bin/sh\necho "$(pwd -P): ${tool} $*" >> '${marker}'\nexit 1\n`);
   chmodSync(file, 0o755);
 }
 
@@ -614,7 +618,6 @@ type Result = CliResult;
 
 /** Every run: the shim first on PATH; NIX_HIVE_FLEET (a test fleet's data) unset. */
 const cliEnv = (): EnvEdit => ({ PATH: `${shimDir}:${process.env.PATH}`, NIX_HIVE_FLEET: undefined });
-const runCli = (cwd: string, args: string[]) => runBin(cwd, args, cliEnv());
 const runInProcess = (cwd: string, args: string[]) => inProcess(cwd, args, cliEnv());
 
 function setUp(c: Case, i: number): string {
@@ -640,6 +643,11 @@ test(`the catalogue has at least 30 distinct cases (${cases.length})`, () => {
 });
 
 const dirs = cases.map(setUp);
+/** A valid hive whose build the shim must catch: proves a case's silence means something. */
+const control = path.join(work, 'control');
+mkdirSync(control);
+writeFileSync(path.join(control, 'hive.config.ts'), hive(() => {})['hive.config.ts']);
+const marked = () => (existsSync(marker) ? readFileSync(marker, 'utf8') : '');
 
 /** What differs from each chosen case's expectation (all cases by default); a case with no result differs too. */
 function failuresOf(results: Array<Result | undefined>, chosen = cases.map((_, i) => i)): string[] {
@@ -663,21 +671,28 @@ test('every bad input exits 2 with one line per problem and starts no process', 
   const results: Result[] = [];
   for (const [i, c] of cases.entries()) results.push(await runInProcess(dirs[i]!, defaultArgs(c)));
   assert.deepEqual(failuresOf(results), []);
-  assert.equal(
-    existsSync(marker) ? readFileSync(marker, 'utf8') : '',
-    '',
-    'no nix or ssh process was started',
-  );
+  assert.equal(marked(), '', 'no nix or ssh process was started');
 });
 
 test('the compiled CLI gives the same answers (every case, in one process loading it as the bin does)', async () => {
   const results = await runCompiled(
-    cases.map((c, i) => ({ cwd: dirs[i]!, args: defaultArgs(c) })),
+    [
+      ...cases.map((c, i) => ({ cwd: dirs[i]!, args: defaultArgs(c) })),
+      { cwd: control, args: ['build', 'www-1'] },
+    ],
     cliEnv(),
   );
-  assert.deepEqual(failuresOf(results), []);
+  assert.deepEqual(failuresOf(results.slice(0, cases.length)), []);
   assert.deepEqual(failuresOf([]).length, cases.length, 'a case with no result is a failure');
-  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', '');
+  // Only the control (last, in the same process) started anything, and the shim caught it.
+  const lines = marked().split('\n').filter(Boolean);
+  assert.deepEqual(
+    lines.filter((l) => !l.startsWith(`${realpathSync(control)}: `)),
+    [],
+    'no nix or ssh process was started by a case',
+  );
+  assert.notEqual(results[cases.length]!.code, 0);
+  assert.match(lines[0] ?? '', /^[^:]*: nix/, 'the control build reached the shim');
 });
 
 test('reserved ssh options are refused at load by build, plan and deploy: exit 2, hive.state untouched', async () => {
@@ -690,7 +705,7 @@ test('reserved ssh options are refused at load by build, plan and deploy: exit 2
   writeFileSync(path.join(dir, 'hive.config.ts'), hive(edit)['hive.config.ts']);
   const state = '{"version": 2, "systems": {}, "instances": {}}\n';
   writeFileSync(path.join(dir, 'hive.state'), state);
-  const before = existsSync(marker) ? readFileSync(marker, 'utf8') : '';
+  const before = marked();
   for (const args of [
     ['build'],
     ['plan'],
@@ -711,17 +726,12 @@ test('reserved ssh options are refused at load by build, plan and deploy: exit 2
   }
   assert.equal(readFileSync(path.join(dir, 'hive.state'), 'utf8'), state);
   assert.deepEqual(readdirSync(dir).sort(), ['hive.config.ts', 'hive.state']);
-  assert.equal(existsSync(marker) ? readFileSync(marker, 'utf8') : '', before, 'no nix or ssh process');
+  assert.equal(marked(), before, 'no nix or ssh process');
 });
 
 test('control: the shim does catch a real build attempt', async () => {
-  const dir = path.join(work, 'control');
-  mkdirSync(dir);
-  writeFileSync(path.join(dir, 'hive.config.ts'), hive(() => {})['hive.config.ts']);
-  for (const run of [runInProcess, runCli]) {
-    rmSync(marker, { force: true });
-    const r = await run(dir, ['build', 'www-1']);
-    assert.notEqual(r.code, 0);
-    assert.match(readFileSync(marker, 'utf8'), /^nix/m, run.name);
-  }
+  rmSync(marker, { force: true });
+  const r = await runInProcess(control, ['build', 'www-1']);
+  assert.notEqual(r.code, 0);
+  assert.match(marked(), /^[^:]*: nix/m);
 });
