@@ -1,9 +1,10 @@
 // The remote part of one activation in ONE ssh round trip (nix/sequence.ts): arm the rollback watchdog (when
-// guarded), set the profile and start switch-to-configuration detached, read which of kernel, initrd and
-// modules changed (profile against booted system: known once the profile is set, so it is read while the
-// switch runs, and the sequence ends as soon as the switch does), and wait for it to end. The commands are the same as when they ran one by one (watchdog.ts,
-// detached.ts, reboot.ts), with the same failure handling: a failed arm throws, a failed start withdraws the
-// watchdog; a connection lost once the wait has begun reads the outcome back over a new one (read-back.ts).
+// guarded), set the profile and start switch-to-configuration detached, read which of kernel, initrd and modules
+// changed (profile against booted system: known once the profile is set, so it is read while the switch runs, and
+// the sequence ends as soon as the switch does), and wait for it to end. The commands are the same as when they
+// ran one by one (watchdog.ts, detached.ts, reboot.ts), with the same failure handling: a failed arm throws, a
+// failed start withdraws the watchdog; a connection lost once the switch was started reads the outcome back over a
+// new one (read-back.ts).
 import { CommandError, HostError, SshError } from '../../errors.ts';
 import { startActivationArgv, parseWaitOutput, waitActivationArgv } from '../../nix/detached.ts';
 import type { Goal } from '../../nix/goal.ts';

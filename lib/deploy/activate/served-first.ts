@@ -1,9 +1,8 @@
-// Who waits for whom around a host that serves copies, as the run decided each copy's mode (the plan's
-// orderings, plan/plan.ts, narrowed here): a store activates once it holds what it serves and before the
-// copies that pull from it start (storeActivatesFirst), a relay parent below it once the copies it feeds
-// ended (servedCopies). A copy pushed
-// from the deployer pulls from no one, and one relayed from another host (or, in the star, from its store)
-// does not load this one. Orderings only: a failed step never holds back or skips the other.
+// Who waits for whom around a host that serves copies, as the run decided each copy's mode (the plan's orderings,
+// plan/plan.ts, narrowed here): a store activates once it holds what it serves and before the copies that pull
+// from it start (storeActivatesFirst), a relay parent below it once the copies it feeds ended (servedCopies). A
+// copy pushed from the deployer pulls from no one, and one relayed from another host (or, in the star, from its
+// store) does not load this one. Orderings only: a failed step never holds back or skips the other.
 import { stepId } from '../../plan/plan.ts';
 import type { ActivateStep, CopyStep, Step } from '../../plan/types.ts';
 import type { Mode } from '../copy/distribution.ts';
