@@ -115,14 +115,15 @@ test('nix-hive rollback www-1 returns it to its previous generation (and --to go
 
   const dir = path.join(fleet.dir, 'w2');
   const r = await cli(['rollback', '-c', dir, 'www-1'], env, 120_000);
-  assert.equal(r.exitCode, 0, r.stderr);
+  // The table (and a failed row's reason) is on stdout.
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /www-1\s+rolled back\s+generation 1: /);
   assert.deepEqual(await systemLinks(fleet, 'www-1'), { current: good, profile: good });
   const link = await fleet.hosts['www-1']!.exec(['readlink', '/nix/var/nix/profiles/system']);
   assert.equal(link.stdout.trim(), 'system-1-link');
 
   const fwd = await cli(['rollback', '-c', dir, '--to', '2', 'www-1'], env, 120_000);
-  assert.equal(fwd.exitCode, 0, fwd.stderr);
+  assert.equal(fwd.exitCode, 0, `${fwd.stdout}\n${fwd.stderr}`);
   assert.deepEqual(await systemLinks(fleet, 'www-1'), { current: good2, profile: good2 });
   const none = await cli(['rollback', '-c', dir, '--to', '9', 'www-1'], env, 120_000);
   assert.equal(none.exitCode, 1);
