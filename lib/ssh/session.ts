@@ -208,14 +208,11 @@ export async function openSshSession(hive: ResolvedHive, opts: SshSessionOptions
 async function stopSessionSsh(dir: string): Promise<void> {
   const mine = await sessionSsh(dir);
   for (const pid of mine) signal(pid, 'SIGTERM');
-  const left = await pollUntil(
-    async () => {
-      const alive = (await Promise.all(mine.map(running))).some(Boolean);
-      return alive ? undefined : true;
-    },
+  const allGone = await pollUntil(
+    async () => ((await Promise.all(mine.map(running))).some(Boolean) ? undefined : true),
     { interval: 20, timeout: 5_000 },
   );
-  if (!left) for (const pid of mine) if (await running(pid)) signal(pid, 'SIGKILL');
+  if (!allGone) for (const pid of mine) if (await running(pid)) signal(pid, 'SIGKILL');
 }
 
 async function sessionSsh(dir: string): Promise<number[]> {

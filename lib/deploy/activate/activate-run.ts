@@ -53,6 +53,8 @@ export async function armStartWait(
   // The watchdog's window opens when the switch ends: nothing runs between that end and the deployer's news.
   const start = guarded ? 1 : 0;
   const at = { start, reboot: start + 1, wait: start + (o.rebootParts ? 2 : 1) };
+  // The switch runs on, detached: its outcome read anew, over a new connection if need be.
+  const readAgain = () => readBack(ctx, instance, id, deadline - Date.now(), io, 'activation');
   let stdout = '';
   let r;
   try {
@@ -72,7 +74,7 @@ export async function armStartWait(
     if (seen <= at.start + 1) throw err;
     const previous = guarded ? armed(parseSequence(stdout).outputs[0]!, o, io) : '';
     io.log('stderr', `nix-hive: lost the connection while activating (${err.message}); reconnecting`);
-    return { previous, result: await readBack(ctx, instance, id, deadline - Date.now(), io, 'activation') };
+    return { previous, result: await readAgain() };
   }
   const seq = parseSequence(r.stdout || stdout);
   const previous = guarded && seq.outputs.length > 0 ? armed(seq.outputs[0]!, o, io) : '';
@@ -87,14 +89,14 @@ export async function armStartWait(
   }
   if (failed && o.rebootParts && failed.index === at.reboot) {
     // The switch runs; it is waited for anew (the boot parts stay unknown: asked again later).
-    return { previous, result: await readBack(ctx, instance, id, deadline - Date.now(), io, 'activation') };
+    return { previous, result: await readAgain() };
   }
   if (failed && failed.index === at.wait) {
     if (failed.code === 124)
       throw new HostError(
         `the activation on ${instance} did not finish in ${Math.round(ctx.activationTimeoutMs / 1000)}s`,
       );
-    return { previous, result: await readBack(ctx, instance, id, deadline - Date.now(), io, 'activation') };
+    return { previous, result: await readAgain() };
   }
   const result = parseWaitOutput(seq.outputs[at.wait] ?? '');
   const parts = o.rebootParts ? seq.outputs[at.reboot] : undefined;

@@ -61,20 +61,20 @@ export function keepAlive(
   io: StepIO,
 ): () => Promise<void> {
   let inFlight: Promise<unknown> = Promise.resolve();
-  const beat = () =>
-    (inFlight = ctx
-      .remote(instance, heartbeatArgv(id), {
-        signal: io.signal,
-        root: true,
-        timeoutMs: confirmTimeoutS * 1000,
-      })
-      .catch(() => {}));
+  const beat = () => (inFlight = heartbeat(ctx, instance, id, confirmTimeoutS, io));
   beat();
   const timer = setInterval(beat, Math.max(200, (confirmTimeoutS * 1000) / 3));
   return async () => {
     clearInterval(timer);
     await inFlight;
   };
+}
+
+/** One heartbeat over the existing connection: the watchdog's window starts again; a failure is ignored. */
+function heartbeat(ctx: RemoteCtx, instance: string, id: string, confirmTimeoutS: number, io: StepIO) {
+  return ctx
+    .remote(instance, heartbeatArgv(id), { signal: io.signal, root: true, timeoutMs: confirmTimeoutS * 1000 })
+    .catch(() => {});
 }
 
 /** Withdraws the watchdog when the activation never started (nothing to roll back). */
@@ -176,16 +176,8 @@ export async function confirm(
 ): Promise<void> {
   let last = '';
   let beat: Promise<unknown> | undefined;
-  const heartbeat = setTimeout(
-    () => {
-      beat = ctx
-        .remote(instance, heartbeatArgv(id), {
-          signal: io.signal,
-          root: true,
-          timeoutMs: confirmTimeoutS * 1000,
-        })
-        .catch(() => {});
-    },
+  const slow = setTimeout(
+    () => (beat = heartbeat(ctx, instance, id, confirmTimeoutS, io)),
     Math.min(HEARTBEAT_AFTER_MS, confirmTimeoutS * 200),
   );
   const attemptMs = Math.max(10_000, (confirmTimeoutS * 1000) / 2);
@@ -212,7 +204,7 @@ export async function confirm(
     },
     { interval: 1000, timeout: confirmTimeoutS * 1000 + 2000, signal: io.signal },
   ).finally(async () => {
-    clearTimeout(heartbeat);
+    clearTimeout(slow);
     await beat;
   });
   if (confirmed) return;
