@@ -55,16 +55,21 @@ export function launchDetached(o: {
 
 /**
  * Shell functions of the wake-up (see the header): `listen PREFIX` opens the caller's FIFO on fd 3 (removed
- * when it exits), `woken SECONDS` blocks until a poke (0) or SECONDS pass (124), `poke PREFIX` wakes every
- * listener of PREFIX and of the ids below it (`<id>.rollback`). `timeout --foreground` stays in the caller's
+ * when it exits), `woken SECONDS` blocks until a poke (0) or SECONDS pass (124), `until_exists FILE SECONDS`
+ * wakes until FILE exists (124 once a wait of SECONDS found no poke), `poke PREFIX` wakes every listener of
+ * PREFIX and of the ids below it (`<id>.rollback`). No clock is read (`date` is a process per reading): a
+ * wake-up that finds nothing waits the whole time again, and the files stay the truth. `timeout --foreground` stays in the caller's
  * process group, so stopping the group (the run wrapper) stops it too.
  */
 export const WAKE = [
   'listen() {',
-  '  w="$1.wake.$$"; rm -f "$w"; mkfifo -m 600 "$w"; exec 3<> "$w"',
+  // A FIFO left by an earlier process of the same pid is replaced (rm only then: a process fewer).
+  '  w="$1.wake.$$"; mkfifo -m 600 "$w" 2> /dev/null || { rm -f "$w"; mkfifo -m 600 "$w"; }; exec 3<> "$w"',
   '  trap \'rm -f "$w"\' EXIT; trap "exit 129" HUP; trap "exit 130" INT; trap "exit 143" TERM; trap "exit 141" PIPE',
   '}',
   'woken() { timeout --foreground "$1" sh -c "read -r _" <&3 4>&-; }', // never holds the watchdog's lock
+  // Until the file exists; each wake-up that finds it missing waits the whole time again (pokes are rare).
+  'until_exists() { while [ ! -e "$1" ]; do woken "$2" || return 124; done; }',
   'poke() {',
   '  for f in "$1".wake.* "$1".*.wake.*; do if [ -p "$f" ]; then { echo; } 1<> "$f" 2> /dev/null; fi; done',
   '  return 0',

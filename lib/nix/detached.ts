@@ -35,16 +35,19 @@ const WRAPPER = [
 const START = [
   'set -e',
   'wrapper=$1; d=$2; id=$3; profile=$4; path=$5; goal=$6; set_profile=$7; spec=${8-}',
-  'mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log" "$d/$id.profile-was"',
+  '[ -d "$d" ] || mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log" "$d/$id.profile-was"',
   // Only what looks like a NixOS system (as nixos-rebuild and Colmena check) becomes the profile or runs.
   'if [ ! -f "$path/nixos-version" ] || [ ! -x "$path/bin/switch-to-configuration" ]; then',
   '  echo "$path is not a NixOS system (it lacks nixos-version or bin/switch-to-configuration); nothing was changed" >&2',
   '  exit 3',
   'fi',
-  'if [ -z "$spec" ] && { [ "$goal" = switch ] || [ "$goal" = test ]; }; then',
-  '  c=$(readlink -e /run/current-system || true)',
+  // (`x=$(cmd) || x=` rather than `$(cmd || true)`: the shell runs cmd without a subshell of its own.)
+  'if [ -z "$spec" ] && [ -d "$path/specialisation" ] && { [ "$goal" = switch ] || [ "$goal" = test ]; }; then',
+  '  c=$(readlink -e /run/current-system) || c=',
   '  for s in "$path"/specialisation/*; do',
-  '    if [ -n "$c" ] && [ "$(readlink -e "$s" || true)" = "$c" ]; then',
+  '    [ -n "$c" ] && [ -e "$s" ] || continue',
+  '    r=$(readlink -e "$s") || r=',
+  '    if [ "$r" = "$c" ]; then',
   '      spec=${s##*/}; echo "keeping specialisation $spec of $path, which the host runs" >&2',
   '    fi',
   '  done',
@@ -53,7 +56,8 @@ const START = [
   'if [ ! -x "$sys/bin/switch-to-configuration" ]; then',
   '  echo "$path has no specialisation $spec; nothing was changed" >&2; exit 3',
   'fi',
-  'if [ "$set_profile" = 1 ] && [ "$(readlink -f "$profile" || true)" != "$path" ]; then',
+  'cur=; [ "$set_profile" != 1 ] || cur=$(readlink -f "$profile") || cur=',
+  'if [ "$set_profile" = 1 ] && [ "$cur" != "$path" ]; then',
   '  readlink "$profile" > "$d/$id.profile-was" 2> /dev/null || true', // set back if the switch is busy
   '  nix-env -p "$profile" --set "$path"',
   'fi',
@@ -69,17 +73,15 @@ const START = [
 
 /**
  * Waits until the status file exists, blocked until the wrapper's poke (no polling), then prints it and the
- * output; exit 124 once `limit` seconds passed. The file stays: a waiter that reconnects reads it again.
+ * output; exit 124 once `limit` seconds passed without a wake-up. The file stays: a waiter that reconnects
+ * reads it again.
  */
 const WAIT = [
   WAKE,
   'd=$1; id=$2; limit=$3',
-  'mkdir -p "$d"; listen "$d/$id"; e=$(($(date +%s) + limit))',
-  'while [ ! -e "$d/$id.status" ]; do',
-  '  left=$((e - $(date +%s))); [ "$left" -gt 0 ] || exit 124',
-  '  woken "$left" || :',
-  'done',
-  'cat "$d/$id.status"; cat "$d/$id.log" 2> /dev/null || true',
+  '[ -d "$d" ] || mkdir -p "$d"',
+  'if [ ! -e "$d/$id.status" ]; then listen "$d/$id"; until_exists "$d/$id.status" "$limit" || exit 124; fi',
+  'cat "$d/$id.status" "$d/$id.log" 2> /dev/null || [ -e "$d/$id.status" ]',
 ].join('\n');
 
 /** One remote command: set the profile (goals that set it), then start the switch detached. */

@@ -32,17 +32,16 @@ const WATCHDOG = [
   // Its pid, so the deployer waiting for a rollback notices when nobody is left to do it (watchdogGone).
   'echo $$ > "$d/$id.watchdog.tmp" && mv "$d/$id.watchdog.tmp" "$d/$id.watchdog"; poke "$d/$id"',
   'v="$d/$id.verdict"',
-  'while [ ! -e "$d/$id.status" ]; do [ -L "$v" ] && [ "$(readlink "$v")" = cancelled ] && exit 0; woken 3600 || :; done',
-  // The window (at least `limit` seconds) restarts at each heartbeat (`<id>.alive`, sent over the old
-  // connection while the checks run).
-  'e=$(($(date +%s) + limit + 1))',
-  'while [ ! -L "$v" ]; do',
-  '  if [ -e "$d/$id.alive" ]; then rm -f "$d/$id.alive"; e=$(($(date +%s) + limit + 1)); fi',
-  '  left=$((e - $(date +%s))); [ "$left" -gt 0 ] || break',
-  '  woken "$left" || :',
+  'while [ ! -e "$d/$id.status" ]; do',
+  '  if [ -L "$v" ]; then r=$(readlink "$v") || r=; [ "$r" != cancelled ] || exit 0; fi',
+  '  woken 3600 || :',
   'done',
-  'ln -s timeout "$v" 2> /dev/null || true',
-  'case "$(readlink "$v")" in confirmed | cancelled) exit 0 ;; esac',
+  // The window (at least `limit` seconds) starts again at each wake-up: a heartbeat (a poke sent over the
+  // old connection while the checks run, or while a slow confirmation is tried) is one. No clock is read.
+  'while [ ! -L "$v" ]; do woken "$((limit + 1))" || break; done',
+  '[ -L "$v" ] || ln -s timeout "$v" 2> /dev/null || :',
+  'r=$(readlink "$v") || r=',
+  'case "$r" in confirmed | cancelled) exit 0 ;; esac',
   'rollback() {',
   '  echo "nix-hive: rolling back ($(readlink "$v")) to ${old_sys:-nothing}"',
   '  if [ -z "$old_sys" ] || [ ! -x "$old_sys/bin/switch-to-configuration" ]; then',
@@ -70,7 +69,7 @@ const WATCHDOG = [
  * answer. Elsewhere a new session (setsid). `path` is unset here: the unit gets the session's PATH.
  */
 const LAUNCH = [
-  'rm -f "$d/$id.watchdog"; path=',
+  'path=',
   'listen "$d/$id"', // before the launch: the watchdog's poke once its pid is written is never missed
   'set -- "$d" "$id" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys"',
   ...launchDetached({
@@ -79,12 +78,7 @@ const LAUNCH = [
     name: 'nix-hive-watchdog',
     args: '"$@"',
   }),
-  'e=$(($(date +%s) + 6))',
-  'while [ ! -e "$d/$id.watchdog" ]; do',
-  '  left=$((e - $(date +%s))); [ "$left" -gt 0 ] || break',
-  '  woken "$left" || :',
-  'done',
-  '[ -e "$d/$id.watchdog" ] || { echo "the watchdog did not start" >&2; exit 1; }',
+  'until_exists "$d/$id.watchdog" 6 || { echo "the watchdog did not start" >&2; exit 1; }',
 ];
 
 /**
@@ -95,10 +89,15 @@ const ARM = [
   'set -e',
   WAKE,
   'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
-  'mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log"',
-  'old_sys=$(readlink -e /run/current-system || true)',
-  'old_gen=$(readlink "$profile" 2> /dev/null | sed -n "s/^.*-\\([0-9][0-9]*\\)-link$/\\1/p" || true)',
-  'old_prof_sys=$(readlink -e "$profile" || true)',
+  '[ -d "$d" ] || mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log" "$d/$id.watchdog"',
+  // Both systems in one process (canonical paths, kept only where they exist), the generation from the
+  // profile's own link (`system-<n>-link`): shell builtins, no subshell of their own.
+  'nl=\'\n\'; r=$(readlink -m /run/current-system "$profile") || r="$nl"',
+  'old_sys=${r%%"$nl"*}; old_prof_sys=${r#*"$nl"}',
+  '[ -e "$old_sys" ] || old_sys=; [ -e "$old_prof_sys" ] || old_prof_sys=',
+  'link=$(readlink "$profile" 2> /dev/null) || link=',
+  'old_gen=${link%-link}; old_gen=${old_gen##*-}',
+  'case "$link" in *?-[0-9]*-link) case "$old_gen" in *[!0-9]*) old_gen= ;; esac ;; *) old_gen= ;; esac',
   // What the watchdog needs, kept so the deployer can start it again (resumeWatchdogArgv) should it die.
   'printf "%s\\n" "$limit" "$profile" "$goal" "$old_sys" "$old_gen" "$old_prof_sys" > "$d/$id.armed"',
   ...LAUNCH,
@@ -118,6 +117,7 @@ const RESUME = [
   'ln -s timeout "$d/$id.verdict" 2> /dev/null || true',
   'v=$(readlink "$d/$id.verdict")',
   'case "$v" in confirmed | cancelled) echo "$v"; exit 0 ;; esac',
+  'rm -f "$d/$id.watchdog"', // the dead one's pid: the launch waits for the new one's
   ...LAUNCH,
   'echo "$v"',
 ].join('\n');
@@ -126,8 +126,9 @@ const RESUME = [
 const VERDICT = [
   WAKE,
   'd=$1; id=$2; verdict=$3',
-  'ln -s "$verdict" "$d/$id.verdict" 2> /dev/null',
+  'stands=; ! ln -s "$verdict" "$d/$id.verdict" 2> /dev/null || stands=$verdict',
   'poke "$d/$id"',
+  '[ -z "$stands" ] || { echo "$stands"; exit 0; }', // claimed here: no need to read it back
   'readlink "$d/$id.verdict"',
 ].join('\n');
 
@@ -159,7 +160,7 @@ export function verdictArgv(id: string, verdict: Verdict, dir = ACTIVATION_DIR):
 /** A heartbeat: the deployer is still at work (checks); the watchdog's window starts again. */
 export function heartbeatArgv(id: string, dir = ACTIVATION_DIR): string[] {
   checkId(id);
-  return ['sh', '-c', `${WAKE}\ntouch "$1/$2.alive"; poke "$1/$2"`, 'nix-hive-alive', dir, id];
+  return ['sh', '-c', `${WAKE}\npoke "$1/$2"`, 'nix-hive-alive', dir, id];
 }
 
 /**

@@ -16,23 +16,11 @@ const execFileP = promisify(execFile);
 /**
  * The scripts prefer systemd-run where /run/systemd/system exists: on a machine with systemd that would
  * start units on the machine itself. They run here with a PATH of only the tools they need, so they
- * always take the `setsid` way.
+ * always take the `setsid` way. No `date` among them: the waits read no clock (a process per reading).
  */
 const PATH = (() => {
   const bin = tempDir('nix-hive-detached-bin-');
-  for (const tool of [
-    'sh',
-    'mkdir',
-    'rm',
-    'mv',
-    'cat',
-    'sleep',
-    'setsid',
-    'readlink',
-    'mkfifo',
-    'timeout',
-    'date',
-  ]) {
+  for (const tool of ['sh', 'mkdir', 'rm', 'mv', 'cat', 'sleep', 'setsid', 'readlink', 'mkfifo', 'timeout']) {
     const found = ['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f));
     if (!found) throw new Error(`${tool} not found`);
     symlinkSync(found, path.join(bin, tool));
@@ -140,7 +128,7 @@ test('the wait blocks until the switch ends and wakes it: it needs no `sleep` to
   await run(cmd!, args);
   // The waiter's PATH lacks `sleep`: a poll loop would spin through its polls and give up (124) at once.
   const bin = tempDir('nix-hive-detached-nosleep-');
-  for (const tool of ['sh', 'mkdir', 'rm', 'cat', 'mkfifo', 'timeout', 'date'])
+  for (const tool of ['sh', 'mkdir', 'rm', 'cat', 'mkfifo', 'timeout'])
     symlinkSync(path.join(PATH, tool), path.join(bin, tool));
   const [wcmd, ...wargs] = waitActivationArgv('run-3-a', 600, dir);
   const waiting = execFileP(path.join(bin, wcmd!), wargs, { env: { PATH: bin }, timeout: 60_000 });

@@ -1,7 +1,8 @@
 // The watchdog's scripts run here for real, locally (setsid, as on a host without systemd), against a temporary
 // folder and a stand-in system whose switch only echoes: arm, the detached activation, verdicts and the rollback's
 // wait. PATH holds no `sleep`, so every wait must block until it is woken (a poll loop has nothing to sleep
-// with). Rolling back would run /run/current-system's switch: these tests run only where there is none, so the
+// with), and no `date` or `sed`: the scripts read no clock and parse with the shell's own expansions (every
+// program a host starts per deploy is CPU on a fleet of hundreds; issue 23). Rolling back would run /run/current-system's switch: these tests run only where there is none, so the
 // watchdog finds "no previous system" and nothing of this machine's is ever switched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,21 +22,7 @@ import {
 import { tempDir } from '../../helpers/tmp.ts';
 
 const execFileP = promisify(execFile);
-const TOOLS = [
-  'sh',
-  'mkdir',
-  'rm',
-  'mv',
-  'cat',
-  'setsid',
-  'readlink',
-  'mkfifo',
-  'timeout',
-  'date',
-  'sed',
-  'flock',
-  'ln',
-];
+const TOOLS = ['sh', 'mkdir', 'rm', 'mv', 'cat', 'setsid', 'readlink', 'mkfifo', 'timeout', 'flock', 'ln'];
 const PATH = (() => {
   const bin = tempDir('nix-hive-watchdog-bin-');
   for (const tool of TOOLS) {
