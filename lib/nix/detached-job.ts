@@ -76,6 +76,13 @@ export const WAKE = [
   '}',
 ].join('\n');
 
+/**
+ * Shell function `rm_present FILE…`: removes the files, starting `rm` only when one of them is there (a new id,
+ * the usual case, has none: a process fewer per script). Symlinks count (a verdict's is dangling).
+ */
+export const RM_PRESENT =
+  'rm_present() { for f; do if [ -e "$f" ] || [ -L "$f" ]; then rm -f "$@"; return; fi; done; }';
+
 /** Seconds to hand a remote `woken`/`timeout` (a whole number, at least 1). */
 export function wholeSeconds(seconds: number): string {
   return String(Math.max(1, Math.ceil(seconds)));

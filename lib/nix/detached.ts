@@ -9,7 +9,7 @@
 // The scripts are fixed text: user data only ever travels as positional arguments.
 import { setsProfile, type Goal } from './goal.ts';
 import { SYSTEM_PROFILE } from './argv.ts';
-import { checkId, launchDetached, WAKE, wholeSeconds } from './detached-job.ts';
+import { RM_PRESENT, checkId, launchDetached, WAKE, wholeSeconds } from './detached-job.ts';
 
 export const ACTIVATION_DIR = '/run/nix-hive';
 
@@ -34,20 +34,19 @@ const WRAPPER = [
  */
 const START = [
   'set -e',
+  RM_PRESENT,
   'wrapper=$1; d=$2; id=$3; profile=$4; path=$5; goal=$6; set_profile=$7; spec=${8-}',
-  '[ -d "$d" ] || mkdir -p "$d"; rm -f "$d/$id.status" "$d/$id.log" "$d/$id.profile-was"',
+  '[ -d "$d" ] || mkdir -p "$d"; rm_present "$d/$id.status" "$d/$id.log" "$d/$id.profile-was"',
   // Only what looks like a NixOS system (as nixos-rebuild and Colmena check) becomes the profile or runs.
   'if [ ! -f "$path/nixos-version" ] || [ ! -x "$path/bin/switch-to-configuration" ]; then',
   '  echo "$path is not a NixOS system (it lacks nixos-version or bin/switch-to-configuration); nothing was changed" >&2',
   '  exit 3',
   'fi',
-  // (`x=$(cmd) || x=` rather than `$(cmd || true)`: the shell runs cmd without a subshell of its own.)
+  // (`[ a -ef b ]`: the same file once links are followed, asked of the shell itself, as dash, bash and
+  // busybox sh all can: no readlink process.)
   'if [ -z "$spec" ] && [ -d "$path/specialisation" ] && { [ "$goal" = switch ] || [ "$goal" = test ]; }; then',
-  '  c=$(readlink -e /run/current-system) || c=',
   '  for s in "$path"/specialisation/*; do',
-  '    [ -n "$c" ] && [ -e "$s" ] || continue',
-  '    r=$(readlink -e "$s") || r=',
-  '    if [ "$r" = "$c" ]; then',
+  '    if [ -e "$s" ] && [ "$s" -ef /run/current-system ]; then',
   '      spec=${s##*/}; echo "keeping specialisation $spec of $path, which the host runs" >&2',
   '    fi',
   '  done',
@@ -56,8 +55,7 @@ const START = [
   'if [ ! -x "$sys/bin/switch-to-configuration" ]; then',
   '  echo "$path has no specialisation $spec; nothing was changed" >&2; exit 3',
   'fi',
-  'cur=; [ "$set_profile" != 1 ] || cur=$(readlink -f "$profile") || cur=',
-  'if [ "$set_profile" = 1 ] && [ "$cur" != "$path" ]; then',
+  'if [ "$set_profile" = 1 ] && ! [ "$profile" -ef "$path" ]; then',
   '  readlink "$profile" > "$d/$id.profile-was" 2> /dev/null || true', // set back if the switch is busy
   '  nix-env -p "$profile" --set "$path"',
   'fi',

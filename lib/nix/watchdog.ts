@@ -14,7 +14,7 @@
 // (resumeWatchdogArgv), so the rollback still happens. Every wait here blocks until woken (detached-job.ts).
 import { SYSTEM_PROFILE } from './argv.ts';
 import { ACTIVATION_DIR } from './detached.ts';
-import { checkId, launchDetached, WAKE, wholeSeconds } from './detached-job.ts';
+import { RM_PRESENT, checkId, launchDetached, WAKE, wholeSeconds } from './detached-job.ts';
 import type { Goal } from './goal.ts';
 
 /**
@@ -28,9 +28,10 @@ const WATCHDOG = [
   WAKE,
   'd=$1; id=$2; limit=$3; profile=$4; goal=$5; old_sys=$6; old_gen=$7; old_prof_sys=$8',
   'exec 4> "$d/$id.watchdog.lock"; flock -x 4',
-  'listen "$d/$id"',
-  // Its pid, so the deployer waiting for a rollback notices when nobody is left to do it (watchdogGone).
+  // Its pid, so the deployer waiting for a rollback notices when nobody is left to do it (watchdogGone); the
+  // poke wakes arm. Then it listens (not before: it would only wake itself); the loop below looks first.
   'echo $$ > "$d/$id.watchdog.tmp" && mv "$d/$id.watchdog.tmp" "$d/$id.watchdog"; poke "$d/$id"',
+  'listen "$d/$id"',
   'v="$d/$id.verdict"',
   'while [ ! -e "$d/$id.status" ]; do',
   '  if [ -L "$v" ]; then r=$(readlink "$v") || r=; [ "$r" != cancelled ] || exit 0; fi',
@@ -88,8 +89,10 @@ const LAUNCH = [
 const ARM = [
   'set -e',
   WAKE,
+  RM_PRESENT,
   'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
-  '[ -d "$d" ] || mkdir -p "$d"; rm -f "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log" "$d/$id.watchdog"',
+  '[ -d "$d" ] || mkdir -p "$d"; rm_present "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log" "$d/$id.watchdog"',
+  // (`x=$(cmd) || x=` rather than `$(cmd || true)`: the shell runs cmd without a subshell of its own.)
   // Both systems in one process (canonical paths, kept only where they exist), the generation from the
   // profile's own link (`system-<n>-link`): shell builtins, no subshell of their own.
   'nl=\'\n\'; r=$(readlink -m /run/current-system "$profile") || r="$nl"',
