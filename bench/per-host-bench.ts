@@ -18,6 +18,7 @@ import {
   type BenchHiveFiles,
 } from './bench-hive.ts';
 import { accounted, openCpuGroup, type CpuUse } from './cpu-account.ts';
+import { openDeployerPriority } from './cpu-priority.ts';
 import { initStores } from './fleet-bench.ts';
 import { deployTimed } from './relay-bench.ts';
 import { median, ratio, seconds } from './stats.ts';
@@ -64,6 +65,10 @@ export interface PerHostResults {
   hosts: number;
   mbit: number;
   parallel: number;
+  /** The deployer's CPU shares ÷ the fleet's, when the machine could set them (cpu-priority.ts). */
+  deployerWeight?: number;
+  /** Rounds asked for (results.json keeps no runs: their timelines are in perhost-timeline.json). */
+  rounds?: number;
   small: string;
   large: string;
   newBytes: Record<Change, number>;
@@ -82,6 +87,8 @@ export interface PerHostOptions {
   mbit: number;
   rounds: number;
   parallel: number;
+  /** The deployer's CPU shares ÷ the fleet's (cpu-priority.ts); 1: no priority. */
+  deployerWeight: number;
   nixEnv: Record<string, string>;
   log: (line: string) => void;
 }
@@ -234,14 +241,23 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
   o.log(`  starting 1 + ${o.hosts} hosts, ${o.mbit} Mbit/s NICs…`);
   // Every process of the fleet and the deploys from here on: their CPU (cpu-account.ts).
   const group = openCpuGroup();
+  // The deployer's processes before the fleet's (cpu-priority.ts): the fleet's are all the group holds now.
+  const priority = group && o.deployerWeight > 1 ? openDeployerPriority(o.deployerWeight) : undefined;
   const fleet = await startFleet({
     hosts: fleetHosts(files),
     shapeHostsMbit: o.mbit,
     shapeUplinkMbit: o.mbit,
   }).catch((err: unknown) => {
+    priority?.close();
     group?.close();
     throw err;
   });
+  if (group && priority) priority.fleet(group.procs());
+  o.log(
+    priority
+      ? `  the deployer's processes get ${o.deployerWeight} × the fleet's CPU shares`
+      : '  the deployer and the fleet share the CPUs alike',
+  );
   const runs: PerHostRun[] = [];
   const failures: string[] = [];
   try {
@@ -292,6 +308,7 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
     }
   } finally {
     await fleet.dispose();
+    priority?.close();
     group?.close();
   }
   const summary = {} as PerHostResults['summary'];
@@ -330,6 +347,8 @@ export async function perHostBench(workDir: string, o: PerHostOptions): Promise<
     hosts: o.hosts,
     mbit: o.mbit,
     parallel: o.parallel,
+    ...(priority ? { deployerWeight: o.deployerWeight } : {}),
+    rounds: o.rounds,
     small: o.small,
     large: o.large,
     newBytes,
@@ -360,7 +379,10 @@ export function perHostSection(r: PerHostResults): string {
       `one fleet warmed with a base system, then each change deployed by nix-hive (defaults) and by a parallel push ` +
       `(${r.parallel} at a time: \`nix copy\` from the deployer through the jump host, then profile and ` +
       `\`switch-to-configuration\` over ssh), side by side; every deploy brings its own new bytes. Medians over ` +
-      `${Math.max(1, ...r.runs.map((x) => x.round))} round(s); step timelines in \`perhost-timeline.json\`.`,
+      `${r.rounds ?? Math.max(1, ...r.runs.map((x) => x.round))} round(s); step timelines in \`perhost-timeline.json\`. ` +
+      (r.deployerWeight
+        ? `The deployer's processes (either variant's) had ${r.deployerWeight} × the fleet's CPU shares, as a deployer on a machine of its own.`
+        : 'The deployer and the fleet shared the CPUs alike.'),
     '',
     row([
       'change (new bytes)',
