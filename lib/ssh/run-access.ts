@@ -84,11 +84,13 @@ export function accessHostBlock(o: {
 const FIND_KEYS = [
   'h=$(cd ~root && pwd)',
   'exe=; conf=; p=$$',
-  'while [ "${p:-0}" -gt 1 ]; do',
-  '  e=$(readlink "/proc/$p/exe" 2> /dev/null || true)',
+  // One readlink per ancestor; its parent read by the shell itself (a grant runs once per relayed copy).
+  'while [ "${p:-0}" -gt 1 ] && [ -r "/proc/$p/status" ]; do',
+  '  e=$(readlink "/proc/$p/exe" 2> /dev/null) || e=',
   '  case "$e" in */sshd) exe=$e; conf=; c=" $(tr "\\0" " " < "/proc/$p/cmdline") "',
   '    case "$c" in *" -f "*) conf=${c#* -f }; conf=${conf%% *} ;; esac ;; esac',
-  '  p=$(sed -n "s/^PPid:[[:space:]]*//p" "/proc/$p/status" 2> /dev/null || echo 0)',
+  '  q=0; while IFS=":	 " read -r k v; do [ "$k" != PPid ] || { q=$v; break; }; done < "/proc/$p/status"',
+  '  p=$q',
   'done',
   '[ -n "$exe" ] || exe=$(command -v sshd || true)',
   'a=${2:-}',
