@@ -1,11 +1,12 @@
 // A deployer on a machine of its own, as far as one 2-CPU machine can show it: the per-host section runs the
 // deployer (the bench process and all it starts: nix-hive, the push's `nix copy` and ssh, their ssh masters)
 // and the fleet (every process of the hosts, and all they start) in two cgroup v1 `cpu` groups, the deployer's
-// with `weight` times the fleet's CPU shares. Both variants alike. Without it the deployer waits its turn
-// among hundreds of host processes (on 1 + 120 hosts: a switch's end heard 20 s late, so confirmations missed
-// their 30 s window, issue 23); a real deployer does not run its hosts' work. The total CPU of a deploy is
-// unchanged (cpu-account.ts counts it in another hierarchy, `cpuacct`), and where the fleet's work is the
-// bottleneck it still sets the wall time.
+// with `weight` times the fleet's CPU shares (`--deployer-weight`; 1, the default, leaves it out). Both
+// variants alike. Without it the deployer waits its turn among hundreds of host processes (on 1 + 120 hosts
+// with the relay tree running: a switch's end heard 20 to 40 s late, so confirmations missed their 30 s
+// window, issue 23); a real deployer does not run its hosts' work. With it the deployer's copies pre-empt the
+// hosts' activations instead, which no real fleet does either: one 2-CPU machine cannot give both sides
+// CPUs of their own. The total CPU of a deploy is counted apart (cpu-account.ts, the `cpuacct` hierarchy).
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 
 const CPU = '/sys/fs/cgroup/cpu';

@@ -12,7 +12,7 @@
 //   --relay-rounds N  star/relay pairs in the relay section (2)
 //   --keys N          keys per host in the keys section (200)  --keys-rounds N  its rounds (1)
 //   --perhost-hosts N hosts behind the store in the per-host section (120)   --perhost-rounds N (1)
-//   --deployer-weight N  the per-host section's deployer CPU shares ÷ the fleet's (8; 1: alike)
+//   --deployer-weight N  the per-host section's deployer CPU shares ÷ the fleet's (1: alike)
 //   --small SIZE / --large SIZE   the per-host section's changes (960K / 20M)
 //   --eval-systems N / --eval-cost N   the evaluation section's systems and their `hive.evalCost` (24 / 500)
 //   --render FILE     only re-render results.md and chart.svg from a results.json an earlier run wrote
@@ -80,7 +80,7 @@ const { values } = parseArgs({
     'keys-rounds': { type: 'string', default: '1' },
     'perhost-hosts': { type: 'string', default: '120' },
     'perhost-rounds': { type: 'string', default: '1' },
-    'deployer-weight': { type: 'string', default: '8' },
+    'deployer-weight': { type: 'string', default: '1' },
     small: { type: 'string', default: '960K' },
     large: { type: 'string', default: '20M' },
     'eval-systems': { type: 'string', default: '24' },
