@@ -30,6 +30,10 @@ const PATH = (() => {
 const run = (cmd: string, args: string[], opts: { timeout?: number } = {}) =>
   execFileP(path.join(PATH, cmd), args, { ...opts, env: { PATH } });
 
+/** Shell that waits for `gate`, at most a minute: a test that fails before opening it leaves nothing running. */
+const untilGate = (gate: string) =>
+  `i=0; while [ ! -e '${gate}' ] && [ "$i" -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done`;
+
 async function fakeSystem(root: string, name: string, body: string): Promise<string> {
   const system = path.join(root, name);
   await mkdir(path.join(system, 'bin'), { recursive: true });
@@ -63,11 +67,7 @@ test('start returns at once; wait reads back the exit status and the output', as
   const dir = path.join(root, 'state');
   // The switch runs only once the test opens its gate, which it does after start has returned.
   const gate = path.join(root, 'gate');
-  const ok = await fakeSystem(
-    root,
-    'ok',
-    `while [ ! -e '${gate}' ]; do sleep 0.05; done\necho "activating $1"\necho warn >&2`,
-  );
+  const ok = await fakeSystem(root, 'ok', `${untilGate(gate)}\necho "activating $1"\necho warn >&2`);
   const r = await activateLocally(dir, 'run-1-a', ok, 'test', gate);
   assert.deepEqual(r, { status: '0', lines: ['activating test', 'warn'] });
 
@@ -123,7 +123,7 @@ test('the wait blocks until the switch ends and wakes it: it needs no `sleep` to
   const root = tempDir('nix-hive-detached-');
   const dir = path.join(root, 'state');
   const gate = path.join(root, 'gate');
-  const system = await fakeSystem(root, 'slow', `while [ ! -e '${gate}' ]; do sleep 0.05; done\necho done`);
+  const system = await fakeSystem(root, 'slow', `${untilGate(gate)}\necho done`);
   const [cmd, ...args] = startActivationArgv('run-3-a', system, 'test', dir);
   await run(cmd!, args);
   // The waiter's PATH lacks `sleep`: a poll loop would spin through its polls and give up (124) at once.

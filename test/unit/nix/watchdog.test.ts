@@ -4,11 +4,11 @@
 // with), and no `date` or `sed`: the scripts read no clock and parse with the shell's own expansions (every
 // program a host starts per deploy is CPU on a fleet of hundreds; issue 23). Rolling back would run /run/current-system's switch: these tests run only where there is none, so the
 // watchdog finds "no previous system" and nothing of this machine's is ever switched.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseWaitOutput, startActivationArgv, waitActivationArgv } from '../../../lib/nix/detached.ts';
@@ -45,6 +45,27 @@ const exitOf = (argv: string[]) =>
   );
 const noRealSystem = existsSync('/run/current-system') ? 'this machine has /run/current-system' : false;
 
+// Every watchdog runs in a session (and process group) of its own: whatever a failed test left waiting there
+// (the watchdog, its `timeout`) is ended with it.
+const watchdogs: number[] = [];
+after(() => {
+  for (const pid of watchdogs) {
+    const cmd = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    if (!cmd.includes('nix-hive-watchdog')) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 async function setup(id: string, confirmS: number) {
   const root = tempDir('nix-hive-watchdog-');
   const dir = path.join(root, 'state');
@@ -56,6 +77,7 @@ async function setup(id: string, confirmS: number) {
   const armed = await run(armWatchdogArgv(id, 'test', confirmS, dir));
   assert.equal(armed.stdout, '\n', 'no previous system here');
   const pid = Number(await readFile(path.join(dir, `${id}.watchdog`), 'utf8'));
+  watchdogs.push(pid);
   const activate = async () => {
     await run(startActivationArgv(id, system, 'test', dir));
     return parseWaitOutput((await run(waitActivationArgv(id, 600, dir))).stdout);
