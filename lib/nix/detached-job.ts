@@ -58,8 +58,8 @@ export function launchDetached(o: {
  * when it exits), `woken SECONDS` blocks until a poke (0) or SECONDS pass (124), `until_exists FILE SECONDS`
  * wakes until FILE exists (124 once a wait of SECONDS found no poke), `poke PREFIX` wakes every listener of
  * PREFIX and of the ids below it (`<id>.rollback`). No clock is read (`date` is a process per reading): a
- * wake-up that finds nothing waits the whole time again, and the files stay the truth. `timeout --foreground` stays in the caller's
- * process group, so stopping the group (the run wrapper) stops it too.
+ * wake-up that finds nothing waits the whole time again, and the files stay the truth. `timeout --foreground`
+ * stays in the caller's process group, so stopping the group (the run wrapper) stops it too.
  */
 export const WAKE = [
   'listen() {',

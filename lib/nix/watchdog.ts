@@ -92,9 +92,9 @@ const ARM = [
   RM_PRESENT,
   'watchdog=$1; d=$2; id=$3; limit=$4; profile=$5; goal=$6',
   '[ -d "$d" ] || mkdir -p "$d"; rm_present "$d/$id.verdict" "$d/$id.rollback.status" "$d/$id.rollback.log" "$d/$id.watchdog"',
-  // (`x=$(cmd) || x=` rather than `$(cmd || true)`: the shell runs cmd without a subshell of its own.)
-  // Both systems in one process (canonical paths, kept only where they exist), the generation from the
-  // profile's own link (`system-<n>-link`): shell builtins, no subshell of their own.
+  // Both systems in one readlink (canonical paths, kept only where they exist), the generation from the
+  // profile's own link (`system-<n>-link`) by the shell's expansions. (`x=$(cmd) || x=` rather than
+  // `$(cmd || true)`: the shell runs cmd without a subshell of its own.)
   'nl=\'\n\'; r=$(readlink -m /run/current-system "$profile") || r="$nl"',
   'old_sys=${r%%"$nl"*}; old_prof_sys=${r#*"$nl"}',
   '[ -e "$old_sys" ] || old_sys=; [ -e "$old_prof_sys" ] || old_prof_sys=',
@@ -129,9 +129,9 @@ const RESUME = [
 const VERDICT = [
   WAKE,
   'd=$1; id=$2; verdict=$3',
-  'stands=; ! ln -s "$verdict" "$d/$id.verdict" 2> /dev/null || stands=$verdict',
+  'if ln -s "$verdict" "$d/$id.verdict" 2> /dev/null; then claimed=1; else claimed=; fi',
   'poke "$d/$id"',
-  '[ -z "$stands" ] || { echo "$stands"; exit 0; }', // claimed here: no need to read it back
+  '[ -z "$claimed" ] || { echo "$verdict"; exit 0; }', // claimed here: no need to read it back
   'readlink "$d/$id.verdict"',
 ].join('\n');
 
