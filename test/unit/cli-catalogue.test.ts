@@ -656,7 +656,7 @@ test(`the catalogue has at least 30 distinct cases (${cases.length})`, () => {
 function asJson(c: Case): Record<string, string> | undefined {
   const data = written.get(c.files?.['hive.config.ts'] ?? '');
   if (data === undefined || c.expect.some((l) => l.includes('hive.config'))) return undefined;
-  const files = { ...c.files, 'hive.config.json': JSON.stringify(data) };
+  const files: Record<string, string> = { ...c.files, 'hive.config.json': JSON.stringify(data) };
   delete files['hive.config.ts'];
   return files;
 }
