@@ -2,7 +2,8 @@
 // removed or renamed (mtime kept) makes the bin rebuild dist/ before it runs; if dist/ cannot be built, the bin
 // runs the TypeScript sources instead (these edit a copy of the package). The bundle finds the package's own
 // files (schema, hive.nix) and gives a hive.config.ts's `import … from 'nix-hive'` the running library (these
-// run this checkout's bin: its dist/ is fresh, test/run.mjs built it, so nothing is built again).
+// run this checkout's compiled CLI, as the bin loads it: its dist/ is fresh, test/run.mjs built it, so nothing
+// is built again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BIN, runCompiled, runInProcess } from '../helpers/cli.ts';
+import { runCompiled, runInProcess, type CliResult } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -99,21 +100,52 @@ test('without a buildable dist/ the bin runs the sources, not an old bundle', ()
   rmSync(path.join(copy, 'dist'));
 });
 
-test('the bundle reads the schema and hands a config the running library', () => {
-  // In the copy, `nix-hive` would name the copy's own lib/ (a second library) but for the loader's hook.
-  const hive = mkdtempSync(path.join(copy, 'hive-'));
-  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
-  writeFileSync(
-    path.join(hive, 'hive.config.ts'),
-    [
-      "import { defineHive, HiveError } from 'nix-hive';",
-      "const running = (globalThis as Record<symbol, { HiveError?: unknown }>)[Symbol.for('nix-hive.library')];",
-      "if (running?.HiveError !== HiveError) throw new Error('a second copy of nix-hive');",
-      "export default defineHive({ systems: { web: { modules: ['./web.nix'] } }, instances: { www: { system: 'web', address: '10.0.0.1', prot: 22 } } });",
-    ].join('\n'),
-  );
+// The last three tests read their answers from one process running the checkout's compiled CLI (loaded as the
+// bin loads it: bin/dist.mjs's loadRun), started at the first of them: one node start and bundle load for all.
+let batch: Promise<{ library: CliResult; version: CliResult[]; validator: CliResult; validatorHive: string }>;
+function compiledAnswers() {
+  batch ??= (async () => {
+    // In the copy, `nix-hive` would name the copy's own lib/ (a second library) but for the loader's hook.
+    const libraryHive = mkdtempSync(path.join(copy, 'hive-'));
+    writeFileSync(path.join(libraryHive, 'web.nix'), '{ }\n');
+    writeFileSync(
+      path.join(libraryHive, 'hive.config.ts'),
+      [
+        "import { defineHive, HiveError } from 'nix-hive';",
+        "const running = (globalThis as Record<symbol, { HiveError?: unknown }>)[Symbol.for('nix-hive.library')];",
+        "if (running?.HiveError !== HiveError) throw new Error('a second copy of nix-hive');",
+        "export default defineHive({ systems: { web: { modules: ['./web.nix'] } }, instances: { www: { system: 'web', address: '10.0.0.1', prot: 22 } } });",
+      ].join('\n'),
+    );
+    const validatorHive = mkdtempSync(path.join(copy, 'validator-'));
+    writeFileSync(path.join(validatorHive, 'web.nix'), '{ }\n');
+    const config = {
+      compress: 'yes',
+      systems: { web: { modules: ['./web.nix'], sytem: 'x86_64-linux' } },
+      defaults: { port: 'ssh' },
+      instances: {
+        www: { system: 'web', address: 'a b', prot: 22, tags: ['ok', 'ok'], hostKeys: ['nope'] },
+        db: { system: 'web' },
+      },
+    };
+    writeFileSync(path.join(validatorHive, 'hive.config.json'), JSON.stringify(config));
+    const [library, v1, v2, validator] = await runCompiled(
+      [
+        { cwd: libraryHive, args: ['ssh-config'] },
+        { cwd: ROOT, args: ['--version'] },
+        { cwd: ROOT, args: ['-V'] },
+        { cwd: validatorHive, args: ['ssh-config'] },
+      ],
+      { NIX_HIVE_SOURCES: '' },
+    );
+    return { library: library!, version: [v1!, v2!], validator: validator!, validatorHive };
+  })();
+  return batch;
+}
+
+test('the bundle reads the schema and hands a config the running library', async () => {
+  const r = (await compiledAnswers()).library;
   // The schema check runs (it names the typo), so the bundle found schema/hive.schema.json.
-  const r = node([BIN, 'ssh-config'], hive);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, 'nix-hive: instances.www.prot: unknown key (did you mean "port"?)\n');
 });
@@ -122,10 +154,8 @@ test("nix-hive --version and -V print package.json's version", async () => {
   const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     version: string;
   };
-  // Both through the compiled CLI, loaded as the bin loads it, in one process.
-  const results = await runCompiled(['--version', '-V'].map((flag) => ({ cwd: ROOT, args: [flag] })));
   assert.deepEqual(
-    results.map((r) => [r.code, r.stdout, r.stderr]),
+    (await compiledAnswers()).version.map((r) => [r.code, r.stdout, r.stderr]),
     [
       [0, `${version}\n`, ''],
       [0, `${version}\n`, ''],
@@ -134,27 +164,11 @@ test("nix-hive --version and -V print package.json's version", async () => {
 });
 
 test('the bundle’s precompiled schema validator reports exactly what ajv compiled at run time does', async () => {
-  const hive = tempDir('nix-hive-dist-hive-');
-  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
-  const config = {
-    compress: 'yes',
-    systems: { web: { modules: ['./web.nix'], sytem: 'x86_64-linux' } },
-    defaults: { port: 'ssh' },
-    instances: {
-      www: { system: 'web', address: 'a b', prot: 22, tags: ['ok', 'ok'], hostKeys: ['nope'] },
-      db: { system: 'web' },
-    },
-  };
-  writeFileSync(path.join(hive, 'hive.config.json'), JSON.stringify(config));
-  const compiled = spawnSync(process.execPath, [BIN, 'ssh-config'], {
-    cwd: hive,
-    encoding: 'utf8',
-    env: { ...process.env, NIX_HIVE_SOURCES: '' },
-  });
+  const { validator: compiled, validatorHive } = await compiledAnswers();
   // The library's main() in this test process: lib/inventory/validate/hive-validator.ts as written, which compiles the
   // schema with ajv at run time (only bin/dist.mjs swaps in the standalone code).
-  const sources = await runInProcess(hive, ['ssh-config']);
-  assert.equal(compiled.status, 2, compiled.stderr);
+  const sources = await runInProcess(validatorHive, ['ssh-config']);
+  assert.equal(compiled.code, 2, compiled.stderr);
   assert.ok(compiled.stderr.split('\n').filter(Boolean).length >= 7, compiled.stderr);
   assert.equal(compiled.stderr, sources.stderr);
   assert.equal(sources.code, 2);
