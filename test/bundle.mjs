@@ -30,11 +30,11 @@ const ownMetaPlugin = {
 /**
  * Bundles `files` (paths relative to the package root) into a new folder under dist/ (inside the package, so
  * the bundles resolve node_modules as the sources do). Returns the folder (the caller removes it) and the
- * entries to run: with `workers`, that many worker entries (a node start per worker instead of per file) that
- * share one queue of the files, heaviest first: each worker takes the next file nobody has taken and runs its
- * tests, in a suite named by the file, before it takes another, so the workers end together whatever the files
- * cost; `unran()` then names the files no worker took (none unless every worker died). Without `workers`, one entry
- * per file. On a compile error esbuild prints it, the folder is removed, and this throws.
+ * entries to run: with `workers`, that many worker entries (a node start per worker instead of per file)
+ * sharing one queue of the files, heaviest first: each worker takes the next file nobody has taken and runs
+ * its tests, in a suite named by the file, before it takes another, so the workers end together whatever the
+ * files cost; `unran()` then names the files no worker took (none unless every worker died). Without
+ * `workers`, one entry per file. On a compile error esbuild prints it, the folder is removed, and this throws.
  */
 export async function bundleTests(files, { workers } = {}) {
   const { build } = await import('esbuild');
@@ -137,12 +137,13 @@ function queue(files) {
  * its own. The worker waits for the suite's own last hook before it takes the next unit.
  */
 function workerEntry(units, claims) {
+  const queued = units.map((u) => u.map(({ name, bundle }) => ({ name, url: pathToFileURL(bundle).href })));
   return `import { closeSync, openSync } from 'node:fs';
 import { after, describe } from 'node:test';
 // esbuild keeps the working directory it was loaded in for its service: loaded by a test while it runs the CLI
 // in a temp folder (since removed), a later build in this process could not start it.
 await import('esbuild');
-const units = ${JSON.stringify(units.map((u) => u.map(({ name, bundle }) => ({ name, url: pathToFileURL(bundle).href }))))};
+const units = ${JSON.stringify(queued)};
 const claims = ${JSON.stringify(claims)};
 function claim(i) {
   try {

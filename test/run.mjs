@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. Builds the
 // compiled CLI first (the bin would rebuild a stale one anyway; once here, not in every test's first start).
-// The unit suite runs compiled (test/bundle.mjs: plain node, not tsx; a few worker processes taking its files
-// from one queue, each file's tests a suite named by the file; the fleet suite, whose time goes to its hosts, runs the
-// sources through tsx, a process per file) and with a private TMPDIR that must be
+// The unit suite runs compiled (test/bundle.mjs: plain node, not tsx; a few worker processes taking its
+// files from one queue, each file's tests a suite named by the file; the fleet suite, whose time goes to its
+// hosts, runs the sources through tsx, a process per file) and with a private TMPDIR that must be
 // empty afterwards (but for tsx's compile cache): a test (or the code under test) that leaves a temp file or
 // folder behind fails the run, naming it.
 import { globby } from 'globby';
