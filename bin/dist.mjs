@@ -5,7 +5,9 @@
 // `prepare`) builds it; `--check` exits 1 when it is stale.
 import { createHash } from 'node:crypto';
 import {
+  accessSync,
   closeSync,
+  constants,
   mkdirSync,
   openSync,
   readdirSync,
@@ -127,6 +129,9 @@ const precompilePlugin = {
 /** Builds dist/nix-hive.js; installs it (one atomic rename) only if the sources did not change meanwhile. */
 export async function buildDist() {
   const signature = inputSignature();
+  // A dist/ that cannot be made or written fails here, before the bundle is built for nothing (~1 s).
+  mkdirSync(path.dirname(BUNDLE), { recursive: true });
+  accessSync(path.dirname(BUNDLE), constants.W_OK);
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [ENTRY],
@@ -142,7 +147,6 @@ export async function buildDist() {
   });
   const js = result.outputFiles.find((f) => f.path === BUNDLE);
   if (!js) throw new Error('esbuild wrote no bundle');
-  mkdirSync(path.dirname(BUNDLE), { recursive: true });
   const tmp = `${BUNDLE}.${process.pid}.tmp`;
   writeFileSync(tmp, `${HEADER}${signature}\n${js.text}`);
   if (inputSignature() !== signature) {

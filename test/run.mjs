@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. Builds the
 // compiled CLI first (the bin would rebuild a stale one anyway; once here, not in every test's first start).
-// The unit suite runs compiled (test/bundle.mjs: plain node, not tsx; its files dealt into a few processes,
-// each file's tests a suite named by the file; the fleet suite, whose time goes to its hosts, runs the
-// sources through tsx, a process per file) and with a private TMPDIR that must be
+// The unit suite runs compiled (test/bundle.mjs: plain node, not tsx; a few worker processes taking its
+// files from one queue, each file's tests a suite named by the file; the fleet suite, whose time goes to its
+// hosts, runs the sources through tsx, a process per file) and with a private TMPDIR that must be
 // empty afterwards (but for tsx's compile cache): a test (or the code under test) that leaves a temp file or
 // folder behind fails the run, naming it.
 import { globby } from 'globby';
@@ -37,11 +37,11 @@ const extra =
     : [];
 // esbuild has printed what it could not compile (file, line); nothing is left behind.
 // A node start per file cost ~0.4 s of CPU (84 files); unit test files mostly wait on child processes, so
-// two group processes per CPU, all running at once, keep both busy while one waits.
-const groups = 2 * Math.max(2, availableParallelism());
-if (suite === 'unit') extra.push(`--test-concurrency=${groups}`);
+// two worker processes per CPU, all running at once, keep both busy while one waits.
+const workers = 2 * Math.max(2, availableParallelism());
+if (suite === 'unit') extra.push(`--test-concurrency=${workers}`);
 const bundled =
-  suite === 'unit' ? await bundleTests(files, { groups }).catch(() => process.exit(1)) : undefined;
+  suite === 'unit' ? await bundleTests(files, { workers }).catch(() => process.exit(1)) : undefined;
 // Short, without spaces: ssh control sockets live under it.
 const tmp = suite === 'unit' ? mkdtempSync('/tmp/nht-') : undefined;
 // Traversable like /tmp itself: Nix's build users make their build folders in it.
@@ -57,8 +57,14 @@ const r = spawnSync(
   ],
   { stdio: 'inherit', env: tmp ? { ...process.env, TMPDIR: tmp } : process.env },
 );
-if (bundled) rmSync(bundled.outdir, { recursive: true, force: true });
 let status = r.status ?? 1;
+// Were every worker to die (or none to start), files would stay untaken: they did not run, so the run fails.
+const unran = bundled?.unran() ?? [];
+if (unran.length > 0) {
+  console.error(`${unran.length} unit test file(s) did not run: ${unran.join(' ')}`);
+  status = status || 1;
+}
+if (bundled) rmSync(bundled.outdir, { recursive: true, force: true });
 if (tmp) {
   // tsx keeps its compile cache in $TMPDIR/tsx-<uid> (reused across runs, as in /tmp).
   const left = readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n));

@@ -46,15 +46,17 @@ export function runBin(cwd: string, args: string[], env: EnvEdit = {}): Promise<
 /**
  * Many commands through the compiled CLI in one child process (test/helpers/cli-batch.mjs loads it as the bin
  * does), `env` applied to that process; stdin at its end for each command. One result per job, in order.
- * With `timeout` (ms), a batch still running then is killed and rejects (a command that hangs).
+ * With `timeout` (ms), a batch still running then is killed and rejects (a command that hangs). `wrapper`
+ * is argv that runs the process (e.g. setpriv to drop privileges).
  */
 export function runCompiled(
   jobs: Array<{ cwd: string; args: string[] }>,
   env: EnvEdit = {},
-  { timeout }: { timeout?: number } = {},
+  { timeout, wrapper = [] }: { timeout?: number; wrapper?: string[] } = {},
 ): Promise<CliResult[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BATCH], {
+    const [command, ...args] = [...wrapper, process.execPath, BATCH];
+    const child = spawn(command!, args, {
       env: edited(process.env, env),
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(timeout ? { timeout } : {}),

@@ -1,10 +1,12 @@
 // The bad-input catalogue: broken configs and arguments fed through the real CLI. Each must exit 2, print
 // exactly one `nix-hive: <path>: <message>` line per problem on stderr (nothing on stdout), and start no
 // nix or ssh process: a PATH shim of nix, nix-build, nix-store, nix-instantiate, nix-env, ssh and scp
-// records any call (with its working folder) in a marker file, which must stay empty. The cases run in this
-// process (the CLI's main() with its cwd, PATH and output captured: fast); every case also runs through the
-// compiled CLI (one process for all, loading the bundle as the bin does), and after them, in that process,
-// the control case, whose build the shim must catch (its line names the control's folder).
+// records any call (with its working folder) in a marker file, which must stay empty. Every case runs as
+// written through the compiled CLI (one process for all, loading the bundle as the bin does), and after them,
+// in that process, the control case, whose build the shim must catch (its line names the control's folder).
+// The cases also run in this process (the CLI's main() with its cwd, PATH and output captured: fast), where a
+// hive written as data (hive() below) is read from the same object as hive.config.json: a .ts config costs a
+// tsx import (~30 ms) each, and what the checks say does not depend on the format the object came in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -61,11 +63,16 @@ function base(): Json {
   };
 }
 
+/** Each hive.config.ts text hive() wrote, and the object it exports. */
+const written = new Map<string, Json>();
+
 /** The base hive with `edit` applied, as a hive.config.ts. */
 function hive(edit: (h: Json & { instances: Record<string, Json>; systems: Record<string, Json> }) => void) {
   const h = base() as Json & { instances: Record<string, Json>; systems: Record<string, Json> };
   edit(h);
-  return { 'hive.config.ts': `export default ${JSON.stringify(h, null, 2)};\n` };
+  const text = `export default ${JSON.stringify(h, null, 2)};\n`;
+  written.set(text, h);
+  return { 'hive.config.ts': text };
 }
 
 interface Case {
@@ -620,10 +627,10 @@ type Result = CliResult;
 const cliEnv = (): EnvEdit => ({ PATH: `${shimDir}:${process.env.PATH}`, NIX_HIVE_FLEET: undefined });
 const runInProcess = (cwd: string, args: string[]) => inProcess(cwd, args, cliEnv());
 
-function setUp(c: Case, i: number): string {
-  const dir = path.join(work, `case-${i}`);
+function setUp(files: Record<string, string>, name: string): string {
+  const dir = path.join(work, name);
   mkdirSync(dir);
-  for (const [name, text] of Object.entries(c.files ?? {})) {
+  for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), text);
   }
@@ -642,21 +649,38 @@ test(`the catalogue has at least 30 distinct cases (${cases.length})`, () => {
   assert.equal(new Set(cases.map((c) => c.name)).size, cases.length);
 });
 
-const dirs = cases.map(setUp);
+/**
+ * The case's files with the hive.config.ts that hive() wrote as the same object in hive.config.json, for the
+ * in-process run; undefined where the case is about the .ts file (hand-written, or named in an expected line).
+ */
+function asJson(c: Case): Record<string, string> | undefined {
+  const data = written.get(c.files?.['hive.config.ts'] ?? '');
+  if (data === undefined || c.expect.some((l) => l.includes('hive.config'))) return undefined;
+  const files: Record<string, string> = { ...c.files, 'hive.config.json': JSON.stringify(data) };
+  delete files['hive.config.ts'];
+  return files;
+}
+
+/** Each case's folder, as written (the compiled CLI runs there). */
+const dirs = cases.map((c, i) => setUp(c.files ?? {}, `case-${i}`));
+/** Where each case runs in this process: its JSON twin where it has one, else its own folder. */
+const localDirs = cases.map((c, i) => {
+  const json = asJson(c);
+  return json ? setUp(json, `case-${i}-json`) : dirs[i]!;
+});
 /** A valid hive whose build the shim must catch: proves a case's silence means something. */
 const control = path.join(work, 'control');
 mkdirSync(control);
 writeFileSync(path.join(control, 'hive.config.ts'), hive(() => {})['hive.config.ts']);
 const marked = () => (existsSync(marker) ? readFileSync(marker, 'utf8') : '');
 
-/** What differs from each chosen case's expectation (all cases by default); a case with no result differs too. */
-function failuresOf(results: Array<Result | undefined>, chosen = cases.map((_, i) => i)): string[] {
+/** What differs from each case's expectation (run in `where`); a case with no result differs too. */
+function failuresOf(results: Array<Result | undefined>, where = dirs): string[] {
   const failures: string[] = [];
-  chosen.forEach((i) => {
-    const c = cases[i]!;
+  cases.forEach((c, i) => {
     const r = results[i];
     if (!r) return failures.push(`${c.name}: no result`);
-    const expected = c.expect.map((l) => `nix-hive: ${l.replaceAll('$DIR', dirs[i]!)}`);
+    const expected = c.expect.map((l) => `nix-hive: ${l.replaceAll('$DIR', where[i]!)}`);
     const got = r.stderr.split('\n').filter((l) => l !== '');
     if (r.code !== 2 || r.stdout !== '' || JSON.stringify(got) !== JSON.stringify(expected))
       failures.push(
@@ -669,8 +693,8 @@ function failuresOf(results: Array<Result | undefined>, chosen = cases.map((_, i
 test('every bad input exits 2 with one line per problem and starts no process', async () => {
   // One at a time: each case has its own working directory.
   const results: Result[] = [];
-  for (const [i, c] of cases.entries()) results.push(await runInProcess(dirs[i]!, defaultArgs(c)));
-  assert.deepEqual(failuresOf(results), []);
+  for (const [i, c] of cases.entries()) results.push(await runInProcess(localDirs[i]!, defaultArgs(c)));
+  assert.deepEqual(failuresOf(results, localDirs), []);
   assert.equal(marked(), '', 'no nix or ssh process was started');
 });
 

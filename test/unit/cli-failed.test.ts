@@ -27,7 +27,8 @@ function hiveDir(name: string, instances: Record<string, unknown>, state?: unkno
   const dir = path.join(work, name);
   mkdirSync(dir);
   const config = { signingKey: KEY, systems: { www: { modules: [MODULE] } }, instances };
-  writeFileSync(path.join(dir, 'hive.config.ts'), `export default ${JSON.stringify(config)};\n`);
+  // As data: what is checked here does not depend on the format (a .ts config costs a tsx import each run).
+  writeFileSync(path.join(dir, 'hive.config.json'), JSON.stringify(config));
   if (state) writeFileSync(path.join(dir, 'hive.state'), JSON.stringify(state));
   return dir;
 }

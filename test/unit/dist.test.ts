@@ -2,7 +2,8 @@
 // removed or renamed (mtime kept) makes the bin rebuild dist/ before it runs; if dist/ cannot be built, the bin
 // runs the TypeScript sources instead (these edit a copy of the package). The bundle finds the package's own
 // files (schema, hive.nix) and gives a hive.config.ts's `import … from 'nix-hive'` the running library (these
-// run this checkout's bin: its dist/ is fresh, test/run.mjs built it, so nothing is built again).
+// run this checkout's compiled CLI, as the bin loads it: its dist/ is fresh, test/run.mjs built it, so nothing
+// is built again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BIN, runCompiled, runInProcess } from '../helpers/cli.ts';
+import { runCompiled, runInProcess, type CliResult } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,18 +36,13 @@ function node(args: string[], cwd = copy) {
   const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-// The copy's own bin/dist.mjs, loaded here: the freshness probes and set-up builds call it without a node
-// start each (the first test runs `node bin/dist.mjs` and `--check` as processes, as npm and users do).
+// The copy's own bin/dist.mjs, loaded here: the freshness probes call it without a node start each (the first
+// test runs `node bin/dist.mjs` and `--check` as processes, as npm and users do).
 const dist = (await import(pathToFileURL(path.join(copy, 'bin/dist.mjs')).href)) as {
   isFresh: () => boolean;
-  buildDist: () => Promise<boolean>;
+  inputSignature: () => string;
 };
 const fresh = () => dist.isFresh();
-const build = async () => assert.ok(await dist.buildDist(), 'built');
-/** Builds dist/ unless it is fresh already. */
-const built = async () => {
-  if (!fresh()) await build();
-};
 const help = () => node(['bin/nix-hive.mjs', '--help']).stdout;
 const describeAs = (text: string) =>
   writeFileSync(
@@ -66,25 +62,32 @@ test('a built dist/ is fresh; an edited source makes it stale and the bin runs t
   assert.ok(fresh(), 'the bin rebuilt it');
 });
 
-test('an added, removed or renamed file (mtime kept) makes dist/ stale', async () => {
-  await built();
+// dist/ is fresh while the signature its build recorded equals the inputs' signature now (the first test: a
+// build records it, an edit changes it), so each change is checked against the signature a build just before
+// it would have recorded; nothing is built.
+test('an added, removed or renamed file (mtime kept) makes dist/ stale', () => {
   const extra = path.join(copy, 'lib/extra-file.ts');
+  const before = dist.inputSignature();
   writeFileSync(extra, '// nothing\nexport {};\n');
-  assert.ok(!fresh(), 'added');
-  await build();
+  const added = dist.inputSignature();
+  assert.notEqual(added, before, 'added');
   rmSync(extra);
-  assert.ok(!fresh(), 'removed');
+  assert.notEqual(dist.inputSignature(), added, 'removed');
   const errors = path.join(copy, 'lib/errors.ts');
   const lib = path.dirname(errors);
   const past = new Date('2020-01-01T00:00:00Z');
   const backdate = () => [errors, lib].forEach((p) => utimesSync(p, past, past));
   backdate();
-  await build();
+  const backdated = dist.inputSignature();
   renameSync(errors, `${errors}.x`);
   renameSync(`${errors}.x`, errors);
   backdate();
   assert.deepEqual([statSync(errors).mtimeMs, statSync(lib).mtimeMs], [past.getTime(), past.getTime()]);
-  assert.ok(!fresh(), 'renamed away and back, mtimes restored (its ctime tells)');
+  assert.notEqual(
+    dist.inputSignature(),
+    backdated,
+    'renamed away and back, mtimes restored (its ctime tells)',
+  );
 });
 
 test('without a buildable dist/ the bin runs the sources, not an old bundle', () => {
@@ -97,21 +100,52 @@ test('without a buildable dist/ the bin runs the sources, not an old bundle', ()
   rmSync(path.join(copy, 'dist'));
 });
 
-test('the bundle reads the schema and hands a config the running library', () => {
-  // In the copy, `nix-hive` would name the copy's own lib/ (a second library) but for the loader's hook.
-  const hive = mkdtempSync(path.join(copy, 'hive-'));
-  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
-  writeFileSync(
-    path.join(hive, 'hive.config.ts'),
-    [
-      "import { defineHive, HiveError } from 'nix-hive';",
-      "const running = (globalThis as Record<symbol, { HiveError?: unknown }>)[Symbol.for('nix-hive.library')];",
-      "if (running?.HiveError !== HiveError) throw new Error('a second copy of nix-hive');",
-      "export default defineHive({ systems: { web: { modules: ['./web.nix'] } }, instances: { www: { system: 'web', address: '10.0.0.1', prot: 22 } } });",
-    ].join('\n'),
-  );
+// The last three tests read their answers from one process running the checkout's compiled CLI (loaded as the
+// bin loads it: bin/dist.mjs's loadRun), started at the first of them: one node start and bundle load for all.
+let batch: Promise<{ library: CliResult; version: CliResult[]; validator: CliResult; validatorHive: string }>;
+function compiledAnswers() {
+  batch ??= (async () => {
+    // In the copy, `nix-hive` would name the copy's own lib/ (a second library) but for the loader's hook.
+    const libraryHive = mkdtempSync(path.join(copy, 'hive-'));
+    writeFileSync(path.join(libraryHive, 'web.nix'), '{ }\n');
+    writeFileSync(
+      path.join(libraryHive, 'hive.config.ts'),
+      [
+        "import { defineHive, HiveError } from 'nix-hive';",
+        "const running = (globalThis as Record<symbol, { HiveError?: unknown }>)[Symbol.for('nix-hive.library')];",
+        "if (running?.HiveError !== HiveError) throw new Error('a second copy of nix-hive');",
+        "export default defineHive({ systems: { web: { modules: ['./web.nix'] } }, instances: { www: { system: 'web', address: '10.0.0.1', prot: 22 } } });",
+      ].join('\n'),
+    );
+    const validatorHive = mkdtempSync(path.join(copy, 'validator-'));
+    writeFileSync(path.join(validatorHive, 'web.nix'), '{ }\n');
+    const config = {
+      compress: 'yes',
+      systems: { web: { modules: ['./web.nix'], sytem: 'x86_64-linux' } },
+      defaults: { port: 'ssh' },
+      instances: {
+        www: { system: 'web', address: 'a b', prot: 22, tags: ['ok', 'ok'], hostKeys: ['nope'] },
+        db: { system: 'web' },
+      },
+    };
+    writeFileSync(path.join(validatorHive, 'hive.config.json'), JSON.stringify(config));
+    const [library, v1, v2, validator] = await runCompiled(
+      [
+        { cwd: libraryHive, args: ['ssh-config'] },
+        { cwd: ROOT, args: ['--version'] },
+        { cwd: ROOT, args: ['-V'] },
+        { cwd: validatorHive, args: ['ssh-config'] },
+      ],
+      { NIX_HIVE_SOURCES: '' },
+    );
+    return { library: library!, version: [v1!, v2!], validator: validator!, validatorHive };
+  })();
+  return batch;
+}
+
+test('the bundle reads the schema and hands a config the running library', async () => {
+  const r = (await compiledAnswers()).library;
   // The schema check runs (it names the typo), so the bundle found schema/hive.schema.json.
-  const r = node([BIN, 'ssh-config'], hive);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, 'nix-hive: instances.www.prot: unknown key (did you mean "port"?)\n');
 });
@@ -120,10 +154,8 @@ test("nix-hive --version and -V print package.json's version", async () => {
   const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     version: string;
   };
-  // Both through the compiled CLI, loaded as the bin loads it, in one process.
-  const results = await runCompiled(['--version', '-V'].map((flag) => ({ cwd: ROOT, args: [flag] })));
   assert.deepEqual(
-    results.map((r) => [r.code, r.stdout, r.stderr]),
+    (await compiledAnswers()).version.map((r) => [r.code, r.stdout, r.stderr]),
     [
       [0, `${version}\n`, ''],
       [0, `${version}\n`, ''],
@@ -132,27 +164,11 @@ test("nix-hive --version and -V print package.json's version", async () => {
 });
 
 test('the bundle’s precompiled schema validator reports exactly what ajv compiled at run time does', async () => {
-  const hive = tempDir('nix-hive-dist-hive-');
-  writeFileSync(path.join(hive, 'web.nix'), '{ }\n');
-  const config = {
-    compress: 'yes',
-    systems: { web: { modules: ['./web.nix'], sytem: 'x86_64-linux' } },
-    defaults: { port: 'ssh' },
-    instances: {
-      www: { system: 'web', address: 'a b', prot: 22, tags: ['ok', 'ok'], hostKeys: ['nope'] },
-      db: { system: 'web' },
-    },
-  };
-  writeFileSync(path.join(hive, 'hive.config.json'), JSON.stringify(config));
-  const compiled = spawnSync(process.execPath, [BIN, 'ssh-config'], {
-    cwd: hive,
-    encoding: 'utf8',
-    env: { ...process.env, NIX_HIVE_SOURCES: '' },
-  });
+  const { validator: compiled, validatorHive } = await compiledAnswers();
   // The library's main() in this test process: lib/inventory/validate/hive-validator.ts as written, which compiles the
   // schema with ajv at run time (only bin/dist.mjs swaps in the standalone code).
-  const sources = await runInProcess(hive, ['ssh-config']);
-  assert.equal(compiled.status, 2, compiled.stderr);
+  const sources = await runInProcess(validatorHive, ['ssh-config']);
+  assert.equal(compiled.code, 2, compiled.stderr);
   assert.ok(compiled.stderr.split('\n').filter(Boolean).length >= 7, compiled.stderr);
   assert.equal(compiled.stderr, sources.stderr);
   assert.equal(sources.code, 2);

@@ -7,8 +7,7 @@ import { loadHive } from '../../../lib/inventory/index.ts';
 import { ConfigLoadError } from '../../../lib/errors.ts';
 import { problemLinesAsync } from './fixtures.ts';
 import { tempDir } from '../../helpers/tmp.ts';
-import { BIN } from '../../helpers/cli.ts';
-import { spawnSync } from 'node:child_process';
+import { runCompiled } from '../../helpers/cli.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/configs/', import.meta.url));
 const fixture = (p: string) => path.join(FIXTURES, p);
@@ -131,7 +130,8 @@ test('module files are checked on disk; the signing key is not read at load (onl
   assert.equal((await lines(KEY)).length, 2);
   delete process.env.KEY;
   // An unreadable key: loading does not read it; a run that signs refuses it before anything starts. Root reads
-  // every file (and CI runs as root), so the real bin runs as nobody there.
+  // every file (and CI runs as root), so the compiled CLI (one process, loading it as the bin does) runs as
+  // nobody there.
   chmodSync(path.join(dir, 'keys/bad.sec'), 0o000);
   writeFileSync(
     path.join(dir, 'signs.config.ts'),
@@ -148,16 +148,18 @@ test('module files are checked on disk; the signing key is not read at load (onl
   chmodSync(tmp, 0o1777);
   const asNobody =
     process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
-  const bin = (...args: string[]) => {
-    const argv = [...asNobody, process.execPath, BIN, ...args];
-    const r = spawnSync(argv[0]!, argv.slice(1), {
-      encoding: 'utf8',
-      env: { ...process.env, KEY: './keys/bad.sec', TMPDIR: tmp },
-    });
-    return { code: r.status, lines: r.stderr.split('\n').filter(Boolean) };
-  };
-  assert.deepEqual(bin('ssh-config', '-c', dir), { code: 2, lines: modules.map((l) => `nix-hive: ${l}`) });
-  assert.deepEqual(bin('deploy', '-c', path.join(dir, 'signs.config.ts')), {
+  const [config, signs] = (
+    await runCompiled(
+      [
+        { cwd: process.cwd(), args: ['ssh-config', '-c', dir] },
+        { cwd: process.cwd(), args: ['deploy', '-c', path.join(dir, 'signs.config.ts')] },
+      ],
+      { KEY: './keys/bad.sec', TMPDIR: tmp },
+      { wrapper: asNobody },
+    )
+  ).map((r) => ({ code: r.code, lines: r.stderr.split('\n').filter(Boolean) }));
+  assert.deepEqual(config, { code: 2, lines: modules.map((l) => `nix-hive: ${l}`) });
+  assert.deepEqual(signs, {
     code: 2,
     lines: [`nix-hive: signingKey: file not readable: ${dir}/keys/bad.sec`],
   });

@@ -1,6 +1,6 @@
 // `nix-hive import`: normalised YAML with a `$schema` line that validates against
 // schema/inventory.schema.json, reads back to the same instances, and keeps sensitive values private. The
-// first case and the redirected stdout run the real bin; the others run the CLI's main() in this process.
+// redirected stdout runs the real bin; the other cases run the CLI's main() in this process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import YAML from 'yaml';
-import { BIN, runBin, runInProcess } from '../../../helpers/cli.ts';
+import { BIN, runInProcess } from '../../../helpers/cli.ts';
 import { config, folder, resolveIn, summary } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -28,7 +28,7 @@ function inventoryValidator() {
 }
 
 test('a terraform state becomes inventory YAML that validates and reads back to the same instances', async () => {
-  const r = await runBin(dir, ['import', 'inventory/terraform-state/state.json', '-o', 'out/state.yaml']);
+  const r = await cli('inventory/terraform-state/state.json', '-o', 'out/state.yaml');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, 'nix-hive: wrote 7 instances to out/state.yaml\n');
