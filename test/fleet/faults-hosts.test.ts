@@ -62,9 +62,10 @@ test('a host whose SYNs go unanswered fails within ConnectTimeout; the others ar
     const cEnd = r.events.find((e) => e.kind === 'step-end' && e.step === 'copy:small>c');
     assert.ok(cEnd, 'c has a copy step end');
     assert.match(cEnd.reason, /connection to c \(root@[0-9.]+:22\) timed out \(ConnectTimeout 3 s\)/);
-    // ConnectTimeout is 3 s; without it the kernel retries SYNs for about two minutes.
-    assert.ok(cEnd.durationMs < 8000, `c failed after ${Math.round(cEnd.durationMs)} ms`);
-    assert.ok(took < 30_000, `the deploy took ${took} ms`);
+    // ConnectTimeout is 3 s; without it the kernel retries SYNs for about two minutes. The bounds leave
+    // room for a loaded CI machine (three fleet files at a time), far below those two minutes.
+    assert.ok(cEnd.durationMs < 20_000, `c failed after ${Math.round(cEnd.durationMs)} ms`);
+    assert.ok(took < 50_000, `the deploy took ${took} ms`);
     console.log(`unreachable: c failed after ${Math.round(cEnd.durationMs)} ms; the deploy took ${took} ms`);
   } finally {
     await c.exec(['ip', 'route', 'del', 'blackhole', `${fleet.deployerAddress}/32`]);
