@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs one test suite (unit | fleet) with node's test runner; Node 20 has no glob in `--test`. Builds the
-// compiled CLI first (the bin would rebuild a stale one anyway; once here, not in every test's first start).
+// Runs one test suite (unit | fleet; words after it: only the files whose path has one of them) with node's
+// test runner; Node 20 has no glob in `--test`. Builds the compiled CLI first (the bin would rebuild a stale
+// one anyway; once here, not in every test's first start).
 // The unit suite runs compiled (test/bundle.mjs: plain node, not tsx; a few worker processes taking its
 // files from one queue, each file's tests a suite named by the file; the fleet suite, whose time goes to its
 // hosts, runs the sources through tsx, a process per file) and with a private TMPDIR that must be
@@ -16,10 +17,13 @@ import { bundleTests } from './bundle.mjs';
 
 if (!isFresh()) await buildDist();
 
-const suite = process.argv[2] ?? 'unit';
-const files = (await globby([`test/${suite}/**/*.test.ts`])).sort();
+// `node test/run.mjs fleet relay ssh.test`: only the suite's files whose path contains one of the words.
+const [suite = 'unit', ...only] = process.argv.slice(2);
+const files = (await globby([`test/${suite}/**/*.test.ts`]))
+  .filter((f) => only.length === 0 || only.some((w) => f.includes(w)))
+  .sort();
 if (files.length === 0) {
-  console.error(`no test files under test/${suite}/`);
+  console.error(`no test files under test/${suite}/${only.length ? ` matching ${only.join(' ')}` : ''}`);
   process.exit(1);
 }
 // Fleet files run side by side (each run has its own netns, /24s, folder and hive copy: harness/README.md),
