@@ -31,6 +31,13 @@ useFleet({ jump: 'both', 'www-1': 'internal' }, async (u) => {
     'setsid -f python3 -m http.server 8080 --bind 0.0.0.0 --directory /run < /dev/null > /dev/null 2>&1',
   ]);
   assert.equal(web.exitCode, 0, web.stderr);
+  // Listening before any test runs (python's start-up takes seconds on a loaded machine).
+  const listening = await fleet.hosts['www-1']!.exec([
+    'bash',
+    '-c',
+    'for i in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/8080) 2> /dev/null && exit 0; sleep 0.1; done; exit 1',
+  ]);
+  assert.equal(listening.exitCode, 0, 'the web server on www-1 listens on 8080');
 });
 
 const hive = (name: string, system: 'good' | 'bad', checks: unknown[] = [HEALTH_CHECK]) =>
